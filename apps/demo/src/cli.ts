@@ -1,0 +1,83 @@
+import { Command, CommanderError } from 'commander';
+import type { SectionReport } from './report/model.js';
+import { renderHtml } from './report/render-html.js';
+import { renderText } from './report/render-text.js';
+import { styleFor } from './report/style.js';
+import type { Section, SectionOptions } from './sections/section.js';
+
+export interface Io {
+  readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
+  readonly stderr: { write(text: string): unknown };
+  readonly env: NodeJS.ProcessEnv;
+  writeFile(path: string, contents: string): Promise<void>;
+}
+
+interface OutputOptions {
+  readonly json?: boolean;
+  readonly html?: string;
+}
+
+const VERSION = '0.0.0';
+
+async function emit(reports: readonly SectionReport[], output: OutputOptions, io: Io): Promise<void> {
+  if (output.json === true) {
+    const payload = { kernsim: VERSION, sections: reports.map(({ id, title, data }) => ({ id, title, data })) };
+    io.stdout.write(`${JSON.stringify(payload, null, 2)}\n`);
+  } else {
+    io.stdout.write(renderText(reports, styleFor(io.stdout, io.env)));
+  }
+  if (output.html !== undefined) {
+    await io.writeFile(output.html, renderHtml(reports, `kernsim ${VERSION}`));
+    io.stderr.write(`kernsim: wrote ${output.html}\n`);
+  }
+}
+
+function addOutputOptions(command: Command): Command {
+  return command
+    .option('--json', 'print machine-readable JSON instead of text')
+    .option('--html <file>', 'also write one self-contained HTML report to <file>');
+}
+
+export function buildProgram(sections: readonly Section[], io: Io): Command {
+  const program = new Command('kernsim')
+    .description('The LWN kernel page of March 2012, running: NMIs, live patching, kmem accounting, statistics.')
+    .version(VERSION)
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .showHelpAfterError('(run kernsim --help for usage)');
+  addOutputOptions(program).action(async (options: OutputOptions) => {
+    const reports: SectionReport[] = [];
+    for (const section of sections) reports.push(await section.run({}));
+    await emit(reports, options, io);
+  });
+  for (const section of sections) {
+    const command = program.command(section.id).description(section.summary);
+    for (const option of section.options) {
+      command.option(option.flags, option.description, option.defaultValue);
+    }
+    addOutputOptions(command).action(async (options: SectionOptions & OutputOptions) => {
+      await emit([await section.run(options)], options, io);
+    });
+  }
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; errors become one line on stderr. */
+export async function main(argv: readonly string[], sections: readonly Section[], io: Io): Promise<number> {
+  const program = buildProgram(sections, io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    const message = error instanceof Error ? error.message : String(error);
+    const usage = error instanceof Error && 'code' in error && error.code === 'KERNSIM_USAGE';
+    io.stderr.write(`kernsim: ${message.split('\n')[0] ?? message}\n`);
+    if (io.env.KERNSIM_DEBUG !== undefined && error instanceof Error) io.stderr.write(`${error.stack ?? ''}\n`);
+    return usage ? 2 : 1;
+  }
+}

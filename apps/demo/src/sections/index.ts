@@ -1,0 +1,5 @@
+import { aboutSection } from './about.js';
+import type { Section } from './section.js';
+
+/** The tour, in order. Each package adds its section here when it lands. */
+export const sections: readonly Section[] = [aboutSection];

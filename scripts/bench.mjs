@@ -1,0 +1,38 @@
+// `pnpm bench`: runs every package's bench/ suite one after another (timings need the
+// machine to themselves), echoes its output, and collects each `name: value unit` line
+// into bench-results.json at the repository root.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+const only = process.argv.slice(2);
+const packages = readdirSync(join(root, 'packages'))
+  .filter((name) => existsSync(join(root, 'packages', name, 'bench', 'index.ts')))
+  .filter((name) => only.length === 0 || only.includes(name))
+  .sort();
+
+const figure = /^([A-Za-z0-9_.-]+): (-?[0-9][0-9.e+-]*) (\S+)\s*$/;
+const results = [];
+let failures = 0;
+for (const name of packages) {
+  console.log(`\n# ${name}`);
+  const run = spawnSync('pnpm', ['--silent', 'run', 'bench'], {
+    cwd: join(root, 'packages', name),
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  process.stdout.write(run.stdout ?? '');
+  if (run.status !== 0) {
+    failures += 1;
+    console.error(`bench: ${name} exited with ${run.status ?? run.signal}`);
+  }
+  for (const line of (run.stdout ?? '').split('\n')) {
+    const match = figure.exec(line);
+    if (match) results.push({ package: `@kernsim/${name}`, name: match[1], value: Number(match[2]), unit: match[3] });
+  }
+}
+writeFileSync(join(root, 'bench-results.json'), `${JSON.stringify({ results }, null, 2)}\n`);
+console.log(`\nbench: ${results.length} figures from ${packages.length} packages written to bench-results.json`);
+process.exit(failures > 0 ? 1 : 0);
