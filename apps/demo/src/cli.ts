@@ -3,7 +3,7 @@ import type { SectionReport } from './report/model.js';
 import { renderHtml } from './report/render-html.js';
 import { renderText } from './report/render-text.js';
 import { styleFor } from './report/style.js';
-import type { Section, SectionOptions } from './sections/section.js';
+import { type Section, type SectionOptions, UsageError } from './sections/section.js';
 
 export interface Io {
   readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
@@ -49,11 +49,18 @@ export function buildProgram(sections: readonly Section[], io: Io): Command {
       writeErr: (text) => io.stderr.write(text),
     })
     .showHelpAfterError('(run kernsim --help for usage)');
-  addOutputOptions(program).action(async (options: OutputOptions) => {
-    const reports: SectionReport[] = [];
-    for (const section of sections) reports.push(await section.run({}));
-    await emit(reports, options, io);
-  });
+  addOutputOptions(program)
+    .allowExcessArguments(true)
+    .action(async (options: OutputOptions, command: Command) => {
+      const [unknown] = command.args;
+      if (unknown !== undefined) {
+        const known = sections.map((section) => section.id).join(', ');
+        throw new UsageError(`unknown command '${unknown}' (commands: ${known})`);
+      }
+      const reports: SectionReport[] = [];
+      for (const section of sections) reports.push(await section.run({}));
+      await emit(reports, options, io);
+    });
   for (const section of sections) {
     const command = program.command(section.id).description(section.summary);
     for (const option of section.options) {
