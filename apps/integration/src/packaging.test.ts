@@ -23,7 +23,7 @@ const readManifest = (path: string): Manifest => JSON.parse(readFileSync(path, '
 function pnpm(args: string[], cwd: string): string {
   // Under `pnpm test`, npm_execpath is the pnpm that runs us; otherwise expect pnpm on PATH.
   const execPath = process.env.npm_execpath;
-  if (execPath !== undefined && /pnpm/.test(execPath)) {
+  if (execPath?.includes('pnpm')) {
     return execFileSync(process.execPath, [execPath, ...args], { cwd, encoding: 'utf8' });
   }
   return execFileSync('pnpm', args, { cwd, encoding: 'utf8' });
