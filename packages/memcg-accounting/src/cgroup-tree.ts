@@ -1,0 +1,308 @@
+import { MemcgError } from './errors.js';
+import {
+  type ResCounter,
+  newResCounter,
+  resCounterCharge,
+  resCounterChargeNofail,
+  resCounterUnchargeUntil,
+} from './res-counter.js';
+
+export const ROOT_CGROUP = 0;
+
+export type CounterName = 'memory' | 'kmem';
+
+export interface Cgroup {
+  readonly id: number;
+  readonly name: string;
+  readonly parent: Cgroup | null;
+  readonly children: Cgroup[];
+  readonly tasks: Set<number>;
+  readonly memory: ResCounter;
+  readonly kmem: ResCounter;
+  /** memory.kmem.independent_kmem_limit: when false, kmem is charged to `memory` too. */
+  kmemIndependent: boolean;
+  /** Bytes charged at this level (not inherited from children), per counter. */
+  localMemory: number;
+  localKmem: number;
+  removed: boolean;
+  /** References that keep a removed cgroup's structure alive (dead caches, pages). */
+  pins: number;
+}
+
+/** A cgroup operation, applied by `CgroupTree.apply` (validated first: a throw changes nothing). */
+export type CgroupOp =
+  | { readonly type: 'create'; readonly parent: number; readonly name: string }
+  | { readonly type: 'attach'; readonly task: number; readonly cgroup: number }
+  | { readonly type: 'exit'; readonly task: number }
+  | { readonly type: 'setLimit'; readonly cgroup: number; readonly counter: CounterName; readonly bytes: number }
+  | { readonly type: 'setSoftLimit'; readonly cgroup: number; readonly counter: CounterName; readonly bytes: number }
+  | { readonly type: 'setKmemIndependent'; readonly cgroup: number; readonly independent: boolean };
+
+/** Where a charge failed: the cgroup whose counter refused, or -1. */
+export interface ChargeCost {
+  ops: number;
+  clamps: number;
+}
+
+export interface CgroupSnapshot {
+  readonly id: number;
+  readonly name: string;
+  readonly parent: number;
+  readonly removed: boolean;
+  readonly pins: number;
+  readonly tasks: readonly number[];
+  readonly kmemIndependent: boolean;
+  readonly localMemory: number;
+  readonly localKmem: number;
+  readonly memory: Omit<ResCounter, 'parent'>;
+  readonly kmem: Omit<ResCounter, 'parent'>;
+}
+
+function counterView(c: ResCounter): Omit<ResCounter, 'parent'> {
+  return {
+    usage: c.usage,
+    limit: c.limit,
+    maxUsage: c.maxUsage,
+    failcnt: c.failcnt,
+    softLimit: c.softLimit,
+    forcedCharges: c.forcedCharges,
+  };
+}
+
+/** The control-group hierarchy with two res_counters per group (user memory and kmem). */
+export class CgroupTree {
+  readonly nodes: Cgroup[] = [];
+  private readonly taskCgroup = new Map<number, number>();
+  readonly cost: ChargeCost = { ops: 0, clamps: 0 };
+
+  constructor() {
+    this.nodes.push(this.makeNode('/', null));
+  }
+
+  private makeNode(name: string, parent: Cgroup | null): Cgroup {
+    return {
+      id: this.nodes.length,
+      name,
+      parent,
+      children: [],
+      tasks: new Set(),
+      memory: newResCounter(parent === null ? null : parent.memory),
+      kmem: newResCounter(parent === null ? null : parent.kmem),
+      kmemIndependent: false,
+      localMemory: 0,
+      localKmem: 0,
+      removed: false,
+      pins: 0,
+    };
+  }
+
+  /** A live cgroup, or a typed error. */
+  get(id: number): Cgroup {
+    const node = Number.isInteger(id) ? this.nodes[id] : undefined;
+    if (node === undefined) {
+      throw new MemcgError('KERNSIM_MEMCG_UNKNOWN_CGROUP', `expected an existing cgroup id; got ${String(id)}`);
+    }
+    if (node.removed) {
+      throw new MemcgError('KERNSIM_MEMCG_CGROUP_REMOVED', `expected a live cgroup; cgroup ${node.name} was removed`);
+    }
+    return node;
+  }
+
+  /** Any cgroup ever created, removed ones included. */
+  node(id: number): Cgroup {
+    const node = this.nodes[id];
+    if (node === undefined) {
+      throw new MemcgError('KERNSIM_MEMCG_UNKNOWN_CGROUP', `expected an existing cgroup id; got ${String(id)}`);
+    }
+    return node;
+  }
+
+  cgroupOf(task: number): number {
+    return this.taskCgroup.get(task) ?? ROOT_CGROUP;
+  }
+
+  liveCount(): number {
+    let n = 0;
+    for (const node of this.nodes) if (!node.removed) n++;
+    return n;
+  }
+
+  apply(op: CgroupOp): number {
+    switch (op.type) {
+      case 'create': {
+        const parent = this.get(op.parent);
+        const node = this.makeNode(op.name, parent);
+        this.nodes.push(node);
+        parent.children.push(node);
+        return node.id;
+      }
+      case 'attach': {
+        const target = this.get(op.cgroup);
+        if (!Number.isInteger(op.task) || op.task < 0) {
+          throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected a task id >= 0; got ${String(op.task)}`);
+        }
+        const from = this.taskCgroup.get(op.task);
+        if (from !== undefined) this.node(from).tasks.delete(op.task);
+        target.tasks.add(op.task);
+        this.taskCgroup.set(op.task, target.id);
+        return target.id;
+      }
+      case 'exit': {
+        const from = this.taskCgroup.get(op.task);
+        if (from === undefined) {
+          throw new MemcgError('KERNSIM_MEMCG_UNKNOWN_TASK', `expected a running task; task ${String(op.task)} is unknown`);
+        }
+        this.node(from).tasks.delete(op.task);
+        this.taskCgroup.delete(op.task);
+        return from;
+      }
+      case 'setLimit': {
+        const node = this.get(op.cgroup);
+        const counter = node[op.counter];
+        if (!(op.bytes >= 0)) {
+          throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected a limit >= 0 bytes; got ${String(op.bytes)}`);
+        }
+        if (counter.usage > op.bytes) {
+          // res_counter_set_limit returns -EBUSY rather than shrinking usage.
+          throw new MemcgError(
+            'KERNSIM_MEMCG_LIMIT_BELOW_USAGE',
+            `expected a ${op.counter} limit of at least the usage ${String(counter.usage)} bytes of ${node.name}; got ${String(op.bytes)}`,
+          );
+        }
+        counter.limit = op.bytes;
+        return node.id;
+      }
+      case 'setSoftLimit': {
+        const node = this.get(op.cgroup);
+        if (!(op.bytes >= 0)) {
+          throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected a soft limit >= 0 bytes; got ${String(op.bytes)}`);
+        }
+        node[op.counter].softLimit = op.bytes;
+        return node.id;
+      }
+      case 'setKmemIndependent': {
+        const node = this.get(op.cgroup);
+        if (node.localKmem !== 0 || node.kmem.usage !== 0) {
+          throw new MemcgError(
+            'KERNSIM_MEMCG_BAD_ARGUMENT',
+            `expected no kmem usage before switching independent_kmem_limit; ${node.name} has ${String(node.kmem.usage)} bytes`,
+          );
+        }
+        node.kmemIndependent = op.independent;
+        return node.id;
+      }
+    }
+  }
+
+  /** Throws unless `id` may be removed (the checks rmdir makes); changes nothing. */
+  checkRemovable(id: number): Cgroup {
+    const node = this.get(id);
+    if (node.parent === null) {
+      throw new MemcgError('KERNSIM_MEMCG_ROOT_IMMUTABLE', 'expected a non-root cgroup; the root cannot be removed');
+    }
+    if (node.tasks.size > 0) {
+      throw new MemcgError('KERNSIM_MEMCG_CGROUP_HAS_TASKS', `expected an empty cgroup; ${node.name} has ${String(node.tasks.size)} task(s)`);
+    }
+    if (node.children.some((c) => !c.removed)) {
+      throw new MemcgError('KERNSIM_MEMCG_CGROUP_HAS_CHILDREN', `expected a cgroup without children; ${node.name} has some`);
+    }
+    return node;
+  }
+
+  /**
+   * Charges kmem to `node`: the kmem counter always, the memory counter too unless the kmem
+   * limit is independent. Returns the cgroup whose counter refused, or -1.
+   */
+  chargeKmem(node: Cgroup, bytes: number, force: boolean): number {
+    const both = !node.kmemIndependent;
+    if (force) {
+      resCounterChargeNofail(node.kmem, bytes, this.cost);
+      if (both) {
+        resCounterChargeNofail(node.memory, bytes, this.cost);
+        node.localMemory += bytes;
+      }
+      node.localKmem += bytes;
+      return -1;
+    }
+    const failedKmem = resCounterCharge(node.kmem, bytes, this.cost);
+    if (failedKmem !== null) return this.ownerOf(failedKmem, 'kmem');
+    if (both) {
+      const failedMem = resCounterCharge(node.memory, bytes, this.cost);
+      if (failedMem !== null) {
+        resCounterUnchargeUntil(node.kmem, null, bytes, this.cost);
+        return this.ownerOf(failedMem, 'memory');
+      }
+      node.localMemory += bytes;
+    }
+    node.localKmem += bytes;
+    return -1;
+  }
+
+  uncharge(node: Cgroup, bytes: number): void {
+    resCounterUnchargeUntil(node.kmem, null, bytes, this.cost);
+    node.localKmem = Math.max(0, node.localKmem - bytes);
+    if (!node.kmemIndependent) {
+      resCounterUnchargeUntil(node.memory, null, bytes, this.cost);
+      node.localMemory = Math.max(0, node.localMemory - bytes);
+    }
+  }
+
+  /** Charges user memory (page cache, anonymous pages) to the memory counter only. */
+  chargeUser(node: Cgroup, bytes: number): number {
+    const failed = resCounterCharge(node.memory, bytes, this.cost);
+    if (failed !== null) return this.ownerOf(failed, 'memory');
+    node.localMemory += bytes;
+    return -1;
+  }
+
+  unchargeUser(node: Cgroup, bytes: number): void {
+    resCounterUnchargeUntil(node.memory, null, bytes, this.cost);
+    node.localMemory = Math.max(0, node.localMemory - bytes);
+  }
+
+  /**
+   * Moves every charge held at `from` to its ancestor `to`: the levels between keep nothing
+   * (res_counter_uncharge_until), `to` and above keep what they had.
+   */
+  reparent(from: Cgroup, to: Cgroup): void {
+    const kmem = from.localKmem;
+    const memory = from.localMemory;
+    resCounterUnchargeUntil(from.kmem, to.kmem, kmem, this.cost);
+    resCounterUnchargeUntil(from.memory, to.memory, memory, this.cost);
+    to.localKmem += kmem;
+    to.localMemory += memory;
+    from.localKmem = 0;
+    from.localMemory = 0;
+  }
+
+  /** Marks a cgroup removed; the design has moved its charges before this. */
+  markRemoved(node: Cgroup): void {
+    node.removed = true;
+    const parent = node.parent;
+    if (parent !== null) {
+      const i = parent.children.indexOf(node);
+      if (i >= 0) parent.children.splice(i, 1);
+    }
+  }
+
+  private ownerOf(counter: ResCounter, which: CounterName): number {
+    for (const node of this.nodes) if (node[which] === counter) return node.id;
+    return -1;
+  }
+
+  snapshot(): readonly CgroupSnapshot[] {
+    return this.nodes.map((n) => ({
+      id: n.id,
+      name: n.name,
+      parent: n.parent === null ? -1 : n.parent.id,
+      removed: n.removed,
+      pins: n.pins,
+      tasks: [...n.tasks].sort((a, b) => a - b),
+      kmemIndependent: n.kmemIndependent,
+      localMemory: n.localMemory,
+      localKmem: n.localKmem,
+      memory: counterView(n.memory),
+      kmem: counterView(n.kmem),
+    }));
+  }
+}
