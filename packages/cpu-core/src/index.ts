@@ -1,1 +1,10 @@
 export {};
+export { Assembler } from './asm/assembler.js';
+export type { AssembledCode, AssemblerOptions, Condition, Target } from './asm/assembler.js';
+export { byte, dword, imm, mem, qword, reg, word } from './asm/operands.js';
+export type { Imm, ImmLike, Mem, MemBuilder, MemSpec, Operand, Reg } from './asm/operands.js';
+export { decodeOne, disassemble } from './asm/disassembler.js';
+export type { DecodedInstruction, DisassembleOptions } from './asm/disassembler.js';
+export { SymbolTable } from './asm/symbols.js';
+export { AsmError } from './asm/errors.js';
+export type { AsmErrorCode } from './asm/errors.js';
