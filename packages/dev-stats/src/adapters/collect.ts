@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { join } from 'node:path';
+import { StatsAccumulator } from '../accumulator.js';
+import { Attribution } from '../attribution.js';
+import type { GitdmConfig } from '../gitdm-config.js';
+import type { LogFormat } from '../log-parser.js';
+import { Mailmap } from '../mailmap.js';
+import { FileCommitCache } from './commit-cache.js';
+import { gitDir, readMailmapText } from './git.js';
+import { loadGitdmConfig, loadMailmapFile } from './load-config.js';
+import { readLogFile } from './read-log.js';
+import { readRepoCommits } from './read-repo.js';
+
+export interface CollectOptions {
+  /** Repository to read (default: the current directory's). Ignored when `log` is set. */
+  readonly repo?: string;
+  readonly revisions?: readonly string[];
+  readonly since?: string;
+  readonly until?: string;
+  /** A saved log file (`-` for stdin) instead of a repository. */
+  readonly log?: string;
+  readonly logFormat?: LogFormat;
+  readonly stdin?: Readable;
+  /** Path of a gitdm.config, or an already-parsed configuration. */
+  readonly config?: string | GitdmConfig;
+  /** A mailmap file; by default the repository's own `.mailmap` (none for saved logs). */
+  readonly mailmap?: string;
+  readonly countAuthorSignoffs?: boolean;
+  readonly jobs?: number;
+  readonly chunkSize?: number;
+  /** Commit cache: true keeps it in `<git dir>/dev-stats/`, a string names a directory; default none. */
+  readonly cache?: boolean | string;
+  readonly onProgress?: (commits: number) => void;
+}
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export interface Collected {
+  readonly accumulator: StatsAccumulator;
+  readonly config: GitdmConfig | undefined;
+}
+
+/** Reads a repository range or a saved log into a fresh accumulator. */
+export async function collectStats(options: CollectOptions): Promise<Collected> {
+  const config = typeof options.config === 'string' ? loadGitdmConfig(options.config) : options.config;
+  const repo = options.repo ?? '.';
+  let mailmap: Mailmap;
+  let dir: string | undefined;
+  if (options.log === undefined) dir = await gitDir(repo);
+  if (options.mailmap !== undefined) mailmap = loadMailmapFile(options.mailmap);
+  else if (options.log === undefined) mailmap = Mailmap.parse(await readMailmapText(repo, readOptional));
+  else mailmap = new Mailmap();
+  const accumulator = new StatsAccumulator(new Attribution(mailmap, config), {
+    ...(options.countAuthorSignoffs === undefined ? {} : { countAuthorSignoffs: options.countAuthorSignoffs }),
+  });
+  const onCommit = (commit: Parameters<StatsAccumulator['add']>[0]): void => { accumulator.add(commit); };
+  if (options.log !== undefined) {
+    await readLogFile(options.log, onCommit, {
+      ...(options.logFormat === undefined ? {} : { format: options.logFormat }),
+      ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
+    });
+    return { accumulator, config };
+  }
+  const cacheDir = options.cache === true ? join(dir ?? '.', 'dev-stats') : options.cache === false ? undefined : options.cache;
+  await readRepoCommits({
+    repo,
+    onCommit,
+    ...(options.revisions === undefined ? {} : { revisions: options.revisions }),
+    ...(options.since === undefined ? {} : { since: options.since }),
+    ...(options.until === undefined ? {} : { until: options.until }),
+    ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
+    ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
+    ...(cacheDir === undefined ? {} : { cache: new FileCommitCache(join(cacheDir, 'commits.v1.jsonl')) }),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+  });
+  return { accumulator, config };
+}

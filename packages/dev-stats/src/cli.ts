@@ -1,0 +1,214 @@
+import { availableParallelism } from 'node:os';
+import { realpathSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import { collectStats, type CollectOptions } from './adapters/collect.js';
+import { collectTrend } from './adapters/collect-trend.js';
+import { readTagDates } from './adapters/tags.js';
+import { DevStatsError } from './errors.js';
+import type { LogFormat } from './log-parser.js';
+import { releaseStatus } from './release.js';
+import { OUTPUT_FORMATS, type OutputFormat, renderReleaseStatus, renderReport, renderTrend } from './render/index.js';
+import { buildReport } from './report.js';
+
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
+  readonly stdin?: Readable;
+  /** Today as YYYY-MM-DD (the CLI's only clock). */
+  readonly today: () => string;
+  readonly writeFile: (path: string, text: string) => Promise<void>;
+}
+
+interface CommonOptions {
+  readonly repo?: string;
+  readonly format: OutputFormat;
+  readonly output?: string;
+  readonly config?: string;
+  readonly mailmap?: string;
+  readonly jobs?: string;
+  readonly cache: boolean;
+  readonly cacheDir?: string;
+  readonly authorSignoffs: boolean;
+}
+
+interface StatsOptions extends CommonOptions {
+  readonly since?: string;
+  readonly until?: string;
+  readonly log?: string;
+  readonly logFormat: LogFormat;
+  readonly top: string;
+  readonly range?: string;
+  readonly gitdmDeveloperLines?: boolean;
+}
+
+interface TrendOptions extends CommonOptions {
+  readonly releases: string;
+  readonly to?: string;
+  readonly employers: string;
+}
+
+interface ReleaseOptions {
+  readonly repo?: string;
+  readonly format: OutputFormat;
+  readonly output?: string;
+  readonly now?: string;
+}
+
+class UsageError extends Error {}
+
+function positiveInt(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} expects a positive integer, got "${value}"`);
+  return Number(value);
+}
+
+function formatOption(): Option {
+  return new Option('-f, --format <format>', 'output format').choices(OUTPUT_FORMATS).default('text');
+}
+
+function addCommon(command: Command): Command {
+  return command
+    .option('-C, --repo <path>', 'repository to read (default: the current directory)')
+    .addOption(formatOption())
+    .option('-o, --output <file>', 'write the report to <file> instead of stdout')
+    .option('--config <gitdm.config>', "gitdm's configuration (EmailAliases, EmailMap, GroupMap, VirtualEmployer)")
+    .option('--mailmap <file>', "mailmap to use instead of the repository's .mailmap")
+    .option('-j, --jobs <n>', 'git processes reading parts of the range at once')
+    .option('--no-cache', 'do not read or write the commit cache')
+    .option('--cache-dir <dir>', 'keep the commit cache here (default: <git dir>/dev-stats)')
+    .option('--no-author-signoffs', "do not count authors' signoffs of their own changesets");
+}
+
+function collectOptions(options: CommonOptions, io: CliIo): CollectOptions {
+  const progress = io.stderr.isTTY === true;
+  return {
+    ...(options.repo === undefined ? {} : { repo: options.repo }),
+    ...(options.config === undefined ? {} : { config: options.config }),
+    ...(options.mailmap === undefined ? {} : { mailmap: options.mailmap }),
+    jobs: positiveInt(options.jobs, '--jobs', Math.min(2, availableParallelism())),
+    cache: options.cache ? (options.cacheDir ?? true) : false,
+    countAuthorSignoffs: options.authorSignoffs,
+    ...(progress ? { onProgress: (n: number) => io.stderr.write(`\rdev-stats: ${n} commits read`) } : {}),
+    ...(io.stdin === undefined ? {} : { stdin: io.stdin }),
+  };
+}
+
+async function emit(text: string, output: string | undefined, io: CliIo): Promise<void> {
+  if (io.stderr.isTTY === true) io.stderr.write('\r\u001b[K');
+  if (output === undefined) io.stdout.write(text);
+  else await io.writeFile(output, text);
+}
+
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('dev-stats')
+    .description("LWN-style development statistics (gitdm's tables) for a git repository or a saved log.")
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
+
+  addCommon(
+    program
+      .command('stats', { isDefault: true })
+      .description('most active developers and employers over a range (the default command)')
+      .argument('[revisions...]', 'revision range(s) as git takes them, e.g. v3.2..v3.3 (default HEAD)'),
+  )
+    .option('-r, --range <range>', 'revision range (same as the positional argument)')
+    .option('--since <date>', 'only commits more recent than <date>')
+    .option('--until <date>', 'only commits older than <date>')
+    .option('--log <file>', "read a saved 'git log --numstat' or 'git log -p' (- for stdin) instead of a repository")
+    .addOption(new Option('--log-format <format>', 'format of --log').choices(['auto', 'gitdm', 'dev-stats']).default('auto'))
+    .option('-n, --top <n>', 'rows per table', '20')
+    .option('--gitdm-developer-lines', "rank developers' changed lines as gitdm does: max(total added, total removed)")
+    .action(async (revisions: string[], options: StatsOptions) => {
+      const top = positiveInt(options.top, '--top', 20);
+      const all = options.range === undefined ? revisions : [options.range, ...revisions];
+      const { accumulator, config } = await collectStats({
+        ...collectOptions(options, io),
+        revisions: all,
+        ...(options.since === undefined ? {} : { since: options.since }),
+        ...(options.until === undefined ? {} : { until: options.until }),
+        ...(options.log === undefined ? {} : { log: options.log, logFormat: options.logFormat }),
+      });
+      const title = options.log !== undefined ? (options.log === '-' ? 'stdin' : options.log) : all.length > 0 ? all.join(' ') : 'HEAD';
+      const report = buildReport(accumulator, {
+        title,
+        top,
+        ...(config === undefined ? {} : { config }),
+        ...(options.gitdmDeveloperLines === true ? { gitdmDeveloperLines: true } : {}),
+      });
+      await emit(renderReport(report, options.format), options.output, io);
+    });
+
+  program
+    .command('release')
+    .description('release-cycle status from vX.Y / vX.Y-rcN / vX.Y.Z tags: current rc, cycle lengths, predicted date, stable updates')
+    .option('-C, --repo <path>', 'repository to read (default: the current directory)')
+    .addOption(formatOption())
+    .option('-o, --output <file>', 'write the report to <file> instead of stdout')
+    .option('--now <date>', 'the date to report as of (YYYY-MM-DD; default today)')
+    .action(async (options: ReleaseOptions) => {
+      const now = options.now ?? io.today();
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(now)) throw new UsageError(`--now expects YYYY-MM-DD, got "${now}"`);
+      const status = releaseStatus(await readTagDates(options.repo ?? '.'), now);
+      await emit(renderReleaseStatus(status, options.format), options.output, io);
+    });
+
+  addCommon(
+    program
+      .command('trend')
+      .description("per-release series over consecutive releases: changesets, developers, employers, employers' shares"),
+  )
+    .option('--releases <n>', 'number of release cycles', '8')
+    .option('--to <tag>', 'last release of the series (default: the newest)')
+    .option('--employers <n>', 'employers to follow besides (None)', '5')
+    .action(async (options: TrendOptions) => {
+      const trend = await collectTrend({
+        ...collectOptions(options, io),
+        releases: positiveInt(options.releases, '--releases', 8),
+        topEmployers: positiveInt(options.employers, '--employers', 5),
+        ...(options.to === undefined ? {} : { to: options.to }),
+      });
+      await emit(renderTrend(trend, options.format), options.output, io);
+    });
+  return program;
+}
+
+/** Runs the CLI; returns the exit code. Failures are one line on stderr, never a stack trace. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    await buildProgram(io).parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (io.stderr.isTTY === true) io.stderr.write('\r\u001b[K');
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr.write(`dev-stats: ${message.split('\n')[0] ?? message}\n`);
+    return error instanceof UsageError ? 2 : error instanceof DevStatsError ? 1 : 1;
+  }
+}
+
+/** Entry point for the `dev-stats` bin. */
+export async function runFromProcess(): Promise<void> {
+  process.stdout.on('error', () => process.exit(0)); // closed pipe (| head)
+  process.exitCode = await main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    today: () => new Date().toISOString().slice(0, 10),
+    writeFile: (path, text) => writeFile(path, text),
+  });
+}
+
+function isEntry(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) await runFromProcess();

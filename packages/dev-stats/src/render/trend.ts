@@ -1,0 +1,59 @@
+import type { Trend } from '../trend.js';
+import { csvField, escapeHtml, escapeMarkdown } from './escape.js';
+import { htmlPage } from './html.js';
+import { padEnd, padStart, printable } from './format.js';
+import { svgLineChart } from './svg.js';
+
+function header(trend: Trend): string[] {
+  return ['Release', 'Changesets', 'Developers', 'Employers', ...trend.employers.map((e) => `${e} %`)];
+}
+
+function cells(trend: Trend): string[][] {
+  return trend.points.map((p) => [
+    p.release,
+    String(p.changesets),
+    String(p.developers),
+    String(p.employers),
+    ...trend.employers.map((e) => (p.shares[e] ?? 0).toFixed(1)),
+  ]);
+}
+
+export function renderTrendText(trend: Trend): string {
+  const head = header(trend).map(printable);
+  const body = cells(trend).map((row) => row.map(printable));
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
+  const line = (row: readonly string[]): string =>
+    row.map((cell, i) => (i === 0 ? padEnd(cell, widths[i] ?? 0) : padStart(cell, widths[i] ?? 0))).join('  ').trimEnd();
+  return `Trend over ${trend.points.length} releases\n\n${[line(head), ...body.map(line)].join('\n')}\n`;
+}
+
+export function renderTrendMarkdown(trend: Trend): string {
+  const head = header(trend).map(escapeMarkdown);
+  const rows = cells(trend).map((row) => `| ${row.map(escapeMarkdown).join(' | ')} |`);
+  return `# Trend over ${trend.points.length} releases\n\n| ${head.join(' | ')} |\n|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|\n${rows.join('\n')}\n`;
+}
+
+export function renderTrendCsv(trend: Trend): string {
+  return [header(trend).map(csvField).join(','), ...cells(trend).map((row) => row.map(csvField).join(','))].join('\r\n') + '\r\n';
+}
+
+export function renderTrendHtml(trend: Trend): string {
+  const head = header(trend).map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  const rows = cells(trend)
+    .map((row) => `<tr>${row.map((cell, i) => (i === 0 ? `<td>${escapeHtml(cell)}</td>` : `<td class="n">${escapeHtml(cell)}</td>`)).join('')}</tr>`)
+    .join('');
+  const labels = trend.points.map((p) => p.release);
+  const shares = svgLineChart(labels, trend.employers.map((e) => ({ label: e, points: trend.points.map((p) => p.shares[e] ?? 0) })), '%');
+  const sizes = svgLineChart(labels, [
+    { label: 'changesets', points: trend.points.map((p) => p.changesets) },
+  ]);
+  const people = svgLineChart(labels, [
+    { label: 'developers', points: trend.points.map((p) => p.developers) },
+    { label: 'employers', points: trend.points.map((p) => p.employers) },
+  ]);
+  return htmlPage(
+    'Release trend',
+    `<h1>Trend over ${trend.points.length} releases</h1><table><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>` +
+      `<h2>Share of changesets by employer</h2>${shares}<h2>Changesets</h2>${sizes}<h2>Developers and employers</h2>${people}`,
+  );
+}

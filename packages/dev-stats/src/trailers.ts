@@ -1,0 +1,22 @@
+import type { Trailer, TrailerKind } from './model.js';
+
+const KINDS: Readonly<Record<string, TrailerKind>> = {
+  'signed-off-by': 'signoff',
+  'reviewed-by': 'review',
+  'tested-by': 'test',
+  'reported-by': 'report',
+  'reported-and-tested-by': 'report-test',
+};
+
+// Like gitdm, any message line of this shape counts, not only git's final trailer block.
+const TRAILER = /^\s*(signed-off-by|reviewed-by|tested-by|reported-by|reported-and-tested-by):\s*(.*?)\s*<([^>]*)>/i;
+
+/** Parses one message line into a credit, or undefined when it is not one. */
+export function parseTrailer(line: string): Trailer | undefined {
+  const match = TRAILER.exec(line);
+  if (match === null) return undefined;
+  const kind = KINDS[(match[1] ?? '').toLowerCase()];
+  const email = (match[3] ?? '').trim();
+  if (kind === undefined || email === '') return undefined;
+  return { kind, name: (match[2] ?? '').replace(/^"(.*)"$/, '$1').trim(), email };
+}
