@@ -159,7 +159,9 @@ export function buildReport(acc: StatsAccumulator, options: ReportOptions = {}):
   const { byKey, list } = developers(acc);
   const authors = list.filter((dev) => dev.counts.changesets > 0);
   const employers = applyVirtualEmployers(acc.employers, options.config);
-  const activeEmployers = [...employers].filter(([, counts]) => counts.changesets > 0);
+  const allEmployers = [...employers];
+  // Virtual employers' splits can leave an employer lines without a whole changeset.
+  const activeEmployers = allEmployers.filter(([, counts]) => counts.changesets > 0 || counts.changed > 0);
   const devs = (pick: (counts: IdentityCounts) => number): (readonly [string, number])[] => list.map((dev) => [dev.name, pick(dev.counts)] as const);
   const developersOf = (counts: EmployerCounts): number => {
     const seen = new Set<Developer>();
@@ -200,7 +202,7 @@ export function buildReport(acc: StatsAccumulator, options: ReportOptions = {}):
     employers: [
       table('changesets', 'By changesets', 'changesets', activeEmployers.map(([name, c]) => [name, c.changesets] as const), top, acc.changesets),
       table('changed-lines', 'By lines changed', 'lines', activeEmployers.map(([name, c]) => [name, c.changed] as const), top, acc.changed),
-      table('signoffs', 'By signoffs', 'signoffs', [...employers].map(([name, c]) => [name, c.signoffs] as const), top),
+      table('signoffs', 'By signoffs', 'signoffs', allEmployers.map(([name, c]) => [name, c.signoffs] as const), top),
       table('developers', 'By developers', 'developers', activeEmployers.map(([name, c]) => [name, developersOf(c)] as const), top),
     ],
   };

@@ -1,0 +1,56 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALICE, BOB, CAROL, FixtureRepo } from '../fixture-repo.test-support.js';
+import { collectStats } from './collect.js';
+import { readRepoCommits } from './read-repo.js';
+
+let repo: FixtureRepo;
+let all: string[];
+
+beforeAll(() => {
+  repo = new FixtureRepo();
+  const people = [ALICE, BOB, CAROL];
+  for (let i = 0; i < 18; i++) {
+    if (i === 9) repo.git(['checkout', '-q', '-b', 'side', 'HEAD~3']);
+    if (i === 13) {
+      repo.git(['checkout', '-q', 'main']);
+      repo.git(['merge', '-q', '--no-ff', '-m', 'Merge side', 'side']);
+    }
+    repo.write(`f${i}.txt`, 'x\n'.repeat(i + 1));
+    repo.commit(people[i % 3] ?? ALICE, `2012-01-${String(i + 1).padStart(2, '0')}`, `change ${i}`);
+  }
+  all = repo.git(['rev-list', 'main']).trim().split('\n');
+});
+
+afterAll(() => {
+  repo.remove();
+});
+
+describe('reading a range in parts', () => {
+  it('emits every commit of the range exactly once, however it is split', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 8 }), async (jobs, chunkSize) => {
+        const ids: string[] = [];
+        await readRepoCommits({ repo: repo.dir, revisions: ['main'], jobs, chunkSize, onCommit: (c) => ids.push(c.id) });
+        expect(ids.length).toBe(all.length);
+        expect([...ids].sort()).toEqual([...all].sort());
+      }),
+      { numRuns: 8 },
+    );
+  });
+
+  it('keeps names that are not valid UTF-8 (read as Latin-1)', async () => {
+    const tree = repo.git(['rev-parse', 'HEAD^{tree}']).trim();
+    const head = repo.git(['rev-parse', 'HEAD']).trim();
+    const raw = Buffer.concat([
+      Buffer.from(`tree ${tree}\nparent ${head}\nauthor J`),
+      Buffer.from([0xfc]),
+      Buffer.from('rgen <jm@x.example> 1325419200 +0000\ncommitter C <c@x.example> 1325419200 +0000\n\nLatin-1 name\n\nSigned-off-by: Fran'),
+      Buffer.from([0xe7]),
+      Buffer.from('ois <f@x.example>\n'),
+    ]);
+    const id = repo.git(['hash-object', '-t', 'commit', '-w', '--stdin', '--literally'], {}, raw).trim();
+    const { accumulator } = await collectStats({ repo: repo.dir, revisions: [`${head}..${id}`] });
+    expect([...accumulator.identities.keys()].sort()).toEqual(['François\0f@x.example', 'Jürgen\0jm@x.example']);
+  });
+});
