@@ -1,5 +1,6 @@
 import { aboutSection } from './about.js';
+import { statsSection } from './stats.js';
 import type { Section } from './section.js';
 
 /** The tour, in order. Each package adds its section here when it lands. */
-export const sections: readonly Section[] = [aboutSection];
+export const sections: readonly Section[] = [aboutSection, statsSection];

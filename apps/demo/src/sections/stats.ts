@@ -1,0 +1,93 @@
+import {
+  OUTPUT_FORMATS,
+  buildReport,
+  collectStats,
+  readTagDates,
+  releaseStatus,
+  renderReleaseStatus,
+  renderReport,
+  type OutputFormat,
+  type Table,
+} from '@kernsim/dev-stats';
+import type { Block } from '../report/model.js';
+import { barChart } from '../report/svg.js';
+import { choiceOption, intOption, stringOption } from './options.js';
+import type { Section } from './section.js';
+
+function tableBlock(title: string, table: Table | undefined, who: string): Block[] {
+  if (table === undefined || table.rows.length === 0) return [];
+  return [
+    {
+      kind: 'table',
+      title: `${title}: ${table.title}`,
+      columns: [{ header: who }, { header: table.unit, align: 'right' }, { header: '%', align: 'right' }],
+      rows: table.rows.map((row) => [row.name, row.count, `${row.percent.toFixed(1)}%`]),
+    },
+  ];
+}
+
+/** LWN's "who wrote this release" tables, computed from a real git repository. */
+export const statsSection: Section = {
+  id: 'stats',
+  title: 'Statistics for a development cycle (gitdm-style, from git)',
+  summary: "LWN's most-active developers and employers tables for a git range (default: this repository)",
+  options: [
+    { flags: '--repo <path>', description: 'repository to read (default: the current directory)' },
+    { flags: '--range <range>', description: 'revision range, e.g. v3.2..v3.3 (default: HEAD)' },
+    { flags: '--top <n>', description: 'rows per table', defaultValue: '10' },
+    { flags: '--config <file>', description: "gitdm.config with the employer maps" },
+    { flags: '--format <format>', description: `also show dev-stats' own output: ${OUTPUT_FORMATS.join(', ')}` },
+    { flags: '--now <date>', description: 'date for the release status (YYYY-MM-DD)' },
+  ],
+  async run(options) {
+    const repo = stringOption(options, 'repo', '.');
+    const range = stringOption(options, 'range', 'HEAD');
+    const top = intOption(options, 'top', 10, { min: 1, max: 1000 });
+    const config = options.config;
+    const format = typeof options.format === 'string' ? choiceOption<OutputFormat>(options, 'format', OUTPUT_FORMATS, 'text') : undefined;
+    const { accumulator, config: parsed } = await collectStats({
+      repo,
+      revisions: [range],
+      ...(typeof config === 'string' ? { config } : {}),
+    });
+    const report = buildReport(accumulator, { title: range, top, ...(parsed === undefined ? {} : { config: parsed }) });
+    const t = report.totals;
+    const dev = (id: string): Table | undefined => report.developers.find((table) => table.id === id);
+    const emp = (id: string): Table | undefined => report.employers.find((table) => table.id === id);
+    const blocks: Block[] = [
+      {
+        kind: 'paragraph',
+        text:
+          `${range} in ${repo === '.' ? 'this repository' : repo}: ${t.changesets} changesets (merges not counted: ${t.merges}) ` +
+          `from ${t.developers} developers and ${t.employers} employers; ${t.added} lines added, ${t.removed} removed ` +
+          `(net ${t.net}). Changed lines per changeset are max(added, removed), as LWN counts them.`,
+      },
+      ...tableBlock('Most active developers', dev('changesets'), 'Developer'),
+      ...tableBlock('Most active developers', dev('changed-lines'), 'Developer'),
+      ...tableBlock('Most active employers', emp('changesets'), 'Employer'),
+      ...tableBlock('Most active employers', emp('changed-lines'), 'Employer'),
+    ];
+    const byChanged = dev('changed-lines');
+    if (byChanged !== undefined && byChanged.rows.length > 0) {
+      blocks.push({
+        kind: 'figure',
+        title: 'Changed lines by developer',
+        svg: barChart(byChanged.rows.map((row) => ({ label: row.name, value: row.count })), { unit: 'lines' }),
+        alt: byChanged.rows.map((row) => `${row.name} ${row.count}`).join(', '),
+      });
+    }
+    const tags = await readTagDates(repo);
+    let release: unknown = null;
+    if (tags.length > 0) {
+      try {
+        const status = releaseStatus(tags, stringOption(options, 'now', new Date().toISOString().slice(0, 10)));
+        release = status;
+        blocks.push({ kind: 'pre', title: 'dev-stats release', text: renderReleaseStatus(status, 'text') });
+      } catch {
+        // Tags that are not versions: no release status to show.
+      }
+    }
+    if (format !== undefined) blocks.push({ kind: 'pre', title: `dev-stats --format ${format}`, text: renderReport(report, format) });
+    return { id: 'stats', title: this.title, blocks, data: { report, release } };
+  },
+};
