@@ -47,6 +47,17 @@ function makeFormatter(zeroDisplacements: boolean): Formatter {
   return f;
 }
 
+const QUADS = new Set(['call', 'ret', 'pushf', 'popf']);
+const ONE_SHIFTS = new Set<Code>(
+  Object.entries(Code as unknown as Record<string, Code | string>)
+    .filter((e): e is [string, Code] => typeof e[1] === 'number' && /^(Rol|Ror|Rcl|Rcr|Shl|Shr|Sal|Sar)_rm\d+_1$/.test(e[0]))
+    .map(([, value]) => value),
+);
+const IMMEDIATES = new Set<OpKind>([OpKind.Immediate8, OpKind.Immediate8to16, OpKind.Immediate8to32, OpKind.Immediate8to64, OpKind.Immediate16, OpKind.Immediate32, OpKind.Immediate32to64]);
+const isImmediate = (k: OpKind | undefined): boolean => k !== undefined && IMMEDIATES.has(k);
+
+const FAR = new Set<Code>([Code.Call_m1632, Code.Jmp_m1632, Code.Call_m1616, Code.Jmp_m1616, Code.Call_m1664, Code.Jmp_m1664]);
+
 const NEAR_BRANCH = new Set<OpKind>([OpKind.NearBranch16, OpKind.NearBranch32, OpKind.NearBranch64]);
 
 /**
@@ -58,7 +69,7 @@ export class Disassembler {
   readonly symbols: SymbolTable;
   readonly #plain = makeFormatter(false);
   readonly #zero = makeFormatter(true);
-  readonly #cache = new Map<bigint, DecodedInstruction[]>();
+  readonly #cache = new Map<bigint, { readonly raw: Uint8Array; readonly line: DecodedInstruction }[]>();
   #cached = 0;
 
   constructor(options: DisassemblerOptions) {
@@ -75,7 +86,7 @@ export class Disassembler {
   decodeOne(bytes: Uint8Array, address: bigint): DecodedInstruction {
     const hits = this.#cache.get(address);
     if (hits) {
-      for (const hit of hits) if (this.#sameBytes(hit, bytes)) return hit;
+      for (const hit of hits) if (startsWith(bytes, hit.raw)) return hit.line;
     }
     const window = bytes.length > 15 ? bytes.subarray(0, 15) : bytes;
     const decoder = new Decoder(this.bitness, window, DecoderOptions.None);
@@ -112,20 +123,13 @@ export class Disassembler {
     return this.symbols.symbolize(address);
   }
 
-  #sameBytes(hit: DecodedInstruction & { raw?: Uint8Array }, bytes: Uint8Array): boolean {
-    const raw = (hit as { raw?: Uint8Array }).raw;
-    if (!raw || bytes.length < raw.length) return false;
-    for (let i = 0; i < raw.length; i++) if (raw[i] !== bytes[i]) return false;
-    return true;
-  }
-
   #remember(line: DecodedInstruction, window: Uint8Array): void {
     if (!line.valid) return;
     if (this.#cached >= MAX_CACHE) {
       this.#cache.clear();
       this.#cached = 0;
     }
-    const entry = Object.defineProperty({ ...line }, 'raw', { value: window.slice(0, line.length), enumerable: false });
+    const entry = { raw: window.slice(0, line.length), line };
     const list = this.#cache.get(line.address);
     if (list) list.push(entry);
     else this.#cache.set(line.address, [entry]);
@@ -150,8 +154,14 @@ export class Disassembler {
     const op0 = ins.opCount > 0 ? ins.op0Kind : undefined;
     const branch = op0 !== undefined && NEAR_BRANCH.has(op0);
     // objdump (binutils of the article's era) writes callq/retq/jmpq for 64-bit near call/ret and indirect jmp.
-    if (this.bitness === 64 && (mn === 'call' || mn === 'ret' || (mn === 'jmp' && !branch))) {
+    if (this.bitness === 64 && (QUADS.has(mn) || (mn === 'jmp' && !branch) || (mn === 'push' && isImmediate(op0)))) {
       mn += 'q';
+      words[words.length - 1] = mn;
+      mnemonic = words.join(' ');
+    }
+    // objdump of that era prints 32-bit indirect near call/jmp without the `l` suffix.
+    if (this.bitness === 32 && (mn === 'calll' || mn === 'jmpl') && !FAR.has(ins.code)) {
+      mn = mn.slice(0, -1);
       words[words.length - 1] = mn;
       mnemonic = words.join(' ');
     }
@@ -163,6 +173,9 @@ export class Disassembler {
       operands = `${target.toString(16)}${sym !== undefined ? ` <${sym}>` : ''}`;
     } else {
       operands = f.formatAllOperands(ins).replaceAll(',)', ')');
+      // objdump spells the port register (%dx) and leaves the implicit count of shift-by-one out.
+      if (mn === 'in' || mn === 'out') operands = operands.replace('%dx', '(%dx)');
+      else if (ONE_SHIFTS.has(ins.code)) operands = operands.replace(/^\$0x1,/, '');
       if (ins.isIpRelMemoryOperand) {
         const target = ins.ipRelMemoryAddress;
         const sym = this.symbols.symbolize(target);
@@ -172,6 +185,12 @@ export class Disassembler {
     const text = operands === '' ? mnemonic : `${mnemonic} ${operands}${comment}`;
     return { text, mnemonic: mn };
   }
+}
+
+function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  if (bytes.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (prefix[i] !== bytes[i]) return false;
+  return true;
 }
 
 const shared = new Map<Bitness, Disassembler>();

@@ -2,7 +2,7 @@ import { Instruction, Register, RepPrefixKind } from 'iced-x86';
 import { AsmError } from './errors.js';
 import { bitsOf, code, create, fitsI32, fitsI8, immValue, signedIn } from './iced.js';
 import type { Arg, Bitness, BuildContext } from './iced.js';
-import { describe, isMem, isReg, toImm } from './operands.js';
+import { describe, isMem, isReg, reg, toImm } from './operands.js';
 import type { Imm, ImmLike, Mem, Operand, Reg } from './operands.js';
 
 /**
@@ -193,8 +193,10 @@ export function mov(dst: Src, src: Src, bitness: Bitness): Form {
   if (isReg(src) && src.class === 'control') return movCr(what, src, dst, bitness, false);
   if (isReg(dst) && dst.class === 'segment') {
     if (isImmLike(src)) throw bad(what, 'x86 cannot move an immediate into a segment register');
-    const s = operandRM(what, src, bitness);
-    const c = code(isMem(s) ? 'Mov_Sreg_rm16' : s.size === 2 ? 'Mov_Sreg_rm16' : `Mov_Sreg_r${bitsOf(s.size)}m16`);
+    // gas writes `mov %ax,%ss` without an operand-size prefix: the register form ignores it.
+    const s0 = operandRM(what, src, bitness);
+    const s = isReg(s0) && s0.size === 2 ? widen(s0) : s0;
+    const c = code(isMem(s) ? 'Mov_Sreg_rm16' : `Mov_Sreg_r${bitsOf(s.size)}m16`);
     return form([s], false, (ctx) => create(c, [{ r: dst }, arg(s)], ctx, bitness));
   }
   if (isReg(src) && src.class === 'segment') {
@@ -235,6 +237,11 @@ export function mov(dst: Src, src: Src, bitness: Bitness): Form {
   }
   const c = code(`Mov_rm${n}_imm${size === 8 ? '32' : n}`);
   return form([d, i], false, (ctx) => create(c, [arg(d), { i: immFor(what, i, ctx, size, Math.min(size, 4)) }], ctx, bitness));
+}
+
+function widen(r: Reg): Reg {
+  const wide = Object.values(reg).find((x: Reg) => x.class === 'gpr' && x.size === 4 && x.number === r.number);
+  return wide ?? r;
 }
 
 function isImmLike(x: Src): x is ImmLike {
@@ -298,7 +305,7 @@ export function pushPop(op: 'Push' | 'Pop', x: Src, bitness: Bitness): Form {
     const ok = x.name === 'fs' || x.name === 'gs' || (bitness === 32 && x.name !== 'cs') || (op === 'Push' && x.name === 'cs' && bitness === 32);
     if (!ok) throw bad(what, `${op.toLowerCase()} %${x.name} is not encodable in ${String(bitness)}-bit mode`);
     const c = code(`${op}${wq}_${x.name.toUpperCase()}`);
-    return form([], false, (ctx) => create(c, [], ctx, bitness));
+    return form([], false, (ctx) => create(c, [{ r: x }], ctx, bitness));
   }
   if (isReg(x)) {
     const r = gpr(what, x, bitness);
