@@ -1,0 +1,122 @@
+import { Accounting, GFP_ATOMIC, type DesignId, type MachineConfig, type ShrinkFn } from './accounting.js';
+import { type Cgroup, ROOT_CGROUP } from './cgroup-tree.js';
+import { MemcgError } from './errors.js';
+import type { KmemCache } from './kmem-cache.js';
+
+/** The argument of register_memcg_cache in Glauber Costa's patches (struct memcg_cache_struct). */
+export interface MemcgCacheRegistration {
+  readonly index: number;
+  /** The original cache (an index returned by createCache). */
+  readonly cache: number;
+  readonly shrink: ShrinkFn;
+}
+
+/**
+ * Glauber Costa, February 2012: opt-in. Only caches passed to register_memcg_cache are
+ * tracked; each cgroup gets its own copy of each of them when it is created; slab pages
+ * of a copy are charged to its cgroup; the root cgroup is not tracked, and while no other
+ * cgroup exists a static branch keeps the allocation path free of accounting work. Over
+ * the limit the cache's shrink function runs and the allocation is retried once.
+ */
+export class CostaAccounting extends Accounting {
+  readonly id: DesignId = 'costa';
+  /** Registration slot of each original cache, or -1. */
+  private readonly slotOf: number[] = [];
+  private readonly registered: MemcgCacheRegistration[] = [];
+  /** Per cgroup, the copy of each registered cache (by slot). */
+  private readonly copies: (Int32Array | undefined)[] = [];
+  /** The static branch: on once a non-root cgroup exists. */
+  private active = false;
+
+  constructor(config: MachineConfig) {
+    super(config, 'slub');
+  }
+
+  registerMemcgCache(registration: MemcgCacheRegistration): void {
+    this.rootCache(registration.cache);
+    if ((this.slotOf[registration.cache] ?? -1) >= 0) {
+      throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected an unregistered cache; cache ${String(registration.cache)} is registered`);
+    }
+    if (this.tree.liveCount() > 1) {
+      // Copies are made at cgroup creation, so registration belongs to boot time.
+      throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', 'expected registration before any cgroup exists');
+    }
+    this.slotOf[registration.cache] = this.registered.length;
+    this.registered.push(registration);
+    this.shrinkers.set(registration.cache, registration.shrink);
+  }
+
+  protected override onRootCacheCreated(index: number): void {
+    this.slotOf[index] = -1;
+  }
+
+  protected override onCgroupCreated(cgroup: number): void {
+    this.active = true;
+    const table = new Int32Array(this.registered.length);
+    this.registered.forEach((reg, slot) => {
+      const original = this.rootCache(reg.cache);
+      const copy = this.slabs.createCache(original.spec, cgroup, original.id);
+      this.stats.cachesCreated++;
+      table[slot] = copy.id;
+    });
+    this.copies[cgroup] = table;
+  }
+
+  protected allocate(root: KmemCache, task: number, cpu: number, flags: number): number {
+    // A disabled static branch is a NOP in the instruction stream: no operation counted.
+    if (!this.active) return this.slabs.alloc(root, cpu, ROOT_CGROUP);
+    this.ops++;
+    const cg = this.tree.cgroupOf(task);
+    this.ops++;
+    if (cg === ROOT_CGROUP) return this.slabs.alloc(root, cpu, cg);
+    const slot = this.slotOf[root.id] ?? -1;
+    this.ops++;
+    if (slot < 0) {
+      const h = this.slabs.alloc(root, cpu, cg);
+      if (h >= 0) this.stats.escapedBytes += root.objSize;
+      return h;
+    }
+    const copy = this.slabs.caches[this.copies[cg]?.[slot] ?? root.id] ?? root;
+    this.ops++;
+    let h = this.slabs.alloc(copy, cpu, cg);
+    if (h < 0 && this.slabs.lastFailure === 'charge' && (flags & GFP_ATOMIC) === 0) {
+      if (this.runShrinker(root.id, cg)) {
+        this.curFlags = flags;
+        h = this.slabs.alloc(copy, cpu, cg);
+      }
+    }
+    return h;
+  }
+
+  protected release(handle: number, cpu: number): void {
+    if (this.active) this.ops++;
+    this.slabs.free(handle, cpu);
+  }
+
+  /**
+   * mem_cgroup_pre_destroy in patch 4/7: each copy's pages are uncharged from the cgroup only
+   * up to its parent (which keeps the charge), partial slabs move to the parent's copy now,
+   * full ones on their first free; the dead copy pins the cgroup until its last slab left.
+   */
+  protected removeCharges(node: Cgroup): Cgroup {
+    const parent = node.parent ?? node;
+    const table = this.copies[node.id];
+    if (table !== undefined) {
+      const parentTable = this.copies[parent.id];
+      this.registered.forEach((reg, slot) => {
+        const copy = this.slabs.caches[table[slot] ?? -1];
+        if (copy === undefined) return;
+        const target = parent.id === ROOT_CGROUP ? this.rootCache(reg.cache) : this.slabs.caches[parentTable?.[slot] ?? -1];
+        if (target === undefined) return;
+        this.slabs.shrink(copy);
+        for (const s of this.slabs.slabsOf(copy)) this.slabs.slabCharge[s] = parent.id;
+        node.pins++;
+        this.slabs.chain(copy, target);
+      });
+    }
+    let others = false;
+    for (const n of this.tree.nodes) if (!n.removed && n !== node && n.id !== ROOT_CGROUP) others = true;
+    this.active = others || this.deadCaches() > 0;
+    return parent;
+  }
+}

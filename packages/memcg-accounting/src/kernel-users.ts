@@ -1,0 +1,196 @@
+import { type Accounting, GFP_ACCOUNT, GFP_ATOMIC, GFP_KERNEL } from './accounting.js';
+import { CostaAccounting } from './design-costa.js';
+import { ObjcgAccounting } from './design-objcg.js';
+
+export const KMALLOC_SIZES: readonly number[] = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192];
+/** Names longer than this need an external name buffer from kmalloc (DNAME_INLINE_LEN). */
+const DNAME_INLINE_LEN = 32;
+
+/** A first-in-first-out queue of handles that allocates only when it grows. */
+class HandleQueue {
+  private items: number[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(h: number): void {
+    this.items.push(h);
+  }
+
+  shift(): number {
+    const h = this.items[this.head] ?? -1;
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return h;
+  }
+
+  drainInto(other: HandleQueue): void {
+    for (let i = this.head; i < this.items.length; i++) other.push(this.items[i] ?? -1);
+    this.items = [];
+    this.head = 0;
+  }
+}
+
+export interface KernelOptions {
+  /** Kernel stack order: 1 (8 KiB, x86_64 in 2012) or 2 (16 KiB today). */
+  readonly stackOrder?: number;
+  /** Extra caches for workloads that touch many of them. */
+  readonly miscCaches?: number;
+}
+
+/**
+ * The kernel's users of slab memory on top of an accounting design: the dentry cache with
+ * per-cgroup LRUs and a shrinker, the inode cache, kmalloc size classes, task stacks and
+ * socket buffers allocated in atomic context.
+ */
+export class Kernel {
+  readonly dentry: number;
+  readonly inode: number;
+  readonly kmalloc: readonly number[];
+  readonly skbuffHead: number;
+  readonly misc: readonly number[];
+  readonly stackOrder: number;
+  private readonly lru = new Map<number, HandleQueue>();
+  /** dentry handle -> inode handle and external-name handle (-1 when inline). */
+  private readonly inodeOf = new Map<number, number>();
+  private readonly nameOf = new Map<number, number>();
+  /** Dentries of live cgroups evicted by global reclaim (the neighbour's suffering). */
+  globalEvictions = new Map<number, number>();
+
+  constructor(
+    readonly design: Accounting,
+    options: KernelOptions = {},
+  ) {
+    this.stackOrder = options.stackOrder ?? (design.id === 'objcg' ? 2 : 1);
+    this.dentry = design.createCache({ name: 'dentry', objSize: 192, account: true });
+    this.inode = design.createCache({ name: 'inode_cache', objSize: 600, account: true });
+    this.kmalloc = KMALLOC_SIZES.map((size) => design.createCache({ name: `kmalloc-${String(size)}`, objSize: size, account: false }));
+    this.skbuffHead = design.createCache({ name: 'skbuff_head_cache', objSize: 256, account: false });
+    const misc: number[] = [];
+    for (let i = 0; i < (options.miscCaches ?? 0); i++) {
+      misc.push(design.createCache({ name: `misc-${String(i)}`, objSize: 48 + ((i * 88) % 900), account: true }));
+    }
+    this.misc = misc;
+    const shrink = (cg: number, n: number): number => this.shrinkDcache(cg, n);
+    if (design instanceof CostaAccounting) design.registerMemcgCache({ index: 0, cache: this.dentry, shrink });
+    if (design instanceof ObjcgAccounting) design.registerShrinker(this.dentry, shrink);
+    design.globalReclaim = (cg, n) => this.shrinkDcache(cg, n, true);
+    design.onReparent = (from, to) => {
+      const q = this.lru.get(from);
+      if (q === undefined) return;
+      q.drainInto(this.queue(to));
+      this.lru.delete(from);
+    };
+  }
+
+  private queue(cg: number): HandleQueue {
+    let q = this.lru.get(cg);
+    if (q === undefined) {
+      q = new HandleQueue();
+      this.lru.set(cg, q);
+    }
+    return q;
+  }
+
+  /** kmalloc: the smallest size class that fits. */
+  kmallocIndex(size: number): number {
+    const i = KMALLOC_SIZES.findIndex((s) => s >= size);
+    return this.kmalloc[i < 0 ? KMALLOC_SIZES.length - 1 : i] ?? 0;
+  }
+
+  /**
+   * d_alloc + iget for one path component; the dentry ends unused on its cgroup's LRU (a walk
+   * does not keep what it looked up). Returns false when an allocation failed.
+   */
+  lookup(task: number, cpu: number, nameLen: number): boolean {
+    const d = this.design.alloc(this.dentry, task, cpu, GFP_KERNEL);
+    if (d < 0) return false;
+    let name = -1;
+    if (nameLen > DNAME_INLINE_LEN) {
+      name = this.design.alloc(this.kmallocIndex(nameLen + 1), task, cpu, GFP_ACCOUNT);
+      if (name < 0) {
+        this.design.free(d, cpu);
+        return false;
+      }
+    }
+    const ino = this.design.alloc(this.inode, task, cpu, GFP_KERNEL);
+    if (ino < 0) {
+      if (name >= 0) this.design.free(name, cpu);
+      this.design.free(d, cpu);
+      return false;
+    }
+    this.inodeOf.set(d, ino);
+    if (name >= 0) this.nameOf.set(d, name);
+    this.queue(this.design.tree.cgroupOf(task)).push(d);
+    return true;
+  }
+
+  private dropDentry(d: number, cpu: number): void {
+    const ino = this.inodeOf.get(d) ?? -1;
+    const name = this.nameOf.get(d) ?? -1;
+    this.inodeOf.delete(d);
+    this.nameOf.delete(d);
+    if (name >= 0) this.design.free(name, cpu);
+    if (ino >= 0) this.design.free(ino, cpu);
+    this.design.free(d, cpu);
+  }
+
+  /** The dcache shrinker: frees the oldest unused dentries of `cg` (-1: of every cgroup, in turn). */
+  shrinkDcache(cg: number, nrToScan: number, global = false): number {
+    let freed = 0;
+    if (cg >= 0) {
+      const q = this.lru.get(cg);
+      while (q !== undefined && q.length > 0 && freed < nrToScan) {
+        this.dropDentry(q.shift(), 0);
+        freed++;
+      }
+      return freed;
+    }
+    const queues = [...this.lru.entries()].filter(([, q]) => q.length > 0);
+    while (freed < nrToScan && queues.length > 0) {
+      for (let i = queues.length - 1; i >= 0 && freed < nrToScan; i--) {
+        const entry = queues[i];
+        if (entry === undefined) continue;
+        const [owner, q] = entry;
+        if (q.length === 0) {
+          queues.splice(i, 1);
+          continue;
+        }
+        this.dropDentry(q.shift(), 0);
+        if (global) this.globalEvictions.set(owner, (this.globalEvictions.get(owner) ?? 0) + 1);
+        freed++;
+      }
+    }
+    return freed;
+  }
+
+  cachedDentries(cg: number): number {
+    return this.lru.get(cg)?.length ?? 0;
+  }
+
+  /** fork: the new task's kernel stack. */
+  fork(task: number): boolean {
+    return this.design.allocStack(task, this.stackOrder);
+  }
+
+  exit(task: number): void {
+    this.design.freeStack(task);
+  }
+
+  /** A socket buffer in softirq (atomic) context: the sk_buff head and its data. Returns [head, data] or null. */
+  skbAlloc(task: number, cpu: number, size: number): readonly [number, number] | null {
+    const head = this.design.alloc(this.skbuffHead, task, cpu, GFP_ATOMIC | GFP_ACCOUNT);
+    if (head < 0) return null;
+    const data = this.design.alloc(this.kmallocIndex(size), task, cpu, GFP_ATOMIC | GFP_ACCOUNT);
+    if (data < 0) {
+      this.design.free(head, cpu);
+      return null;
+    }
+    return [head, data];
+  }
+}
