@@ -129,7 +129,11 @@ export class ObjcgAccounting extends Accounting {
   }
 
   protected allocate(root: KmemCache, task: number, cpu: number, flags: number): number {
-    if (!this.kmemOnline) return this.slabs.alloc(root, cpu, ROOT_CGROUP);
+    if (!this.kmemOnline) {
+      const h = this.slabs.alloc(root, cpu, ROOT_CGROUP);
+      if (h >= 0) this.slabs.objTag[h] = -1;
+      return h;
+    }
     this.ops++;
     const accounted = (root.spec.account || (flags & GFP_ACCOUNT) !== 0) && (flags & GFP_NOACCOUNT) === 0;
     const cg = this.tree.cgroupOf(task);

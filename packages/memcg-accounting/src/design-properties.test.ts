@@ -1,0 +1,158 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type Accounting, GFP_ACCOUNT, GFP_ATOMIC, GFP_NOACCOUNT, GFP_NOFAIL } from './accounting.js';
+import { ROOT_CGROUP } from './cgroup-tree.js';
+import { CostaAccounting } from './design-costa.js';
+import { DESIGNS, createDesign } from './designs.js';
+import { MemcgError } from './errors.js';
+import { PAGE_SIZE } from './page-allocator.js';
+
+type Op =
+  | { kind: 'create'; at: number }
+  | { kind: 'attach'; task: number; at: number }
+  | { kind: 'alloc'; task: number; cache: number; flags: number; cpu: number; n: number }
+  | { kind: 'free'; pick: number; cpu: number }
+  | { kind: 'remove'; at: number }
+  | { kind: 'limit'; at: number; pages: number }
+  | { kind: 'independent'; at: number; on: boolean }
+  | { kind: 'work' }
+  | { kind: 'stack'; task: number };
+
+const flagsArb = fc.constantFrom(0, GFP_ACCOUNT, GFP_ATOMIC, GFP_NOACCOUNT, GFP_NOFAIL, GFP_ATOMIC | GFP_ACCOUNT);
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant('create' as const), at: fc.nat(20) }),
+  fc.record({ kind: fc.constant('attach' as const), task: fc.integer({ min: 1, max: 5 }), at: fc.nat(20) }),
+  fc.record({
+    kind: fc.constant('alloc' as const),
+    task: fc.integer({ min: 1, max: 5 }),
+    cache: fc.nat(3),
+    flags: flagsArb,
+    cpu: fc.nat(1),
+    n: fc.integer({ min: 1, max: 40 }),
+  }),
+  fc.record({ kind: fc.constant('free' as const), pick: fc.nat(1000), cpu: fc.nat(1) }),
+  fc.record({ kind: fc.constant('remove' as const), at: fc.nat(20) }),
+  fc.record({ kind: fc.constant('limit' as const), at: fc.nat(20), pages: fc.integer({ min: 0, max: 16 }) }),
+  fc.record({ kind: fc.constant('independent' as const), at: fc.nat(20), on: fc.boolean() }),
+  fc.record({ kind: fc.constant('work' as const) }),
+  fc.record({ kind: fc.constant('stack' as const), task: fc.integer({ min: 1, max: 5 }) }),
+);
+
+function slabCharges(d: Accounting): number {
+  let bytes = 0;
+  for (const cache of d.slabs.caches) {
+    if (cache.destroyed) continue;
+    for (const s of d.slabs.slabsOf(cache)) if ((d.slabs.slabCharge[s] ?? -1) >= 0) bytes += cache.pagesPerSlab * PAGE_SIZE;
+  }
+  return bytes;
+}
+
+function checkInvariants(d: Accounting): string | null {
+  for (const n of d.tree.nodes) {
+    const kids = n.children.filter((c) => !c.removed);
+    for (const which of ['kmem', 'memory'] as const) {
+      const local = which === 'kmem' ? n.localKmem : n.localMemory;
+      const expected = n.removed ? 0 : local + kids.reduce((s, c) => s + c[which].usage, 0);
+      if (n[which].usage !== expected) return `${which} of ${n.name}: ${String(n[which].usage)} != ${String(expected)}`;
+      if (n[which].usage < 0) return `negative ${which} usage at ${n.name}`;
+      if (n[which].usage > n[which].limit && n[which].forcedCharges === 0) return `limit passed without a forced charge at ${n.name}`;
+    }
+  }
+  if (d.tree.cost.clamps !== 0) return 'an uncharge went below zero';
+  if (d.id !== 'objcg') {
+    let local = 0;
+    for (const n of d.tree.nodes) local += n.localKmem;
+    const stacks = (d.snapshot() as { stacks: [number, { pages: number; charged: number }][] }).stacks;
+    const stackBytes = stacks.reduce((s, [, st]) => s + (st.charged >= 0 ? st.pages * PAGE_SIZE : 0), 0);
+    if (local !== slabCharges(d) + stackBytes) return `charged ${String(local)} != charged slab pages ${String(slabCharges(d))}`;
+  }
+  return null;
+}
+
+describe.each(DESIGNS)('%s under random operation sequences with removals', (id) => {
+  it('conserves charges, never goes negative, holds limits but for forced charges; refused operations change nothing', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 60 }), (ops) => {
+        const d = createDesign(id, { pages: 2048, cpus: 2 });
+        const caches = [
+          d.createCache({ name: 'dentry', objSize: 192, account: true }),
+          d.createCache({ name: 'inode', objSize: 600, account: true }),
+          d.createCache({ name: 'kmalloc-64', objSize: 64, account: false }),
+          d.createCache({ name: 'kmalloc-2048', objSize: 2048, account: false }),
+        ];
+        if (d instanceof CostaAccounting) {
+          d.registerMemcgCache({ index: 0, cache: caches[0] ?? 0, shrink: () => 0 });
+          d.registerMemcgCache({ index: 1, cache: caches[3] ?? 0, shrink: () => 0 });
+        }
+        const live: number[] = [];
+        const stacks = new Set<number>();
+        const pick = (at: number): number => {
+          const nodes = d.tree.nodes.filter((n) => !n.removed);
+          return (nodes[at % nodes.length] ?? nodes[0])?.id ?? ROOT_CGROUP;
+        };
+        for (const op of ops) {
+          let before = JSON.stringify(d.snapshot());
+          try {
+            switch (op.kind) {
+              case 'create':
+                d.createCgroup(pick(op.at), 'g');
+                break;
+              case 'attach':
+                d.attach(op.task, pick(op.at));
+                break;
+              case 'alloc':
+                for (let i = 0; i < op.n; i++) {
+                  const h = d.alloc(caches[op.cache] ?? 0, op.task, op.cpu, op.flags);
+                  if (h >= 0) live.push(h);
+                }
+                break;
+              case 'free': {
+                if (live.length === 0) {
+                  d.free(123456, op.cpu);
+                  break;
+                }
+                const i = op.pick % live.length;
+                d.free(live[i] ?? -1, op.cpu);
+                live.splice(i, 1);
+                break;
+              }
+              case 'remove': {
+                const cg = pick(op.at);
+                const node = d.tree.node(cg);
+                if (node.parent !== null) for (const t of [...node.tasks]) d.attach(t, node.parent.id);
+                before = JSON.stringify(d.snapshot());
+                d.removeCgroup(cg);
+                break;
+              }
+              case 'limit':
+                d.setLimit(pick(op.at), 'kmem', op.pages * PAGE_SIZE);
+                break;
+              case 'independent':
+                d.setKmemIndependent(pick(op.at), op.on);
+                break;
+              case 'work':
+                d.runWork();
+                break;
+              case 'stack':
+                if (stacks.has(op.task)) {
+                  d.freeStack(op.task);
+                  stacks.delete(op.task);
+                } else if (d.allocStack(op.task, 1)) stacks.add(op.task);
+                break;
+            }
+          } catch (error) {
+            if (!(error instanceof MemcgError)) throw error;
+            if (JSON.stringify(d.snapshot()) !== before) throw new Error(`${error.code} changed the state`, { cause: error });
+          }
+          const broken = checkInvariants(d);
+          if (broken !== null) throw new Error(`${op.kind}: ${broken}`);
+        }
+        for (const h of live) d.free(h, 0);
+        for (const t of stacks) d.freeStack(t);
+        expect(checkInvariants(d)).toBeNull();
+      }),
+      { numRuns: 120 },
+    );
+  });
+});
