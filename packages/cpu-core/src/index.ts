@@ -1,6 +1,6 @@
 export {};
 export { Assembler } from './asm/assembler.js';
-export type { AssembledCode, AssemblerOptions, Condition, Target } from './asm/assembler.js';
+export type { AssembledCode, AssemblerOptions, BranchSize, Condition, Target } from './asm/assembler.js';
 export { byte, dword, imm, mem, qword, reg, word } from './asm/operands.js';
 export type { Imm, ImmLike, Mem, MemBuilder, MemSpec, Operand, Reg } from './asm/operands.js';
 export { decodeOne, disassemble } from './asm/disassembler.js';

@@ -28,19 +28,34 @@ export interface AssembledCode {
   readonly labels: ReadonlyMap<string, bigint>;
 }
 
+/**
+ * Forces a jump's encoding: `'near'` (e9/0f 8x rel32, e.g. a 5-byte jump that text
+ * patching will swap with a 5-byte nop) or `'short'` (eb/7x rel8; an error if out of reach).
+ * Without it the assembler picks the shortest that reaches.
+ */
+export type BranchSize = 'short' | 'near';
+
 /** A branch or call target: a label, an absolute address, or (indirect) a register or memory operand. */
 export type Target = string | bigint | number | Reg | Mem;
 
 type Item =
   | { readonly t: 'bytes'; readonly bytes: Uint8Array }
   | { readonly t: 'insn'; readonly size: number; readonly form: Form; readonly lock: boolean; readonly source: string }
-  | { readonly t: 'branch'; readonly op: number; readonly target: string | bigint; readonly source: string }
+  | { readonly t: 'branch'; readonly op: number; readonly target: string | bigint; readonly size: BranchSize | undefined; readonly source: string }
   | { readonly t: 'label'; readonly name: string }
   | { readonly t: 'align'; readonly n: number; readonly fill: number }
   | { readonly t: 'ref'; readonly width: 4 | 8; readonly label: string; readonly addend: bigint };
 
 const CALL = -2;
 const JMP = -1;
+
+/**
+ * Position-independent encodings by mnemonic and operands. Kernel code repeats the same
+ * instructions a lot and scenarios rebuild the same code for every run, so this skips
+ * the WebAssembly encoder most of the time. Entries are never mutated.
+ */
+const ENCODED: Readonly<Record<Bitness, Map<string, Uint8Array>>> = { 32: new Map(), 64: new Map() };
+const MAX_ENCODED = 1 << 15;
 
 const SIZING: BuildContext = { resolve: () => 0n, ip: 0n, nextIp: 0n };
 
@@ -251,47 +266,47 @@ export class Assembler {
 
   // ---- control flow ----------------------------------------------------------
 
-  jmp(target: Target): this {
-    return this.#branch(JMP, 'jmp', target);
+  jmp(target: Target, size?: BranchSize): this {
+    return this.#branch(JMP, 'jmp', target, size);
   }
   call(target: Target): this {
     return this.#branch(CALL, 'call', target);
   }
   /** Conditional jump by condition name (`'e'`, `'ne'`, `'a'`, …), as `j<cc>`. */
-  j(cc: Condition, target: string | bigint | number): this {
+  j(cc: Condition, target: string | bigint | number, size?: BranchSize): this {
     const n = CONDITIONS[cc];
-    return this.#branch(n, `j${cc}`, target);
+    return this.#branch(n, `j${cc}`, target, size);
   }
-  jo(t: string | bigint | number): this { return this.j('o', t); }
-  jno(t: string | bigint | number): this { return this.j('no', t); }
-  jb(t: string | bigint | number): this { return this.j('b', t); }
-  jc(t: string | bigint | number): this { return this.j('c', t); }
-  jnae(t: string | bigint | number): this { return this.j('nae', t); }
-  jae(t: string | bigint | number): this { return this.j('ae', t); }
-  jnb(t: string | bigint | number): this { return this.j('nb', t); }
-  jnc(t: string | bigint | number): this { return this.j('nc', t); }
-  je(t: string | bigint | number): this { return this.j('e', t); }
-  jz(t: string | bigint | number): this { return this.j('z', t); }
-  jne(t: string | bigint | number): this { return this.j('ne', t); }
-  jnz(t: string | bigint | number): this { return this.j('nz', t); }
-  jbe(t: string | bigint | number): this { return this.j('be', t); }
-  jna(t: string | bigint | number): this { return this.j('na', t); }
-  ja(t: string | bigint | number): this { return this.j('a', t); }
-  jnbe(t: string | bigint | number): this { return this.j('nbe', t); }
-  js(t: string | bigint | number): this { return this.j('s', t); }
-  jns(t: string | bigint | number): this { return this.j('ns', t); }
-  jp(t: string | bigint | number): this { return this.j('p', t); }
-  jpe(t: string | bigint | number): this { return this.j('pe', t); }
-  jnp(t: string | bigint | number): this { return this.j('np', t); }
-  jpo(t: string | bigint | number): this { return this.j('po', t); }
-  jl(t: string | bigint | number): this { return this.j('l', t); }
-  jnge(t: string | bigint | number): this { return this.j('nge', t); }
-  jge(t: string | bigint | number): this { return this.j('ge', t); }
-  jnl(t: string | bigint | number): this { return this.j('nl', t); }
-  jle(t: string | bigint | number): this { return this.j('le', t); }
-  jng(t: string | bigint | number): this { return this.j('ng', t); }
-  jg(t: string | bigint | number): this { return this.j('g', t); }
-  jnle(t: string | bigint | number): this { return this.j('nle', t); }
+  jo(t: string | bigint | number, size?: BranchSize): this { return this.j('o', t, size); }
+  jno(t: string | bigint | number, size?: BranchSize): this { return this.j('no', t, size); }
+  jb(t: string | bigint | number, size?: BranchSize): this { return this.j('b', t, size); }
+  jc(t: string | bigint | number, size?: BranchSize): this { return this.j('c', t, size); }
+  jnae(t: string | bigint | number, size?: BranchSize): this { return this.j('nae', t, size); }
+  jae(t: string | bigint | number, size?: BranchSize): this { return this.j('ae', t, size); }
+  jnb(t: string | bigint | number, size?: BranchSize): this { return this.j('nb', t, size); }
+  jnc(t: string | bigint | number, size?: BranchSize): this { return this.j('nc', t, size); }
+  je(t: string | bigint | number, size?: BranchSize): this { return this.j('e', t, size); }
+  jz(t: string | bigint | number, size?: BranchSize): this { return this.j('z', t, size); }
+  jne(t: string | bigint | number, size?: BranchSize): this { return this.j('ne', t, size); }
+  jnz(t: string | bigint | number, size?: BranchSize): this { return this.j('nz', t, size); }
+  jbe(t: string | bigint | number, size?: BranchSize): this { return this.j('be', t, size); }
+  jna(t: string | bigint | number, size?: BranchSize): this { return this.j('na', t, size); }
+  ja(t: string | bigint | number, size?: BranchSize): this { return this.j('a', t, size); }
+  jnbe(t: string | bigint | number, size?: BranchSize): this { return this.j('nbe', t, size); }
+  js(t: string | bigint | number, size?: BranchSize): this { return this.j('s', t, size); }
+  jns(t: string | bigint | number, size?: BranchSize): this { return this.j('ns', t, size); }
+  jp(t: string | bigint | number, size?: BranchSize): this { return this.j('p', t, size); }
+  jpe(t: string | bigint | number, size?: BranchSize): this { return this.j('pe', t, size); }
+  jnp(t: string | bigint | number, size?: BranchSize): this { return this.j('np', t, size); }
+  jpo(t: string | bigint | number, size?: BranchSize): this { return this.j('po', t, size); }
+  jl(t: string | bigint | number, size?: BranchSize): this { return this.j('l', t, size); }
+  jnge(t: string | bigint | number, size?: BranchSize): this { return this.j('nge', t, size); }
+  jge(t: string | bigint | number, size?: BranchSize): this { return this.j('ge', t, size); }
+  jnl(t: string | bigint | number, size?: BranchSize): this { return this.j('nl', t, size); }
+  jle(t: string | bigint | number, size?: BranchSize): this { return this.j('le', t, size); }
+  jng(t: string | bigint | number, size?: BranchSize): this { return this.j('ng', t, size); }
+  jg(t: string | bigint | number, size?: BranchSize): this { return this.j('g', t, size); }
+  jnle(t: string | bigint | number, size?: BranchSize): this { return this.j('nle', t, size); }
 
   /** Near return, optionally popping `bytes` more. */
   ret(bytes?: ImmLike): this {
@@ -328,6 +343,14 @@ export class Assembler {
   popfq(): this { return this.#emit(F.plain('popfq', { 64: 'Popfq' }, this.bitness)); }
   pushfd(): this { return this.#emit(F.plain('pushfd', { 32: 'Pushfd' }, this.bitness)); }
   popfd(): this { return this.#emit(F.plain('popfd', { 32: 'Popfd' }, this.bitness)); }
+  /** Loads IDTR from a pseudo-descriptor (2-byte limit, then an 8-byte base in 64-bit mode or 4-byte in 32-bit). */
+  lidt(src: Mem): this { return this.#emit(F.memoryOnly('lidt', { 32: 'Lidt_m1632', 64: 'Lidt_m1664' }, src, this.bitness)); }
+  /** Stores IDTR to a pseudo-descriptor. */
+  sidt(dst: Mem): this { return this.#emit(F.memoryOnly('sidt', { 32: 'Sidt_m1632', 64: 'Sidt_m1664' }, dst, this.bitness)); }
+  invlpg(m: Mem): this { return this.#emit(F.memoryOnly('invlpg', { 32: 'Invlpg_m', 64: 'Invlpg_m' }, m, this.bitness)); }
+  leave(): this { return this.#emit(F.plain('leave', { 32: 'Leaved', 64: 'Leaveq' }, this.bitness)); }
+  rdtsc(): this { return this.#emit(F.plain('rdtsc', { 32: 'Rdtsc', 64: 'Rdtsc' }, this.bitness)); }
+  mfence(): this { return this.#emit(F.plain('mfence', { 32: 'Mfence', 64: 'Mfence' }, this.bitness)); }
   out(port: Reg | ImmLike, src: Reg): this { return this.#emit(F.inOut('Out', port, src, this.bitness)); }
   in(dst: Reg, port: Reg | ImmLike): this { return this.#emit(F.inOut('In', port, dst, this.bitness)); }
 
@@ -356,7 +379,7 @@ export class Assembler {
     if (this.#lock || this.#rep) throw fail('KERNSIM_ASM_BAD_OPERANDS', 'a lock/rep prefix is not followed by an instruction');
     this.#checkReferences();
     const items = this.#items;
-    const near = new Uint8Array(items.length);
+    const near = Uint8Array.from(items, (item) => (item.t === 'branch' && item.size === 'near' ? 1 : 0));
     const offsets = new Float64Array(items.length + 1);
     const labels = new Map<string, number>();
     const originMod = (n: number): number => Number(this.origin % BigInt(n));
@@ -382,7 +405,7 @@ export class Assembler {
       offsets[items.length] = at;
       let grew = false;
       for (const [i, item] of items.entries()) {
-        if (item.t !== 'branch' || item.op === CALL || near[i] === 1) continue;
+        if (item.t !== 'branch' || item.op === CALL || near[i] === 1 || item.size === 'short') continue;
         const rel = targetOffset(item.target) - ((offsets[i] ?? 0) + 2);
         if (rel < -128 || rel > 127) {
           near[i] = 1;
@@ -439,7 +462,15 @@ export class Assembler {
     const what = source ?? 'instruction';
     if (lock && !form.lockable) throw fail('KERNSIM_ASM_BAD_OPERANDS', 'lock applies only to read-modify-write instructions with a memory destination');
     if (form.labels.length === 0 && !form.positional) {
-      return this.#bytes(this.#encode(form, SIZING, lock, what));
+      const key = lock ? `lock ${form.key}` : form.key;
+      const cache = ENCODED[this.bitness];
+      let bytes = cache.get(key);
+      if (!bytes) {
+        bytes = this.#encode(form, SIZING, lock, what);
+        if (cache.size >= MAX_ENCODED) cache.clear();
+        cache.set(key, bytes);
+      }
+      return this.#bytes(bytes);
     }
     const size = this.#encode(form, SIZING, lock, what).length;
     this.#items.push({ t: 'insn', size, form, lock, source: what });
@@ -464,7 +495,7 @@ export class Assembler {
     }
   }
 
-  #branch(op: number, mnemonic: string, target: Target): this {
+  #branch(op: number, mnemonic: string, target: Target, size?: BranchSize): this {
     if (isReg(target) || isMem(target)) {
       if (op !== CALL && op !== JMP) throw fail('KERNSIM_ASM_BAD_OPERANDS', `${mnemonic}: conditional jumps take a label or an address`);
       return this.#emit(F.indirect(op === CALL ? 'Call' : 'Jmp', target, this.bitness), `${mnemonic} *${describe(target)}`);
@@ -472,11 +503,11 @@ export class Assembler {
     this.#noPrefix(mnemonic);
     const t = typeof target === 'number' ? BigInt(target) : target;
     if (typeof t === 'bigint') this.#checkWidth(t, this.bitness === 64 ? 8 : 4, mnemonic);
-    this.#items.push({ t: 'branch', op, target: t, source: `${mnemonic} ${typeof t === 'string' ? t : `0x${t.toString(16)}`}` });
+    this.#items.push({ t: 'branch', op, target: t, size, source: `${mnemonic} ${typeof t === 'string' ? t : `0x${t.toString(16)}`}` });
     return this;
   }
 
-  #branchBytes(item: { op: number; target: string | bigint; source: string }, isNear: boolean, ip: bigint, resolve: (l: string) => bigint): Uint8Array {
+  #branchBytes(item: { readonly op: number; readonly target: string | bigint; readonly source: string }, isNear: boolean, ip: bigint, resolve: (l: string) => bigint): Uint8Array {
     const target = typeof item.target === 'string' ? resolve(item.target) : item.target;
     const head = item.op === CALL ? [0xe8] : item.op === JMP ? [isNear ? 0xe9 : 0xeb] : isNear ? [0x0f, 0x80 + item.op] : [0x70 + item.op];
     const width = isNear || item.op === CALL ? 4 : 1;

@@ -47,7 +47,7 @@ function makeFormatter(zeroDisplacements: boolean): Formatter {
   return f;
 }
 
-const QUADS = new Set(['call', 'ret', 'pushf', 'popf']);
+const QUADS = new Set(['call', 'ret', 'pushf', 'popf', 'leave']);
 const ONE_SHIFTS = new Set<Code>(
   Object.entries(Code as unknown as Record<string, Code | string>)
     .filter((e): e is [string, Code] => typeof e[1] === 'number' && /^(Rol|Ror|Rcl|Rcr|Shl|Shr|Sal|Sar)_rm\d+_1$/.test(e[0]))

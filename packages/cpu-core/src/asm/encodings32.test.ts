@@ -59,6 +59,8 @@ const cases32: readonly Case[] = [
   ['out %al,(%dx)', (a) => a.out(dx, al), 'ee'],
   ['cpuid', (a) => a.cpuid(), '0f a2'],
   ['nopl 0x0(%eax,%eax,1)', (a) => a.nop(5), '0f 1f 44 00 00'],
+  ['lidt (%eax)', (a) => a.lidt(mem(eax)), '0f 01 18'],
+  ['leave', (a) => a.leave(), 'c9'],
 ];
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');

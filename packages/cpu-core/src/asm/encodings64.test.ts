@@ -180,6 +180,13 @@ export const cases64: readonly Case[] = [
   ['out %ax,(%dx)', (a) => a.out(dx, ax), '66 ef'],
   ['in (%dx),%al', (a) => a.in(al, dx), 'ec'],
   ['in $0x60,%al', (a) => a.in(al, 0x60), 'e4 60'],
+  // descriptor tables and friends (assembled for the kernel helpers; the engine decides what executes)
+  ['lidt (%rax)', (a) => a.lidt(mem(rax)), '0f 01 18'],
+  ['sidt 0x10(%rsp)', (a) => a.sidt(mem(rsp, 16)), '0f 01 4c 24 10'],
+  ['invlpg (%rdi)', (a) => a.invlpg(mem(rdi)), '0f 01 3f'],
+  ['leaveq', (a) => a.leave(), 'c9'],
+  ['rdtsc', (a) => a.rdtsc(), '0f 31'],
+  ['mfence', (a) => a.mfence(), '0f ae f0'],
 ];
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');

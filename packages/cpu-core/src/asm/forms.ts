@@ -11,6 +11,8 @@ import type { Imm, ImmLike, Mem, Operand, Reg } from './operands.js';
  * calls the assembler method, so operand errors point at the call site.
  */
 export interface Form {
+  /** Identifies the encoding within one bitness (mnemonic and operands), for the encoding cache. */
+  readonly key: string;
   readonly labels: readonly string[];
   /** True when the bytes depend on where the instruction lands (rip-relative operands). */
   readonly positional: boolean;
@@ -93,9 +95,9 @@ function immFor(what: string, i: Imm, ctx: BuildContext, size: number, field: nu
   return Number(s);
 }
 
-function form(ops: readonly (Src | undefined)[], lockable: boolean, build: (ctx: BuildContext) => Instruction): Form {
+function form(key: string, ops: readonly (Src | undefined)[], lockable: boolean, build: (ctx: BuildContext) => Instruction): Form {
   const positional = ops.some((o) => isMem(o) && o.base?.class === 'ip');
-  return { labels: labelsOf(ops), positional, lockable, build };
+  return { key, labels: labelsOf(ops), positional, lockable, build };
 }
 
 function operandRM(what: string, x: Src, bitness: Bitness): Reg | Mem {
@@ -118,7 +120,7 @@ export function alu(op: AluOp, dst: Src, src: Src, bitness: Bitness): Form {
     const n = bitsOf(sizeOf(what, d, s));
     if (isMem(d) && isMem(s)) throw bad(what, 'x86 cannot take two memory operands');
     const c = isMem(s) ? code(`${op}_r${n}_rm${n}`) : code(`${op}_rm${n}_r${n}`);
-    return form([d, s], isMem(d), (ctx) => create(c, [arg(d), arg(s)], ctx, bitness));
+    return form(what, [d, s], isMem(d), (ctx) => create(c, [arg(d), arg(s)], ctx, bitness));
   }
   const i = toImm(src);
   const size = sizeOf(what, d);
@@ -132,7 +134,7 @@ export function alu(op: AluOp, dst: Src, src: Src, bitness: Bitness): Form {
   else name = small ? `${op}_rm${n}_imm8` : `${op}_rm${n}_imm${wide}`;
   const c = code(name);
   const field = size === 1 || small ? 1 : Math.min(size, 4);
-  return form([d, i], isMem(d), (ctx) => create(c, [arg(d), { i: immFor(what, i, ctx, size, field) }], ctx, bitness));
+  return form(what, [d, i], isMem(d), (ctx) => create(c, [arg(d), { i: immFor(what, i, ctx, size, field) }], ctx, bitness));
 }
 
 export function test(dst: Src, src: Src, bitness: Bitness): Form {
@@ -144,14 +146,14 @@ export function test(dst: Src, src: Src, bitness: Bitness): Form {
     if (isMem(d) && isMem(s)) throw bad(what, 'x86 cannot take two memory operands');
     const [rm, r] = isMem(s) ? [s, d] : [d, s];
     const c = code(`Test_rm${n}_r${n}`);
-    return form([d, s], false, (ctx) => create(c, [arg(rm), arg(r)], ctx, bitness));
+    return form(what, [d, s], false, (ctx) => create(c, [arg(rm), arg(r)], ctx, bitness));
   }
   const i = toImm(src);
   const size = sizeOf(what, d);
   const n = bitsOf(size);
   const wide = size === 8 ? '32' : n;
   const c = code(isReg(d) && d.number === 0 && !d.name.endsWith('h') ? `Test_${ACC[size] ?? ''}_imm${wide}` : `Test_rm${n}_imm${wide}`);
-  return form([d, i], false, (ctx) => create(c, [arg(d), { i: immFor(what, i, ctx, size, Math.min(size, 4)) }], ctx, bitness));
+  return form(what, [d, i], false, (ctx) => create(c, [arg(d), { i: immFor(what, i, ctx, size, Math.min(size, 4)) }], ctx, bitness));
 }
 
 export type UnaryOp = 'Inc' | 'Dec' | 'Neg' | 'Not';
@@ -163,7 +165,7 @@ export function unary(op: UnaryOp, dst: Src, bitness: Bitness): Form {
   // gas uses the one-byte 40+r / 48+r forms where they exist (outside 64-bit mode).
   const short = bitness === 32 && isReg(d) && (size === 2 || size === 4) && (op === 'Inc' || op === 'Dec');
   const c = code(short ? `${op}_r${bitsOf(size)}` : `${op}_rm${bitsOf(size)}`);
-  return form([d], isMem(d), (ctx) => create(c, [arg(d)], ctx, bitness));
+  return form(what, [d], isMem(d), (ctx) => create(c, [arg(d)], ctx, bitness));
 }
 
 export type ShiftOp = 'Shl' | 'Shr' | 'Sar';
@@ -175,7 +177,7 @@ export function shift(op: ShiftOp, dst: Src, count: Src | undefined, bitness: Bi
   if (isReg(count)) {
     if (count.name !== 'cl') throw bad(what, 'a shift count register must be %cl');
     const c = code(`${op}_rm${n}_CL`);
-    return form([d], false, (ctx) => create(c, [arg(d), { r: count }], ctx, bitness));
+    return form(what, [d], false, (ctx) => create(c, [arg(d), { r: count }], ctx, bitness));
   }
   if (isMem(count)) throw bad(what, 'a shift count is %cl or an immediate');
   const i = toImm(count ?? 1);
@@ -183,7 +185,7 @@ export function shift(op: ShiftOp, dst: Src, count: Src | undefined, bitness: Bi
   const one = i.value === 1n;
   const c = code(one ? `${op}_rm${n}_1` : `${op}_rm${n}_imm8`);
   const v = Number(i.value);
-  return form([d], false, (ctx) => create(c, [arg(d), { i: v }], ctx, bitness));
+  return form(what, [d], false, (ctx) => create(c, [arg(d), { i: v }], ctx, bitness));
 }
 
 /** mov in all the forms the kernel uses: registers, memory, immediates, segment and control registers. */
@@ -197,12 +199,12 @@ export function mov(dst: Src, src: Src, bitness: Bitness): Form {
     const s0 = operandRM(what, src, bitness);
     const s = isReg(s0) && s0.size === 2 ? widen(s0) : s0;
     const c = code(isMem(s) ? 'Mov_Sreg_rm16' : `Mov_Sreg_r${bitsOf(s.size)}m16`);
-    return form([s], false, (ctx) => create(c, [{ r: dst }, arg(s)], ctx, bitness));
+    return form(what, [s], false, (ctx) => create(c, [{ r: dst }, arg(s)], ctx, bitness));
   }
   if (isReg(src) && src.class === 'segment') {
     const d = operandRM(what, dst, bitness);
     const c = code(isMem(d) || d.size === 2 ? 'Mov_rm16_Sreg' : `Mov_r${bitsOf(d.size)}m16_Sreg`);
-    return form([d], false, (ctx) => create(c, [arg(d), { r: src }], ctx, bitness));
+    return form(what, [d], false, (ctx) => create(c, [arg(d), { r: src }], ctx, bitness));
   }
   const d = operandRM(what, dst, bitness);
   if (isReg(src) || isMem(src)) {
@@ -215,10 +217,10 @@ export function mov(dst: Src, src: Src, bitness: Bitness): Form {
     // 32-bit gas picks the moffs form (a0-a3) for an absolute address with the accumulator.
     if (bitness === 32 && m && !m.base && !m.index && r.number === 0 && !r.name.endsWith('h')) {
       const c = code(isMem(d) ? `Mov_moffs${n}_${ACC[size] ?? ''}` : `Mov_${ACC[size] ?? ''}_moffs${n}`);
-      return form([d, s], false, (ctx) => create(c, [arg(d), arg(s)], ctx, bitness));
+      return form(what, [d, s], false, (ctx) => create(c, [arg(d), arg(s)], ctx, bitness));
     }
     const c = code(isMem(s) ? `Mov_r${n}_rm${n}` : `Mov_rm${n}_r${n}`);
-    return form([d, s], false, (ctx) => create(c, [arg(d), arg(s)], ctx, bitness));
+    return form(what, [d, s], false, (ctx) => create(c, [arg(d), arg(s)], ctx, bitness));
   }
   const i = toImm(src);
   const size = sizeOf(what, d);
@@ -228,15 +230,15 @@ export function mov(dst: Src, src: Src, bitness: Bitness): Form {
       const s = signedIn(i.value, 8);
       if (i.label !== undefined || (s !== undefined && fitsI32(s))) {
         const c = code('Mov_rm64_imm32');
-        return form([d, i], false, (ctx) => create(c, [arg(d), { i: immFor(what, i, ctx, 8, 4) }], ctx, bitness));
+        return form(what, [d, i], false, (ctx) => create(c, [arg(d), { i: immFor(what, i, ctx, 8, 4) }], ctx, bitness));
       }
       return movabs(d, i, bitness);
     }
     const c = code(`Mov_r${n}_imm${n}`);
-    return form([d, i], false, (ctx) => create(c, [arg(d), { i: immFor(what, i, ctx, size, size) }], ctx, bitness));
+    return form(what, [d, i], false, (ctx) => create(c, [arg(d), { i: immFor(what, i, ctx, size, size) }], ctx, bitness));
   }
   const c = code(`Mov_rm${n}_imm${size === 8 ? '32' : n}`);
-  return form([d, i], false, (ctx) => create(c, [arg(d), { i: immFor(what, i, ctx, size, Math.min(size, 4)) }], ctx, bitness));
+  return form(what, [d, i], false, (ctx) => create(c, [arg(d), { i: immFor(what, i, ctx, size, Math.min(size, 4)) }], ctx, bitness));
 }
 
 function widen(r: Reg): Reg {
@@ -254,7 +256,7 @@ function movCr(what: string, cr: Reg, other: Src, bitness: Bitness, toCr: boolea
   }
   const g = gpr(what, other, bitness);
   const c = code(toCr ? `Mov_cr_r${String(bitness)}` : `Mov_r${String(bitness)}_cr`);
-  return form([], false, (ctx) => create(c, toCr ? [{ r: cr }, { r: g }] : [{ r: g }, { r: cr }], ctx, bitness));
+  return form(what, [], false, (ctx) => create(c, toCr ? [{ r: cr }, { r: g }] : [{ r: g }, { r: cr }], ctx, bitness));
 }
 
 /** mov with a full 64-bit immediate (48 b8+r io). */
@@ -264,7 +266,7 @@ export function movabs(dst: Src, src: Src, bitness: Bitness): Form {
   if (!isReg(dst) || dst.class !== 'gpr' || dst.size !== 8 || !isImmLike(src)) throw bad(what, 'movabs takes a 64-bit register and an immediate');
   const i = toImm(src);
   const c = code('Mov_r64_imm64');
-  return form([i], false, (ctx) => {
+  return form(what, [i], false, (ctx) => {
     const v = immValue(i, ctx);
     if (signedIn(v, 8) === undefined) throw new AsmError('KERNSIM_ASM_RANGE', `${what}: immediate does not fit 64 bits`);
     return Instruction.createRegU64(c, dst.id, BigInt.asUintN(64, v));
@@ -281,11 +283,11 @@ export function extend(op: ExtendOp, dst: Src, src: Src, bitness: Bitness): Form
   if (s.size === 0) throw bad(what, 'source size is ambiguous: use byte(...) or word(...)');
   if (s.size === 4 && op === 'Movsx' && d.size === 8) {
     const c = code('Movsxd_r64_rm32');
-    return form([s], false, (ctx) => create(c, [{ r: d }, arg(s)], ctx, bitness));
+    return form(what, [s], false, (ctx) => create(c, [{ r: d }, arg(s)], ctx, bitness));
   }
   if (s.size >= d.size || s.size > 2) throw bad(what, `cannot extend ${String(s.size * 8)} bits into ${String(d.size * 8)} bits`);
   const c = code(`${op}_r${bitsOf(d.size)}_rm${bitsOf(s.size)}`);
-  return form([s], false, (ctx) => create(c, [{ r: d }, arg(s)], ctx, bitness));
+  return form(what, [s], false, (ctx) => create(c, [{ r: d }, arg(s)], ctx, bitness));
 }
 
 export function lea(dst: Src, src: Src, bitness: Bitness): Form {
@@ -295,7 +297,7 @@ export function lea(dst: Src, src: Src, bitness: Bitness): Form {
   if (d.size === 1) throw bad(what, 'lea needs a 16-, 32- or 64-bit register');
   checkMem(what, src, bitness);
   const c = code(`Lea_r${bitsOf(d.size)}_m`);
-  return form([src], false, (ctx) => create(c, [{ r: d }, { m: src }], ctx, bitness));
+  return form(what, [src], false, (ctx) => create(c, [{ r: d }, { m: src }], ctx, bitness));
 }
 
 export function pushPop(op: 'Push' | 'Pop', x: Src, bitness: Bitness): Form {
@@ -305,26 +307,26 @@ export function pushPop(op: 'Push' | 'Pop', x: Src, bitness: Bitness): Form {
     const ok = x.name === 'fs' || x.name === 'gs' || (bitness === 32 && x.name !== 'cs') || (op === 'Push' && x.name === 'cs' && bitness === 32);
     if (!ok) throw bad(what, `${op.toLowerCase()} %${x.name} is not encodable in ${String(bitness)}-bit mode`);
     const c = code(`${op}${wq}_${x.name.toUpperCase()}`);
-    return form([], false, (ctx) => create(c, [{ r: x }], ctx, bitness));
+    return form(what, [], false, (ctx) => create(c, [{ r: x }], ctx, bitness));
   }
   if (isReg(x)) {
     const r = gpr(what, x, bitness);
     if (r.size !== bitness / 8 && r.size !== 2) throw bad(what, `%${r.name} cannot be pushed or popped in ${String(bitness)}-bit mode`);
     const c = code(`${op}_r${bitsOf(r.size)}`);
-    return form([], false, (ctx) => create(c, [{ r }], ctx, bitness));
+    return form(what, [], false, (ctx) => create(c, [{ r }], ctx, bitness));
   }
   if (isMem(x)) {
     checkMem(what, x, bitness);
     const size = x.size === 0 ? bitness / 8 : x.size;
     if (size !== bitness / 8 && size !== 2) throw bad(what, `a ${String(size * 8)}-bit memory operand cannot be pushed or popped`);
     const c = code(`${op}_rm${bitsOf(size)}`);
-    return form([x], false, (ctx) => create(c, [{ m: x }], ctx, bitness));
+    return form(what, [x], false, (ctx) => create(c, [{ m: x }], ctx, bitness));
   }
   if (op === 'Pop') throw bad(what, 'pop needs a register or memory operand');
   const i = toImm(x);
   const small = i.label === undefined && fitsI8(signedIn(i.value, bitness / 8) ?? 1000n);
   const c = code(small ? `Push${wq}_imm8` : `Push${wq}_imm32`);
-  return form([i], false, (ctx) => create(c, [{ i: immFor(what, i, ctx, bitness / 8, small ? 1 : 4) }], ctx, bitness));
+  return form(what, [i], false, (ctx) => create(c, [{ i: immFor(what, i, ctx, bitness / 8, small ? 1 : 4) }], ctx, bitness));
 }
 
 /** Indirect call/jmp through a register or memory. */
@@ -333,7 +335,7 @@ export function indirect(op: 'Call' | 'Jmp', target: Reg | Mem, bitness: Bitness
   const t = operandRM(what, target, bitness);
   if (t.size !== 0 && t.size !== bitness / 8) throw bad(what, `an indirect target is ${String(bitness)} bits in this mode`);
   const c = code(`${op}_rm${String(bitness)}`);
-  return form([t], false, (ctx) => create(c, [arg(t)], ctx, bitness));
+  return form(what, [t], false, (ctx) => create(c, [arg(t)], ctx, bitness));
 }
 
 export type ExchangeOp = 'Xchg' | 'Cmpxchg' | 'Xadd';
@@ -352,10 +354,10 @@ export function exchange(op: ExchangeOp, dst: Src, src: Src, bitness: Bitness): 
     // gas uses the one-byte 90+r form when the accumulator is involved.
     const [other, acc] = dm.number === 0 ? [sr, dm] : [dm, sr];
     const c = code(`Xchg_r${n}_${ACC[size] ?? ''}`);
-    return form([], false, (ctx) => create(c, [{ r: other }, { r: acc }], ctx, bitness));
+    return form(what, [], false, (ctx) => create(c, [{ r: other }, { r: acc }], ctx, bitness));
   }
   const c = code(`${op}_rm${n}_r${n}`);
-  return form([dm, sr], isMem(dm), (ctx) => create(c, [arg(dm), { r: sr }], ctx, bitness));
+  return form(what, [dm, sr], isMem(dm), (ctx) => create(c, [arg(dm), { r: sr }], ctx, bitness));
 }
 
 export function inOut(op: 'In' | 'Out', port: Src, data: Src, bitness: Bitness): Form {
@@ -367,14 +369,14 @@ export function inOut(op: 'In' | 'Out', port: Src, data: Src, bitness: Bitness):
   if (isReg(port)) {
     if (port.name !== 'dx') throw bad(what, 'a port register must be %dx');
     const c = code(op === 'In' ? `In_${acc}_DX` : `Out_DX_${acc}`);
-    return form([], false, (ctx) => create(c, op === 'In' ? [{ r: data }, { r: port }] : [{ r: port }, { r: data }], ctx, bitness));
+    return form(what, [], false, (ctx) => create(c, op === 'In' ? [{ r: data }, { r: port }] : [{ r: port }, { r: data }], ctx, bitness));
   }
   if (isMem(port)) throw bad(what, 'a port is %dx or an 8-bit immediate');
   const p = toImm(port);
   if (p.label !== undefined || p.value < 0n || p.value > 255n) throw new AsmError('KERNSIM_ASM_RANGE', `${what}: an immediate port must be 0..255`);
   const v = Number(p.value);
   const c = code(op === 'In' ? `In_${acc}_imm8` : `Out_imm8_${acc}`);
-  return form([], false, () => (op === 'In' ? Instruction.createRegU32(c, data.id, v) : Instruction.createU32Reg(c, v, data.id)));
+  return form(what, [], false, () => (op === 'In' ? Instruction.createRegU32(c, data.id, v) : Instruction.createU32Reg(c, v, data.id)));
 }
 
 export type StringOp = 'movs' | 'stos';
@@ -382,8 +384,9 @@ export type StringOp = 'movs' | 'stos';
 export function stringOp(op: StringOp, size: 1 | 2 | 4 | 8, rep: boolean, bitness: Bitness): Form {
   if (size === 8 && bitness !== 64) throw bad(`${op}q`, 'quadword string operations exist only in 64-bit mode');
   const suffix = ({ 1: 'b', 2: 'w', 4: 'd', 8: 'q' } as const)[size];
+  const what = `${rep ? 'rep ' : ''}${op}${suffix}`;
   const prefix = rep ? RepPrefixKind.Repe : RepPrefixKind.None;
-  return form([], false, () => {
+  return form(what, [], false, () => {
     if (op === 'movs') {
       switch (suffix) {
         case 'b': return Instruction.createMovsb(bitness, Register.None, prefix);
@@ -406,7 +409,7 @@ export function plain(mnemonic: string, names: { readonly 32?: string; readonly 
   const name = names[bitness];
   if (name === undefined) throw bad(mnemonic, `not encodable in ${String(bitness)}-bit mode`);
   const c = code(name);
-  return form([], false, (ctx) => create(c, [], ctx, bitness));
+  return form(name, [], false, (ctx) => create(c, [], ctx, bitness));
 }
 
 export function withImm(mnemonic: string, name: string, value: ImmLike, max: number): Form {
@@ -416,7 +419,18 @@ export function withImm(mnemonic: string, name: string, value: ImmLike, max: num
   }
   const c = code(name);
   const v = Number(i.value);
-  return form([], false, () => Instruction.createU32(c, v));
+  return form(`${name} ${String(v)}`, [], false, () => Instruction.createU32(c, v));
+}
+
+/** Instructions whose only operand is memory (lidt, sidt, invlpg). */
+export function memoryOnly(mnemonic: string, names: { readonly 32?: string; readonly 64?: string }, m: Src, bitness: Bitness): Form {
+  const what = render(mnemonic, [m]);
+  const name = names[bitness];
+  if (name === undefined) throw bad(what, `not encodable in ${String(bitness)}-bit mode`);
+  if (!isMem(m)) throw bad(what, `${mnemonic} takes a memory operand`);
+  checkMem(what, m, bitness);
+  const c = code(name);
+  return form(what, [m], false, (ctx) => create(c, [{ m }], ctx, bitness));
 }
 
 /** Multi-byte nops as the SDM recommends them (table "Recommended Multi-Byte Sequence of NOP"). */

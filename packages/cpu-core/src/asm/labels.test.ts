@@ -116,3 +116,16 @@ describe('data and layout', () => {
     expect(a.assemble().bytes).toEqual(a.assemble().bytes);
   });
 });
+
+describe('forced branch sizes', () => {
+  it('keeps a near jump near even when the target is close (a patchable 5-byte jump)', () => {
+    const code = build((a) => a.jmp('x', 'near').label('x').je('x', 'near'));
+    expect(hex(code.bytes)).toBe('e9 00 00 00 00 0f 84 fa ff ff ff');
+  });
+
+  it('refuses a forced short jump that cannot reach', () => {
+    const a = new Assembler({ bitness: 64, origin: 0x1000n });
+    a.jmp('x', 'short').space(200).label('x');
+    expect(() => a.assemble()).toThrow(expect.objectContaining({ code: 'KERNSIM_ASM_RANGE' }));
+  });
+});
