@@ -57,6 +57,21 @@ const JMP = -1;
 const ENCODED: Readonly<Record<Bitness, Map<string, Uint8Array>>> = { 32: new Map(), 64: new Map() };
 const MAX_ENCODED = 1 << 15;
 
+/*
+ * iced's WebAssembly objects are not garbage collected (this build has no finalizers), so
+ * one encoder per mode is shared by every Assembler; JavaScript being single-threaded, an
+ * encode and its takeBuffer never interleave with another.
+ */
+const ENCODERS = new Map<Bitness, Encoder>();
+function encoderFor(bitness: Bitness): Encoder {
+  let e = ENCODERS.get(bitness);
+  if (!e) {
+    e = new Encoder(bitness);
+    ENCODERS.set(bitness, e);
+  }
+  return e;
+}
+
 const SIZING: BuildContext = { resolve: () => 0n, ip: 0n, nextIp: 0n };
 
 function fail(code: AsmErrorCode, message: string): AsmError {
@@ -74,7 +89,6 @@ export class Assembler {
   readonly origin: bigint;
   readonly #items: Item[] = [];
   readonly #defined = new Set<string>();
-  readonly #encoder: Encoder;
   #lock = false;
   #rep = false;
 
@@ -89,7 +103,6 @@ export class Assembler {
     }
     this.bitness = options.bitness;
     this.origin = options.origin;
-    this.#encoder = new Encoder(options.bitness);
   }
 
   // ---- labels and data -------------------------------------------------------
@@ -482,11 +495,12 @@ export class Assembler {
     try {
       ins = form.build(ctx);
       if (lock) ins.hasLockPrefix = true;
-      this.#encoder.encode(ins, ctx.ip);
-      return this.#encoder.takeBuffer();
+      const encoder = encoderFor(this.bitness);
+      encoder.encode(ins, ctx.ip);
+      return encoder.takeBuffer();
     } catch (e) {
       if (e instanceof AsmError) throw e;
-      this.#encoder.takeBuffer();
+      encoderFor(this.bitness).takeBuffer();
       const message = e instanceof Error ? e.message : String(e);
       const code: AsmErrorCode = /range|fit|too far/i.test(message) ? 'KERNSIM_ASM_RANGE' : 'KERNSIM_ASM_BAD_OPERANDS';
       throw new AsmError(code, `${source}: x86 cannot encode this (${message})`, { cause: e });

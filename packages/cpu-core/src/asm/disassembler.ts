@@ -47,6 +47,7 @@ function makeFormatter(zeroDisplacements: boolean): Formatter {
   return f;
 }
 
+const STRINGS = new Set(['movsb', 'movsw', 'movsl', 'movsq', 'stos', 'lods', 'scas', 'cmpsb', 'cmpsw', 'cmpsl', 'cmpsq']);
 const QUADS = new Set(['call', 'ret', 'pushf', 'popf', 'leave']);
 const ONE_SHIFTS = new Set<Code>(
   Object.entries(Code as unknown as Record<string, Code | string>)
@@ -58,6 +59,18 @@ const isImmediate = (k: OpKind | undefined): boolean => k !== undefined && IMMED
 
 const FAR = new Set<Code>([Code.Call_m1632, Code.Jmp_m1632, Code.Call_m1616, Code.Jmp_m1616, Code.Call_m1664, Code.Jmp_m1664]);
 
+/* Shared because iced's WebAssembly objects are never garbage collected in this build. */
+const FORMATTERS: Formatter[] = [];
+function formatter(zeroDisplacements: boolean): Formatter {
+  const i = zeroDisplacements ? 1 : 0;
+  let f = FORMATTERS[i];
+  if (!f) {
+    f = makeFormatter(zeroDisplacements);
+    FORMATTERS[i] = f;
+  }
+  return f;
+}
+
 const NEAR_BRANCH = new Set<OpKind>([OpKind.NearBranch16, OpKind.NearBranch32, OpKind.NearBranch64]);
 
 /**
@@ -67,8 +80,6 @@ const NEAR_BRANCH = new Set<OpKind>([OpKind.NearBranch16, OpKind.NearBranch32, O
 export class Disassembler {
   readonly bitness: Bitness;
   readonly symbols: SymbolTable;
-  readonly #plain = makeFormatter(false);
-  readonly #zero = makeFormatter(true);
   readonly #cache = new Map<bigint, { readonly raw: Uint8Array; readonly line: DecodedInstruction }[]>();
   #cached = 0;
 
@@ -147,14 +158,15 @@ export class Disassembler {
 
   #text(ins: Instruction): { text: string; mnemonic: string } {
     const zero = ins.memoryDisplSize > 0 && ins.memoryDisplacement === 0n && ins.memoryBase !== Register.RIP;
-    const f = zero ? this.#zero : this.#plain;
+    const f = formatter(zero);
     let mnemonic = f.formatMnemonic(ins);
     const words = mnemonic.split(' ');
     let mn = words[words.length - 1] ?? mnemonic;
     const op0 = ins.opCount > 0 ? ins.op0Kind : undefined;
     const branch = op0 !== undefined && NEAR_BRANCH.has(op0);
     // objdump (binutils of the article's era) writes callq/retq/jmpq for 64-bit near call/ret and indirect jmp.
-    if (this.bitness === 64 && (QUADS.has(mn) || (mn === 'jmp' && !branch) || (mn === 'push' && isImmediate(op0)))) {
+    const jmpq = mn === 'jmp' && (!branch || ins.code === Code.Jmp_rel32_64);
+    if (this.bitness === 64 && (QUADS.has(mn) || jmpq || (mn === 'push' && isImmediate(op0)))) {
       mn += 'q';
       words[words.length - 1] = mn;
       mnemonic = words.join(' ');
@@ -175,6 +187,7 @@ export class Disassembler {
       operands = f.formatAllOperands(ins).replaceAll(',)', ')');
       // objdump spells the port register (%dx) and leaves the implicit count of shift-by-one out.
       if (mn === 'in' || mn === 'out') operands = operands.replace('%dx', '(%dx)');
+      else if (STRINGS.has(mn)) operands = operands.replace(/(^|,)\((%[re]si)\)/, '$1%ds:($2)').replace(/(^|,)\((%[re]di)\)/, '$1%es:($2)');
       else if (ONE_SHIFTS.has(ins.code)) operands = operands.replace(/^\$0x1,/, '');
       if (ins.isIpRelMemoryOperand) {
         const target = ins.ipRelMemoryAddress;

@@ -40,7 +40,7 @@ describe('labels and branch relaxation', () => {
     // With both short L1 would be 125 bytes away; the second jump must grow, which moves L1 to 128.
     expect(hex(code.bytes.subarray(0, 10))).toBe('e9 80 00 00 00 e9 43 01 00 00');
     const lines = disassemble(code.bytes.subarray(0, 10), { origin: code.origin, bitness: 64, symbols: code.symbols });
-    expect(lines.map((l) => l.text)).toEqual(['jmp 1085 <L1>', 'jmp 114d <L2>']);
+    expect(lines.map((l) => l.text)).toEqual(['jmpq 1085 <L1>', 'jmpq 114d <L2>']);
   });
 
   it('addresses a label rip-relative, absolutely, and as an immediate', () => {
