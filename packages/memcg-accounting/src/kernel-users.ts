@@ -1,6 +1,7 @@
 import { type Accounting, GFP_ACCOUNT, GFP_ATOMIC, GFP_KERNEL } from './accounting.js';
 import { CostaAccounting } from './design-costa.js';
 import { ObjcgAccounting } from './design-objcg.js';
+import type { Prng } from './prng.js';
 
 export const KMALLOC_SIZES: readonly number[] = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192];
 /** Names longer than this need an external name buffer from kmalloc (DNAME_INLINE_LEN). */
@@ -151,7 +152,21 @@ export class Kernel {
       }
       return freed;
     }
-    const queues = [...this.lru.entries()].filter(([, q]) => q.length > 0);
+    // Global reclaim goes first after cgroups above their soft limit, as 2012's soft-limit reclaim did.
+    const tree = this.design.tree;
+    const over = (cg: number): boolean => {
+      const node = tree.node(cg);
+      return !node.removed && (node.kmem.usage > node.kmem.softLimit || node.memory.usage > node.memory.softLimit);
+    };
+    const all = [...this.lru.entries()].filter(([, q]) => q.length > 0);
+    const overSoft = all.filter(([cg]) => over(cg));
+    freed += this.shrinkRoundRobin(overSoft, nrToScan, global);
+    freed += this.shrinkRoundRobin(all, nrToScan - freed, global);
+    return freed;
+  }
+
+  private shrinkRoundRobin(queues: [number, HandleQueue][], nrToScan: number, global: boolean): number {
+    let freed = 0;
     while (freed < nrToScan && queues.length > 0) {
       for (let i = queues.length - 1; i >= 0 && freed < nrToScan; i--) {
         const entry = queues[i];
@@ -167,6 +182,16 @@ export class Kernel {
       }
     }
     return freed;
+  }
+
+  /**
+   * A `find`-style walk: `count` lookups with names of random length, every dentry left
+   * unused on the LRU. Returns the number of lookups that failed.
+   */
+  walk(task: number, cpu: number, count: number, prng: Prng): number {
+    let failed = 0;
+    for (let i = 0; i < count; i++) if (!this.lookup(task, cpu, 8 + prng.int(56))) failed++;
+    return failed;
   }
 
   cachedDentries(cg: number): number {

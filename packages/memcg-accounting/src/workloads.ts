@@ -47,10 +47,8 @@ export function isolationWorkload(id: DesignId, options: WorkloadOptions = {}): 
   let lookups = 0;
   const steps = Math.round(200 * scale);
   for (let step = 0; step < steps; step++) {
-    for (let i = 0; i < 300; i++) {
-      lookups++;
-      if (!kernel.lookup(1, 0, 8 + prng.int(56))) fails.noisy++;
-    }
+    lookups += 300;
+    fails.noisy += kernel.walk(1, 0, 300, prng);
     for (let i = 0; i < 10; i++) {
       if (!kernel.lookup(2, 1, 8 + prng.int(40))) fails.quiet++;
       const h = design.alloc(kernel.kmallocIndex(256), 2, 1, GFP_ACCOUNT);
