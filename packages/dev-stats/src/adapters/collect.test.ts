@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -165,8 +165,10 @@ describe('statistics of a fixture repository, counted by hand', () => {
   it('reads the same with several git processes and with the commit cache', async () => {
     const reference = await storyReport();
     const cacheDir = mkdtempSync(join(tmpdir(), 'dev-stats-cache-'));
-    expect(await storyReport({ jobs: 3, chunkSize: 2 })).toEqual(reference);
-    expect(await storyReport({ jobs: 2, chunkSize: 1, cache: cacheDir })).toEqual(reference);
+    expect(await storyReport({ jobs: 3, parts: 4 })).toEqual(reference);
+    expect(await storyReport({ jobs: 2, cache: cacheDir })).toEqual(reference);
+    // The cache now holds the range's 7 commits (the merge included), one line each.
+    expect(readFileSync(join(cacheDir, 'commits.v1.jsonl'), 'utf8').trim().split('\n')).toHaveLength(7);
     // Second run: everything comes from the cache.
     expect(await storyReport({ jobs: 2, cache: cacheDir })).toEqual(reference);
   });

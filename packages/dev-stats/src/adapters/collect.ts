@@ -28,7 +28,8 @@ export interface CollectOptions {
   readonly mailmap?: string;
   readonly countAuthorSignoffs?: boolean;
   readonly jobs?: number;
-  readonly chunkSize?: number;
+  /** Parts the range is split into for parallel reading (default: `jobs`). */
+  readonly parts?: number;
   /** Commit cache: true keeps it in `<git dir>/dev-stats/`, a string names a directory; default none. */
   readonly cache?: boolean | string;
   readonly onProgress?: (commits: number) => void;
@@ -76,7 +77,7 @@ export async function collectStats(options: CollectOptions): Promise<Collected> 
     ...(options.since === undefined ? {} : { since: options.since }),
     ...(options.until === undefined ? {} : { until: options.until }),
     ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
-    ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
+    ...(options.parts === undefined ? {} : { parts: options.parts }),
     ...(cacheDir === undefined ? {} : { cache: new FileCommitCache(join(cacheDir, 'commits.v1.jsonl')) }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
   });

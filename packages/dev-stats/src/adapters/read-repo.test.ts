@@ -1,13 +1,29 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CommitRecord } from '../model.js';
 import { ALICE, BOB, CAROL, FixtureRepo } from '../fixture-repo.test-support.js';
+import type { CommitCache } from './commit-cache.js';
 import { collectStats } from './collect.js';
 import { readRepoCommits } from './read-repo.js';
 
 let repo: FixtureRepo;
 let all: string[];
+const byId = new Map<string, CommitRecord>();
 
-beforeAll(() => {
+class MemoryCache implements CommitCache {
+  readonly entries = new Map<string, CommitRecord>();
+  get(id: string): CommitRecord | undefined {
+    return this.entries.get(id);
+  }
+  put(commit: CommitRecord): void {
+    this.entries.set(commit.id, commit);
+  }
+  flush(): void {
+    // Nothing to write.
+  }
+}
+
+beforeAll(async () => {
   repo = new FixtureRepo();
   const people = [ALICE, BOB, CAROL];
   for (let i = 0; i < 18; i++) {
@@ -20,6 +36,7 @@ beforeAll(() => {
     repo.commit(people[i % 3] ?? ALICE, `2012-01-${String(i + 1).padStart(2, '0')}`, `change ${i}`);
   }
   all = repo.git(['rev-list', 'main']).trim().split('\n');
+  await readRepoCommits({ repo: repo.dir, revisions: ['main'], onCommit: (c) => byId.set(c.id, c) });
 });
 
 afterAll(() => {
@@ -27,15 +44,34 @@ afterAll(() => {
 });
 
 describe('reading a range in parts', () => {
-  it('emits every commit of the range exactly once, however it is split', async () => {
+  it('emits every commit of the range exactly once, however it is split and whatever the cache holds', async () => {
+    expect(byId.size).toBe(all.length);
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 8 }), async (jobs, chunkSize) => {
-        const ids: string[] = [];
-        await readRepoCommits({ repo: repo.dir, revisions: ['main'], jobs, chunkSize, onCommit: (c) => ids.push(c.id) });
-        expect(ids.length).toBe(all.length);
-        expect([...ids].sort()).toEqual([...all].sort());
-      }),
-      { numRuns: 8 },
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.option(fc.array(fc.boolean(), { minLength: all.length, maxLength: all.length }), { nil: undefined }),
+        fc.integer({ min: 0, max: 30 }),
+        async (jobs, parts, cached, maxListedIds) => {
+          let cache: MemoryCache | undefined;
+          if (cached !== undefined) {
+            cache = new MemoryCache();
+            all.forEach((id, i) => {
+              const commit = byId.get(id);
+              if (cached[i] === true && commit !== undefined) cache?.put(commit);
+            });
+          }
+          const got: CommitRecord[] = [];
+          await readRepoCommits({
+            repo: repo.dir, revisions: ['main'], jobs, parts, maxListedIds, minCommitsPerPart: 1, onCommit: (c) => got.push(c),
+            ...(cache === undefined ? {} : { cache }),
+          });
+          expect(got.map((c) => c.id).sort()).toEqual([...all].sort());
+          for (const commit of got) expect(commit).toEqual(byId.get(commit.id));
+          if (cache !== undefined) expect(cache.entries.size).toBe(all.length);
+        },
+      ),
+      { numRuns: 12 },
     );
   });
 

@@ -3,7 +3,7 @@ import { GIT_LOG_ARGS, GitFormatParser } from '../git-format.js';
 import { LineDecoder } from '../line-decoder.js';
 import type { CommitRecord } from '../model.js';
 import type { CommitCache } from './commit-cache.js';
-import { streamGit } from './git.js';
+import { runGit, streamGit } from './git.js';
 
 export interface ReadRepoOptions {
   readonly repo: string;
@@ -13,9 +13,16 @@ export interface ReadRepoOptions {
   readonly until?: string;
   /** Number of `git log` processes reading parts of the range at once (default 1). */
   readonly jobs?: number;
-  /** Commits per part when the range is split (default 2000). */
-  readonly chunkSize?: number;
+  /** Parts the range is split into (default: `jobs`); at most `jobs` run at once. */
+  readonly parts?: number;
   readonly cache?: CommitCache;
+  /**
+   * Most uncached commits handed to git by id; above it (or above half the range) the
+   * whole range is read again by position. Bounds the memory the id lists take.
+   */
+  readonly maxListedIds?: number;
+  /** Ranges smaller than twice this are read by one process (default 500). */
+  readonly minCommitsPerPart?: number;
   readonly onCommit: (commit: CommitRecord) => void;
   readonly onProgress?: (commits: number) => void;
 }
@@ -34,135 +41,153 @@ function revisionArgs(options: ReadRepoOptions): string[] {
   return args;
 }
 
-function parseInto(onCommit: (commit: CommitRecord) => void): {
-  readonly onData: (chunk: Uint8Array) => void;
-  readonly end: () => void;
-} {
+/** Runs one `git log` in dev-stats' format and parses it as it streams. */
+async function gitLog(repo: string, args: readonly string[], onCommit: (commit: CommitRecord) => void, input?: string): Promise<void> {
   const decoder = new LineDecoder();
   const parser = new GitFormatParser(onCommit);
-  const line = (text: string): void => { parser.line(text); };
-  return {
-    onData: (chunk) => { decoder.push(chunk, line); },
-    end: () => {
-      decoder.end(line);
-      parser.end();
-    },
+  const line = (text: string): void => {
+    parser.line(text);
   };
+  await streamGit(repo, [...GIT_LOG_ARGS, ...args], {
+    ...(input === undefined ? {} : { input }),
+    onData: (chunk) => {
+      decoder.push(chunk, line);
+    },
+  });
+  decoder.end(line);
+  parser.end();
+}
+
+/** Runs tasks with at most `limit` at once; the first failure wins, after all settle. */
+async function pool(tasks: readonly (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length && failure === undefined) {
+      const task = tasks[next++];
+      try {
+        await task?.();
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  if (failure !== undefined) throw failure instanceof Error ? failure : new Error('a git process failed');
 }
 
 /**
- * Streams the commits of a range out of a repository. With one job and no cache it is
- * a single `git log`; otherwise `git rev-list` lists the range, cached commits are
- * served from the cache, and the rest go in parts to up to `jobs` `git log --no-walk
- * --stdin` processes. Every listed commit is emitted exactly once.
+ * Splits `count` commits, in git's order for the range, into parts read with
+ * `--skip`/`--max-count`: git walks the same range the same way in every process, so the
+ * parts are disjoint and cover the range exactly, and no id list is held in memory.
+ */
+function partsByPosition(count: number, parts: number): { skip: number; take: number }[] {
+  const result: { skip: number; take: number }[] = [];
+  const n = Math.max(1, Math.min(parts, count));
+  for (let i = 0; i < n; i++) {
+    const skip = Math.floor((i * count) / n);
+    const end = Math.floor(((i + 1) * count) / n);
+    if (end > skip) result.push({ skip, take: end - skip });
+  }
+  return result;
+}
+
+/**
+ * Streams the commits of a range out of a repository; every commit of the range is
+ * emitted exactly once. One job and no cache: a single `git log`. Several jobs: the range
+ * is counted and read in parts by position by parallel `git log` processes (each process
+ * starts with cold object caches, so a few large parts beat many small ones). With a
+ * cache: `git rev-list` lists the range, cached commits are served at once, and the rest
+ * are read by id (few) or by position, skipping the ones already served (many).
  */
 export async function readRepoCommits(options: ReadRepoOptions): Promise<void> {
   const jobs = Math.max(1, options.jobs ?? 1);
+  const parts = Math.max(1, options.parts ?? jobs);
   let seen = 0;
   const emit = (commit: CommitRecord): void => {
     seen++;
     if (options.onProgress !== undefined && seen % 1000 === 0) options.onProgress(seen);
     options.onCommit(commit);
   };
-  const cache = options.cache;
-  const store = cache === undefined ? emit : (commit: CommitRecord): void => {
-    cache.put(commit);
-    emit(commit);
-  };
   const revisions = revisionArgs(options);
-  if (jobs === 1 && cache === undefined) {
-    const sink = parseInto(emit);
-    await streamGit(options.repo, [...GIT_LOG_ARGS, ...revisions], { onData: sink.onData });
-    sink.end();
+  const cache = options.cache;
+  if (cache === undefined) {
+    if (parts === 1) {
+      await gitLog(options.repo, revisions, emit);
+    } else {
+      const count = Number((await runGit(options.repo, ['rev-list', '--count', ...revisions])).trim());
+      // A small range is not worth the extra processes' cold start.
+      await readByPosition(options.repo, revisions, count, count < (options.minCommitsPerPart ?? 500) * 2 ? 1 : parts, jobs, emit);
+    }
     options.onProgress?.(seen);
     return;
   }
-  await readInParts(options, revisions, jobs, emit, store);
-  cache?.flush();
-  options.onProgress?.(seen);
-}
 
-async function readInParts(
-  options: ReadRepoOptions,
-  revisions: readonly string[],
-  jobs: number,
-  fromCache: (commit: CommitRecord) => void,
-  fromGit: (commit: CommitRecord) => void,
-): Promise<void> {
-  const chunkSize = Math.max(1, options.chunkSize ?? 2000);
-  const queue: string[][] = [];
-  let chunk: string[] = [];
-  let running = 0;
-  let failure: unknown;
-  let flow: { readonly pause: () => void; readonly resume: () => void } | undefined;
-  let paused = false;
-  let wake: (() => void) | undefined;
-
-  const settle = (): void => {
-    if (paused && (queue.length < jobs * 2 || failure !== undefined)) {
-      paused = false;
-      flow?.resume();
-    }
-    wake?.();
-  };
-  const startWorkers = (): void => {
-    while (running < jobs && queue.length > 0 && failure === undefined) {
-      const ids = queue.shift() ?? [];
-      running++;
-      const sink = parseInto(fromGit);
-      streamGit(options.repo, [...GIT_LOG_ARGS, '--no-walk=unsorted', '--stdin'], { input: `${ids.join('\n')}\n`, onData: sink.onData })
-        .then(() => { sink.end(); })
-        .catch((error: unknown) => {
-          failure ??= error;
-        })
-        .finally(() => {
-          running--;
-          startWorkers();
-          settle();
-        });
-    }
-  };
-  const enqueue = (): void => {
-    if (chunk.length === 0) return;
-    queue.push(chunk);
-    chunk = [];
-    if (queue.length >= jobs * 2 && !paused) {
-      paused = true;
-      flow?.pause();
-    }
-    startWorkers();
-  };
-
+  // Pass 1: serve what the cache knows; note what it does not.
+  const maxListed = options.maxListedIds ?? 200_000;
+  // Mutated by the rev-list callback below (an object, so the compiler sees the writes).
+  const pass: { total: number; uncached: number; listed: string[] | undefined } = { total: 0, uncached: 0, listed: [] };
   const decoder = new LineDecoder();
   const onId = (line: string): void => {
     const id = line.trim();
-    if (id === '' || failure !== undefined) return;
-    const cached = options.cache?.get(id);
+    if (id === '') return;
+    pass.total++;
+    const cached = cache.get(id);
     if (cached !== undefined) {
-      fromCache(cached);
+      emit(cached);
       return;
     }
-    chunk.push(id);
-    if (chunk.length >= chunkSize) enqueue();
+    pass.uncached++;
+    if (pass.listed !== undefined && pass.listed.length < maxListed) pass.listed.push(id);
+    else pass.listed = undefined;
   };
   await streamGit(options.repo, ['rev-list', ...revisions], {
-    onStart: (control) => {
-      flow = control;
+    onData: (data) => {
+      decoder.push(data, onId);
     },
-    onData: (data) => { decoder.push(data, onId); },
   });
   decoder.end(onId);
-  enqueue();
-  while ((running > 0 || queue.length > 0) && failure === undefined) {
-    await new Promise<void>((resolve) => {
-      wake = resolve;
-    });
+  if (pass.uncached > 0) {
+    const store = (commit: CommitRecord): void => {
+      cache.put(commit);
+      emit(commit);
+    };
+    const ids = pass.listed;
+    pass.listed = undefined;
+    if (ids !== undefined && pass.uncached * 2 <= pass.total) {
+      const tasks = partsByPosition(ids.length, ids.length < 200 ? 1 : parts).map(({ skip, take }) => () =>
+        gitLog(options.repo, ['--no-walk=unsorted', '--stdin'], store, `${ids.slice(skip, skip + take).join('\n')}\n`),
+      );
+      await pool(tasks, jobs);
+    } else {
+      // Commits of the range are unique, so one the cache holds now was served in pass 1.
+      const fresh = (commit: CommitRecord): void => {
+        if (cache.get(commit.id) === undefined) store(commit);
+      };
+      await readByPosition(options.repo, revisions, pass.total, parts, jobs, fresh);
+    }
   }
-  // Let the remaining workers finish (or fail) before reporting.
-  while (running > 0) {
-    await new Promise<void>((resolve) => {
-      wake = resolve;
-    });
-  }
-  if (failure !== undefined) throw failure instanceof Error ? failure : new Error('a git process failed');
+  cache.flush();
+  options.onProgress?.(seen);
+}
+
+async function readByPosition(
+  repo: string,
+  revisions: readonly string[],
+  count: number,
+  parts: number,
+  jobs: number,
+  onCommit: (commit: CommitRecord) => void,
+): Promise<void> {
+  if (count === 0) return;
+  const [before, after] = splitAtEndOfOptions(revisions);
+  const tasks = partsByPosition(count, parts).map(({ skip, take }) => () =>
+    gitLog(repo, [...before, `--skip=${skip}`, `--max-count=${take}`, ...after], onCommit),
+  );
+  await pool(tasks, jobs);
+}
+
+function splitAtEndOfOptions(args: readonly string[]): [string[], string[]] {
+  const at = args.indexOf('--end-of-options');
+  return [args.slice(0, at), args.slice(at)];
 }
