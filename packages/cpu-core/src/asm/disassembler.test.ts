@@ -25,6 +25,11 @@ describe('decodeOne', () => {
     expect(d.text).toBe('callq ffffffff810071b4 <mcount>');
   });
 
+  it('prints a zero rip-relative displacement as objdump does, with the target', () => {
+    const symbols = new Map([['here', 0x1007n]]);
+    expect(decodeOne(Uint8Array.of(0x48, 0x8d, 0x05, 0, 0, 0, 0), 0x1000n, 64, symbols).text).toBe('lea 0x0(%rip),%rax # 1007 <here>');
+  });
+
   it('reports undecodable bytes as (bad)', () => {
     const d = decodeOne(Uint8Array.of(0x06), 0x1000n, 64);
     expect([d.valid, d.text, d.length]).toEqual([false, '(bad)', 1]);

@@ -1,4 +1,4 @@
-import { Code, Decoder, DecoderOptions, Formatter, FormatterSyntax, OpKind, Register } from 'iced-x86';
+import { Code, Decoder, DecoderOptions, Formatter, FormatterSyntax, OpKind } from 'iced-x86';
 import type { Instruction } from 'iced-x86';
 import { AsmError } from './errors.js';
 import type { Bitness } from './iced.js';
@@ -157,7 +157,8 @@ export class Disassembler {
   }
 
   #text(ins: Instruction): { text: string; mnemonic: string } {
-    const zero = ins.memoryDisplSize > 0 && ins.memoryDisplacement === 0n && ins.memoryBase !== Register.RIP;
+    // objdump shows a zero displacement whenever the encoding has one (always, for rip-relative).
+    const zero = ins.isIpRelMemoryOperand || (ins.memoryDisplSize > 0 && ins.memoryDisplacement === 0n);
     const f = formatter(zero);
     let mnemonic = f.formatMnemonic(ins);
     const words = mnemonic.split(' ');
