@@ -1,13 +1,14 @@
-import { Encoder } from 'iced-x86';
-import type { Instruction } from 'iced-x86';
 import { AsmError } from './errors.js';
 import type { AsmErrorCode } from './errors.js';
 import * as F from './forms.js';
 import type { Form, Src } from './forms.js';
-import { fitsI8 } from './iced.js';
-import type { Bitness, BuildContext } from './iced.js';
+import type { Bitness } from './iced.js';
+import { CALL, JMP, SIZING, checkWidth, encodeFixed, encodeForm, layout, littleEndian } from './layout.js';
+import type { AssembledCode, BranchSize, Item } from './layout.js';
 import { describe, isMem, isReg } from './operands.js';
 import type { ImmLike, Mem, Reg } from './operands.js';
+
+export type { AssembledCode, BranchSize } from './layout.js';
 
 export interface AssemblerOptions {
   readonly bitness: Bitness;
@@ -15,64 +16,8 @@ export interface AssemblerOptions {
   readonly origin: bigint;
 }
 
-/** The result of `Assembler.assemble()`. */
-export interface AssembledCode {
-  readonly origin: bigint;
-  readonly bitness: Bitness;
-  readonly bytes: Uint8Array;
-  /** Address just past the last byte. */
-  readonly end: bigint;
-  /** Global labels (every label not starting with `.`), for symbol tables and traces. */
-  readonly symbols: ReadonlyMap<string, bigint>;
-  /** Every label, local `.L…` ones included. */
-  readonly labels: ReadonlyMap<string, bigint>;
-}
-
-/**
- * Forces a jump's encoding: `'near'` (e9/0f 8x rel32, e.g. a 5-byte jump that text
- * patching will swap with a 5-byte nop) or `'short'` (eb/7x rel8; an error if out of reach).
- * Without it the assembler picks the shortest that reaches.
- */
-export type BranchSize = 'short' | 'near';
-
 /** A branch or call target: a label, an absolute address, or (indirect) a register or memory operand. */
 export type Target = string | bigint | number | Reg | Mem;
-
-type Item =
-  | { readonly t: 'bytes'; readonly bytes: Uint8Array }
-  | { readonly t: 'insn'; readonly size: number; readonly form: Form; readonly lock: boolean; readonly source: string }
-  | { readonly t: 'branch'; readonly op: number; readonly target: string | bigint; readonly size: BranchSize | undefined; readonly source: string }
-  | { readonly t: 'label'; readonly name: string }
-  | { readonly t: 'align'; readonly n: number; readonly fill: number }
-  | { readonly t: 'ref'; readonly width: 4 | 8; readonly label: string; readonly addend: bigint };
-
-const CALL = -2;
-const JMP = -1;
-
-/**
- * Position-independent encodings by mnemonic and operands. Kernel code repeats the same
- * instructions a lot and scenarios rebuild the same code for every run, so this skips
- * the WebAssembly encoder most of the time. Entries are never mutated.
- */
-const ENCODED: Readonly<Record<Bitness, Map<string, Uint8Array>>> = { 32: new Map(), 64: new Map() };
-const MAX_ENCODED = 1 << 15;
-
-/*
- * iced's WebAssembly objects are not garbage collected (this build has no finalizers), so
- * one encoder per mode is shared by every Assembler; JavaScript being single-threaded, an
- * encode and its takeBuffer never interleave with another.
- */
-const ENCODERS = new Map<Bitness, Encoder>();
-function encoderFor(bitness: Bitness): Encoder {
-  let e = ENCODERS.get(bitness);
-  if (!e) {
-    e = new Encoder(bitness);
-    ENCODERS.set(bitness, e);
-  }
-  return e;
-}
-
-const SIZING: BuildContext = { resolve: () => 0n, ip: 0n, nextIp: 0n };
 
 function fail(code: AsmErrorCode, message: string): AsmError {
   return new AsmError(code, message);
@@ -126,7 +71,7 @@ export class Assembler {
   }
 
   dw(...values: readonly number[]): this {
-    return this.#bytes(this.#le(values.map((v) => BigInt(this.#int(v, 2, 'dw'))), 2));
+    return this.#bytes(littleEndian(values.map((v) => BigInt(this.#int(v, 2, 'dw'))), 2));
   }
 
   /** 32-bit values; a string stands for the address of that label. */
@@ -391,76 +336,7 @@ export class Assembler {
   assemble(): AssembledCode {
     if (this.#lock || this.#rep) throw fail('KERNSIM_ASM_BAD_OPERANDS', 'a lock/rep prefix is not followed by an instruction');
     this.#checkReferences();
-    const items = this.#items;
-    const near = Uint8Array.from(items, (item) => (item.t === 'branch' && item.size === 'near' ? 1 : 0));
-    const offsets = new Float64Array(items.length + 1);
-    const labels = new Map<string, number>();
-    const originMod = (n: number): number => Number(this.origin % BigInt(n));
-    const sizeOf = (item: Item, i: number, at: number): number => {
-      switch (item.t) {
-        case 'bytes': return item.bytes.length;
-        case 'insn': return item.size;
-        case 'branch': return item.op === CALL ? 5 : near[i] === 0 ? 2 : item.op === JMP ? 5 : 6;
-        case 'label': return 0;
-        case 'align': return (item.n - ((originMod(item.n) + at) % item.n)) % item.n;
-        case 'ref': return item.width;
-      }
-    };
-    const targetOffset = (target: string | bigint): number =>
-      typeof target === 'string' ? (labels.get(target) ?? 0) : Number(target - this.origin);
-    for (let pass = 0; ; pass++) {
-      let at = 0;
-      for (const [i, item] of items.entries()) {
-        offsets[i] = at;
-        if (item.t === 'label') labels.set(item.name, at);
-        at += sizeOf(item, i, at);
-      }
-      offsets[items.length] = at;
-      let grew = false;
-      for (const [i, item] of items.entries()) {
-        if (item.t !== 'branch' || item.op === CALL || near[i] === 1 || item.size === 'short') continue;
-        const rel = targetOffset(item.target) - ((offsets[i] ?? 0) + 2);
-        if (rel < -128 || rel > 127) {
-          near[i] = 1;
-          grew = true;
-        }
-      }
-      if (!grew || pass > items.length) break;
-    }
-    const total = offsets[items.length] ?? 0;
-    const bytes = new Uint8Array(total);
-    const addresses = new Map<string, bigint>();
-    for (const [name, off] of labels) addresses.set(name, this.origin + BigInt(off));
-    const resolve = (label: string): bigint => addresses.get(label) ?? 0n;
-    for (const [i, item] of items.entries()) {
-      const off = offsets[i] ?? 0;
-      const ip = this.origin + BigInt(off);
-      switch (item.t) {
-        case 'bytes':
-          bytes.set(item.bytes, off);
-          break;
-        case 'insn': {
-          const out = this.#encode(item.form, { resolve, ip, nextIp: ip + BigInt(item.size) }, item.lock, item.source);
-          if (out.length !== item.size) throw fail('KERNSIM_ASM_RANGE', `${item.source}: encoding changed size at its final address`);
-          bytes.set(out, off);
-          break;
-        }
-        case 'branch':
-          bytes.set(this.#branchBytes(item, near[i] === 1, ip, resolve), off);
-          break;
-        case 'align':
-          bytes.fill(item.fill, off, offsets[i + 1] ?? off);
-          break;
-        case 'ref':
-          bytes.set(this.#le([this.#checkWidth(resolve(item.label) + item.addend, item.width, item.label)], item.width), off);
-          break;
-        case 'label':
-          break;
-      }
-    }
-    const symbols = new Map<string, bigint>();
-    for (const [name, address] of addresses) if (!name.startsWith('.')) symbols.set(name, address);
-    return { origin: this.origin, bitness: this.bitness, bytes, end: this.origin + BigInt(total), symbols, labels: addresses };
+    return layout(this.#items, this.origin, this.bitness);
   }
 
   // ---- internals -------------------------------------------------------------
@@ -474,39 +350,10 @@ export class Assembler {
     }
     const what = source ?? 'instruction';
     if (lock && !form.lockable) throw fail('KERNSIM_ASM_BAD_OPERANDS', 'lock applies only to read-modify-write instructions with a memory destination');
-    if (form.labels.length === 0 && !form.positional) {
-      const key = lock ? `lock ${form.key}` : form.key;
-      const cache = ENCODED[this.bitness];
-      let bytes = cache.get(key);
-      if (!bytes) {
-        bytes = this.#encode(form, SIZING, lock, what);
-        if (cache.size >= MAX_ENCODED) cache.clear();
-        cache.set(key, bytes);
-      }
-      return this.#bytes(bytes);
-    }
-    const size = this.#encode(form, SIZING, lock, what).length;
+    if (form.labels.length === 0 && !form.positional) return this.#bytes(encodeFixed(form, lock, what, this.bitness));
+    const size = encodeForm(form, SIZING, lock, what, this.bitness).length;
     this.#items.push({ t: 'insn', size, form, lock, source: what });
     return this;
-  }
-
-  #encode(form: Form, ctx: BuildContext, lock: boolean, source: string): Uint8Array {
-    let ins: Instruction | undefined;
-    try {
-      ins = form.build(ctx);
-      if (lock) ins.hasLockPrefix = true;
-      const encoder = encoderFor(this.bitness);
-      encoder.encode(ins, ctx.ip);
-      return encoder.takeBuffer();
-    } catch (e) {
-      if (e instanceof AsmError) throw e;
-      encoderFor(this.bitness).takeBuffer();
-      const message = e instanceof Error ? e.message : String(e);
-      const code: AsmErrorCode = /range|fit|too far/i.test(message) ? 'KERNSIM_ASM_RANGE' : 'KERNSIM_ASM_BAD_OPERANDS';
-      throw new AsmError(code, `${source}: x86 cannot encode this (${message})`, { cause: e });
-    } finally {
-      ins?.free();
-    }
   }
 
   #branch(op: number, mnemonic: string, target: Target, size?: BranchSize): this {
@@ -516,26 +363,9 @@ export class Assembler {
     }
     this.#noPrefix(mnemonic);
     const t = typeof target === 'number' ? BigInt(target) : target;
-    if (typeof t === 'bigint') this.#checkWidth(t, this.bitness === 64 ? 8 : 4, mnemonic);
+    if (typeof t === 'bigint') checkWidth(t, this.bitness === 64 ? 8 : 4, mnemonic);
     this.#items.push({ t: 'branch', op, target: t, size, source: `${mnemonic} ${typeof t === 'string' ? t : `0x${t.toString(16)}`}` });
     return this;
-  }
-
-  #branchBytes(item: { readonly op: number; readonly target: string | bigint; readonly source: string }, isNear: boolean, ip: bigint, resolve: (l: string) => bigint): Uint8Array {
-    const target = typeof item.target === 'string' ? resolve(item.target) : item.target;
-    const head = item.op === CALL ? [0xe8] : item.op === JMP ? [isNear ? 0xe9 : 0xeb] : isNear ? [0x0f, 0x80 + item.op] : [0x70 + item.op];
-    const width = isNear || item.op === CALL ? 4 : 1;
-    const next = ip + BigInt(head.length + width);
-    const rel = this.bitness === 64 ? BigInt.asIntN(64, target - next) : BigInt.asIntN(32, target - next);
-    if (width === 4 && (rel < -0x80000000n || rel > 0x7fffffffn)) {
-      throw fail('KERNSIM_ASM_RANGE', `${item.source}: target 0x${target.toString(16)} is more than 2 GiB away from 0x${ip.toString(16)}`);
-    }
-    if (width === 1 && !fitsI8(rel)) throw fail('KERNSIM_ASM_RANGE', `${item.source}: short branch out of range`);
-    const out = new Uint8Array(head.length + width);
-    out.set(head);
-    const u = BigInt.asUintN(32, rel);
-    for (let k = 0; k < width; k++) out[head.length + k] = Number((u >> BigInt(8 * k)) & 0xffn);
-    return out;
   }
 
   #string(op: F.StringOp, size: 1 | 2 | 4 | 8): this {
@@ -562,7 +392,7 @@ export class Assembler {
       if (typeof v === 'string') {
         this.#noPrefix(what);
         this.#items.push({ t: 'ref', width, label: v, addend: 0n });
-      } else this.#bytes(this.#le([this.#checkWidth(BigInt(v), width, what)], width));
+      } else this.#bytes(littleEndian([checkWidth(BigInt(v), width, what)], width));
     }
     return this;
   }
@@ -581,22 +411,7 @@ export class Assembler {
 
   #int(v: number, width: number, what: string): number {
     if (!Number.isInteger(v)) throw fail('KERNSIM_ASM_RANGE', `${what}: ${String(v)} is not an integer`);
-    return Number(this.#checkWidth(BigInt(v), width, what) & ((1n << BigInt(width * 8)) - 1n));
-  }
-
-  #checkWidth(v: bigint, width: number, what: string): bigint {
-    const bits = BigInt(width * 8);
-    if (v < -(1n << (bits - 1n)) || v >= 1n << bits) throw fail('KERNSIM_ASM_RANGE', `${what}: ${v.toString()} does not fit ${bits.toString()} bits`);
-    return BigInt.asUintN(width * 8, v);
-  }
-
-  #le(values: readonly bigint[], width: number): Uint8Array {
-    const out = new Uint8Array(values.length * width);
-    values.forEach((v, i) => {
-      const u = BigInt.asUintN(width * 8, v);
-      for (let k = 0; k < width; k++) out[i * width + k] = Number((u >> BigInt(8 * k)) & 0xffn);
-    });
-    return out;
+    return Number(checkWidth(BigInt(v), width, what) & ((1n << BigInt(width * 8)) - 1n));
   }
 
   #checkReferences(): void {
