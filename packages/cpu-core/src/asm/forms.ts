@@ -285,7 +285,10 @@ export function extend(op: ExtendOp, dst: Src, src: Src, bitness: Bitness): Form
     const c = code('Movsxd_r64_rm32');
     return form(what, [s], false, (ctx) => create(c, [{ r: d }, arg(s)], ctx, bitness));
   }
-  if (s.size >= d.size || s.size > 2) throw bad(what, `cannot extend ${String(s.size * 8)} bits into ${String(d.size * 8)} bits`);
+  if (s.size >= d.size || s.size > 2) {
+    const hint = op === 'Movzx' && s.size === 4 ? ' (a 32-bit mov already zero-extends into the 64-bit register)' : '';
+    throw bad(what, `cannot extend ${String(s.size * 8)} bits into ${String(d.size * 8)} bits${hint}`);
+  }
   const c = code(`${op}_r${bitsOf(d.size)}_rm${bitsOf(s.size)}`);
   return form(what, [s], false, (ctx) => create(c, [{ r: d }, arg(s)], ctx, bitness));
 }
