@@ -43,6 +43,13 @@ for (const d of DESIGNS) {
   const p = c.pathCost[d];
   lines.push(`| ${name(d)} | ${p.off.toFixed(2)} | ${p.onUnused.toFixed(2)} | ${p.on.toFixed(2)} |`);
 }
+const posted = c.souhlalAsPosted;
+if (posted !== null) {
+  lines.push(
+    '',
+    `Souhlal's removal as posted (charges dropped at removal), churn: root charged ${kib(posted.extra.rootCharged ?? 0)} KiB at the end (against ${kib(get('churn', 'souhlal').extra.rootCharged ?? 0)} KiB when the root holds the charges), ${String(posted.extra.clampedUncharges ?? 0)} uncharges clamped at zero, for ${kib(posted.extra.orphanUsedBytes ?? 0)} KiB still in use.`,
+  );
+}
 const benchFile = process.argv[2];
 if (benchFile !== undefined) {
   const bench = readFileSync(benchFile, 'utf8').split('\n').filter((l) => l.startsWith('memcg.'));

@@ -13,6 +13,11 @@ export const GFP_NOACCOUNT = 2;
 export const GFP_NOFAIL = 4;
 /** Today's per-allocation opt-in (caches may opt in with SLAB_ACCOUNT instead). */
 export const GFP_ACCOUNT = 8;
+/**
+ * Not a gfp flag but the context: the allocation runs in (soft or hard) interrupt context,
+ * where `current` is whatever task was interrupted, so no design charges it.
+ */
+export const IN_INTERRUPT = 16;
 
 export type DesignId = 'off' | 'costa' | 'souhlal' | 'objcg';
 

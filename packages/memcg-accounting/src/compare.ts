@@ -18,6 +18,8 @@ export interface Comparison {
   readonly scale: number;
   readonly results: readonly WorkloadResult[];
   readonly pathCost: Readonly<Record<Exclude<DesignId, 'off'>, PathCost>>;
+  /** Souhlal's removal exactly as posted (charges dropped, later uncharges clamp), on the churn workload. */
+  readonly souhlalAsPosted: WorkloadResult | null;
 }
 
 const RUNNERS: Record<WorkloadId, (id: DesignId, options: WorkloadOptions) => WorkloadResult> = {
@@ -36,5 +38,8 @@ export function compareDesigns(options: WorkloadOptions = {}, workloads: readonl
     scale: options.scale ?? 1,
     results,
     pathCost: { costa: pathCost('costa'), souhlal: pathCost('souhlal'), objcg: pathCost('objcg') },
+    souhlalAsPosted: workloads.includes('churn')
+      ? churnWorkload('souhlal', { ...options, design: { souhlal: { removal: 'as-posted' } } })
+      : null,
   };
 }

@@ -1,4 +1,4 @@
-import { Accounting, GFP_ATOMIC, type DesignId, type MachineConfig, type ShrinkFn } from './accounting.js';
+import { Accounting, GFP_ATOMIC, IN_INTERRUPT, type DesignId, type MachineConfig, type ShrinkFn } from './accounting.js';
 import { type Cgroup, ROOT_CGROUP } from './cgroup-tree.js';
 import { MemcgError } from './errors.js';
 import type { KmemCache } from './kmem-cache.js';
@@ -68,7 +68,8 @@ export class CostaAccounting extends Accounting {
     this.ops++;
     const cg = this.tree.cgroupOf(task);
     this.ops++;
-    if (cg === ROOT_CGROUP) return this.slabs.alloc(root, cpu, cg);
+    // Interrupt context is served uncharged (an assumption, see README).
+    if (cg === ROOT_CGROUP || (flags & IN_INTERRUPT) !== 0) return this.slabs.alloc(root, cpu, cg);
     const slot = this.slotOf[root.id] ?? -1;
     this.ops++;
     if (slot < 0) {

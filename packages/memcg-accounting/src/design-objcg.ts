@@ -4,6 +4,7 @@ import {
   GFP_ATOMIC,
   GFP_NOACCOUNT,
   GFP_NOFAIL,
+  IN_INTERRUPT,
   type DesignId,
   type MachineConfig,
 } from './accounting.js';
@@ -137,11 +138,13 @@ export class ObjcgAccounting extends Accounting {
     this.ops++;
     const accounted = (root.spec.account || (flags & GFP_ACCOUNT) !== 0) && (flags & GFP_NOACCOUNT) === 0;
     const cg = this.tree.cgroupOf(task);
-    if (!accounted || cg === ROOT_CGROUP) {
+    // current_obj_cgroup() finds no obj_cgroup in interrupt context (no int_active_memcg here).
+    const interrupt = (flags & IN_INTERRUPT) !== 0;
+    if (!accounted || cg === ROOT_CGROUP || interrupt) {
       const h = this.slabs.alloc(root, cpu, cg);
       if (h >= 0) {
         this.slabs.objTag[h] = -1;
-        if (!accounted && cg !== ROOT_CGROUP) this.stats.escapedBytes += root.objSize;
+        if (!accounted && !interrupt && cg !== ROOT_CGROUP) this.stats.escapedBytes += root.objSize;
       }
       return h;
     }

@@ -1,10 +1,27 @@
-import { Accounting, GFP_ATOMIC, GFP_NOACCOUNT, type DesignId, type MachineConfig } from './accounting.js';
+import {
+  Accounting,
+  GFP_ATOMIC,
+  GFP_NOACCOUNT,
+  GFP_NOFAIL,
+  IN_INTERRUPT,
+  type DesignId,
+  type MachineConfig,
+} from './accounting.js';
 import { type Cgroup, ROOT_CGROUP } from './cgroup-tree.js';
 import type { KmemCache } from './kmem-cache.js';
 
 export interface SouhlalOptions {
   /** CONFIG_CGROUP_MEM_RES_CTLR_KMEM_ACCT_ROOT: charge the root cgroup too (default on). */
   readonly trackRoot?: boolean;
+  /**
+   * What removal does with the cgroup's charges. 'root-holds' (default): the root cgroup
+   * takes them over until the dead caches' pages are freed — the cover letter's "the
+   * accounting gets moved to the root cgroup". 'as-posted': what patches 2/10 and 5/10 do —
+   * the charges are dropped at removal and the dead caches' pages, once freed, are
+   * uncharged from the root (whose counter then clamps at zero; patch 7/10 stops the
+   * underflow warnings).
+   */
+  readonly removal?: 'root-holds' | 'as-posted';
 }
 
 /** Abstract cost of creating a per-cgroup cache (locks, allocating the kmem_cache). */
@@ -19,6 +36,7 @@ const SPLIT_OPS = 20;
 export class SouhlalAccounting extends Accounting {
   readonly id: DesignId = 'souhlal';
   readonly trackRoot: boolean;
+  readonly removal: 'root-holds' | 'as-posted';
   /** Per cgroup, the copy of each original cache (-1 until split). */
   private readonly copies: number[][] = [];
   private readonly queued = new Set<number>();
@@ -27,6 +45,7 @@ export class SouhlalAccounting extends Accounting {
   constructor(config: MachineConfig, options: SouhlalOptions = {}) {
     super(config, 'slab');
     this.trackRoot = options.trackRoot ?? true;
+    this.removal = options.removal ?? 'root-holds';
   }
 
   protected override slabOwner(cache: KmemCache): number {
@@ -51,7 +70,9 @@ export class SouhlalAccounting extends Accounting {
   protected allocate(root: KmemCache, task: number, cpu: number, flags: number): number {
     this.ops++;
     const cg = this.tree.cgroupOf(task);
-    if ((flags & GFP_NOACCOUNT) !== 0 || cg === ROOT_CGROUP) {
+    // mem_cgroup_get_kmem_cache (patch 5/10): interrupt context, __GFP_NOACCOUNT and __GFP_NOFAIL
+    // allocations use the original cache.
+    if ((flags & (GFP_NOACCOUNT | GFP_NOFAIL | IN_INTERRUPT)) !== 0 || cg === ROOT_CGROUP) {
       this.ops++;
       return this.slabs.alloc(root, cpu, cg);
     }
@@ -109,11 +130,15 @@ export class SouhlalAccounting extends Accounting {
    */
   protected removeCharges(node: Cgroup): Cgroup {
     const root = this.tree.node(ROOT_CGROUP);
+    const asPosted = this.removal === 'as-posted';
+    // memcg_kmem_move: the cgroup's kmem charge is dropped before its caches die.
+    if (asPosted) this.tree.uncharge(node, node.localKmem);
+    const heir = asPosted && !this.trackRoot ? -1 : ROOT_CGROUP;
     for (const id of this.copies[node.id] ?? []) {
       const cache = this.slabs.caches[id];
       if (cache === undefined) continue;
       cache.dead = true;
-      for (const s of this.slabs.slabsOf(cache)) this.slabs.slabCharge[s] = ROOT_CGROUP;
+      for (const s of this.slabs.slabsOf(cache)) this.slabs.slabCharge[s] = heir;
       node.pins++;
       if (cache.liveObjects === 0) this.retire(cache);
     }

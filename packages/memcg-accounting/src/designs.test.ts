@@ -157,6 +157,22 @@ describe('Souhlal (opt-out, SLAB, caches split on first use)', () => {
   });
 });
 
+describe('Souhlal as posted', () => {
+  it('drops the charges at removal; freeing the dead cache later uncharges the root, which clamps', () => {
+    const d = new SouhlalAccounting(config, { removal: 'as-posted' });
+    const km = d.createCache(other);
+    const c = d.createCgroup(ROOT_CGROUP, 'c');
+    d.attach(1, c);
+    const objs = allocMany(d, km, 1, 100);
+    d.exit(1);
+    d.removeCgroup(c);
+    expect(d.tree.node(ROOT_CGROUP).kmem.usage).toBe(0);
+    for (const h of objs) d.free(h, 0);
+    expect(d.tree.cost.clamps).toBeGreaterThan(0);
+    expect(d.tree.node(ROOT_CGROUP).kmem.usage).toBe(0);
+  });
+});
+
 describe('today: obj_cgroup (shared caches, per-object bytes)', () => {
   it('charges bytes per object, rounding to pages only once through the per-CPU stock', () => {
     const d = new ObjcgAccounting(config);

@@ -13,6 +13,7 @@ export {
   GFP_KERNEL,
   GFP_NOACCOUNT,
   GFP_NOFAIL,
+  IN_INTERRUPT,
 } from './accounting.js';
 export type { AccountingStats, DesignId, MachineConfig, ShrinkFn } from './accounting.js';
 export { CostaAccounting } from './design-costa.js';

@@ -59,3 +59,18 @@ describe('kernel users of slab memory', () => {
     expect(d.stats.escapedBytes).toBe(256 + 2048);
   });
 });
+
+describe('interrupt context', () => {
+  it('is charged to nobody in any design (received packets in softirq)', () => {
+    for (const id of ['costa', 'souhlal', 'objcg'] as const) {
+      const d = createDesign(id, { pages: 4096, cpus: 1 });
+      const k = new Kernel(d);
+      const a = d.createCgroup(ROOT_CGROUP, 'a');
+      d.attach(1, a);
+      for (let i = 0; i < 50; i++) expect(k.skbAlloc(1, 0, 1500, true)).not.toBeNull();
+      d.runWork();
+      expect(d.tree.node(a).kmem.usage).toBe(0);
+      expect(d.stats.deferredSplits).toBe(0);
+    }
+  });
+});

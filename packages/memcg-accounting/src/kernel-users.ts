@@ -1,4 +1,4 @@
-import { type Accounting, GFP_ACCOUNT, GFP_ATOMIC, GFP_KERNEL } from './accounting.js';
+import { type Accounting, GFP_ACCOUNT, GFP_ATOMIC, GFP_KERNEL, IN_INTERRUPT } from './accounting.js';
 import { CostaAccounting } from './design-costa.js';
 import { ObjcgAccounting } from './design-objcg.js';
 import type { Prng } from './prng.js';
@@ -207,11 +207,16 @@ export class Kernel {
     this.design.freeStack(task);
   }
 
-  /** A socket buffer in softirq (atomic) context: the sk_buff head and its data. Returns [head, data] or null. */
-  skbAlloc(task: number, cpu: number, size: number): readonly [number, number] | null {
-    const head = this.design.alloc(this.skbuffHead, task, cpu, GFP_ATOMIC | GFP_ACCOUNT);
+  /**
+   * A socket buffer allocated in atomic context: the sk_buff head and its data. `softirq`
+   * is the receive path (interrupt context, charged to nobody); otherwise a task holding a
+   * spinlock (process context, GFP_ATOMIC). Returns [head, data] or null.
+   */
+  skbAlloc(task: number, cpu: number, size: number, softirq = false): readonly [number, number] | null {
+    const flags = GFP_ATOMIC | GFP_ACCOUNT | (softirq ? IN_INTERRUPT : 0);
+    const head = this.design.alloc(this.skbuffHead, task, cpu, flags);
     if (head < 0) return null;
-    const data = this.design.alloc(this.kmallocIndex(size), task, cpu, GFP_ATOMIC | GFP_ACCOUNT);
+    const data = this.design.alloc(this.kmallocIndex(size), task, cpu, flags);
     if (data < 0) {
       this.design.free(head, cpu);
       return null;

@@ -1,7 +1,7 @@
 import { type Accounting, type DesignId, GFP_ACCOUNT, GFP_KERNEL } from './accounting.js';
 import { ROOT_CGROUP } from './cgroup-tree.js';
 import { NoAccounting } from './design-off.js';
-import { createDesign } from './designs.js';
+import { createDesign, type DesignOptions } from './designs.js';
 import { Kernel } from './kernel-users.js';
 import { PAGE_SIZE } from './page-allocator.js';
 import { Prng } from './prng.js';
@@ -11,6 +11,8 @@ export interface WorkloadOptions {
   readonly seed?: number;
   /** Multiplies the workload's size (1: the full run; tests use less). */
   readonly scale?: number;
+  /** Options of the designs (Souhlal's root tracking and removal variant). */
+  readonly design?: DesignOptions;
 }
 
 const MIB = 1024 * 1024;
@@ -30,7 +32,7 @@ function pagesFor(bytes: number): number {
  */
 export function isolationWorkload(id: DesignId, options: WorkloadOptions = {}): WorkloadResult {
   const { prng, scale } = sized(options);
-  const design = createDesign(id, { pages: pagesFor(32 * MIB * scale), cpus: 2 });
+  const design = createDesign(id, { pages: pagesFor(32 * MIB * scale), cpus: 2 }, options.design);
   const kernel = new Kernel(design);
   const limit = pagesFor(8 * MIB * scale) * PAGE_SIZE;
   const noisy = design.createCgroup(ROOT_CGROUP, 'noisy');
@@ -77,7 +79,7 @@ export function isolationWorkload(id: DesignId, options: WorkloadOptions = {}): 
  */
 export function churnWorkload(id: DesignId, options: WorkloadOptions = {}): WorkloadResult {
   const { prng, scale } = sized(options);
-  const design = createDesign(id, { pages: pagesFor(64 * MIB * scale), cpus: 2 });
+  const design = createDesign(id, { pages: pagesFor(64 * MIB * scale), cpus: 2 }, options.design);
   const kernel = new Kernel(design);
   const parent = design.createCgroup(ROOT_CGROUP, 'containers');
   const n = Math.round(1000 * scale);
@@ -117,6 +119,7 @@ export function churnWorkload(id: DesignId, options: WorkloadOptions = {}): Work
     orphanUsedBytes: orphanUsed,
     containersCharged: design.tree.node(parent).kmem.usage,
     rootCharged: design.tree.node(ROOT_CGROUP).localKmem,
+    clampedUncharges: design.tree.cost.clamps,
   });
 }
 
@@ -127,7 +130,7 @@ export function churnWorkload(id: DesignId, options: WorkloadOptions = {}): Work
  */
 export function manyCgroupsWorkload(id: DesignId, options: WorkloadOptions = {}): WorkloadResult {
   const { scale } = sized(options);
-  const design = createDesign(id, { pages: pagesFor(512 * MIB), cpus: 2 });
+  const design = createDesign(id, { pages: pagesFor(512 * MIB), cpus: 2 }, options.design);
   const kernel = new Kernel(design, { miscCaches: 15 });
   const caches = [kernel.dentry, kernel.inode, ...kernel.kmalloc, ...kernel.misc];
   const n = Math.round(200 * scale);
@@ -156,7 +159,7 @@ export function manyCgroupsWorkload(id: DesignId, options: WorkloadOptions = {})
  */
 export function atomicWorkload(id: DesignId, options: WorkloadOptions = {}): WorkloadResult {
   const { prng, scale } = sized(options);
-  const design = createDesign(id, { pages: pagesFor(64 * MIB), cpus: 2 });
+  const design = createDesign(id, { pages: pagesFor(64 * MIB), cpus: 2 }, options.design);
   const kernel = new Kernel(design);
   const limit = MIB;
   const webs: number[] = [];

@@ -138,6 +138,13 @@ function reading(c: Comparison): string[] {
       );
     }
   }
+  const posted = c.souhlalAsPosted;
+  if (posted !== null) {
+    out.push(
+      `Churn, Souhlal as posted (charges dropped at removal): the root ends charged ${String(kib(posted.extra.rootCharged ?? 0))} KiB, ` +
+        `${String(posted.extra.clampedUncharges ?? 0)} later uncharges clamped at zero.`,
+    );
+  }
   for (const d of DESIGNS) {
     const p = c.pathCost[d];
     out.push(`Path cost, ${name(d)}: ${p.off.toFixed(2)} operations per allocation and free with accounting off, ${p.onUnused.toFixed(2)} on but unused, ${p.on.toFixed(2)} on.`);
