@@ -58,7 +58,7 @@ export class GitdmLogParser {
 
   line(line: string): void {
     this.lineNumber++;
-    const commit = COMMIT.exec(line);
+    const commit = line.startsWith('commit ') ? COMMIT.exec(line) : null;
     if (commit !== null) {
       this.flush();
       this.current = {

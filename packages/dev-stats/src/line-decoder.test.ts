@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LineDecoder } from './line-decoder.js';
 
@@ -19,5 +20,20 @@ describe('LineDecoder', () => {
     const text = Buffer.from('één\ntwee\ndrie');
     const parts = [text.subarray(0, 1), text.subarray(1, 5), text.subarray(5, 9), text.subarray(9)];
     expect(decodeAll(parts)).toEqual(['één', 'twee', 'drie']);
+  });
+});
+
+describe('LineDecoder chunking', () => {
+  it('gives the same lines however the bytes are cut', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('a', 'é', '\n', '\n\n', 'x\r\n', 'ü'), { maxLength: 40 }), fc.array(fc.nat(60), { maxLength: 6 }), (pieces, cuts) => {
+        const bytes = Buffer.from(pieces.join(''));
+        const bounds = [0, ...[...cuts].sort((a, b) => a - b).map((c) => Math.min(c, bytes.length)), bytes.length];
+        const chunks = bounds.slice(1).map((end, i) => bytes.subarray(bounds[i], end));
+        const expected = pieces.join('').split('\n').map((l) => l.replace(/\r$/, ''));
+        if (expected[expected.length - 1] === '') expected.pop();
+        expect(decodeAll(chunks)).toEqual(expected);
+      }),
+    );
   });
 });

@@ -44,9 +44,17 @@ export class LineDecoder {
       this.pending = concat(this.pending, chunk);
       return;
     }
-    const block = concat(this.pending, chunk.subarray(0, last));
+    let start = 0;
+    if (this.pending.length > 0) {
+      // Only the line that straddles two chunks is copied; the rest is decoded in place.
+      const first = chunk.indexOf(10);
+      onLine(stripCr(decodeLine(concat(this.pending, chunk.subarray(0, first)))));
+      start = first + 1;
+    }
+    if (start <= last) {
+      for (const line of decodeBlock(chunk.subarray(start, last))) onLine(stripCr(line));
+    }
     this.pending = chunk.slice(last + 1);
-    for (const line of decodeBlock(block)) onLine(stripCr(line));
   }
 
   /** Flushes a last line that had no newline. */

@@ -13,6 +13,8 @@ const TRAILER = /^\s*(signed-off-by|reviewed-by|tested-by|reported-by|reported-a
 
 /** Parses one message line into a credit, or undefined when it is not one. */
 export function parseTrailer(line: string): Trailer | undefined {
+  // Cheap test first: most message lines are prose.
+  if (!line.includes('-by:') && !line.includes('-By:') && !line.includes('-BY:')) return undefined;
   const match = TRAILER.exec(line);
   if (match === null) return undefined;
   const kind = KINDS[(match[1] ?? '').toLowerCase()];

@@ -24,7 +24,22 @@ export function renderTrendText(trend: Trend): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
   const line = (row: readonly string[]): string =>
     row.map((cell, i) => (i === 0 ? padEnd(cell, widths[i] ?? 0) : padStart(cell, widths[i] ?? 0))).join('  ').trimEnd();
-  return `Trend over ${trend.points.length} releases\n\n${[line(head), ...body.map(line)].join('\n')}\n`;
+  return `Trend over ${trend.points.length} releases\n\n${[line(head), ...body.map(line)].join('\n')}\n${textChart(trend)}`;
+}
+
+/** The article's chart in characters: the first followed employer's share per release. */
+function textChart(trend: Trend): string {
+  const employer = trend.employers[0];
+  if (employer === undefined || trend.points.length === 0) return '';
+  const shares = trend.points.map((p) => p.shares[employer] ?? 0);
+  const max = Math.max(...shares);
+  const labelWidth = Math.max(...trend.points.map((p) => printable(p.release).length));
+  const rows = trend.points.map((p, i) => {
+    const share = shares[i] ?? 0;
+    const bar = '#'.repeat(max > 0 ? Math.round((share / max) * 40) : 0);
+    return `  ${padEnd(printable(p.release), labelWidth)} ${padStart(share.toFixed(1), 5)}% ${bar}`;
+  });
+  return `\nShare of changesets from ${printable(employer)}\n${rows.join('\n')}\n`;
 }
 
 export function renderTrendMarkdown(trend: Trend): string {
