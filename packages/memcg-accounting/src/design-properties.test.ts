@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Accounting, GFP_ACCOUNT, GFP_ATOMIC, GFP_NOACCOUNT, GFP_NOFAIL } from './accounting.js';
+import { type Accounting, GFP_ACCOUNT, GFP_ATOMIC, GFP_NOACCOUNT, GFP_NOFAIL, IN_INTERRUPT } from './accounting.js';
 import { ROOT_CGROUP } from './cgroup-tree.js';
 import { CostaAccounting } from './design-costa.js';
 import { DESIGNS, createDesign } from './designs.js';
@@ -18,7 +18,16 @@ type Op =
   | { kind: 'work' }
   | { kind: 'stack'; task: number };
 
-const flagsArb = fc.constantFrom(0, GFP_ACCOUNT, GFP_ATOMIC, GFP_NOACCOUNT, GFP_NOFAIL, GFP_ATOMIC | GFP_ACCOUNT);
+const flagsArb = fc.constantFrom(
+  0,
+  GFP_ACCOUNT,
+  GFP_ATOMIC,
+  GFP_NOACCOUNT,
+  GFP_NOFAIL,
+  GFP_ATOMIC | GFP_ACCOUNT,
+  GFP_NOFAIL | GFP_ACCOUNT,
+  IN_INTERRUPT | GFP_ATOMIC | GFP_ACCOUNT,
+);
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('create' as const), at: fc.nat(20) }),

@@ -87,7 +87,7 @@ export function collect(
     deadCaches: design.deadCaches(),
     deadCgroupsAlive: design.deadCgroupsAlive(),
     deadObjcgsAlive: objcg === null ? 0 : objcg.deadObjcgsAlive(),
-    limitsHeld: limitsHeld && s.allocs >= 0,
+    limitsHeld,
     forcedCharges: forced,
     metadataBytes: objcg === null ? 0 : objcg.metadataBytes(),
     cgroups,
