@@ -46,6 +46,30 @@ export class CostaAccounting extends Accounting {
     this.shrinkers.set(registration.cache, registration.shrink);
   }
 
+  /**
+   * mem_cgroup_resize_kmem_limit: unlike a plain res_counter_set_limit, a kmem limit below
+   * the usage runs the cgroup's shrinkers and retries while the usage keeps falling; only
+   * then is the limit refused (the typed error) — after the shrinking, which the kernel does
+   * not undo either. Returns the number of shrinker calls.
+   */
+  resizeKmemLimit(cgroup: number, bytes: number): number {
+    const node = this.tree.get(cgroup);
+    let calls = 0;
+    let retries = 5;
+    let old = node.kmem.usage;
+    while (node.kmem.usage > bytes && retries > 0) {
+      let freed = false;
+      for (const index of this.shrinkers.keys()) {
+        calls++;
+        if (this.runShrinker(index, cgroup)) freed = true;
+      }
+      if (!freed || node.kmem.usage >= old) retries--;
+      old = node.kmem.usage;
+    }
+    this.setLimit(cgroup, 'kmem', bytes);
+    return calls;
+  }
+
   protected override onRootCacheCreated(index: number): void {
     this.slotOf[index] = -1;
   }

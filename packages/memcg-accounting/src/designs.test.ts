@@ -77,6 +77,31 @@ describe('Costa (opt-in, SLUB, per-cgroup copies of registered caches)', () => {
     expect(d.tree.node(a).kmem.failcnt).toBeGreaterThan(0);
   });
 
+  it('shrinks before refusing a kmem limit below the usage (mem_cgroup_resize_kmem_limit)', () => {
+    const d = new CostaAccounting(config);
+    const dentry = d.createCache(spec);
+    const live: number[] = [];
+    d.registerMemcgCache({
+      index: 0,
+      cache: dentry,
+      shrink: (_cg, n) => {
+        const gone = live.splice(0, n);
+        for (const h of gone) d.free(h, 0);
+        return gone.length;
+      },
+    });
+    const a = d.createCgroup(ROOT_CGROUP, 'a');
+    d.attach(1, a);
+    live.push(...allocMany(d, dentry, 1, 21 * 10));
+    expect(d.tree.node(a).kmem.usage).toBe(10 * PAGE_SIZE);
+    expect(d.resizeKmemLimit(a, 8 * PAGE_SIZE)).toBeGreaterThan(0);
+    expect(d.tree.node(a).kmem.limit).toBe(8 * PAGE_SIZE);
+    expect(live).toHaveLength(0);
+    // SLUB keeps empty slabs on the partial list (MIN_PARTIAL): their pages stay charged.
+    expect(d.tree.node(a).kmem.usage).toBeGreaterThan(0);
+    expect(codeOf(() => d.resizeKmemLimit(a, 0))).toBe('KERNSIM_MEMCG_LIMIT_BELOW_USAGE');
+  });
+
   it('on removal the parent inherits the charges and the dead copy pins the cgroup until its slabs leave', () => {
     const { d, dentry } = setup();
     const p = d.createCgroup(ROOT_CGROUP, 'p');
