@@ -12,7 +12,7 @@ let scratch: string;
 beforeAll(() => {
   repo = buildStoryRepo();
   scratch = mkdtempSync(join(tmpdir(), 'dev-stats-cli-'));
-});
+}, 60_000);
 
 afterAll(() => {
   repo.remove();

@@ -17,7 +17,7 @@ beforeAll(() => {
   writeFileSync(join(dir, 'emailmap'), EMAIL_MAP);
   writeFileSync(join(dir, 'gitdm.config'), 'EmailMap emailmap\n');
   config = join(dir, 'gitdm.config');
-});
+}, 60_000);
 
 afterAll(() => {
   repo.remove();

@@ -18,7 +18,7 @@ beforeAll(() => {
   writeFileSync(join(dir, 'emailmap'), EMAIL_MAP);
   writeFileSync(join(dir, 'gitdm.config'), '# gitdm configuration\nEmailMap emailmap\n');
   configPath = join(dir, 'gitdm.config');
-});
+}, 60_000);
 
 afterAll(() => {
   repo.remove();

@@ -37,7 +37,7 @@ beforeAll(async () => {
   }
   all = repo.git(['rev-list', 'main']).trim().split('\n');
   await readRepoCommits({ repo: repo.dir, revisions: ['main'], onCommit: (c) => byId.set(c.id, c) });
-});
+}, 60_000);
 
 afterAll(() => {
   repo.remove();
