@@ -18,12 +18,12 @@ afterAll(() => {
   repo.remove();
 });
 
-async function run(args: readonly string[], stdin?: string): Promise<{ code: number; out: string; err: string }> {
+async function run(args: readonly string[], stdin?: string, tty = false): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const code = await main(args, {
     stdout: { write: (text: string) => (out += text) },
-    stderr: { write: (text: string) => (err += text) },
+    stderr: { write: (text: string) => (err += text), isTTY: tty },
     ...(stdin === undefined ? {} : { stdin: Readable.from([Buffer.from(stdin)]) }),
     today: () => '2012-03-05',
     writeFile: (path, text) => {
@@ -77,6 +77,22 @@ describe('dev-stats CLI', () => {
     const { code, err } = await run(['--log', '-'], 'hello\nworld\n');
     expect(code).toBe(1);
     oneLine(err);
+  });
+
+  it('shows a progress line only when stderr is a terminal', async () => {
+    const quiet = await run(['-C', repo.dir, '--no-cache', 'v1.0..v1.1']);
+    expect(quiet.err).toBe('');
+    const loud = await run(['-C', repo.dir, '--no-cache', 'v1.0..v1.1'], undefined, true);
+    expect(loud.err).toContain('\rdev-stats: 7 commits read');
+    expect(loud.out).toBe(quiet.out);
+  });
+
+  it('limits by date with --since/--until', async () => {
+    const { out } = await run(['-C', repo.dir, '--no-cache', '--since', '2012-02-01', '--until', '2012-02-28', '-f', 'json', 'v1.1']);
+    const report = JSON.parse(out) as { totals: { changesets: number }; period: unknown };
+    // Carol's rename (2012-02-10) and Alice's trim (2012-02-20).
+    expect(report.totals.changesets).toBe(2);
+    expect(report.period).toEqual({ from: '2012-02-10', to: '2012-02-20' });
   });
 
   it('empty range: empty report, exit 0', async () => {
