@@ -1,4 +1,3 @@
-export {};
 export { Assembler } from './asm/assembler.js';
 export type { AssembledCode, AssemblerOptions, BranchSize, Condition, Target } from './asm/assembler.js';
 export { byte, dword, imm, mem, qword, reg, word } from './asm/operands.js';
@@ -8,3 +7,18 @@ export type { DecodedInstruction, DisassembleOptions } from './asm/disassembler.
 export { SymbolTable } from './asm/symbols.js';
 export { AsmError } from './asm/errors.js';
 export type { AsmErrorCode } from './asm/errors.js';
+export { createMachine, Machine } from './machine/machine.js';
+export type { GateOptions, LoadOptions, MachineConfig, MapOptions, RunOptions, RunResult, Snapshot, StartOptions } from './machine/machine.js';
+export { Cpu } from './machine/cpu-view.js';
+export type { RegName, TssSetup } from './machine/cpu-view.js';
+export type { CpuStatus, NmiCounters } from './machine/cpu.js';
+export type { AddressSpace } from './machine/core.js';
+export { MSR, PORT, VECTOR } from './machine/arch.js';
+export type { Arch } from './machine/arch.js';
+export type { ScheduleEntry, Scheduler } from './machine/schedule.js';
+export { formatEvent, hashTrace } from './machine/trace.js';
+export type { FrameWord, TraceEvent, TraceFilter, TraceKind } from './machine/trace.js';
+export type { StackWord } from './machine/stack-view.js';
+export { SUPPORTED_MNEMONICS } from './machine/compile.js';
+export { CpuError } from './errors.js';
+export type { CpuErrorCode } from './errors.js';

@@ -1,0 +1,154 @@
+import type { CpuState } from './cpu.js';
+import { TLB_SIZE } from './cpu.js';
+import { invalidateOps } from './core.js';
+import { F_CODE, F_PGD, F_SHARED, F_WATCH } from './frame.js';
+import type { Frame } from './frame.js';
+import { FAULT } from './op.js';
+
+const TLB_MASK = TLB_SIZE - 1;
+
+/** Raises an exception on the CPU: records vector and error code, then unwinds the instruction. */
+export function fault(c: CpuState, vector: number, code: number, reason: string): never {
+  c.fVector = vector;
+  c.fCode = code;
+  c.fReason = reason;
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- one preallocated sentinel keeps faults allocation-free
+  throw FAULT;
+}
+
+function pageFault(c: CpuState, lo: number, hi: number, err: number, reason: string): never {
+  c.cr2Lo = lo >>> 0;
+  c.cr2Hi = hi >>> 0;
+  return fault(c, 14, err, reason);
+}
+
+/** Walks the page tables for an access (0 read, 1 write, 2 fetch); fills the TLB; faults as the hardware would. */
+export function translate(c: CpuState, lo: number, hi: number, acc: number): Frame {
+  const m = c.m;
+  if (m.is64) {
+    const s = hi >> 15;
+    if (s !== 0 && s !== -1) fault(c, 13, 0, 'non-canonical address');
+  }
+  const vpn = hi * 1048576 + (lo >>> 12);
+  const user = c.cpl === 3 ? 4 : 0;
+  const errBase = user | (acc === 1 ? 2 : 0) | (acc === 2 ? 16 : 0);
+  const e = m.readPgd(c.cr3 >>> 12, m.pgdIndex(lo, hi));
+  if ((e & 1) === 0) pageFault(c, lo, hi, errBase, 'pgd entry not present');
+  const t = m.tables.get(e >>> 12);
+  if (t === undefined) pageFault(c, lo, hi, errBase, 'pgd entry points at no page table');
+  let f: Frame | undefined;
+  let perm: number;
+  if (t.direct) {
+    f = m.frames.get(vpn - m.directBaseVpn);
+    perm = e & 2;
+  } else {
+    const pte = t.ptes.get(vpn);
+    if (pte !== undefined) f = m.frames.get(Math.floor(pte / 8));
+    perm = e & (pte ?? 0) & 6;
+  }
+  if (f === undefined) return pageFault(c, lo, hi, errBase, 'page not present');
+  if (user !== 0 && (perm & 4) === 0) pageFault(c, lo, hi, errBase | 1, 'user access to a supervisor page');
+  if (acc === 1 && (perm & 2) === 0) pageFault(c, lo, hi, errBase | 1, 'write to a read-only page');
+  const idx = (lo >>> 12) & TLB_MASK;
+  c.tlbF[idx] = f;
+  c.tlbR[idx] = vpn;
+  c.tlbW[idx] = (perm & 2) !== 0 ? vpn : -1;
+  return f;
+}
+
+/** Reads `size` bytes (1, 2, 4, 8) little-endian; returns the low 32 bits, the high half goes to `c.vh`. */
+export function rd(c: CpuState, lo: number, hi: number, size: number): number {
+  const off = lo & 0xfff;
+  const idx = (lo >>> 12) & TLB_MASK;
+  const f = c.tlbR[idx] === hi * 1048576 + (lo >>> 12) ? c.tlbF[idx]! : translate(c, lo, hi, 0);
+  if (off + size > 4096) return rdCross(c, lo, hi, size);
+  const d = f.data;
+  if (size === 4) return (off & 3) === 0 ? f.words[off >>> 2]! >>> 0 : (d[off]! | (d[off + 1]! << 8) | (d[off + 2]! << 16) | (d[off + 3]! << 24)) >>> 0;
+  if (size === 8) {
+    if ((off & 7) === 0) {
+      c.vh = f.words[(off >>> 2) + 1]! >>> 0;
+      return f.words[off >>> 2]! >>> 0;
+    }
+    c.vh = (d[off + 4]! | (d[off + 5]! << 8) | (d[off + 6]! << 16) | (d[off + 7]! << 24)) >>> 0;
+    return (d[off]! | (d[off + 1]! << 8) | (d[off + 2]! << 16) | (d[off + 3]! << 24)) >>> 0;
+  }
+  if (size === 1) return d[off]!;
+  return d[off]! | (d[off + 1]! << 8);
+}
+
+function rdCross(c: CpuState, lo: number, hi: number, size: number): number {
+  let vlo = 0;
+  let vhi = 0;
+  for (let i = 0; i < size; i++) {
+    const a = (lo + i) >>> 0;
+    const h = a < lo ? (hi + 1) >>> 0 : hi;
+    const b = rd(c, a, h, 1);
+    if (i < 4) vlo |= b << (8 * i);
+    else vhi |= b << (8 * (i - 4));
+  }
+  c.vh = vhi >>> 0;
+  return vlo >>> 0;
+}
+
+/** Writes `size` bytes little-endian from (vlo, vhi). */
+export function wr(c: CpuState, lo: number, hi: number, size: number, vlo: number, vhi: number): void {
+  const off = lo & 0xfff;
+  const idx = (lo >>> 12) & TLB_MASK;
+  const f = c.tlbW[idx] === hi * 1048576 + (lo >>> 12) ? c.tlbF[idx]! : translate(c, lo, hi, 1);
+  if (off + size > 4096) {
+    wrCross(c, lo, hi, size, vlo, vhi);
+    return;
+  }
+  if (f.flags !== 0) {
+    wrSlow(c, f, off, size, vlo, vhi);
+    return;
+  }
+  const d = f.data;
+  if (size === 8 && (off & 7) === 0) {
+    f.words[off >>> 2] = vlo;
+    f.words[(off >>> 2) + 1] = vhi;
+  } else if (size === 4 && (off & 3) === 0) {
+    f.words[off >>> 2] = vlo;
+  } else {
+    for (let i = 0; i < size; i++) d[off + i] = i < 4 ? vlo >>> (8 * i) : vhi >>> (8 * (i - 4));
+  }
+  if (f.dirtyMask === 0) c.m.dirtyFrames.push(f);
+  f.dirtyMask |= (1 << (off >>> 8)) | (1 << ((off + size - 1) >>> 8));
+}
+
+function wrCross(c: CpuState, lo: number, hi: number, size: number, vlo: number, vhi: number): void {
+  // Translate every byte first so a fault on the second page leaves memory untouched.
+  const frames: Frame[] = [];
+  for (let i = 0; i < size; i++) {
+    const a = (lo + i) >>> 0;
+    frames.push(translate(c, a, a < lo ? (hi + 1) >>> 0 : hi, 1));
+  }
+  for (let i = 0; i < size; i++) {
+    const b = i < 4 ? (vlo >>> (8 * i)) & 0xff : (vhi >>> (8 * (i - 4))) & 0xff;
+    wrSlow(c, frames[i]!, (lo + i) & 0xfff, 1, b, 0);
+  }
+}
+
+function wrSlow(c: CpuState, f: Frame, off: number, size: number, vlo: number, vhi: number): void {
+  const m = c.m;
+  if ((f.flags & F_SHARED) !== 0) f.unshare();
+  const d = f.data;
+  const code = (f.flags & F_CODE) !== 0;
+  const seq = code ? ++m.writeSeq : 0;
+  for (let i = 0; i < size; i++) {
+    const v = (i < 4 ? vlo >>> (8 * i) : vhi >>> (8 * (i - 4))) & 0xff;
+    const o = off + i;
+    if (code && d[o] !== v) {
+      f.logOff.push(o);
+      f.logOld.push(d[o]!);
+      f.logSeq.push(seq);
+      f.logCpu.push(c.id);
+      f.lastWriteSeq = seq;
+      invalidateOps(f, o);
+    }
+    d[o] = v;
+  }
+  m.markDirty(f, off, size);
+  if ((f.flags & F_PGD) !== 0) m.flushAllTlbs();
+  if ((f.flags & F_WATCH) !== 0 && m.tracer !== null) m.tracer.watchedWrite(c, f, off, size, vlo, vhi);
+}

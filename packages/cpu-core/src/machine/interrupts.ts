@@ -1,0 +1,241 @@
+import { fromLoHi } from './arch.js';
+import { fault, rd, wr } from './bus.js';
+import type { CpuState } from './cpu.js';
+import { DEAD, FL_IF, FL_NT, FL_RF, FL_TF } from './cpu.js';
+import { FAULT } from './op.js';
+import type { FrameWord } from './tracer.js';
+
+type Kind = 'exception' | 'nmi' | 'interrupt' | 'software';
+
+const FIELDS64 = ['SS', 'RSP', 'RFLAGS', 'CS', 'RIP', 'error code'];
+const FIELDS32 = ['SS', 'ESP', 'EFLAGS', 'CS', 'EIP', 'error code'];
+const NAMES: Record<number, string> = { 0: '#DE', 1: '#DB', 2: 'NMI', 3: '#BP', 6: '#UD', 8: '#DF', 13: '#GP', 14: '#PF' };
+export const vectorName = (v: number): string => NAMES[v] ?? `vector ${v}`;
+
+function setCpl(c: CpuState, cpl: number): void {
+  if (c.cpl !== cpl) {
+    c.cpl = cpl;
+    c.flushTlb();
+  }
+}
+
+/**
+ * Delivers the exception recorded on the CPU by `fault()`. A fault while delivering
+ * becomes #DF; a fault while delivering #DF is a triple fault and the CPU dies.
+ */
+export function deliverException(c: CpuState): void {
+  let vector = c.fVector;
+  let code = c.fCode;
+  const soft = c.fReason === 'int';
+  c.m.tracer?.fault(c, vector, code, c.fReason);
+  c.delivering = vector === 8 ? 2 : 1;
+  for (;;) {
+    try {
+      deliver(c, vector, code < 0 ? undefined : code, soft && vector === c.fVector ? 'software' : 'exception');
+      c.delivering = 0;
+      return;
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      if (c.delivering === 2) {
+        const reason = `triple fault: ${vectorName(c.fVector)} (${c.fReason}) while delivering #DF`;
+        c.state = DEAD;
+        c.deathReason = reason;
+        c.delivering = 0;
+        c.m.tracer?.death(c, reason);
+        return;
+      }
+      c.m.tracer?.fault(c, c.fVector, c.fCode, `${c.fReason} (while delivering ${vectorName(vector)}) -> #DF`);
+      vector = 8;
+      code = 0;
+      c.delivering = 2;
+    }
+  }
+}
+
+/** Delivers an NMI (sets NMI-blocked). Faults during delivery escalate like exceptions. */
+export function deliverNmi(c: CpuState): void {
+  wrapDelivery(c, 2, 'nmi');
+  c.nmiBlocked = true;
+}
+
+export function deliverIrq(c: CpuState, vector: number): void {
+  wrapDelivery(c, vector, 'interrupt');
+}
+
+function wrapDelivery(c: CpuState, vector: number, kind: Kind): void {
+  c.delivering = 1;
+  try {
+    deliver(c, vector, undefined, kind);
+    c.delivering = 0;
+  } catch (e) {
+    if (e !== FAULT) throw e;
+    c.fReason = `${c.fReason} (while delivering ${vectorName(vector)})`;
+    c.fVector = 8;
+    c.fCode = 0;
+    c.delivering = 2;
+    deliverException(c);
+  }
+}
+
+/** Pushes the architectural frame and enters the handler (SDM vol. 3, 6.12 and 6.14). */
+function deliver(c: CpuState, vector: number, code: number | undefined, kind: Kind): void {
+  const m = c.m;
+  const gate = m.idt[vector];
+  if (gate === undefined) fault(c, 13, vector * 8 + 2, `no IDT gate for ${vectorName(vector)}`);
+  const oldCpl = c.cpl;
+  const rflags = c.rflags();
+  const oldRspLo = c.lo[4]!;
+  const oldRspHi = c.hi[4]!;
+  const info = m.info;
+  let spLo: number;
+  let spHi: number;
+  let values: number[];
+  let fields: string[];
+  const w = m.is64 ? 8 : 4;
+  if (m.is64) {
+    if (gate.ist !== 0) {
+      spLo = c.tssLo[gate.ist]!;
+      spHi = c.tssHi[gate.ist]!;
+    } else if (oldCpl === 3) {
+      spLo = c.tssLo[0]!;
+      spHi = c.tssHi[0]!;
+    } else {
+      spLo = oldRspLo;
+      spHi = oldRspHi;
+    }
+    spLo = (spLo & ~15) >>> 0;
+    values = [c.ss, oldRspLo, oldRspHi, rflags, 0, c.cs, 0, c.ipLo, c.ipHi];
+    fields = FIELDS64.slice(0, 5);
+  } else if (oldCpl === 3) {
+    spLo = c.tssLo[0]!;
+    spHi = 0;
+    values = [c.ss, oldRspLo, 0, rflags, 0, c.cs, 0, c.ipLo, 0];
+    fields = FIELDS32.slice(0, 5);
+  } else {
+    spLo = oldRspLo;
+    spHi = 0;
+    values = [rflags, 0, c.cs, 0, c.ipLo, 0];
+    fields = FIELDS32.slice(2, 5);
+  }
+  // values holds (lo, hi) pairs except the first entry of the 64-bit/priv-change SS (single)
+  const pairs: [number, number][] = [];
+  if (values.length === 9) {
+    pairs.push([values[0]!, 0]);
+    for (let i = 1; i < 9; i += 2) pairs.push([values[i]!, values[i + 1]!]);
+  } else for (let i = 0; i < values.length; i += 2) pairs.push([values[i]!, values[i + 1]!]);
+  if (code !== undefined) {
+    pairs.push([code >>> 0, 0]);
+    fields.push('error code');
+  }
+  // Frame writes are supervisor accesses.
+  setCpl(c, 0);
+  const words: FrameWord[] = [];
+  let lo = spLo;
+  let hi = spHi;
+  try {
+    for (let i = 0; i < pairs.length; i++) {
+      const n = lo - w;
+      hi = n < 0 ? (m.is64 ? (hi - 1) >>> 0 : 0) : hi;
+      lo = n < 0 ? n + 4294967296 : n;
+      const [vl, vh] = pairs[i]!;
+      wr(c, lo, hi, w, vl, vh);
+      if (m.tracer !== null) words.push({ field: fields[i]!, address: fromLoHi(lo, hi), value: fromLoHi(vl, vh) });
+    }
+  } catch (e) {
+    setCpl(c, oldCpl);
+    throw e;
+  }
+  c.lo[4] = lo;
+  c.hi[4] = hi;
+  if (oldCpl === 3) c.ss = m.is64 ? 0 : info.kernelSs;
+  c.cs = info.kernelCs;
+  c.ipLo = Number(gate.handler & 0xffffffffn);
+  c.ipHi = Number(gate.handler >> 32n);
+  c.fl &= ~(FL_TF | FL_NT | FL_RF);
+  if (!gate.trap) c.fl &= ~FL_IF;
+  c.serialize();
+  m.tracer?.delivery(c, { vector, kind, errorCode: code, ist: m.is64 ? gate.ist : 0, fromCpl: oldCpl, handler: gate.handler, words: words.reverse() });
+}
+
+/** iret/iretd/iretq: pops the frame, validates the selectors, clears NMI-blocked, serializes. */
+export function iret(c: CpuState, size: number): void {
+  const m = c.m;
+  const info = m.info;
+  let lo = c.lo[4]!;
+  let hi = c.hi[4]!;
+  const words: FrameWord[] = [];
+  const popOne = (field: string): [number, number] => {
+    const v = rd(c, lo, hi, size);
+    const vh = size === 8 ? c.vh : 0;
+    if (m.tracer !== null) words.push({ field, address: fromLoHi(lo, hi), value: fromLoHi(v, vh) });
+    const n = lo + size;
+    lo = n >>> 0;
+    if (n > 0xffffffff) hi = m.is64 ? (hi + 1) >>> 0 : 0;
+    return [v, vh];
+  };
+  const F = m.is64 ? FIELDS64 : FIELDS32;
+  const [ripLo, ripHi] = popOne(F[4]!);
+  const [cs] = popOne(F[3]!);
+  const [fl] = popOne(F[2]!);
+  const toCpl = cs & 3;
+  const okCs = toCpl === 0 ? cs === info.kernelCs : cs === info.userCs;
+  if (!okCs) fault(c, 13, cs & 0xfffc, `iret to invalid CS 0x${cs.toString(16)}`);
+  if (toCpl < c.cpl) fault(c, 13, cs & 0xfffc, 'iret to a more privileged level');
+  let spLo = lo;
+  let spHi = hi;
+  let ss = c.ss;
+  if (m.is64 || toCpl > c.cpl) {
+    const [rl, rh] = popOne(F[1]!);
+    const [s] = popOne(F[0]!);
+    spLo = rl;
+    spHi = m.is64 ? rh : 0;
+    ss = s & 0xffff;
+    const okSs = toCpl === 3 ? ss === info.userSs : ss === 0 || ss === info.kernelSs;
+    if (!okSs) fault(c, 13, ss & 0xfffc, `iret to invalid SS 0x${ss.toString(16)}`);
+  }
+  if (m.is64) {
+    const s = ripHi >> 15;
+    if (s !== 0 && s !== -1) fault(c, 13, 0, 'iret to a non-canonical RIP');
+  }
+  let flags = fl;
+  if (c.cpl !== 0) flags = (flags & ~(FL_IF | 0x3000)) | (c.fl & (FL_IF | 0x3000));
+  c.setRflags(flags & 0x254dd5);
+  c.ipLo = ripLo;
+  c.ipHi = ripHi;
+  c.cs = cs;
+  c.ss = ss;
+  c.lo[4] = spLo;
+  c.hi[4] = spHi;
+  setCpl(c, toCpl);
+  c.nmiBlocked = false;
+  c.serialize();
+  m.tracer?.iret(c, { words, toCpl });
+}
+
+/** syscall: enter CPL 0 at LSTAR with RCX/R11 holding the return RIP and RFLAGS (RSP unchanged). */
+export function syscall(c: CpuState, nextLo: number, nextHi: number): void {
+  c.lo[1] = nextLo;
+  c.hi[1] = nextHi;
+  const f = c.rflags();
+  c.lo[11] = f;
+  c.hi[11] = 0;
+  c.setRflags(f & ~c.fmask & ~FL_RF);
+  c.cs = (c.starHi & 0xfffc) >>> 0;
+  c.ss = ((c.starHi & 0xffff) + 8) & 0xfffc;
+  c.ipLo = c.lstarLo;
+  c.ipHi = c.lstarHi;
+  setCpl(c, 0);
+}
+
+export function sysret(c: CpuState): void {
+  if (c.cpl !== 0) fault(c, 13, 0, 'sysret outside CPL 0');
+  const s = c.hi[1]! >> 15;
+  if (s !== 0 && s !== -1) fault(c, 13, 0, 'sysret to a non-canonical RCX');
+  c.ipLo = c.lo[1]!;
+  c.ipHi = c.hi[1]!;
+  c.setRflags((c.lo[11]! & 0x3c7fd7) | 2);
+  const base = c.starHi >>> 16;
+  c.cs = ((base + 16) | 3) & 0xffff;
+  c.ss = ((base + 8) | 3) & 0xffff;
+  setCpl(c, 3);
+}

@@ -1,0 +1,649 @@
+import type { AssembledCode } from '../asm/assembler.js';
+import { SymbolTable } from '../asm/symbols.js';
+import { CpuError } from '../errors.js';
+import { I386, toLoHi, X86_64 } from './arch.js';
+import type { Arch, ArchInfo } from './arch.js';
+import { rd } from './bus.js';
+import { CpuState, DEAD, FL_IF, HALTED, OFFLINE, RUNNING } from './cpu.js';
+import { Cpu } from './cpu-view.js';
+import { MachineCore, PTE_P, PTE_U, PTE_W } from './core.js';
+import type { AddressSpace, Gate, LowerTable } from './core.js';
+import { raiseIrq, raiseNmi } from './events.js';
+import { runnable, step } from './exec.js';
+import { F_CODE, F_SHARED, F_WATCH, Frame, hashChunk } from './frame.js';
+import { FAULT } from './op.js';
+import { checkEntry, decodeEntry, encode, nextRandom } from './schedule.js';
+import type { ScheduleEntry, Scheduler } from './schedule.js';
+import { hashCpu, loadCpu, saveCpu } from './snapshot.js';
+import type { CpuImage } from './snapshot.js';
+import { formatEvent, hashTrace, TraceRecorder } from './trace.js';
+import type { TraceEvent, TraceFilter } from './trace.js';
+import { buildStackView } from './stack-view.js';
+import type { StackWord } from './stack-view.js';
+
+export interface MachineConfig {
+  readonly arch: Arch;
+  /** 1 to 4096. */
+  readonly cpus: number;
+  /** Seeds the random scheduler (default 1). */
+  readonly seed?: number;
+  /** Cycles each instruction costs (default 1). */
+  readonly cyclesPerInstruction?: number;
+  /** Serial port cost; default 87 000 cycles per byte (115200 baud at 1 GHz). */
+  readonly serial?: { readonly cyclesPerByte?: number };
+  /** Physical memory limit in MiB (default 256). */
+  readonly memoryMiB?: number;
+}
+
+export interface MapOptions {
+  /** Address space to map into (default: the reference kernel table). */
+  readonly space?: AddressSpace;
+  readonly writable?: boolean;
+  readonly user?: boolean;
+  /** Physical address of the first frame (default: freshly allocated zeroed frames). */
+  readonly phys?: bigint;
+}
+
+export interface GateOptions {
+  readonly handler: bigint | string;
+  readonly dpl?: 0 | 3;
+  /** x86_64 IST index 1..7 (0: no stack switch unless the privilege changes). */
+  readonly ist?: number;
+  /** 'interrupt' (clears IF, the default) or 'trap'. */
+  readonly type?: 'interrupt' | 'trap';
+}
+
+export interface StartOptions {
+  readonly rip: bigint | string;
+  readonly rsp: bigint;
+  readonly cpl?: 0 | 3;
+  /** Address space CR3 selects (default: the reference kernel table). */
+  readonly space?: AddressSpace;
+  /** IF set at start (default false). */
+  readonly interrupts?: boolean;
+}
+
+export interface RunOptions {
+  /** Upper bound on steps (default 1 000 000). */
+  readonly steps?: number;
+  readonly scheduler?: Scheduler;
+  /** Checked before every step; the run stops when it returns true. */
+  readonly until?: (m: Machine) => boolean;
+}
+
+export interface RunResult {
+  readonly steps: number;
+  readonly reason: 'steps' | 'until' | 'idle' | 'schedule-end';
+}
+
+export interface LoadOptions {
+  readonly space?: AddressSpace;
+}
+
+/** An immutable image of the whole machine; restore it with `machine.restore`. */
+export interface Snapshot {
+  readonly hash: string;
+  /** @internal */
+  readonly state: unknown;
+}
+
+interface State {
+  frames: Map<number, { data: Uint8Array; flags: number; chunk: Int32Array; log: [number[], number[], number[], number[]]; lastWriteSeq: number }>;
+  tables: Map<number, Map<number, number>>;
+  spaces: AddressSpace[];
+  cpus: CpuImage[];
+  idt: (Gate | undefined)[];
+  scalars: { nextPfn: number; writeSeq: number; memH1: number; memH2: number; console: string; rng: number; rr: number; mapVersion: number; schedule: number };
+  watches: { phys: number; len: number; label: string }[];
+}
+
+/** Validates the configuration and builds a machine. */
+export function createMachine(config: MachineConfig): Machine {
+  return new Machine(config);
+}
+
+/** A deterministic multi-CPU x86 machine. */
+export class Machine {
+  readonly arch: Arch;
+  readonly bitness: 32 | 64;
+  readonly cpus: readonly Cpu[];
+  /** The reference kernel page table (init_mm). */
+  readonly kernelSpace: AddressSpace;
+  readonly #core: MachineCore;
+  readonly #info: ArchInfo;
+  readonly #symbols = new Map<string, bigint>();
+  #symbolTable: SymbolTable | undefined;
+  readonly #code: { start: bigint; end: bigint; space: number }[] = [];
+  readonly #schedule: number[] = [];
+  #trace: TraceRecorder | null = null;
+  readonly #rng: { rng: number };
+  #rr = 0;
+  #mapVersion = 0;
+  readonly #hashOut = new Int32Array(2);
+
+  constructor(config: MachineConfig) {
+    if (!['x86_64', 'i386'].includes(config.arch)) throw new CpuError('KERNSIM_CPU_CONFIG', `arch must be 'x86_64' or 'i386', got ${config.arch as string}`);
+    if (!Number.isInteger(config.cpus) || config.cpus < 1 || config.cpus > 4096) throw new CpuError('KERNSIM_CPU_CONFIG', `cpus must be an integer from 1 to 4096, got ${config.cpus}`);
+    const cpi = config.cyclesPerInstruction ?? 1;
+    if (!Number.isInteger(cpi) || cpi < 1) throw new CpuError('KERNSIM_CPU_CONFIG', `cyclesPerInstruction must be a positive integer, got ${cpi}`);
+    const cpb = config.serial?.cyclesPerByte ?? 87_000;
+    if (!Number.isInteger(cpb) || cpb < 0) throw new CpuError('KERNSIM_CPU_CONFIG', `serial.cyclesPerByte must be a non-negative integer, got ${cpb}`);
+    const mib = config.memoryMiB ?? 256;
+    if (!Number.isInteger(mib) || mib < 1 || mib > 4096) throw new CpuError('KERNSIM_CPU_CONFIG', `memoryMiB must be 1..4096, got ${mib}`);
+    const seed = config.seed ?? 1;
+    if (!Number.isInteger(seed)) throw new CpuError('KERNSIM_CPU_CONFIG', `seed must be an integer, got ${seed}`);
+    this.arch = config.arch;
+    this.#info = config.arch === 'x86_64' ? X86_64 : I386;
+    this.bitness = this.#info.bitness;
+    this.#rng = { rng: seed | 0 };
+    const core = new MachineCore(this.#info, cpi, cpb, mib * 256);
+    this.#core = core;
+    // The reference table: its pgd, and the direct map of all physical memory at PAGE_OFFSET.
+    const dm = core.allocFrame();
+    core.tables.set(dm.pfn, core.directTable);
+    const pgd = core.newPgdFrame();
+    const slots = this.arch === 'x86_64' ? [272] : Array.from({ length: Math.ceil(mib / 4) + 1 }, (_, i) => 768 + i);
+    for (const s of slots) core.writePgd(pgd.pfn, s, (dm.pfn << 12) | PTE_P | PTE_W);
+    this.kernelSpace = this.#newSpaceRecord(pgd);
+    const cpus: Cpu[] = [];
+    for (let i = 0; i < config.cpus; i++) {
+      const c = new CpuState(i, core);
+      c.cr3 = pgd.pfn << 12;
+      c.cs = this.#info.kernelCs;
+      c.ss = this.#info.kernelSs;
+      core.cpus.push(c);
+      cpus.push(new Cpu(c));
+    }
+    this.cpus = cpus;
+  }
+
+  #newSpaceRecord(pgd: Frame): AddressSpace {
+    const cr3 = BigInt(pgd.pfn) << 12n;
+    const s: AddressSpace = { id: this.#core.spaces.length, cr3, pgd: this.#info.pageOffset + cr3 };
+    this.#core.spaces.push(s);
+    return s;
+  }
+
+  /** A new task address space; its pgd starts as a copy of the reference table's kernel half (as pgd_alloc does). */
+  createAddressSpace(): AddressSpace {
+    const core = this.#core;
+    const pgd = core.newPgdFrame();
+    const ref = Number(this.kernelSpace.cr3 >> 12n);
+    for (let i = this.#info.kernelPgdStart; i < this.#info.pgdEntries; i++) {
+      const e = core.readPgd(ref, i);
+      if (e !== 0) core.writePgd(pgd.pfn, i, e);
+    }
+    this.#mapVersion++;
+    return this.#newSpaceRecord(pgd);
+  }
+
+  get addressSpaces(): readonly AddressSpace[] {
+    return this.#core.spaces;
+  }
+
+  /**
+   * Maps `size` bytes (rounded out to pages) at `virt`. A pgd slot with no table gets a new one
+   * in THIS space only: mapping into a fresh slot of the reference table is how vmalloc creates
+   * mappings that tasks' tables lack until their #PF handler copies the pgd entry.
+   */
+  map(virt: bigint, size: number, options: MapOptions = {}): void {
+    const core = this.#core;
+    const space = options.space ?? this.kernelSpace;
+    if (size <= 0 || !Number.isInteger(size)) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `map size must be a positive integer, got ${size}`);
+    this.#checkVirt(virt);
+    const first = virt >> 12n;
+    const last = (virt + BigInt(size) - 1n) >> 12n;
+    const flags = PTE_P | (options.writable === false ? 0 : PTE_W) | (options.user ? PTE_U : 0);
+    const pgdPfn = Number(space.cr3 >> 12n);
+    let phys = options.phys !== undefined ? Number(options.phys >> 12n) : -1;
+    for (let vpnB = first; vpnB <= last; vpnB++) {
+      const [lo, hi] = toLoHi(vpnB << 12n);
+      const idx = core.pgdIndex(lo, hi);
+      let e = core.readPgd(pgdPfn, idx);
+      let t: LowerTable | undefined = (e & 1) !== 0 ? core.tables.get(e >>> 12) : undefined;
+      if (t?.direct) throw new CpuError('KERNSIM_CPU_OVERLAP', `0x${virt.toString(16)} lies in the direct map of physical memory at PAGE_OFFSET`);
+      if (!t) {
+        const tp = core.newTable();
+        e = (tp << 12) | PTE_P | PTE_W | (options.user ? PTE_U : 0);
+        core.writePgd(pgdPfn, idx, e);
+        t = core.tables.get(tp)!;
+      } else if (options.user && (e & PTE_U) === 0) core.writePgd(pgdPfn, idx, e | PTE_U);
+      const f = phys >= 0 ? core.frameAt(phys++) : core.allocFrame();
+      t.ptes.set(Number(vpnB & 0xfffffffffffffn), f.pfn * 8 + flags);
+    }
+    this.#mapVersion++;
+    core.flushAllTlbs();
+  }
+
+  /** Removes mappings (pages not mapped are ignored). */
+  unmap(virt: bigint, size: number, options: { space?: AddressSpace } = {}): void {
+    const core = this.#core;
+    const space = options.space ?? this.kernelSpace;
+    const pgdPfn = Number(space.cr3 >> 12n);
+    for (let vpnB = virt >> 12n; vpnB <= (virt + BigInt(size) - 1n) >> 12n; vpnB++) {
+      const [lo, hi] = toLoHi(vpnB << 12n);
+      const e = core.readPgd(pgdPfn, core.pgdIndex(lo, hi));
+      const t = (e & 1) !== 0 ? core.tables.get(e >>> 12) : undefined;
+      if (t && !t.direct) t.ptes.delete(Number(vpnB & 0xfffffffffffffn));
+    }
+    this.#mapVersion++;
+    core.flushAllTlbs();
+  }
+
+  #checkVirt(virt: bigint): void {
+    const limit = this.bitness === 64 ? 1n << 64n : 1n << 32n;
+    if (virt < 0n || virt >= limit) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `virtual address 0x${virt.toString(16)} does not fit ${this.bitness} bits`);
+    if (this.bitness === 64) {
+      const top = virt >> 47n;
+      if (top !== 0n && top !== 0x1ffffn) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `virtual address 0x${virt.toString(16)} is not canonical`);
+    }
+  }
+
+  /** Physical frame behind a virtual address, or undefined when unmapped (no fault, no side effect). */
+  #lookup(virt: bigint, space: AddressSpace): { f: Frame; off: number } | undefined {
+    const core = this.#core;
+    const [lo, hi] = toLoHi(virt);
+    const e = core.readPgd(Number(space.cr3 >> 12n), core.pgdIndex(lo, hi));
+    if ((e & 1) === 0) return undefined;
+    const t = core.tables.get(e >>> 12);
+    if (!t) return undefined;
+    const vpn = hi * 1048576 + (lo >>> 12);
+    let f: Frame | undefined;
+    if (t.direct) f = core.frames.get(vpn - core.directBaseVpn);
+    else {
+      const pte = t.ptes.get(vpn);
+      f = pte === undefined ? undefined : core.frames.get(Math.floor(pte / 8));
+    }
+    return f ? { f, off: lo & 0xfff } : undefined;
+  }
+
+  /** Physical address of a virtual one in a space (undefined when not mapped there). */
+  translate(virt: bigint, space: AddressSpace = this.kernelSpace): bigint | undefined {
+    const r = this.#lookup(virt, space);
+    return r ? BigInt(r.f.pfn) * 4096n + BigInt(r.off) : undefined;
+  }
+
+  /** Writes bytes through a space's mapping (from outside the machine: counts as a write by no CPU). */
+  writeBytes(virt: bigint, bytes: ArrayLike<number>, space: AddressSpace = this.kernelSpace): void {
+    for (let i = 0; i < bytes.length; ) {
+      const a = virt + BigInt(i);
+      const r = this.#lookup(a, space);
+      if (!r) throw new CpuError('KERNSIM_CPU_UNMAPPED', `write to 0x${a.toString(16)}: expected a mapped page, found none`);
+      const n = Math.min(bytes.length - i, 4096 - r.off);
+      this.#core.pokeBytes(r.f, r.off, Array.prototype.slice.call(bytes, i, i + n) as number[]);
+      i += n;
+    }
+  }
+
+  readBytes(virt: bigint, length: number, space: AddressSpace = this.kernelSpace): Uint8Array {
+    const out = new Uint8Array(length);
+    for (let i = 0; i < length; ) {
+      const a = virt + BigInt(i);
+      const r = this.#lookup(a, space);
+      if (!r) throw new CpuError('KERNSIM_CPU_UNMAPPED', `read of 0x${a.toString(16)}: expected a mapped page, found none`);
+      const n = Math.min(length - i, 4096 - r.off);
+      out.set(r.f.data.subarray(r.off, r.off + n), i);
+      i += n;
+    }
+    return out;
+  }
+
+  /** Reads a little-endian value of 1, 2, 4 or 8 bytes. */
+  read(virt: bigint, size: 1 | 2 | 4 | 8, space: AddressSpace = this.kernelSpace): bigint {
+    const b = this.readBytes(virt, size, space);
+    let v = 0n;
+    for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
+    return v;
+  }
+
+  write(virt: bigint, size: 1 | 2 | 4 | 8, value: bigint, space: AddressSpace = this.kernelSpace): void {
+    const v = BigInt.asUintN(size * 8, value);
+    this.writeBytes(virt, Array.from({ length: size }, (_, i) => Number((v >> BigInt(8 * i)) & 0xffn)), space);
+  }
+
+  /**
+   * Places assembled code (or raw bytes at an origin) into mapped memory and adds its symbols.
+   * Code must not overlap code loaded before, and every byte must be mapped.
+   */
+  loadCode(code: Pick<AssembledCode, 'origin' | 'bytes'> & { readonly symbols?: ReadonlyMap<string, bigint> }, options: LoadOptions = {}): void {
+    const space = options.space ?? this.kernelSpace;
+    const start = code.origin;
+    const end = code.origin + BigInt(code.bytes.length);
+    for (const r of this.#code) {
+      if (r.space === space.id && start < r.end && r.start < end) {
+        throw new CpuError('KERNSIM_CPU_OVERLAP', `code at 0x${start.toString(16)}-0x${end.toString(16)} overlaps code loaded at 0x${r.start.toString(16)}-0x${r.end.toString(16)}`);
+      }
+    }
+    for (let a = start & ~0xfffn; a < end; a += 4096n) {
+      if (!this.#lookup(a < start ? start : a, space)) throw new CpuError('KERNSIM_CPU_UNMAPPED', `code at 0x${start.toString(16)}: page 0x${a.toString(16)} is not mapped`);
+    }
+    this.writeBytes(start, code.bytes, space);
+    for (let a = start & ~0xfffn; a < end; a += 4096n) {
+      const r = this.#lookup(a < start ? start : a, space)!;
+      r.f.flags |= F_CODE;
+      r.f.ops ??= new Array<undefined>(4096).fill(undefined);
+    }
+    this.#code.push({ start, end, space: space.id });
+    if (code.symbols) this.addSymbols(code.symbols);
+    for (const c of this.#core.cpus) c.serialize();
+  }
+
+  addSymbols(symbols: ReadonlyMap<string, bigint> | Iterable<readonly [string, bigint]>): void {
+    for (const [k, v] of symbols) this.#symbols.set(k, v);
+    this.#symbolTable = undefined;
+  }
+
+  get symbols(): SymbolTable {
+    this.#symbolTable ??= new SymbolTable(this.#symbols);
+    return this.#symbolTable;
+  }
+
+  /** Resolves a symbol name or passes an address through. */
+  address(target: bigint | string): bigint {
+    if (typeof target === 'bigint') return target;
+    const a = this.#symbols.get(target);
+    if (a === undefined) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `unknown symbol ${target}`);
+    return a;
+  }
+
+  /** Installs an IDT gate (shared by all CPUs, as Linux's idt_table is). */
+  setGate(vector: number, gate: GateOptions): void {
+    if (!Number.isInteger(vector) || vector < 0 || vector > 255) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `vector must be 0..255, got ${vector}`);
+    const ist = gate.ist ?? 0;
+    if (!Number.isInteger(ist) || ist < 0 || ist > 7 || (ist !== 0 && this.bitness !== 64)) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `IST index must be 0..7 (x86_64 only), got ${ist}`);
+    this.#core.idt[vector] = { handler: this.address(gate.handler), dpl: gate.dpl ?? 0, ist, trap: gate.type === 'trap' };
+  }
+
+  clearGate(vector: number): void {
+    this.#core.idt[vector] = undefined;
+  }
+
+  #cpu(i: number): CpuState {
+    const c = this.#core.cpus[i];
+    if (!c) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `no CPU ${i}; the machine has CPUs 0..${this.#core.cpus.length - 1}`);
+    return c;
+  }
+
+  /** Brings a CPU online at `rip` with `rsp`, in CPL 0 (or 3) and the given address space. */
+  start(cpu: number, options: StartOptions): void {
+    const c = this.#cpu(cpu);
+    const info = this.#info;
+    const space = options.space ?? this.kernelSpace;
+    const view = this.cpus[cpu]!;
+    view.rip = this.address(options.rip);
+    view.rsp = options.rsp;
+    c.cpl = options.cpl ?? 0;
+    c.cs = c.cpl === 3 ? info.userCs : info.kernelCs;
+    c.ss = c.cpl === 3 ? info.userSs : info.kernelSs;
+    c.cr3 = Number(space.cr3);
+    if (options.interrupts) c.fl |= FL_IF;
+    else c.fl &= ~FL_IF;
+    c.state = RUNNING;
+    c.flushTlb();
+    c.serialize();
+  }
+
+  /** An external NMI at a CPU (recorded in the schedule). */
+  injectNmi(cpu: number): void {
+    this.#schedule.push(encode({ kind: 'nmi', cpu }));
+    raiseNmi(this.#cpu(cpu), 'external');
+  }
+
+  /** An external maskable interrupt at a CPU (recorded in the schedule). */
+  injectIrq(cpu: number, vector: number): void {
+    checkEntry({ kind: 'irq', cpu, vector }, this.cpus.length);
+    this.#schedule.push(encode({ kind: 'irq', cpu, vector }));
+    raiseIrq(this.#cpu(cpu), vector);
+  }
+
+  /** Steps one CPU once (recorded in the schedule). */
+  step(cpu: number): void {
+    const c = this.#cpu(cpu);
+    this.#schedule.push(cpu);
+    step(c);
+  }
+
+  /** Whether stepping the CPU can do anything (running, or halted with a wake-up source). */
+  isRunnable(cpu: number): boolean {
+    return runnable(this.#cpu(cpu));
+  }
+
+  /** Runs under a scheduler; every choice is appended to `schedule()`. */
+  run(options: RunOptions = {}): RunResult {
+    const max = options.steps ?? 1_000_000;
+    const sched = options.scheduler ?? { kind: 'round-robin' };
+    const cpus = this.#core.cpus;
+    const n = cpus.length;
+    let pos = 0;
+    for (let s = 0; s < max; s++) {
+      if (options.until?.(this)) return { steps: s, reason: 'until' };
+      if (sched.kind === 'replay') {
+        for (;;) {
+          const e = sched.schedule[pos++];
+          if (e === undefined) return { steps: s, reason: 'schedule-end' };
+          checkEntry(e, n);
+          if (e.kind === 'step') {
+            this.step(e.cpu);
+            break;
+          }
+          if (e.kind === 'nmi') this.injectNmi(e.cpu);
+          else this.injectIrq(e.cpu, e.vector);
+        }
+        continue;
+      }
+      if (sched.kind === 'random') {
+        if (sched.nmiChance && nextRandom(this.#rng) < sched.nmiChance) this.injectNmi(Math.floor(nextRandom(this.#rng) * n));
+        if (sched.irqChance && nextRandom(this.#rng) < sched.irqChance) this.injectIrq(Math.floor(nextRandom(this.#rng) * n), sched.irqVector ?? 0x20);
+        let count = 0;
+        for (const c of cpus) if (runnable(c)) count++;
+        if (count === 0) return { steps: s, reason: 'idle' };
+        let k = Math.floor(nextRandom(this.#rng) * count);
+        for (const c of cpus) {
+          if (runnable(c) && k-- === 0) {
+            this.step(c.id);
+            break;
+          }
+        }
+        continue;
+      }
+      let picked = -1;
+      for (let k = 0; k < n; k++) {
+        const i = (this.#rr + k) % n;
+        if (runnable(cpus[i]!)) {
+          picked = i;
+          break;
+        }
+      }
+      if (picked < 0) return { steps: s, reason: 'idle' };
+      this.#rr = (picked + 1) % n;
+      if (n === 1) {
+        // One CPU: a tight loop without per-step scheduling work.
+        const c = cpus[0]!;
+        const sch = this.#schedule;
+        const stop = options.until;
+        for (; s < max; s++) {
+          if (!runnable(c) || stop?.(this)) break;
+          sch.push(0);
+          step(c);
+        }
+        if (s >= max) return { steps: s, reason: 'steps' };
+        s--;
+        continue;
+      }
+      this.step(picked);
+    }
+    return { steps: max, reason: 'steps' };
+  }
+
+  /** Every choice made so far (steps and injected events), replayable with `{ kind: 'replay' }`. */
+  schedule(): ScheduleEntry[] {
+    return this.#schedule.map(decodeEntry);
+  }
+
+  /** The serial console output so far. */
+  get console(): string {
+    return this.#core.console;
+  }
+
+  /** Watches writes to a virtual range (reported in the trace as 'write' events). */
+  watch(virt: bigint, length: number, label: string, space: AddressSpace = this.kernelSpace): void {
+    for (let i = 0; i < length; ) {
+      const r = this.#lookup(virt + BigInt(i), space);
+      if (!r) throw new CpuError('KERNSIM_CPU_UNMAPPED', `watch at 0x${(virt + BigInt(i)).toString(16)}: page not mapped`);
+      const n = Math.min(length - i, 4096 - r.off);
+      r.f.flags |= F_WATCH;
+      this.#core.watches.push({ phys: r.f.pfn * 4096 + r.off, len: n, label });
+      i += n;
+    }
+  }
+
+  /** Starts recording a trace (replacing any earlier one). */
+  startTrace(filter: TraceFilter = {}): void {
+    this.#trace = new TraceRecorder(filter, () => this.symbols, this.bitness);
+    this.#core.tracer = this.#trace;
+  }
+
+  stopTrace(): void {
+    this.#core.tracer = null;
+  }
+
+  /** Events recorded since `startTrace` (empty if never started). */
+  get trace(): readonly TraceEvent[] {
+    return this.#trace?.events ?? [];
+  }
+
+  formatTrace(events: readonly TraceEvent[] = this.trace): string {
+    return events.map(formatEvent).join('\n');
+  }
+
+  traceHash(): string {
+    return hashTrace(this.trace);
+  }
+
+  /** The words of a stack range, each labelled with the delivered frame and field that last wrote it (needs 'delivery' tracing). */
+  stackView(cpu: number, from: bigint, to: bigint): StackWord[] {
+    const c = this.#cpu(cpu);
+    const w = this.bitness === 64 ? 8 : 4;
+    const values: bigint[] = [];
+    for (let a = from; a < to; a += BigInt(w)) {
+      let v: bigint | undefined;
+      try {
+        const lo = rd(c, Number(a & 0xffffffffn), Number((a >> 32n) & 0xffffffffn), w);
+        v = w === 8 ? (BigInt(c.vh >>> 0) << 32n) | BigInt(lo >>> 0) : BigInt(lo >>> 0);
+      } catch (e) {
+        if (e !== FAULT) throw e;
+        v = undefined;
+      }
+      values.push(v ?? -1n);
+    }
+    return buildStackView(this.trace, cpu, from, w, values);
+  }
+
+  /** Brings all dirty memory chunks into the running hash and mixes in every CPU: cheap after one instruction. */
+  hash(): string {
+    const core = this.#core;
+    const out = this.#hashOut;
+    for (const f of core.dirtyFrames) {
+      let mask = f.dirtyMask;
+      for (let k = 0; mask !== 0; k++, mask >>>= 1) {
+        if ((mask & 1) === 0) continue;
+        core.memH1 ^= f.chunkHash[2 * k]!;
+        core.memH2 ^= f.chunkHash[2 * k + 1]!;
+        hashChunk(f, k, out);
+        f.chunkHash[2 * k] = out[0]!;
+        f.chunkHash[2 * k + 1] = out[1]!;
+        core.memH1 ^= out[0]!;
+        core.memH2 ^= out[1]!;
+      }
+      f.dirtyMask = 0;
+    }
+    core.dirtyFrames.length = 0;
+    let h1 = core.memH1 ^ Math.imul(this.#mapVersion + 1, 0x27d4eb2d);
+    let h2 = core.memH2 ^ Math.imul(core.console.length + 1, 0x165667b1);
+    for (const c of core.cpus) {
+      if (c.state === OFFLINE && c.cycles === 0) continue;
+      hashCpu(c, out);
+      h1 = Math.imul(h1 ^ out[0]!, 0x01000193);
+      h2 = Math.imul(h2 ^ out[1]!, 0x01000193) ^ (h1 >>> 7);
+    }
+    return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
+  }
+
+  /** Captures the whole machine (memory is shared copy-on-write, so this is cheap). */
+  snapshot(): Snapshot {
+    const hash = this.hash();
+    const core = this.#core;
+    const frames: State['frames'] = new Map();
+    for (const f of core.frames.values()) {
+      f.flags |= F_SHARED;
+      frames.set(f.pfn, { data: f.data, flags: f.flags & ~F_SHARED, chunk: f.chunkHash.slice(), log: [f.logOff.slice(), f.logOld.slice(), f.logSeq.slice(), f.logCpu.slice()], lastWriteSeq: f.lastWriteSeq });
+    }
+    const tables = new Map<number, Map<number, number>>();
+    for (const [pfn, t] of core.tables) if (!t.direct) tables.set(pfn, new Map(t.ptes));
+    const state: State = {
+      frames,
+      tables,
+      spaces: core.spaces.slice(),
+      cpus: core.cpus.map(saveCpu),
+      idt: core.idt.slice(),
+      watches: core.watches.slice(),
+      scalars: { nextPfn: core.nextPfn, writeSeq: core.writeSeq, memH1: core.memH1, memH2: core.memH2, console: core.console, rng: this.#rng.rng, rr: this.#rr, mapVersion: this.#mapVersion, schedule: this.#schedule.length },
+    };
+    return { hash, state };
+  }
+
+  /** Returns the machine to a snapshot taken from it; the recorded schedule is cut back too. */
+  restore(snapshot: Snapshot): void {
+    const st = snapshot.state as State;
+    if (st.cpus.length !== this.#core.cpus.length) throw new CpuError('KERNSIM_CPU_SNAPSHOT', `snapshot has ${st.cpus.length} CPUs, this machine ${this.#core.cpus.length}`);
+    const core = this.#core;
+    for (const pfn of [...core.frames.keys()]) if (!st.frames.has(pfn)) core.frames.delete(pfn);
+    for (const [pfn, s] of st.frames) {
+      let f = core.frames.get(pfn);
+      if (!f) {
+        f = new Frame(pfn, s.data);
+        core.frames.set(pfn, f);
+      }
+      if (f.data !== s.data) {
+        f.adopt(s.data);
+        f.ops = null;
+      }
+      f.flags = s.flags | F_SHARED;
+      if ((f.flags & F_CODE) !== 0) f.ops ??= new Array<undefined>(4096).fill(undefined);
+      f.chunkHash.set(s.chunk);
+      [f.logOff, f.logOld, f.logSeq, f.logCpu] = [s.log[0].slice(), s.log[1].slice(), s.log[2].slice(), s.log[3].slice()];
+      f.lastWriteSeq = s.lastWriteSeq;
+      f.dirtyMask = 0;
+    }
+    core.dirtyFrames.length = 0;
+    for (const pfn of [...core.tables.keys()]) if (!core.tables.get(pfn)!.direct && !st.tables.has(pfn)) core.tables.delete(pfn);
+    for (const [pfn, ptes] of st.tables) core.tables.set(pfn, { direct: false, ptes: new Map(ptes) });
+    core.spaces.length = 0;
+    core.spaces.push(...st.spaces);
+    st.cpus.forEach((img, i) => {
+      loadCpu(core.cpus[i]!, img);
+    });
+    for (let v = 0; v < 256; v++) core.idt[v] = st.idt[v];
+    core.watches.length = 0;
+    core.watches.push(...st.watches);
+    const s = st.scalars;
+    core.nextPfn = s.nextPfn;
+    core.writeSeq = s.writeSeq;
+    core.memH1 = s.memH1;
+    core.memH2 = s.memH2;
+    core.console = s.console;
+    this.#rng.rng = s.rng;
+    this.#rr = s.rr;
+    this.#mapVersion = s.mapVersion;
+    this.#schedule.length = Math.min(this.#schedule.length, s.schedule);
+  }
+
+  /** Whether a CPU died of a triple fault. */
+  isDead(cpu: number): boolean {
+    return this.#cpu(cpu).state === DEAD;
+  }
+
+  isHalted(cpu: number): boolean {
+    return this.#cpu(cpu).state === HALTED;
+  }
+}

@@ -1,0 +1,10 @@
+import type { CpuState } from './cpu.js';
+
+/** A decoded instruction compiled to a closure; `exec` runs it and advances (or redirects) RIP. */
+export interface Op {
+  readonly exec: (c: CpuState) => void;
+  readonly len: number;
+}
+
+/** Thrown (always this one object) when an instruction faults; the vector and error code are on the CPU. */
+export const FAULT = { fault: true } as const;

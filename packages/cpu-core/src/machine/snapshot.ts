@@ -1,0 +1,64 @@
+import type { CpuState } from './cpu.js';
+
+const SKIP = new Set(['m', 'id', 'tlbR', 'tlbW', 'tlbF', 'codeVpn', 'codeFrame']);
+
+export type CpuImage = Record<string, unknown>;
+
+/** Copies every architectural field of a CPU (typed arrays copied, caches left out). */
+export function saveCpu(c: CpuState): CpuImage {
+  const out: CpuImage = {};
+  for (const [k, v] of Object.entries(c)) {
+    if (SKIP.has(k)) continue;
+    out[k] = ArrayBuffer.isView(v) ? (v as Uint32Array).slice() : v;
+  }
+  return out;
+}
+
+export function loadCpu(c: CpuState, img: CpuImage): void {
+  const target = c as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(img)) {
+    const cur = target[k];
+    if (ArrayBuffer.isView(cur)) (cur as Uint32Array).set(v as Uint32Array);
+    else target[k] = v;
+  }
+  c.flushTlb();
+}
+
+/** Mixes a CPU's architectural state into two 32-bit lanes. */
+export function hashCpu(c: CpuState, out: Int32Array): void {
+  let a = Math.imul(c.id + 1, 0x9e3779b1);
+  let b = Math.imul(c.id + 7, 0x85ebca6b);
+  const mix = (x: number): void => {
+    a = Math.imul(a ^ x, 0x85ebca6b);
+    a ^= a >>> 13;
+    b = Math.imul(b + x, 0xc2b2ae35) ^ (b >>> 15);
+  };
+  for (let i = 0; i < 16; i++) {
+    mix(c.lo[i]!);
+    mix(c.hi[i]!);
+  }
+  mix(c.ipLo);
+  mix(c.ipHi);
+  mix(c.rflags());
+  mix(c.cpl);
+  mix(c.cs);
+  mix(c.ss);
+  mix(c.gsLo);
+  mix(c.gsHi);
+  mix(c.kgsLo);
+  mix(c.kgsHi);
+  mix(c.fsLo);
+  mix(c.fsHi);
+  mix(c.cr2Lo);
+  mix(c.cr2Hi);
+  mix(c.cr3);
+  mix(c.state);
+  mix((c.nmiBlocked ? 1 : 0) | (c.nmiPending ? 2 : 0));
+  mix(c.irqCount);
+  if (c.irqCount > 0) for (let v = 0; v < 256; v++) if (c.irq[v]) mix(v);
+  mix(c.cycles | 0);
+  mix(Math.floor(c.cycles / 4294967296));
+  mix(c.serialSeq);
+  out[0] = a;
+  out[1] = b;
+}
