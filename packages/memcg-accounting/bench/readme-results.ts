@@ -22,11 +22,11 @@ const harm = (r: WorkloadResult): number => (cg(r, 'quiet')?.failedAllocs ?? 0) 
 
 const lines: string[] = [];
 lines.push('Seed 2012, full size (`compareDesigns({ seed: 2012, scale: 1 })`); `kernsim memcg --scale 100` shows the same run.', '');
-lines.push('| Workload | Design | Slab pages | Utilisation | Caches | Failed allocs | Shrinker calls | Uncharged KiB | Dead caches | Dead cgroups (obj_cgroups) alive | Forced charges | Neighbour harmed |');
-lines.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+lines.push('| Workload | Design | Slab pages | Utilisation | Caches | Failed allocs | Shrinker calls | Uncharged KiB | Dead caches | Dead cgroups (obj_cgroups) alive | Forced charges | Neighbour harmed | obj_exts KiB |');
+lines.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
 for (const r of c.results) {
   lines.push(
-    `| ${r.workload} | ${name(r.design)} | ${String(r.slabPages)} | ${pct(r.utilisation)} | ${String(r.caches)} | ${String(r.failedAllocs)} | ${String(r.shrinkerCalls)} | ${kib(r.escapedBytes)} | ${String(r.deadCaches)} | ${String(r.deadCgroupsAlive)} (${String(r.deadObjcgsAlive)}) | ${String(r.forcedCharges)} | ${r.workload === 'isolation' ? String(harm(r)) : '-'} |`,
+    `| ${r.workload} | ${name(r.design)} | ${String(r.slabPages)} | ${pct(r.utilisation)} | ${String(r.caches)} | ${String(r.failedAllocs)} | ${String(r.shrinkerCalls)} | ${kib(r.escapedBytes)} | ${String(r.deadCaches)} | ${String(r.deadCgroupsAlive)} (${String(r.deadObjcgsAlive)}) | ${String(r.forcedCharges)} | ${r.workload === 'isolation' ? String(harm(r)) : '-'} | ${kib(r.metadataBytes)} |`,
   );
 }
 lines.push('', 'Charged vs used, KiB (churn: the parent `containers` against what removed containers left behind):', '');

@@ -32,6 +32,8 @@ export class ObjcgAccounting extends Accounting {
   private readonly objcgsOf: number[][] = [];
   private readonly stockObjcg: Int32Array;
   private readonly stockBytes: Float64Array;
+  /** Caches that have held an accounted object: their slabs carry obj_exts vectors. */
+  private readonly extsCaches: boolean[] = [];
   /** memcg_kmem_online_key: enabled when the first non-root cgroup comes online, never disabled. */
   private kmemOnline = false;
 
@@ -64,10 +66,10 @@ export class ObjcgAccounting extends Accounting {
     return n;
   }
 
-  /** Bytes of obj_exts vectors the accounted slabs carry. */
+  /** Bytes of obj_exts vectors carried by the slabs of caches that have held accounted objects. */
   metadataBytes(): number {
     let bytes = 0;
-    for (const c of this.slabs.caches) if (c.spec.account) bytes += c.nrSlabs * c.objsPerSlab * OBJ_EXT_BYTES;
+    for (const c of this.slabs.caches) if (this.extsCaches[c.id] === true) bytes += c.nrSlabs * c.objsPerSlab * OBJ_EXT_BYTES;
     return bytes;
   }
 
@@ -163,6 +165,7 @@ export class ObjcgAccounting extends Accounting {
       return -1;
     }
     this.slabs.objTag[h] = objcg;
+    this.extsCaches[root.id] = true;
     this.objcgLive[objcg] = (this.objcgLive[objcg] ?? 0) + 1;
     this.ops++;
     return h;

@@ -56,6 +56,7 @@ function comparisonTable(results: readonly WorkloadResult[]): Block {
       { header: 'Dead cgroups alive' },
       { header: 'Limits held' },
       { header: 'Neighbour harmed' },
+      { header: 'obj_exts KiB' },
     ],
     rows: results.map((r) => [
       r.workload,
@@ -70,6 +71,7 @@ function comparisonTable(results: readonly WorkloadResult[]): Block {
       r.deadCgroupsAlive + r.deadObjcgsAlive,
       r.forcedCharges > 0 ? `yes, but ${String(r.forcedCharges)} forced` : r.limitsHeld ? 'yes' : 'no',
       neighbourHarm(r) ?? '-',
+      kib(r.metadataBytes),
     ]),
   };
 }
