@@ -3,7 +3,8 @@ import type { CommitRecord, Trailer } from './model.js';
 import { parseNumstatLine } from './numstat-line.js';
 import { parseTrailer } from './trailers.js';
 
-const COMMIT = /^commit ([0-9a-f]{7,64})\b/;
+// `commit <id>`, with `--parents` also the parents' ids, then maybe ` (decorations)`.
+const COMMIT = /^commit ([0-9a-f]{7,64})((?: [0-9a-f]{7,64})*)/;
 const AUTHOR = /^Author:\s*(.*?)\s*<([^>]*)>/;
 const MONTHS: Readonly<Record<string, string>> = {
   Jan: '01', Feb: '02', Mar: '03', Apr: '04', May: '05', Jun: '06',
@@ -63,7 +64,7 @@ export class GitdmLogParser {
       this.flush();
       this.current = {
         id: commit[1] ?? '',
-        merge: false,
+        merge: (commit[2] ?? '').trim().split(' ').length > 1,
         authorName: '',
         authorEmail: '',
         date: '',
