@@ -73,6 +73,8 @@ export abstract class Accounting implements SlabHooks {
   onReparent: ((from: number, to: number) => void) | null = null;
   protected readonly shrinkers = new Map<number, ShrinkFn>();
   private readonly stacks = new Map<number, { pages: number; charged: number; user: number }>();
+  /** Who inherited each removed cgroup's charges (followed until a live cgroup). */
+  private readonly heirs: number[] = [];
   /** Flags of the allocation in progress, read by the slab hooks. */
   protected curFlags = 0;
 
@@ -136,9 +138,7 @@ export abstract class Accounting implements SlabHooks {
   removeCgroup(cgroup: number): void {
     const node = this.tree.checkRemovable(cgroup);
     const heir = this.removeCharges(node);
-    for (const [task, stack] of this.stacks) {
-      if (stack.charged === node.id) this.stacks.set(task, { ...stack, charged: heir.id });
-    }
+    this.heirs[node.id] = heir.id;
     this.tree.reparent(node, heir);
     this.tree.markRemoved(node);
     this.onReparent?.(node.id, heir.id);
@@ -203,7 +203,7 @@ export abstract class Accounting implements SlabHooks {
     }
     this.stacks.delete(task);
     this.pages.free(stack.pages);
-    if (stack.charged >= 0) this.tree.uncharge(this.tree.node(stack.charged), stack.pages * PAGE_SIZE);
+    if (stack.charged >= 0) this.tree.uncharge(this.tree.node(this.holderOf(stack.charged)), stack.pages * PAGE_SIZE);
   }
 
   /** Bytes each live cgroup really uses: live objects its tasks allocated, plus their stacks. */
@@ -261,7 +261,14 @@ export abstract class Accounting implements SlabHooks {
   }
 
   onFreeSlab(chargedTo: number, pages: number): void {
-    if (chargedTo >= 0) this.tree.uncharge(this.tree.node(chargedTo), pages * PAGE_SIZE);
+    if (chargedTo >= 0) this.tree.uncharge(this.tree.node(this.holderOf(chargedTo)), pages * PAGE_SIZE);
+  }
+
+  /** The live cgroup that now holds what was charged to `cgroup` (itself unless removed). */
+  protected holderOf(cgroup: number): number {
+    let cg = cgroup;
+    while (this.tree.node(cg).removed) cg = this.heirs[cg] ?? 0;
+    return cg;
   }
 
   onChainedEmpty(cache: KmemCache): void {

@@ -133,8 +133,8 @@ export class CostaAccounting extends Accounting {
         if (copy === undefined) return;
         const target = parent.id === ROOT_CGROUP ? this.rootCache(reg.cache) : this.slabs.caches[parentTable?.[slot] ?? -1];
         if (target === undefined) return;
+        // Pages still charged to this cgroup are held by the parent from now on (holderOf).
         this.slabs.shrink(copy);
-        for (const s of this.slabs.slabsOf(copy)) this.slabs.slabCharge[s] = parent.id;
         node.pins++;
         this.slabs.chain(copy, target);
       });

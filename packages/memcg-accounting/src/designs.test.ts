@@ -77,6 +77,22 @@ describe('Costa (opt-in, SLUB, per-cgroup copies of registered caches)', () => {
     expect(d.tree.node(a).kmem.failcnt).toBeGreaterThan(0);
   });
 
+  it('nested removals: slabs waiting in a dead copy follow the chain, and nothing is uncharged twice', () => {
+    const { d, dentry } = setup();
+    const p = d.createCgroup(ROOT_CGROUP, 'p');
+    const c = d.createCgroup(p, 'c');
+    d.attach(1, c);
+    const objs = allocMany(d, dentry, 1, 21 * 6);
+    d.exit(1);
+    d.removeCgroup(c);
+    d.removeCgroup(p);
+    expect(d.tree.node(ROOT_CGROUP).localKmem).toBe(6 * PAGE_SIZE);
+    for (const h of objs) d.free(h, 0);
+    expect(d.tree.cost.clamps).toBe(0);
+    expect(d.deadCaches()).toBe(0);
+    expect(d.deadCgroupsAlive()).toBe(0);
+  });
+
   it('shrinks before refusing a kmem limit below the usage (mem_cgroup_resize_kmem_limit)', () => {
     const d = new CostaAccounting(config);
     const dentry = d.createCache(spec);

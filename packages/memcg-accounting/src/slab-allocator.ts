@@ -285,7 +285,9 @@ export class SlabAllocator {
 
   /** Costa's move_previous_full: a slab of a chained cache joins the target cache on its first free. */
   private moveSlab(from: KmemCache, s: number, to: number): void {
-    const target = this.caches[to];
+    let target = this.caches[to];
+    // The target may itself have died since (a nested removal): follow its chain.
+    while (target !== undefined && target.chainTo >= 0) target = this.caches[target.chainTo];
     if (target === undefined) return;
     from.nrSlabs--;
     target.nrSlabs++;
