@@ -171,6 +171,12 @@ describe('statistics of a fixture repository, counted by hand', () => {
     expect(readFileSync(join(cacheDir, 'commits.v1.jsonl'), 'utf8').trim().split('\n')).toHaveLength(7);
     // Second run: everything comes from the cache.
     expect(await storyReport({ jobs: 2, cache: cacheDir })).toEqual(reference);
+    // A damaged line is a miss: that commit is read from git again, counted once.
+    const file = join(cacheDir, 'commits.v1.jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines[2] = (lines[2] ?? '').slice(0, 60);
+    writeFileSync(file, lines.join('\n'));
+    expect(await storyReport({ jobs: 2, cache: cacheDir })).toEqual(reference);
   });
 
   it('reports an unknown revision and a missing repository with typed errors', async () => {

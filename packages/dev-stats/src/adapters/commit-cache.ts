@@ -4,6 +4,8 @@ import type { CommitRecord, Trailer, TrailerKind } from '../model.js';
 
 /** Where parsed commits are kept between runs, keyed by commit id. */
 export interface CommitCache {
+  /** Whether `get(id)` would find the commit (without decoding it). */
+  has(id: string): boolean;
   get(id: string): CommitRecord | undefined;
   put(commit: CommitRecord): void;
   /** Writes what `put` collected. */
@@ -45,35 +47,58 @@ function encode(commit: CommitRecord): string {
  * contents forever, so entries never need invalidating. Unreadable lines are skipped.
  */
 export class FileCommitCache implements CommitCache {
-  private readonly entries = new Map<string, CommitRecord>();
+  // The file stays as bytes; the index maps an id to where its line starts (about 100
+  // bytes of heap per commit). Lines are decoded only when asked for.
+  private readonly bytes: Buffer;
+  private readonly index = new Map<string, number>();
   private pending: string[] = [];
   private writable = true;
 
   constructor(readonly path: string) {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(path, 'utf8');
+      bytes = readFileSync(path);
     } catch {
-      return;
+      bytes = Buffer.alloc(0);
     }
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      const commit = decode(line);
-      if (commit !== undefined) this.entries.set(commit.id, commit);
+    this.bytes = bytes;
+    const quote = 0x22;
+    for (let start = 0; start < bytes.length; ) {
+      let end = bytes.indexOf(10, start);
+      if (end < 0) end = bytes.length;
+      if (bytes[start] === 0x5b && bytes[start + 1] === quote) {
+        const close = bytes.indexOf(quote, start + 2);
+        if (close > start + 2 && close < end) this.index.set(bytes.toString('latin1', start + 2, close), start);
+      }
+      start = end + 1;
     }
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.index.size;
+  }
+
+  has(id: string): boolean {
+    return this.index.has(id);
   }
 
   get(id: string): CommitRecord | undefined {
-    return this.entries.get(id);
+    const start = this.index.get(id);
+    if (start === undefined) return undefined;
+    let end = this.bytes.indexOf(10, start);
+    if (end < 0) end = this.bytes.length;
+    const commit = decode(this.bytes.toString('utf8', start, end));
+    if (commit?.id !== id) {
+      // A damaged line is a miss: the commit is read from git again and rewritten.
+      this.index.delete(id);
+      return undefined;
+    }
+    return commit;
   }
 
   put(commit: CommitRecord): void {
-    if (this.entries.has(commit.id)) return;
-    this.entries.set(commit.id, commit);
+    // A range lists each commit once, so a commit is put at most once per run.
+    if (this.index.has(commit.id)) return;
     this.pending.push(encode(commit));
     if (this.pending.length >= 5000) this.flush();
   }

@@ -12,6 +12,9 @@ const byId = new Map<string, CommitRecord>();
 
 class MemoryCache implements CommitCache {
   readonly entries = new Map<string, CommitRecord>();
+  has(id: string): boolean {
+    return this.entries.has(id);
+  }
   get(id: string): CommitRecord | undefined {
     return this.entries.get(id);
   }

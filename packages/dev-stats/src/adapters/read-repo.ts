@@ -160,9 +160,10 @@ export async function readRepoCommits(options: ReadRepoOptions): Promise<void> {
       );
       await pool(tasks, jobs);
     } else {
-      // Commits of the range are unique, so one the cache holds now was served in pass 1.
+      // Pass 1 served every commit the cache has (a damaged entry is dropped from the
+      // cache when read, so it counts as missing); a range lists each commit once.
       const fresh = (commit: CommitRecord): void => {
-        if (cache.get(commit.id) === undefined) store(commit);
+        if (!cache.has(commit.id)) store(commit);
       };
       await readByPosition(options.repo, revisions, pass.total, parts, jobs, fresh);
     }
