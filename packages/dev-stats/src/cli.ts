@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +59,16 @@ interface ReleaseOptions {
 
 class UsageError extends Error {}
 
+/** The package version (src/ and dist/ both sit one level below package.json). */
+function packageVersion(): string {
+  try {
+    const json = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof json.version === 'string' ? json.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 function positiveInt(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} expects a positive integer, got "${value}"`);
@@ -105,6 +115,7 @@ async function emit(text: string, output: string | undefined, io: CliIo): Promis
 export function buildProgram(io: CliIo): Command {
   const program = new Command('dev-stats')
     .description("LWN-style development statistics (gitdm's tables) for a git repository or a saved log.")
+    .version(packageVersion())
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
 
