@@ -46,9 +46,16 @@ describe('dev-stats CLI', () => {
     expect(err).toBe('');
     expect(code).toBe(0);
     expect(out).toContain('Most active developers (v1.0..v1.1)');
-    expect(out).toContain('  Alice Liddell           15  55.6%');
     // --top 2 keeps two rows per table.
-    expect(out).toContain('By changesets\n  Alice Liddell            2  33.3%\n  Bob Hacker               2  33.3%\n\nBy changed lines\n');
+    expect(out).toContain(
+      [
+        'By changesets                          By changed lines',
+        '  Alice Liddell            2  33.3%      Alice Liddell           15  55.6%',
+        '  Bob Hacker               2  33.3%      Bob Hacker               5  18.5%',
+        '',
+        'By lines removed',
+      ].join('\n'),
+    );
   });
 
   it.each([

@@ -122,17 +122,11 @@ describe('statistics of a fixture repository, counted by hand', () => {
     const text = renderReport(await storyReport(), 'text');
     expect(text).toContain(
       [
-        'By changesets',
-        '  Alice Liddell            2  33.3%',
-        '  Bob Hacker               2  33.3%',
-        '  Carol Cook               1  16.7%',
-        '  Dave Diver               1  16.7%',
-        '',
-        'By changed lines',
-        '  Alice Liddell           15  55.6%',
-        '  Bob Hacker               5  18.5%',
-        '  Carol Cook               4  14.8%',
-        '  Dave Diver               3  11.1%',
+        'By changesets                          By changed lines',
+        '  Alice Liddell            2  33.3%      Alice Liddell           15  55.6%',
+        '  Bob Hacker               2  33.3%      Bob Hacker               5  18.5%',
+        '  Carol Cook               1  16.7%      Carol Cook               4  14.8%',
+        '  Dave Diver               1  16.7%      Dave Diver               3  11.1%',
       ].join('\n'),
     );
     expect(text.startsWith('Processed 6 changesets from 4 developers; 5 employers found; 19 lines added, 10 removed (delta 9); 1 merges not counted\n')).toBe(true);

@@ -23,13 +23,37 @@ export function summaryLine(report: StatsReport): string {
   );
 }
 
-/** LWN's layout: a heading per group, one "By …" table after another. */
+const SIDE_BY_SIDE_WIDTH = 100;
+
+/** Two tables next to each other, as LWN prints changesets beside changed lines. */
+function sideBySide(left: readonly string[], right: readonly string[]): string[] | undefined {
+  const leftWidth = Math.max(...left.map(width));
+  if (leftWidth + 4 + Math.max(...right.map(width)) > SIDE_BY_SIDE_WIDTH) return undefined;
+  const lines: string[] = [];
+  for (let i = 0; i < Math.max(left.length, right.length); i++) {
+    lines.push(`${padEnd(left[i] ?? '', leftWidth)}    ${right[i] ?? ''}`.trimEnd());
+  }
+  return lines;
+}
+
+function group(tables: readonly Table[]): string[] {
+  const shownTables = tables.filter(shown);
+  const out: string[] = [];
+  const [first, second, ...rest] = shownTables;
+  const pair = first !== undefined && second !== undefined ? sideBySide(textTable(first), textTable(second)) : undefined;
+  if (pair !== undefined) out.push(...pair, '');
+  for (const table of pair === undefined ? shownTables : rest) out.push(...textTable(table), '');
+  return out;
+}
+
+/**
+ * LWN's layout: a heading per group; "By changesets" beside "By changed lines" when
+ * both fit in 100 columns, then the other tables one after another.
+ */
 export function renderText(report: StatsReport): string {
   const scope = report.title === '' ? '' : ` (${printable(report.title)})`;
   const out = [summaryLine(report), ''];
-  out.push(`Most active developers${scope}`, '');
-  for (const table of report.developers.filter(shown)) out.push(...textTable(table), '');
-  out.push(`Most active employers${scope}`, '');
-  for (const table of report.employers.filter(shown)) out.push(...textTable(table), '');
+  out.push(`Most active developers${scope}`, '', ...group(report.developers));
+  out.push(`Most active employers${scope}`, '', ...group(report.employers));
   return `${out.join('\n').trimEnd()}\n`;
 }
