@@ -199,7 +199,7 @@ export function iret(c: CpuState, size: number): void {
   }
   let flags = fl;
   if (c.cpl !== 0) flags = (flags & ~(FL_IF | 0x3000)) | (c.fl & (FL_IF | 0x3000));
-  c.setRflags(flags & 0x254dd5);
+  c.setRflags(flags & 0x257fd5); // IF (bit 9) and IOPL come back from the frame at CPL 0
   c.ipLo = ripLo;
   c.ipHi = ripHi;
   c.cs = cs;

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import type { Assembler } from '../asm/assembler.js';
+import { byte, dword, imm, qword, reg } from '../asm/operands.js';
+import { kit } from '../testing/kit.js';
+import { PORT } from './arch.js';
+
+const { eax, edx } = reg;
+
+/**
+ * CPU 1 spins through a 5-byte nop (the ftrace site); CPU 0 patches it into `call func`.
+ * `sync` sends an IPI to all other CPUs and waits until each acknowledged it (its handler
+ * is a serializing interrupt delivery plus iret), like text_poke_bp's sync_core IPIs.
+ */
+function patchMachine(patch: (a: Assembler, sync: () => void, rel: number) => void, seed = 1) {
+  const k = kit({ arch: 'x86_64', cpus: 2, seed });
+  const ack = k.layout.data;
+  const called = k.layout.data + 8n;
+  const a = k.asm();
+  a.label('victim').label('site').nop(5).jmp('site');
+  a.label('func').add(qword(called), imm(1)).ret();
+  a.label('ipi').add(qword(ack), imm(1)).iretq();
+  // int3 handler: as text_poke_bp's handler does, resume after the 5-byte site.
+  a.label('bp').add(qword(reg.rsp), imm(4)).iretq();
+  a.label('gp').hlt();
+  a.label('patcher');
+  const code0 = a.assemble();
+  const site = code0.symbols.get('site')!;
+  const rel = Number(code0.symbols.get('func')! - (site + 5n));
+  let syncs = 0;
+  const sync = (): void => {
+    a.mov(qword(ack), imm(0)).mov(edx, imm(PORT.APIC_ICR)).mov(eax, imm((3 << 18) | 0xf0)).out(reg.dx, eax);
+    const l = `.wait${syncs++}`;
+    a.label(l).cmp(qword(ack), imm(1)).jb(l);
+  };
+  patch(a, sync, rel);
+  a.hlt();
+  const code = a.assemble();
+  k.m.loadCode(code);
+  k.m.setGate(0xf0, { handler: 'ipi' });
+  k.m.setGate(3, { handler: 'bp' });
+  k.m.setGate(13, { handler: 'gp' });
+  k.m.start(1, { rip: 'victim', rsp: k.stackTop(1), interrupts: true });
+  k.m.start(0, { rip: 'patcher', rsp: k.stackTop(0) });
+  return { k, site, called };
+}
+
+describe('cross-modifying code', () => {
+  it('rewriting a 5-byte nop another CPU is executing raises #GP on the executor', () => {
+    const { k } = patchMachine((a, _sync, rel) => {
+      a.mov(byte(reg.rip, 'site'), imm(0xe8)).mov(dword(reg.rip, 'site', 1), imm(rel));
+    });
+    k.m.startTrace({ kinds: ['fault', 'delivery'] });
+    k.m.run({ steps: 200 });
+    const gp = k.m.trace.find((e) => e.kind === 'fault' && e.cpu === 1 && e.vector === 13);
+    expect(gp?.kind === 'fault' ? gp.reason : '').toMatch(/cross-modified/);
+    expect(k.m.cpus[1]!.rip).toBe(k.m.address('gp') + 1n);
+  });
+
+  it('a CPU that serializes after the write executes the new bytes without #GP', () => {
+    const { k, called } = patchMachine((a, sync, rel) => {
+      a.mov(byte(reg.rip, 'site'), imm(0xe8)).mov(dword(reg.rip, 'site', 1), imm(rel));
+      sync();
+    });
+    // CPU 0 patches and sends the IPI before CPU 1 moves: its next boundary takes the IPI first.
+    k.m.startTrace({ kinds: ['fault'] });
+    for (let i = 0; i < 40 && k.m.cpus[0]!.status === 'running'; i++) k.m.step(0);
+    k.m.run({ steps: 300 });
+    expect(k.m.trace.filter((e) => e.kind === 'fault' && e.vector === 13)).toEqual([]);
+    expect(k.m.read(called, 8) > 0n).toBe(true);
+  });
+
+  for (const seed of [1, 2, 3, 4, 5]) {
+    it(`the int3 sequence (int3, sync, tail, sync, head, sync) never raises #GP and the call runs (random schedule, seed ${seed})`, () => {
+      const { k, called, site } = patchMachine((a, sync, rel) => {
+        a.mov(byte(reg.rip, 'site'), imm(0xcc));
+        sync();
+        a.mov(dword(reg.rip, 'site', 1), imm(rel));
+        sync();
+        a.mov(byte(reg.rip, 'site'), imm(0xe8));
+        sync();
+      }, seed);
+      k.m.startTrace({ kinds: ['fault'] });
+      k.m.run({ steps: 3000, scheduler: { kind: 'random' } });
+      expect(k.m.cpus[0]!.status).toBe('halted');
+      expect(k.m.trace.filter((e) => e.kind === 'fault' && e.vector === 13)).toEqual([]);
+      expect(k.m.read(site, 1)).toBe(0xe8n);
+      k.m.run({ steps: 50 });
+      expect(k.m.read(called, 8) > 0n).toBe(true);
+    });
+  }
+});
