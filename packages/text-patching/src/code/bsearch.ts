@@ -1,0 +1,31 @@
+import { mem } from '@kernsim/cpu-core';
+import type { CodeContext } from './context.js';
+import type { VarName } from './layout.js';
+
+/**
+ * Binary search of a sorted table of 2^shift-byte entries whose first word is an address
+ * (today's `poke_int3_handler` bsearch()es `bp_patching.vec` the same way).
+ * In: `di` = the address. Out: `ax` = the entry, or a jump to `notFound`.
+ * Clobbers ax, bx, cx, dx, si.
+ */
+export function emitBsearch(ctx: CodeContext, table: { vec: VarName; nr: VarName; shift: number }, notFound: string): void {
+  const { a, isa } = ctx;
+  const loop = ctx.local('bs_loop');
+  const lower = ctx.local('bs_lower');
+  const found = ctx.local('bs_found');
+  a.mov(isa.si, ctx.v(table.vec));
+  a.mov(isa.cx, ctx.v(table.nr));
+  a.xor(isa.bx, isa.bx);
+  a.label(loop);
+  a.cmp(isa.bx, isa.cx).jae(notFound);
+  a.lea(isa.dx, mem(isa.bx, isa.cx, 1));
+  a.shr(isa.dx, 1);
+  a.mov(isa.ax, isa.dx).shl(isa.ax, table.shift).add(isa.ax, isa.si);
+  a.cmp(isa.di, isa.word(isa.ax)).je(found);
+  a.jb(lower);
+  a.lea(isa.bx, mem(isa.dx, 1));
+  a.jmp(loop);
+  a.label(lower);
+  a.mov(isa.cx, isa.dx).jmp(loop);
+  a.label(found);
+}

@@ -1,0 +1,105 @@
+import { Assembler } from '@kernsim/cpu-core';
+import type { Mem } from '@kernsim/cpu-core';
+import { isaFor } from '../isa.js';
+import type { Bits, Isa } from '../isa.js';
+import { STAT, varAddress } from './layout.js';
+import type { Layout, VarName } from './layout.js';
+
+/** Interrupt vectors of the patching kernel (Linux's numbers). */
+export const VECTOR = {
+  nmi: 2,
+  bp: 3,
+  gp: 13,
+  /** RESCHEDULE_VECTOR: wakes the stopper thread stop_machine queued work on. */
+  reschedule: 0xfd,
+  /** CALL_FUNCTION_VECTOR: `on_each_cpu(do_sync_core)`. */
+  callFunction: 0xfc,
+} as const;
+
+/** Everything a code generator needs: the assembler, the register names, where data lives. */
+export class CodeContext {
+  readonly a: Assembler;
+  readonly isa: Isa;
+  readonly layout: Layout;
+  #local = 0;
+
+  constructor(bits: Bits, layout: Layout) {
+    this.isa = isaFor(bits);
+    this.layout = layout;
+    this.a = new Assembler({ bitness: bits, origin: layout.text });
+  }
+
+  /** A machine-word variable of the data page. */
+  v(name: VarName): Mem {
+    return this.isa.word(this.addr(name));
+  }
+
+  vd(name: VarName): Mem {
+    return this.isa.dword(this.addr(name));
+  }
+
+  addr(name: VarName): bigint {
+    return varAddress(this.layout, name);
+  }
+
+  /** A fresh local label. */
+  local(hint: string): string {
+    this.#local += 1;
+    return `.L${hint}${String(this.#local)}`;
+  }
+
+  /** Saves the registers a handler uses; `restore` pops them in reverse. */
+  save(): void {
+    const { a, isa } = this;
+    a.push(isa.ax).push(isa.bx).push(isa.cx).push(isa.dx).push(isa.si).push(isa.di);
+  }
+
+  restore(): void {
+    const { a, isa } = this;
+    a.pop(isa.di).pop(isa.si).pop(isa.dx).pop(isa.cx).pop(isa.bx).pop(isa.ax);
+  }
+
+  /** Bytes `save()` pushes: the hardware frame starts this far above the stack pointer. */
+  get savedBytes(): number {
+    return 6 * this.isa.w;
+  }
+
+  /**
+   * Starts a stall measurement: pushes the TSC's low half. Clobbers ax and dx.
+   */
+  stallBegin(): void {
+    const { a, isa } = this;
+    a.rdtsc();
+    a.push(isa.ax);
+  }
+
+  /**
+   * Ends the measurement `stallBegin` started (its word must be on top of the stack): adds
+   * the elapsed cycles to this CPU's stall and bumps the per-CPU counter `count`.
+   * Clobbers ax, cx, dx, si.
+   */
+  stallEnd(count: 'int3' | 'ipis'): void {
+    const { a, isa } = this;
+    a.rdtsc();
+    a.pop(isa.cx);
+    a.sub(isa.eax, isa.ecx);
+    a.mov(isa.esi, isa.eax);
+    this.cpuStat(isa.ax);
+    a.add(isa.word(isa.ax, STAT.stall), isa.si);
+    a.inc(isa.word(isa.ax, STAT[count]));
+  }
+
+  /** `into` = this CPU's statistics block (x2APIC id * STAT.size + base). Clobbers ax, cx, dx. */
+  cpuStat(into: typeof this.isa.ax): void {
+    const { a, isa } = this;
+    a.mov(isa.ecx, 0x802).rdmsr();
+    a.shl(isa.ax, STAT.shift);
+    a.add(isa.ax, this.layout.work);
+    if (into !== isa.ax) a.mov(into, isa.ax);
+  }
+
+  iret(): void {
+    if (this.isa.bits === 64) this.a.iretq();
+    else this.a.iret();
+  }
+}

@@ -1,0 +1,78 @@
+import { NOP5 } from '../forms.js';
+import type { CodeContext } from './context.js';
+import { STAT } from './layout.js';
+
+export type UserKind = 'ftrace' | 'static-key' | 'kprobe';
+
+/**
+ * The kernel functions the users patch, `count` of them, each with its site:
+ *  - ftrace: `push %rbp; mov %rsp,%rbp; nopl 0x0(%rax,%rax,1); mov <var>,%rax; pop %rbp; ret` —
+ *    the article's listing, the nop being the mcount site;
+ *  - static-key: the jump-label nop guarding an unlikely branch (netfilter's hook);
+ *  - kprobe: a plain function whose first instruction gets probed.
+ * Symbols: `<prefix>_<i>` for the functions, `<prefix>_<i>_site` for each site, and
+ * `<prefix>_<i>_on` for a static key's branch target.
+ */
+export function emitFunctions(ctx: CodeContext, user: UserKind, count: number): void {
+  const { a, isa } = ctx;
+  for (let i = 0; i < count; i++) {
+    a.align(16);
+    const name = functionName(user, i);
+    a.label(name);
+    switch (user) {
+      case 'ftrace':
+        a.push(isa.bp).mov(isa.bp, isa.sp);
+        a.label(`${name}_site`).db(...NOP5);
+        a.mov(isa.ax, ctx.v('scratch'));
+        a.pop(isa.bp).ret();
+        break;
+      case 'static-key': {
+        const out = ctx.local('sk_out');
+        a.push(isa.bp).mov(isa.bp, isa.sp);
+        a.label(`${name}_site`).db(...NOP5);
+        a.label(out).pop(isa.bp).ret();
+        a.label(`${name}_on`);
+        a.lock().inc(ctx.v('filtered'));
+        countPerCpu(ctx);
+        a.jmp(out);
+        break;
+      }
+      case 'kprobe':
+        a.label(`${name}_site`);
+        a.push(isa.bp).mov(isa.bp, isa.sp);
+        a.lock().inc(ctx.v('kprobedCalls'));
+        a.pop(isa.bp).ret();
+        break;
+    }
+  }
+  a.align(16);
+  a.label('ftrace_caller');
+  a.lock().inc(ctx.v('traceCalls'));
+  countPerCpu(ctx);
+  a.ret();
+  a.label('kprobe_pre_handler');
+  a.lock().inc(ctx.v('kprobeHits'));
+  countPerCpu(ctx);
+  a.ret();
+  // The function table the workloads call through.
+  a.align(8);
+  a.label('fn_table');
+  for (let i = 0; i < count; i++) {
+    if (isa.bits === 64) a.dq(functionName(user, i));
+    else a.dd(functionName(user, i));
+  }
+}
+
+/** Bumps this CPU's `traced` statistic, keeping every register. */
+function countPerCpu(ctx: CodeContext): void {
+  const { a, isa } = ctx;
+  a.push(isa.ax).push(isa.cx).push(isa.dx);
+  ctx.cpuStat(isa.ax);
+  a.inc(isa.word(isa.ax, STAT.traced));
+  a.pop(isa.dx).pop(isa.cx).pop(isa.ax);
+}
+
+export function functionName(user: UserKind, i: number): string {
+  const prefix = user === 'ftrace' ? 'traced_fn' : user === 'static-key' ? 'nf_hook' : 'probed_fn';
+  return `${prefix}_${String(i)}`;
+}

@@ -1,0 +1,184 @@
+import { Assembler, decodeOne } from '@kernsim/cpu-core';
+import type { AssembledCode } from '@kernsim/cpu-core';
+import { TextPatchingError } from '../errors.js';
+import { INT3, NOP5, callBytes, jmpBytes } from '../forms.js';
+import { isaFor } from '../isa.js';
+import type { Bits } from '../isa.js';
+import { emitInt3Entry, emitKprobeInt3Handler, emitPokeInt3Handler } from './bp-handler.js';
+import { CodeContext } from './context.js';
+import { emitFunctions, functionName } from './functions.js';
+import type { UserKind } from './functions.js';
+import { emitHandlers } from './handlers.js';
+import { layoutFor } from './layout.js';
+import type { BpMode, Layout } from './layout.js';
+import { emitPatchers } from './patchers.js';
+import { emitStopMachine } from './stop-machine.js';
+import { emitSync } from './sync.js';
+import { emitTextPoke } from './text-poke.js';
+import { emitWorkloads } from './workload.js';
+
+export interface ImageOptions {
+  readonly bits: Bits;
+  readonly user: UserKind;
+  readonly functions: number;
+  /** 3.3 ftrace's NMI protocol: stop_machine writes via do_ftrace_mod_code and NMIs join in. */
+  readonly ftraceNmiProtocol: boolean;
+  /** How the #BP handler treats a trap at a site being patched. */
+  readonly bpMode: BpMode;
+}
+
+/** One site to patch: its address, the bytes it holds and the bytes it should hold. */
+export interface PatchSite {
+  readonly function: string;
+  readonly address: bigint;
+  readonly oldBytes: readonly number[];
+  readonly newBytes: readonly number[];
+  readonly mode: BpMode;
+  /** Where a CPU that traps on the site continues in `handler` mode. */
+  readonly handler: bigint;
+}
+
+export interface KprobeSlot {
+  readonly address: bigint;
+  /** The probed instruction, copied, and a jump back after it. */
+  readonly slot: bigint;
+  /** Optimized form's detour: pre-handler, the copied instructions, a jump back. */
+  readonly detour: bigint;
+  readonly copied: number;
+}
+
+export interface KernelImage {
+  readonly bits: Bits;
+  readonly layout: Layout;
+  readonly user: UserKind;
+  readonly code: AssembledCode;
+  /** Out-of-line slots and detours (kprobes only). */
+  readonly slots: AssembledCode | undefined;
+  readonly sites: readonly PatchSite[];
+  readonly kprobes: readonly KprobeSlot[];
+  readonly symbols: ReadonlyMap<string, bigint>;
+  symbol(name: string): bigint;
+}
+
+function lookup(symbols: ReadonlyMap<string, bigint>, name: string): bigint {
+  const at = symbols.get(name);
+  if (at === undefined) throw new TextPatchingError('KERNSIM_PATCH_BAD_SITE', `symbol ${name} is not in the image`);
+  return at;
+}
+
+/** Assembles the patching kernel: users' functions, workloads, handlers, patchers. */
+export function buildImage(options: ImageOptions): KernelImage {
+  const layout = layoutFor(options.bits);
+  const ctx = new CodeContext(options.bits, layout);
+  emitFunctions(ctx, options.user, options.functions);
+  emitWorkloads(ctx, options.functions);
+  emitSync(ctx);
+  emitTextPoke(ctx);
+  emitStopMachine(ctx, { nmiSafeWrites: options.ftraceNmiProtocol });
+  emitPatchers(ctx);
+  emitPokeInt3Handler(ctx);
+  emitKprobeInt3Handler(ctx);
+  emitInt3Entry(ctx);
+  emitHandlers(ctx, { ftraceNmiProtocol: options.ftraceNmiProtocol });
+  const assembled = ctx.a.assemble();
+  if (assembled.end - assembled.origin > BigInt(layout.textSize)) {
+    throw new TextPatchingError('KERNSIM_PATCH_BAD_OPTIONS', `the image needs ${String(assembled.end - assembled.origin)} bytes; text holds ${String(layout.textSize)}`);
+  }
+  const bytes = new Uint8Array(assembled.bytes);
+  const code: AssembledCode = { ...assembled, bytes };
+  const symbols = new Map(assembled.labels);
+  const sym = (name: string): bigint => lookup(symbols, name);
+
+  const sites: PatchSite[] = [];
+  const kprobes: KprobeSlot[] = [];
+  let slots: AssembledCode | undefined;
+  if (options.user === 'kprobe') {
+    slots = buildKprobeSlots(options.bits, layout, code, options.functions, sym, kprobes);
+    for (const [name, at] of slots.symbols) symbols.set(name, at);
+  }
+  for (let i = 0; i < options.functions; i++) {
+    const fn = functionName(options.user, i);
+    const address = sym(`${fn}_site`);
+    const at = Number(address - code.origin);
+    switch (options.user) {
+      case 'ftrace':
+        sites.push({ function: fn, address, oldBytes: NOP5, newBytes: callBytes(address, sym('ftrace_caller')), mode: options.bpMode, handler: address + 5n });
+        break;
+      case 'static-key':
+        sites.push({ function: fn, address, oldBytes: NOP5, newBytes: jmpBytes(address, sym(`${fn}_on`)), mode: options.bpMode, handler: sym(`${fn}_on`) });
+        break;
+      case 'kprobe': {
+        const probe = kprobes[i];
+        if (probe === undefined) throw new TextPatchingError('KERNSIM_PATCH_BAD_SITE', `no kprobe slot for ${fn}`);
+        // The probe is armed: its first byte already is int3.
+        bytes[at] = INT3;
+        const oldBytes = Array.from(bytes.subarray(at, at + 5));
+        sites.push({ function: fn, address, oldBytes, newBytes: jmpBytes(address, probe.detour), mode: 'handler', handler: probe.detour });
+        break;
+      }
+    }
+  }
+  return {
+    bits: options.bits,
+    layout,
+    user: options.user,
+    code,
+    slots,
+    sites,
+    kprobes,
+    symbols,
+    symbol: sym,
+  };
+}
+
+/**
+ * For every probed function: the out-of-line slot (the probed instruction and a jump back,
+ * a "boosted" probe) and the optimized probe's detour, which covers whole instructions
+ * until at least 5 bytes (the `jmp rel32`) are copied — can_optimize()'s boundary rule.
+ */
+function buildKprobeSlots(
+  bits: Bits,
+  layout: Layout,
+  code: AssembledCode,
+  count: number,
+  sym: (name: string) => bigint,
+  out: KprobeSlot[],
+): AssembledCode {
+  const isa = isaFor(bits);
+  const a = new Assembler({ bitness: bits, origin: layout.slots });
+  const pending: { address: bigint; copied: number }[] = [];
+  for (let i = 0; i < count; i++) {
+    const address = sym(`${functionName('kprobe', i)}_site`);
+    const at = Number(address - code.origin);
+    const first = decodeOne(code.bytes.subarray(at, at + 16), address, bits);
+    let copied = 0;
+    while (copied < 5) {
+      const insn = decodeOne(code.bytes.subarray(at + copied, at + copied + 16), address + BigInt(copied), bits);
+      if (!insn.valid || insn.mnemonic.startsWith('ret') || insn.mnemonic.startsWith('j') || insn.mnemonic.startsWith('call')) {
+        throw new TextPatchingError('KERNSIM_PATCH_NOT_OPTIMIZABLE', `probe at 0x${address.toString(16)}: "${insn.text}" ends the copyable run after ${String(copied)} bytes; a jmp rel32 needs 5`);
+      }
+      copied += insn.length;
+    }
+    a.align(16).label(`kprobe_slot_${String(i)}`);
+    a.db(code.bytes.subarray(at, at + first.length));
+    a.jmp(address + BigInt(first.length));
+    a.align(16).label(`kprobe_detour_${String(i)}`);
+    a.push(isa.ax).push(isa.cx).push(isa.dx).push(isa.si).push(isa.di);
+    a.mov(isa.di, address);
+    a.call(sym('kprobe_pre_handler'));
+    a.pop(isa.di).pop(isa.si).pop(isa.dx).pop(isa.cx).pop(isa.ax);
+    a.db(code.bytes.subarray(at, at + copied));
+    a.jmp(address + BigInt(copied));
+    pending.push({ address, copied });
+  }
+  const slots = a.assemble();
+  pending.forEach((p, i) => {
+    out.push({
+      address: p.address,
+      slot: lookup(slots.labels, `kprobe_slot_${String(i)}`),
+      detour: lookup(slots.labels, `kprobe_detour_${String(i)}`),
+      copied: p.copied,
+    });
+  });
+  return slots;
+}

@@ -1,0 +1,84 @@
+import { reg } from '@kernsim/cpu-core';
+import { mem } from '@kernsim/cpu-core';
+import type { CodeContext } from './context.js';
+import { ENTRY, MOD_CODE_WRITE_FLAG } from './layout.js';
+
+/**
+ * Writers of code bytes. Each takes a patch-table entry in `ax` and keeps every register
+ * but the flags.
+ *  - `text_poke_entry`: all bytes of the new instruction, first to last (text_poke's memcpy).
+ *  - `poke_int3`: the first byte becomes `cc`.
+ *  - `poke_tail`: every byte but the first.
+ *  - `poke_head`: the first byte of the new instruction.
+ *  - `ftrace_mod_code_entry`: 3.3 ftrace's `do_ftrace_mod_code`, which lets an NMI that
+ *    arrives meanwhile do the same write itself.
+ */
+export function emitTextPoke(ctx: CodeContext): void {
+  const { a, isa } = ctx;
+  const dl = reg.dl;
+
+  const copy = (name: string, from: number, all: boolean): void => {
+    a.label(name);
+    a.push(isa.cx).push(isa.dx).push(isa.si).push(isa.di);
+    a.mov(isa.di, isa.word(isa.ax, ENTRY.addr));
+    a.lea(isa.si, mem(isa.ax, ENTRY.newBytes));
+    a.movzx(isa.ecx, isa.byte(isa.ax, ENTRY.len));
+    if (!all || from > 0) {
+      a.add(isa.di, from).add(isa.si, from).sub(isa.ecx, from);
+    }
+    const loop = ctx.local('poke');
+    const done = ctx.local('poke_done');
+    a.label(loop);
+    a.test(isa.ecx, isa.ecx).je(done);
+    a.mov(dl, isa.byte(isa.si)).mov(isa.byte(isa.di), dl);
+    a.inc(isa.si).inc(isa.di).dec(isa.ecx).jmp(loop);
+    a.label(done);
+    a.pop(isa.di).pop(isa.si).pop(isa.dx).pop(isa.cx);
+    a.ret();
+  };
+  copy('text_poke_entry', 0, true);
+  copy('poke_tail', 1, false);
+
+  a.label('poke_int3');
+  a.push(isa.di);
+  a.mov(isa.di, isa.word(isa.ax, ENTRY.addr));
+  a.mov(isa.byte(isa.di), 0xcc);
+  a.pop(isa.di).ret();
+
+  a.label('poke_head');
+  a.push(isa.di).push(isa.dx);
+  a.mov(isa.di, isa.word(isa.ax, ENTRY.addr));
+  a.mov(dl, isa.byte(isa.ax, ENTRY.newBytes)).mov(isa.byte(isa.di), dl);
+  a.pop(isa.dx).pop(isa.di).ret();
+
+  // ftrace_mod_code(): write mod_code_newcode to mod_code_ip (the patcher or an NMI).
+  a.label('ftrace_mod_code');
+  a.push(isa.ax);
+  a.mov(isa.ax, ctx.v('modCodeNew'));
+  a.call('text_poke_entry');
+  a.pop(isa.ax).ret();
+
+  a.label('ftrace_mod_code_entry');
+  a.push(isa.ax).push(isa.dx);
+  a.mov(ctx.v('modCodeNew'), isa.ax);
+  a.mov(isa.dx, isa.word(isa.ax, ENTRY.addr)).mov(ctx.v('modCodeIp'), isa.dx);
+  // wait_for_nmi_and_set_mod_flag(): nmi_running 0 -> WRITE_FLAG
+  const waitSet = ctx.local('mod_wait');
+  const go = ctx.local('mod_go');
+  a.label(waitSet);
+  a.xor(isa.eax, isa.eax).mov(isa.edx, MOD_CODE_WRITE_FLAG);
+  a.lock().cmpxchg(ctx.vd('nmiRunning'), isa.edx).je(go);
+  a.pause().jmp(waitSet);
+  a.label(go);
+  a.call('ftrace_mod_code');
+  // clear_mod_flag(), then wait_for_nmi()
+  a.lock().and(ctx.vd('nmiRunning'), 0x7fffffff);
+  const waitNmi = ctx.local('mod_wait_nmi');
+  const done = ctx.local('mod_done');
+  a.label(waitNmi);
+  a.cmp(ctx.vd('nmiRunning'), 0).je(done);
+  a.pause().jmp(waitNmi);
+  a.label(done);
+  a.call('sync_core');
+  a.pop(isa.dx).pop(isa.ax).ret();
+}

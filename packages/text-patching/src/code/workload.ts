@@ -1,0 +1,55 @@
+import type { CodeContext } from './context.js';
+
+/**
+ * What each CPU runs. Registers on entry (set at boot): bx = this CPU's work counter,
+ * si = index of the first function to call, di = an iteration count (patcher: delay before
+ * patching; irqs-off CPU: length of its interrupts-off section).
+ *  - `workload`: call the functions in turn forever, counting iterations in [bx];
+ *  - `patcher_main`: `di` iterations of that, then the patch method in `cx`, then work on;
+ *  - `irqoff_main`: `cli`, `di` iterations, `sti`, then work on.
+ */
+export function emitWorkloads(ctx: CodeContext, functionCount: number): void {
+  const { a, isa } = ctx;
+
+  const iteration = (): void => {
+    const wrap = ctx.local('wrap');
+    a.mov(isa.ax, isa.word(undefined, isa.si, isa.w, 'fn_table'));
+    a.call(isa.ax);
+    a.inc(isa.word(isa.bx));
+    a.inc(isa.si).cmp(isa.si, functionCount).jb(wrap);
+    a.xor(isa.si, isa.si);
+    a.label(wrap);
+  };
+  const counted = (): void => {
+    const loop = ctx.local('counted');
+    const done = ctx.local('counted_done');
+    a.label(loop);
+    a.test(isa.di, isa.di).je(done);
+    iteration();
+    a.dec(isa.di).jmp(loop);
+    a.label(done);
+  };
+
+  a.label('workload');
+  iteration();
+  a.jmp('workload');
+
+  a.label('patcher_main');
+  counted();
+  a.push(isa.cx);
+  a.rdtsc().mov(ctx.vd('patchStartTsc'), isa.eax);
+  a.mov(ctx.isa.dword(ctx.addr('patchStartTsc') + 4n), isa.edx);
+  a.pop(isa.cx);
+  a.mov(ctx.v('patchStarted'), 1);
+  a.call(isa.cx);
+  a.rdtsc().mov(ctx.vd('patchEndTsc'), isa.eax);
+  a.mov(ctx.isa.dword(ctx.addr('patchEndTsc') + 4n), isa.edx);
+  a.mov(ctx.v('patchDone'), 1);
+  a.jmp('workload');
+
+  a.label('irqoff_main');
+  a.cli();
+  counted();
+  a.sti();
+  a.jmp('workload');
+}
