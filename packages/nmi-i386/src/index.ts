@@ -1,1 +1,5 @@
-export {};
+export { latchEntry } from './latch-entry.js';
+export { runScenario } from './scenarios.js';
+export type { I386ScenarioOptions } from './scenarios.js';
+export { NmiI386Error } from './errors.js';
+export type { NmiI386ErrorCode } from './errors.js';

@@ -1,1 +1,11 @@
-export {};
+export { naiveEntry } from './naive-entry.js';
+export { nestedEntry, EXCEPTION_STKSZ } from './nested-entry.js';
+export type { NestedEntryOptions } from './nested-entry.js';
+export { entryByName, ENTRY_NAMES } from './entries.js';
+export type { EntryName } from './entries.js';
+export { runScenario } from './scenarios.js';
+export type { X86ScenarioOptions } from './scenarios.js';
+export { nestedSlotRole, naiveSlotRole } from './stack-layout.js';
+export type { SlotRole } from './stack-layout.js';
+export { NmiX86Error } from './errors.js';
+export type { NmiX86ErrorCode } from './errors.js';

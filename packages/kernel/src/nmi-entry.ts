@@ -1,0 +1,30 @@
+import type { BuildContext } from './build-context.js';
+import type { DoNmiHooks } from './code/nmi-chain.js';
+import type { Arch } from './isa.js';
+
+/**
+ * A pluggable NMI entry: the code at IDT vector 2 (label `nmi`) plus whatever it adds
+ * to `do_nmi`. `@kernsim/nmi-x86_64` provides the pre-3.3 and 3.3 entries,
+ * `@kernsim/nmi-i386` the i386 one with the nmi_state latch.
+ */
+export interface NmiEntry {
+  readonly id: string;
+  readonly arch: Arch;
+  /** One line for reports. */
+  readonly title: string;
+  /** Emits the entry code; must define the label `nmi`. */
+  emit(ctx: BuildContext): void;
+  readonly doNmiHooks?: DoNmiHooks;
+  /**
+   * Where, relative to the address of the frame the CPU pushed when the NMI was
+   * delivered, the iret that ends this NMI reads its frame (x86_64 3.3: the hardware
+   * frame for a nested NMI, the copied frame for a first one).
+   */
+  readonly exitFrameOffsets: readonly number[];
+  /** Labels an NMI exit may legitimately land on besides the interrupted context (3.3: repeat_nmi). */
+  readonly trampolines: readonly string[];
+  /** Labels of interest in traces and diagrams (first_nmi, nested_nmi, …), in code order. */
+  readonly landmarks: readonly string[];
+  /** Whether the 3.3 debug-stack fix (NMI IDT without IST for #DB/#BP) is in this entry. */
+  readonly debugStackFix?: boolean;
+}

@@ -1,0 +1,38 @@
+import { reg } from '@kernsim/cpu-core';
+import { PT_REGS_64, restoreAll64 } from '@kernsim/kernel';
+import type { BuildContext, NmiEntry } from '@kernsim/kernel';
+
+/**
+ * The x86_64 NMI entry before 3.3: the CPU has switched to the NMI IST stack (its top,
+ * unconditionally), the entry saves the registers (save_paranoid decides about
+ * swapgs), calls do_nmi and returns with iretq. Nothing protects it against a second
+ * NMI once an exception's iret inside the handler has lifted the NMI block: that NMI
+ * starts again at the same IST top and writes over this one's frames.
+ */
+export function naiveEntry(): NmiEntry {
+  return {
+    id: 'naive',
+    arch: 'x86_64',
+    title: 'x86_64 before 3.3: IST stack, handler, iretq',
+    exitFrameOffsets: [0],
+    trampolines: [],
+    landmarks: ['nmi', 'nmi_swapgs', 'nmi_restore'],
+    emit(ctx: BuildContext): void {
+      const { a } = ctx;
+      a.label('nmi');
+      a.push(-1);
+      a.sub(reg.rsp, PT_REGS_64.origAx);
+      a.call('save_paranoid');
+      a.mov(reg.rdi, reg.rsp);
+      a.mov(reg.rsi, -1);
+      a.call('do_nmi');
+      a.test(reg.ebx, reg.ebx);
+      a.jnz('nmi_restore');
+      a.label('nmi_swapgs');
+      a.swapgs();
+      a.label('nmi_restore');
+      restoreAll64(ctx);
+      a.jmp('irq_return');
+    },
+  };
+}

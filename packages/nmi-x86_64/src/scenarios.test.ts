@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { layoutOf, scenarioSpec } from '@kernsim/kernel';
+import type { Kernel, ScenarioResult, ScenarioSpec } from '@kernsim/kernel';
+import { runScenario } from './scenarios.js';
+
+const landmarks = (r: ScenarioResult): string[] => r.events.filter((e) => e.kind === 'landmark').map((e) => e.text);
+
+describe('the four scenarios under the pre-3.3 entry (naive)', () => {
+  it('watchdog dump: a nested NMI lands on the first one\'s stack, the dump is cut short and the kernel dies', () => {
+    const r = runScenario('watchdog-dump', { entry: 'naive' });
+    expect(r.crashed).toBe(true);
+    expect(r.dump?.complete).toBe(false);
+    expect(r.dump?.printedTasks.length).toBeLessThan(r.dump?.expectedTasks.length ?? 0);
+    // The article's reason: the #PF's iret unblocked NMIs and the second NMI restarted the IST stack.
+    expect(r.events.some((e) => e.kind === 'delivery' && e.text.startsWith('#PF delivered inside NMI context'))).toBe(true);
+    expect(r.events.some((e) => e.kind === 'overwrite')).toBe(true);
+    expect(r.deepestNesting).toBe(2);
+    expect(r.deepestHandlerNesting).toBe(2);
+  });
+
+  it('perf sampler first touching its vmalloc buffer: corrupted return', () => {
+    const r = runScenario('perf-vmalloc', { entry: 'naive' });
+    expect(r.crashed).toBe(true);
+    expect(r.crashReason).toMatch(/corrupted return/);
+    expect(r.corruptedReturns[0]?.overwrittenBy.length).toBeGreaterThan(0);
+    expect(r.pageFaults).toBeGreaterThan(0);
+  });
+
+  it('kprobe in a function the NMI handler calls: corrupted return', () => {
+    const r = runScenario('kprobe', { entry: 'naive' });
+    expect(r.crashed).toBe(true);
+    expect(r.crashReason).toMatch(/corrupted return/);
+    expect(r.breakpoints).toBeGreaterThan(0);
+  });
+
+  it('a storm without faults in the handler survives: the hardware latch keeps one NMI', () => {
+    const r = runScenario('storm', { entry: 'naive' });
+    expect(r.crashed).toBe(false);
+    expect(r.accountedFor).toBe(true);
+    expect(r.nmis.mergedByHardware).toBeGreaterThan(0);
+    expect(r.nmis.raised).toBe(r.nmis.handled + r.nmis.mergedByHardware + r.nmis.mergedBySoftware);
+    expect(r.deepestNesting).toBe(1);
+  });
+});
+
+describe('the four scenarios under the 3.3 entry (nested)', () => {
+  for (const id of ['watchdog-dump', 'perf-vmalloc', 'kprobe', 'storm'] as const) {
+    it(`${id}: completes with every NMI accounted for`, () => {
+      const r = runScenario(id, { entry: 'nested' });
+      expect(r.crashed).toBe(false);
+      expect(r.accountedFor).toBe(true);
+      expect(r.nmis.raised).toBe(r.nmis.handled + r.nmis.mergedByHardware + r.nmis.mergedBySoftware);
+      if (id !== 'storm') {
+        // The nested NMI was caught: it never ran the handler inside the first one.
+        expect(r.deepestNesting).toBe(2);
+        expect(r.deepestHandlerNesting).toBe(1);
+        expect(landmarks(r)).toContain('nested_nmi');
+        expect(landmarks(r)).toContain('repeat_nmi');
+      }
+      if (id === 'watchdog-dump') expect(r.dump?.complete).toBe(true);
+    });
+  }
+});
+
+/** One CPU running getpid in a loop, the sampler's buffer not yet mapped in its table. */
+function oneCpu(extra: Partial<ScenarioSpec> = {}): ScenarioSpec {
+  const base = scenarioSpec('perf-vmalloc');
+  return { ...base, cpus: [base.cpus[0]!], injections: [{ cpu: 0, source: 'sampler', arrival: { kind: 'at-step', step: 40 } }], ...extra };
+}
+
+function once(test: (k: Kernel, cpu: number) => boolean): (k: Kernel, cpu: number) => 'sampler' | undefined {
+  let done = false;
+  return (k, cpu) => {
+    if (done || !test(k, cpu)) return undefined;
+    done = true;
+    return 'sampler';
+  };
+}
+
+describe('the windows the article singles out', () => {
+  it('an NMI after the variable is cleared but before iretq is still caught by the stack-pointer check', () => {
+    const r = runScenario('perf-vmalloc', {
+      entry: 'nested',
+      spec: oneCpu(),
+      probe: once((k, cpu) => cpu === 0 && k.machine.cpus[0]!.rip === k.symbol('nmi_exit_jmp')),
+    });
+    expect(r.crashed).toBe(false);
+    expect(r.accountedFor).toBe(true);
+    const marks = landmarks(r);
+    expect(marks.indexOf('nested_nmi')).toBeGreaterThan(marks.indexOf('nmi_restore'));
+    expect(marks).toContain('repeat_nmi');
+    expect(r.nmis.handled).toBe(2);
+  });
+
+  it('an NMI while the first is in repeat_nmi is dropped there, and the repeat handles its event', () => {
+    const r = runScenario('perf-vmalloc', {
+      entry: 'nested',
+      spec: oneCpu({
+        injections: [
+          { cpu: 0, source: 'sampler', arrival: { kind: 'at-step', step: 40 } },
+          { cpu: 0, source: 'sampler', arrival: { kind: 'after-exception-iret', delay: 3 } },
+        ],
+      }),
+      probe: once((k, cpu) => {
+        const rip = k.machine.cpus[cpu]!.rip;
+        return cpu === 0 && rip > k.symbol('repeat_nmi') && rip < k.symbol('restart_nmi') + 0x200n && rip < k.symbol('nmi_handle');
+      }),
+    });
+    expect(r.crashed).toBe(false);
+    expect(r.accountedFor).toBe(true);
+    const marks = landmarks(r);
+    expect(marks.slice(marks.indexOf('repeat_nmi'))).toContain('nested_nmi_out');
+    expect(r.nmis.raised).toBe(3);
+    expect(r.nmis.handled).toBe(2);
+    expect(r.nmis.mergedBySoftware).toBe(1);
+  });
+
+  it('user mode with its stack pointer inside the NMI stack is not taken for a nested NMI (the CS check)', () => {
+    const top = layoutOf('x86_64').ist + BigInt(layoutOf('x86_64').nmiStack[1]);
+    const r = runScenario('perf-vmalloc', {
+      entry: 'nested',
+      spec: oneCpu({ cpus: [{ program: { kind: 'user-stack-pointer', rsp: top - 0x40n }, bufferSynced: true, lockedUp: false }], injections: [] }),
+      probe: once((k, cpu) => cpu === 0 && k.machine.cpus[0]!.cpl === 3 && k.machine.cpus[0]!.instructions > 60),
+    });
+    expect(r.crashed).toBe(false);
+    expect(r.accountedFor).toBe(true);
+    expect(landmarks(r)).toContain('first_nmi');
+    expect(landmarks(r)).not.toContain('nested_nmi');
+    expect(r.nmis.handled).toBe(1);
+  });
+
+  it('3.3 hazard kept as it was: the same stack pointer at the syscall entry (kernel CS) makes the NMI look nested and it is lost', () => {
+    const top = layoutOf('x86_64').ist + BigInt(layoutOf('x86_64').nmiStack[1]);
+    const r = runScenario('perf-vmalloc', {
+      entry: 'nested',
+      spec: oneCpu({ cpus: [{ program: { kind: 'user-stack-pointer', rsp: top - 0x40n }, bufferSynced: true, lockedUp: false }], injections: [] }),
+      probe: once((k, cpu) => cpu === 0 && k.machine.cpus[0]!.rip === k.symbol('system_call_after_swapgs')),
+    });
+    expect(landmarks(r)).toContain('nested_nmi');
+    expect(r.nmis.handled).toBe(0);
+    expect(r.accountedFor).toBe(false);
+  });
+});

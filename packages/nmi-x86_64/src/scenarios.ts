@@ -1,0 +1,24 @@
+import { runNmiScenario, SCENARIO_IDS } from '@kernsim/kernel';
+import type { RunOptions, ScenarioId, ScenarioResult } from '@kernsim/kernel';
+import { entryByName } from './entries.js';
+import { nestedEntry } from './nested-entry.js';
+import type { EntryName } from './entries.js';
+import { NmiX86Error } from './errors.js';
+
+export interface X86ScenarioOptions extends RunOptions {
+  /** `naive` (before 3.3) or `nested` (3.3, the default). */
+  readonly entry?: EntryName;
+  /** For the debug-stack scenario: run the 3.3 entry without the debug-stack fix. */
+  readonly withoutDebugStackFix?: boolean;
+}
+
+/**
+ * Runs one of the NMI scenarios on an x86_64 machine with the chosen entry and
+ * returns what happened: crash and reason, NMI accounting, console, dump status,
+ * nesting, the story of events and NMI stack captures for diagrams.
+ */
+export function runScenario(id: ScenarioId, options: X86ScenarioOptions = {}): ScenarioResult {
+  if (!SCENARIO_IDS.includes(id)) throw new NmiX86Error('KERNSIM_NMI64_BAD_SCENARIO', `unknown scenario ${id}; expected one of ${SCENARIO_IDS.join(', ')}`);
+  const entry = options.withoutDebugStackFix ? nestedEntry({ debugStackFix: false }) : entryByName(options.entry ?? 'nested');
+  return runNmiScenario(entry, id, options);
+}
