@@ -69,7 +69,7 @@ describe('report invariants', () => {
           expect(Math.abs(percent - 100), `${table.id}: ${percent}`).toBeLessThanOrEqual(0.005 * table.rows.length + 1e-9);
         }
       }),
-      { numRuns: 200 },
+      { numRuns: 100 },
     );
   });
 
@@ -81,7 +81,7 @@ describe('report invariants', () => {
         expect(reportOf(parts)).toEqual(reportOf([commits]));
         expect(reportOf([[...commits].reverse()])).toEqual(reportOf([commits]));
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
 

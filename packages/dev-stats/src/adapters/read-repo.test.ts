@@ -74,7 +74,7 @@ describe('reading a range in parts', () => {
           if (cache !== undefined) expect(cache.entries.size).toBe(all.length);
         },
       ),
-      { numRuns: 12 },
+      { numRuns: 8 },
     );
   });
 
