@@ -142,6 +142,7 @@ export abstract class Accounting implements SlabHooks {
     this.tree.reparent(node, heir);
     this.tree.markRemoved(node);
     this.onReparent?.(node.id, heir.id);
+    this.afterRemoval?.(node);
   }
 
   /** kmem_cache_alloc on behalf of `task`; returns an object handle or -1. */
@@ -300,6 +301,9 @@ export abstract class Accounting implements SlabHooks {
   protected isRoot(cgroup: number): boolean {
     return cgroup === ROOT_CGROUP;
   }
+
+  /** Work that gives charges back, done once the heir holds them (retiring empty dead caches). */
+  protected afterRemoval?(node: Cgroup): void;
 
   /** Moves the design's own state off a cgroup being removed; returns who inherits its charges. */
   protected abstract removeCharges(node: Cgroup): Cgroup;

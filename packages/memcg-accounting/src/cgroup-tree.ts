@@ -24,6 +24,12 @@ export interface Cgroup {
   /** Bytes charged at this level (not inherited from children), per counter. */
   localMemory: number;
   localKmem: number;
+  /**
+   * The part of localKmem that was charged to the memory counter as well. Kept per charge
+   * rather than read from kmemIndependent at uncharge time, because charges inherited from a
+   * removed child may have been made under the child's setting.
+   */
+  localKmemInMemory: number;
   removed: boolean;
   /** References that keep a removed cgroup's structure alive (dead caches, pages). */
   pins: number;
@@ -54,6 +60,7 @@ export interface CgroupSnapshot {
   readonly kmemIndependent: boolean;
   readonly localMemory: number;
   readonly localKmem: number;
+  readonly localKmemInMemory: number;
   readonly memory: Omit<ResCounter, 'parent'>;
   readonly kmem: Omit<ResCounter, 'parent'>;
 }
@@ -91,6 +98,7 @@ export class CgroupTree {
       kmemIndependent: false,
       localMemory: 0,
       localKmem: 0,
+      localKmemInMemory: 0,
       removed: false,
       pins: 0,
     };
@@ -220,6 +228,7 @@ export class CgroupTree {
       if (both) {
         resCounterChargeNofail(node.memory, bytes, this.cost);
         node.localMemory += bytes;
+        node.localKmemInMemory += bytes;
       }
       node.localKmem += bytes;
       return -1;
@@ -233,6 +242,7 @@ export class CgroupTree {
         return this.ownerOf(failedMem, 'memory');
       }
       node.localMemory += bytes;
+      node.localKmemInMemory += bytes;
     }
     node.localKmem += bytes;
     return -1;
@@ -241,9 +251,11 @@ export class CgroupTree {
   uncharge(node: Cgroup, bytes: number): void {
     resCounterUnchargeUntil(node.kmem, null, bytes, this.cost);
     node.localKmem = Math.max(0, node.localKmem - bytes);
-    if (!node.kmemIndependent) {
-      resCounterUnchargeUntil(node.memory, null, bytes, this.cost);
-      node.localMemory = Math.max(0, node.localMemory - bytes);
+    const inMemory = Math.min(bytes, node.localKmemInMemory);
+    if (inMemory > 0) {
+      resCounterUnchargeUntil(node.memory, null, inMemory, this.cost);
+      node.localMemory = Math.max(0, node.localMemory - inMemory);
+      node.localKmemInMemory -= inMemory;
     }
   }
 
@@ -271,8 +283,10 @@ export class CgroupTree {
     resCounterUnchargeUntil(from.memory, to.memory, memory, this.cost);
     to.localKmem += kmem;
     to.localMemory += memory;
+    to.localKmemInMemory += from.localKmemInMemory;
     from.localKmem = 0;
     from.localMemory = 0;
+    from.localKmemInMemory = 0;
   }
 
   /** Marks a cgroup removed; the design has moved its charges before this. */
@@ -301,6 +315,7 @@ export class CgroupTree {
       kmemIndependent: n.kmemIndependent,
       localMemory: n.localMemory,
       localKmem: n.localKmem,
+      localKmemInMemory: n.localKmemInMemory,
       memory: counterView(n.memory),
       kmem: counterView(n.kmem),
     }));

@@ -221,10 +221,12 @@ export class ObjcgAccounting extends Accounting {
     (this.objcgsOf[parent.id] ?? []).push(...mine);
     this.objcgsOf[node.id] = [];
     const active = this.cgObjcg[node.id] ?? -1;
-    if (active >= 0) {
-      this.objcgDead[active] = true;
-      if ((this.objcgLive[active] ?? 0) === 0) this.releaseObjcg(active);
-    }
+    if (active >= 0) this.objcgDead[active] = true;
     return parent;
+  }
+
+  protected override afterRemoval(node: Cgroup): void {
+    const active = this.cgObjcg[node.id] ?? -1;
+    if (active >= 0 && (this.objcgLive[active] ?? 0) === 0) this.releaseObjcg(active);
   }
 }

@@ -13,6 +13,7 @@ type Op =
   | { kind: 'alloc'; task: number; cache: number; flags: number; cpu: number; n: number }
   | { kind: 'free'; pick: number; cpu: number }
   | { kind: 'remove'; at: number }
+  | { kind: 'removeLeaf'; at: number }
   | { kind: 'limit'; at: number; pages: number }
   | { kind: 'independent'; at: number; on: boolean }
   | { kind: 'work' }
@@ -29,9 +30,11 @@ const flagsArb = fc.constantFrom(
   IN_INTERRUPT | GFP_ATOMIC | GFP_ACCOUNT,
 );
 
+// Weighted so that most sequences build a tree, fill it and tear parts of it down again.
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ kind: fc.constant('create' as const), at: fc.nat(20) }),
-  fc.record({ kind: fc.constant('attach' as const), task: fc.integer({ min: 1, max: 5 }), at: fc.nat(20) }),
+  { arbitrary: fc.record({ kind: fc.constant('create' as const), at: fc.nat(20) }), weight: 3 },
+  { arbitrary: fc.record({ kind: fc.constant('attach' as const), task: fc.integer({ min: 1, max: 5 }), at: fc.nat(20) }), weight: 3 },
+  { arbitrary: fc.record({ kind: fc.constant('removeLeaf' as const), at: fc.nat(20) }), weight: 2 },
   fc.record({
     kind: fc.constant('alloc' as const),
     task: fc.integer({ min: 1, max: 5 }),
@@ -82,7 +85,7 @@ function checkInvariants(d: Accounting): string | null {
 describe.each(DESIGNS)('%s under random operation sequences with removals', (id) => {
   it('conserves charges, never goes negative, holds limits but for forced charges; refused operations change nothing', () => {
     fc.assert(
-      fc.property(fc.array(opArb, { maxLength: 60 }), (ops) => {
+      fc.property(fc.array(opArb, { maxLength: 60, size: 'max' }), (ops) => {
         const d = createDesign(id, { pages: 2048, cpus: 2 });
         const caches = [
           d.createCache({ name: 'dentry', objSize: 192, account: true }),
@@ -134,6 +137,15 @@ describe.each(DESIGNS)('%s under random operation sequences with removals', (id)
                 d.removeCgroup(cg);
                 break;
               }
+              case 'removeLeaf': {
+                const leaves = d.tree.nodes.filter((n) => !n.removed && n.parent !== null && n.children.every((k) => k.removed));
+                const node = leaves[op.at % Math.max(1, leaves.length)];
+                if (node?.parent == null) break;
+                for (const t of [...node.tasks]) d.attach(t, node.parent.id);
+                before = JSON.stringify(d.snapshot());
+                d.removeCgroup(node.id);
+                break;
+              }
               case 'limit':
                 d.setLimit(pick(op.at), 'kmem', op.pages * PAGE_SIZE);
                 break;
@@ -159,9 +171,14 @@ describe.each(DESIGNS)('%s under random operation sequences with removals', (id)
         }
         for (const h of live) d.free(h, 0);
         for (const t of stacks) d.freeStack(t);
+        // kmem_cache_shrink everywhere: every slab page goes back, so must every page charge.
+        for (const cache of d.slabs.caches) if (!cache.destroyed) d.slabs.shrink(cache);
         expect(checkInvariants(d)).toBeNull();
+        if (d.id !== 'objcg') {
+          for (const n of d.tree.nodes) expect(n.kmem.usage).toBe(0);
+        }
       }),
-      { numRuns: 120 },
+      { numRuns: 200 },
     );
   });
 });

@@ -140,8 +140,14 @@ export class SouhlalAccounting extends Accounting {
       cache.dead = true;
       for (const s of this.slabs.slabsOf(cache)) this.slabs.slabCharge[s] = heir;
       node.pins++;
-      if (cache.liveObjects === 0) this.retire(cache);
     }
     return root;
+  }
+
+  protected override afterRemoval(node: Cgroup): void {
+    for (const id of this.copies[node.id] ?? []) {
+      const cache = this.slabs.caches[id];
+      if (cache?.liveObjects === 0 && !cache.destroyed) this.retire(cache);
+    }
   }
 }
