@@ -111,7 +111,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 describe('properties over random operation sequences', () => {
   it('conserves charges across the tree, never goes negative, and holds limits except for forced charges', () => {
     fc.assert(
-      fc.property(fc.array(opArb, { maxLength: 80 }), (ops) => {
+      fc.property(fc.array(opArb, { maxLength: 80, size: 'max' }), (ops) => {
         const tree = new CgroupTree();
         const live = (): Cgroup[] => tree.nodes.filter((n) => !n.removed);
         for (const op of ops) {
