@@ -33,6 +33,13 @@ describe('trend over releases', () => {
     ]);
   });
 
+  it('gives the same trend through the commit cache, cold and warm', async () => {
+    const plain = await collectTrend({ repo: repo.dir, config, topEmployers: 2 });
+    const cacheDir = mkdtempSync(join(tmpdir(), 'dev-stats-trend-cache-'));
+    expect(await collectTrend({ repo: repo.dir, config, topEmployers: 2, cache: cacheDir, jobs: 2 })).toEqual(plain);
+    expect(await collectTrend({ repo: repo.dir, config, topEmployers: 2, cache: cacheDir, jobs: 2 })).toEqual(plain);
+  });
+
   it('needs two release tags', async () => {
     await expect(collectTrend({ repo: repo.dir, to: 'v1.0' })).rejects.toMatchObject({ code: 'DEV_STATS_NO_RELEASES' });
   });

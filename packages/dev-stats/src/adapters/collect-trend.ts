@@ -2,7 +2,8 @@ import { DevStatsError } from '../errors.js';
 import { buildReport } from '../report.js';
 import { buildTrend, type Trend, type TrendInput } from '../trend.js';
 import { compareSeries, parseVersion } from '../versions.js';
-import { type CollectOptions, collectStats } from './collect.js';
+import { type CollectOptions, collectStats, openCache } from './collect.js';
+import { gitDir } from './git.js';
 import { readTagDates } from './tags.js';
 
 export interface TrendCollectOptions extends Omit<CollectOptions, 'log' | 'revisions' | 'since' | 'until'> {
@@ -32,10 +33,17 @@ export async function collectTrend(options: TrendCollectOptions): Promise<Trend>
   const chosen = releases.slice(Math.max(0, end - count - 1), end);
   if (chosen.length < 2) throw new DevStatsError('DEV_STATS_NO_RELEASES', `need at least two release tags for a trend, found ${chosen.length}`);
   const inputs: TrendInput[] = [];
+  // One cache for all cycles: the file is read once.
+  const cache = openCache(options.cache, options.cache === true ? await gitDir(repo) : undefined);
   let shared: string | CollectOptions['config'] = options.config;
   for (let i = 1; i < chosen.length; i++) {
     const range = `${chosen[i - 1] ?? ''}..${chosen[i] ?? ''}`;
-    const { accumulator, config } = await collectStats({ ...options, ...(shared === undefined ? {} : { config: shared }), revisions: [range] });
+    const { accumulator, config } = await collectStats({
+      ...options,
+      ...(shared === undefined ? {} : { config: shared }),
+      ...(cache === undefined ? {} : { cache }),
+      revisions: [range],
+    });
     shared = config;
     inputs.push({ release: chosen[i] ?? '', report: buildReport(accumulator, { title: range, ...(config === undefined ? {} : { config }) }) });
   }

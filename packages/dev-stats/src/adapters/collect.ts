@@ -6,7 +6,7 @@ import { Attribution } from '../attribution.js';
 import type { GitdmConfig } from '../gitdm-config.js';
 import type { LogFormat } from '../log-parser.js';
 import { Mailmap } from '../mailmap.js';
-import { FileCommitCache } from './commit-cache.js';
+import { type CommitCache, FileCommitCache } from './commit-cache.js';
 import { gitDir, readMailmapText } from './git.js';
 import { loadGitdmConfig, loadMailmapFile } from './load-config.js';
 import { readLogFile } from './read-log.js';
@@ -30,8 +30,11 @@ export interface CollectOptions {
   readonly jobs?: number;
   /** Parts the range is split into for parallel reading (default: `jobs`). */
   readonly parts?: number;
-  /** Commit cache: true keeps it in `<git dir>/dev-stats/`, a string names a directory; default none. */
-  readonly cache?: boolean | string;
+  /**
+   * Commit cache: true keeps it in `<git dir>/dev-stats/`, a string names a directory, or
+   * an open cache to share between calls; default none.
+   */
+  readonly cache?: boolean | string | CommitCache;
   readonly onProgress?: (commits: number) => void;
 }
 
@@ -41,6 +44,14 @@ async function readOptional(path: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** Opens the commit cache `option` asks for (`dir` is the repository's git directory). */
+export function openCache(option: CollectOptions['cache'], dir?: string): CommitCache | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (typeof option === 'object') return option;
+  const base = option === true ? join(dir ?? '.', 'dev-stats') : option;
+  return new FileCommitCache(join(base, 'commits.v1.jsonl'));
 }
 
 export interface Collected {
@@ -69,7 +80,7 @@ export async function collectStats(options: CollectOptions): Promise<Collected> 
     });
     return { accumulator, config };
   }
-  const cacheDir = options.cache === true ? join(dir ?? '.', 'dev-stats') : options.cache === false ? undefined : options.cache;
+  const cache = openCache(options.cache, dir);
   await readRepoCommits({
     repo,
     onCommit,
@@ -78,7 +89,7 @@ export async function collectStats(options: CollectOptions): Promise<Collected> 
     ...(options.until === undefined ? {} : { until: options.until }),
     ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
     ...(options.parts === undefined ? {} : { parts: options.parts }),
-    ...(cacheDir === undefined ? {} : { cache: new FileCommitCache(join(cacheDir, 'commits.v1.jsonl')) }),
+    ...(cache === undefined ? {} : { cache }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
   });
   return { accumulator, config };
