@@ -1,11 +1,12 @@
 import { Code, Mnemonic, OpKind, Register } from 'iced-x86';
 import type { Instruction } from 'iced-x86';
-import { ADC, ADD, alu, AND, CMP, cond, MASK, OR, SAR, SBB, shift, SHL, SHR, ROL, ROR, SUB, TEST, XOR } from './alu.js';
+import { ADC, ADD, alu, AND, CMP, MASK, OR, SAR, SBB, shift, SHL, SHR, ROL, ROR, SUB, TEST, XOR } from './alu.js';
 import { fault, rd, wr } from './bus.js';
 import type { CpuState } from './cpu.js';
 import { FL_DF, FL_IF } from './cpu.js';
 import { cpuid, inPort, outPort, rdmsr, wrmsr, movToCr, movFromCr, halt } from './system.js';
 import { iret, syscall, sysret } from './interrupts.js';
+import { fastAlu, fastJcc, fastMov, fastMovMem } from './fast.js';
 import type { Op } from './op.js';
 import { eaFn, immLoc, isImm, memSize, operand, regInfo, regLoc } from './operands.js';
 import type { Loc } from './operands.js';
@@ -109,6 +110,8 @@ function build(instr: Instruction, is64: boolean): Exec | undefined {
     const s = operand(instr, 1, size, is64);
     if (!d || !s || size === 0) return undefined;
     const writes = aluOp !== CMP && aluOp !== TEST;
+    const fast = fastAlu(instr, aluOp, is64, nl, nh);
+    if (fast) return fast;
     if (!d.mem && !s.mem && size >= 4) {
       // Fast path for register/immediate forms.
       const dg = d.get;
@@ -159,15 +162,7 @@ function build(instr: Instruction, is64: boolean): Exec | undefined {
     const t = instr.nearBranchTarget;
     const tl = Number(t & 0xffffffffn);
     const th = is64 ? Number((t >> 32n) & 0xffffffffn) : 0;
-    return (c) => {
-      if (cond(c, cc)) {
-        c.ipLo = tl;
-        c.ipHi = th;
-      } else {
-        c.ipLo = nl;
-        c.ipHi = nh;
-      }
-    };
+    return fastJcc(cc, tl, th, nl, nh);
   }
   if (NOPS.has(mn)) {
     return (c) => {
@@ -604,6 +599,8 @@ function buildMov(instr: Instruction, is64: boolean, nl: number, nh: number): Ex
       c.ipHi = nh;
     };
   }
+  const fast = fastMov(instr, nl, nh) ?? fastMovMem(instr, is64, nl, nh);
+  if (fast) return fast;
   const size = k0 === OpKind.Memory ? (memSize(instr) ?? 0) : sizeOf(instr, 0);
   const d = operand(instr, 0, size, is64);
   const s = operand(instr, 1, size, is64);

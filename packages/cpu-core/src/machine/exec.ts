@@ -178,3 +178,42 @@ export function runnable(c: CpuState): boolean {
   if (c.state !== HALTED) return false;
   return c.nmiPending || (c.irqCount > 0 && (c.fl & FL_IF) !== 0) || c.nextEvent !== Infinity;
 }
+
+/**
+ * Runs up to `n` instructions of one CPU back to back while nothing needs the slow path
+ * (no pending event, no trace, no timed source due). Returns how many steps it took.
+ */
+export function burst(c: CpuState, n: number): number {
+  const m = c.m;
+  const cpi = m.cpi;
+  let i = 0;
+  while (i < n) {
+    if (!runnable(c)) return i;
+    if (c.state !== RUNNING || c.nmiPending || c.irqCount !== 0 || m.tracer !== null) {
+      step(c);
+      i++;
+      continue;
+    }
+    try {
+      const limit = Math.min(n, i + Math.max(1, Math.floor((c.nextEvent - c.cycles) / cpi)));
+      while (i < limit) {
+        fetchOp(c).exec(c);
+        c.instructions++;
+        c.cycles += cpi;
+        i++;
+        if (needsBoundaryWork(c)) break;
+      }
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      deliverException(c);
+      c.cycles += cpi;
+      i++;
+    }
+    if (c.cycles >= c.nextEvent) timedEvents(c);
+  }
+  return i;
+}
+
+function needsBoundaryWork(c: CpuState): boolean {
+  return c.state !== RUNNING || c.nmiPending || c.irqCount !== 0;
+}

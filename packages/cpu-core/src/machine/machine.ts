@@ -9,7 +9,7 @@ import { Cpu } from './cpu-view.js';
 import { MachineCore, PTE_P, PTE_U, PTE_W } from './core.js';
 import type { AddressSpace, Gate, LowerTable } from './core.js';
 import { raiseIrq, raiseNmi } from './events.js';
-import { runnable, step } from './exec.js';
+import { burst, runnable, step } from './exec.js';
 import { F_CODE, F_SHARED, F_WATCH, Frame, hashChunk } from './frame.js';
 import { FAULT } from './op.js';
 import { checkEntry, decodeEntry, encode, nextRandom } from './schedule.js';
@@ -93,7 +93,7 @@ interface State {
   spaces: AddressSpace[];
   cpus: CpuImage[];
   idt: (Gate | undefined)[];
-  scalars: { nextPfn: number; writeSeq: number; memH1: number; memH2: number; console: string; rng: number; rr: number; mapVersion: number; schedule: number };
+  scalars: { nextPfn: number; writeSeq: number; memH1: number; memH2: number; console: string; rng: number; rr: number; mapVersion: number; schedule: number; lastRepeat: number };
   watches: { phys: number; len: number; label: string }[];
 }
 
@@ -114,7 +114,9 @@ export class Machine {
   readonly #symbols = new Map<string, bigint>();
   #symbolTable: SymbolTable | undefined;
   readonly #code: { start: bigint; end: bigint; space: number }[] = [];
+  /** Recorded choices, run-length encoded: a code (see schedule.ts) and how many times in a row. */
   readonly #schedule: number[] = [];
+  readonly #repeat: number[] = [];
   #trace: TraceRecorder | null = null;
   readonly #rng: { rng: number };
   #rr = 0;
@@ -385,21 +387,21 @@ export class Machine {
 
   /** An external NMI at a CPU (recorded in the schedule). */
   injectNmi(cpu: number): void {
-    this.#schedule.push(encode({ kind: 'nmi', cpu }));
+    this.#record(encode({ kind: 'nmi', cpu }), 1);
     raiseNmi(this.#cpu(cpu), 'external');
   }
 
   /** An external maskable interrupt at a CPU (recorded in the schedule). */
   injectIrq(cpu: number, vector: number): void {
     checkEntry({ kind: 'irq', cpu, vector }, this.cpus.length);
-    this.#schedule.push(encode({ kind: 'irq', cpu, vector }));
+    this.#record(encode({ kind: 'irq', cpu, vector }), 1);
     raiseIrq(this.#cpu(cpu), vector);
   }
 
   /** Steps one CPU once (recorded in the schedule). */
   step(cpu: number): void {
     const c = this.#cpu(cpu);
-    this.#schedule.push(cpu);
+    this.#record(cpu, 1);
     step(c);
   }
 
@@ -456,18 +458,11 @@ export class Machine {
       }
       if (picked < 0) return { steps: s, reason: 'idle' };
       this.#rr = (picked + 1) % n;
-      if (n === 1) {
-        // One CPU: a tight loop without per-step scheduling work.
-        const c = cpus[0]!;
-        const sch = this.#schedule;
-        const stop = options.until;
-        for (; s < max; s++) {
-          if (!runnable(c) || stop?.(this)) break;
-          sch.push(0);
-          step(c);
-        }
-        if (s >= max) return { steps: s, reason: 'steps' };
-        s--;
+      if (n === 1 && options.until === undefined) {
+        // One CPU: run in bursts without per-step scheduling work.
+        const done = burst(cpus[0]!, max - s);
+        this.#record(0, done);
+        s += done - 1;
         continue;
       }
       this.step(picked);
@@ -477,7 +472,22 @@ export class Machine {
 
   /** Every choice made so far (steps and injected events), replayable with `{ kind: 'replay' }`. */
   schedule(): ScheduleEntry[] {
-    return this.#schedule.map(decodeEntry);
+    const out: ScheduleEntry[] = [];
+    this.#schedule.forEach((code, i) => {
+      const e = decodeEntry(code);
+      for (let k = 0; k < this.#repeat[i]!; k++) out.push(e);
+    });
+    return out;
+  }
+
+  #record(code: number, count: number): void {
+    if (count <= 0) return;
+    const last = this.#schedule.length - 1;
+    if (code >= 0 && last >= 0 && this.#schedule[last] === code) this.#repeat[last]! += count;
+    else {
+      this.#schedule.push(code);
+      this.#repeat.push(count);
+    }
   }
 
   /** The serial console output so far. */
@@ -587,7 +597,7 @@ export class Machine {
       cpus: core.cpus.map(saveCpu),
       idt: core.idt.slice(),
       watches: core.watches.slice(),
-      scalars: { nextPfn: core.nextPfn, writeSeq: core.writeSeq, memH1: core.memH1, memH2: core.memH2, console: core.console, rng: this.#rng.rng, rr: this.#rr, mapVersion: this.#mapVersion, schedule: this.#schedule.length },
+      scalars: { nextPfn: core.nextPfn, writeSeq: core.writeSeq, memH1: core.memH1, memH2: core.memH2, console: core.console, rng: this.#rng.rng, rr: this.#rr, mapVersion: this.#mapVersion, schedule: this.#schedule.length, lastRepeat: this.#repeat[this.#repeat.length - 1] ?? 0 },
     };
     return { hash, state };
   }
@@ -636,6 +646,8 @@ export class Machine {
     this.#rr = s.rr;
     this.#mapVersion = s.mapVersion;
     this.#schedule.length = Math.min(this.#schedule.length, s.schedule);
+    this.#repeat.length = this.#schedule.length;
+    if (s.schedule > 0 && this.#schedule.length === s.schedule) this.#repeat[s.schedule - 1] = s.lastRepeat;
   }
 
   /** Whether a CPU died of a triple fault. */

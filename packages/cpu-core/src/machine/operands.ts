@@ -137,6 +137,13 @@ export function eaFn(instr: Instruction, is64: boolean, noSeg: boolean): ((c: Cp
   const dlo = Number(disp & 0xffffffffn);
   const dhi = Number((disp >> 32n) & 0xffffffffn);
   const seg = noSeg ? 0 : instr.memorySegment === Register.GS ? 2 : instr.memorySegment === Register.FS ? 1 : 0;
+  if (b < 0 && x < 0 && seg === 0) {
+    const eh = addr32 ? 0 : dhi;
+    return (c) => {
+      c.eaLo = dlo;
+      c.eaHi = eh;
+    };
+  }
   if (b >= 0 && x < 0 && seg === 0) {
     if (addr32) {
       return (c) => {
@@ -168,7 +175,7 @@ export function eaFn(instr: Instruction, is64: boolean, noSeg: boolean): ((c: Cp
       l += c.fsLo;
       h += c.fsHi;
     }
-    h += Math.floor(l / 4294967296);
+    h += (l / 4294967296) | 0;
     c.eaLo = l >>> 0;
     c.eaHi = addr32 && seg === 0 ? 0 : h >>> 0;
     if (!is64) c.eaHi = 0;

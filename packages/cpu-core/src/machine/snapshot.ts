@@ -24,25 +24,29 @@ export function loadCpu(c: CpuState, img: CpuImage): void {
   c.flushTlb();
 }
 
+let ha = 0;
+let hb = 0;
+
+function mix(x: number): void {
+  ha = Math.imul(ha ^ x, 0x85ebca6b);
+  ha ^= ha >>> 13;
+  hb = Math.imul(hb + x, 0xc2b2ae35) ^ (hb >>> 15);
+}
+
 /** Mixes a CPU's architectural state into two 32-bit lanes. */
 export function hashCpu(c: CpuState, out: Int32Array): void {
-  let a = Math.imul(c.id + 1, 0x9e3779b1);
-  let b = Math.imul(c.id + 7, 0x85ebca6b);
-  const mix = (x: number): void => {
-    a = Math.imul(a ^ x, 0x85ebca6b);
-    a ^= a >>> 13;
-    b = Math.imul(b + x, 0xc2b2ae35) ^ (b >>> 15);
-  };
+  ha = Math.imul(c.id + 1, 0x9e3779b1);
+  hb = Math.imul(c.id + 7, 0x85ebca6b);
+  const lo = c.lo;
+  const hi = c.hi;
   for (let i = 0; i < 16; i++) {
-    mix(c.lo[i]!);
-    mix(c.hi[i]!);
+    mix(lo[i]!);
+    mix(hi[i]!);
   }
   mix(c.ipLo);
   mix(c.ipHi);
   mix(c.rflags());
-  mix(c.cpl);
-  mix(c.cs);
-  mix(c.ss);
+  mix(c.cpl | (c.cs << 2) | (c.ss << 18));
   mix(c.gsLo);
   mix(c.gsHi);
   mix(c.kgsLo);
@@ -52,13 +56,12 @@ export function hashCpu(c: CpuState, out: Int32Array): void {
   mix(c.cr2Lo);
   mix(c.cr2Hi);
   mix(c.cr3);
-  mix(c.state);
-  mix((c.nmiBlocked ? 1 : 0) | (c.nmiPending ? 2 : 0));
+  mix(c.state | (c.nmiBlocked ? 4 : 0) | (c.nmiPending ? 8 : 0));
   mix(c.irqCount);
   if (c.irqCount > 0) for (let v = 0; v < 256; v++) if (c.irq[v]) mix(v);
   mix(c.cycles | 0);
-  mix(Math.floor(c.cycles / 4294967296));
+  mix((c.cycles / 4294967296) | 0);
   mix(c.serialSeq);
-  out[0] = a;
-  out[1] = b;
+  out[0] = ha;
+  out[1] = hb;
 }
