@@ -73,10 +73,10 @@ export interface Kernel {
   perfBuffer(cpu: number): bigint;
   /** The PMU: sets the counter's overflow bit and raises its NMI (recorded in the machine's schedule). */
   raisePmuNmi(cpu: number, source: 'watchdog' | 'sampler'): void;
-  /** Adds a handler to an NMI chain (as register_nmi_handler does at init). */
-  registerNmiHandler(type: NmiType, symbol: string): void;
-  /** Adds a handler to the int3 chain that runs before kprobes (handler(di = regs) -> ax != 0 when it handled the trap). */
-  registerInt3Handler(symbol: string): void;
+  /** Adds a handler (symbol or address) to an NMI chain, as register_nmi_handler does: handler(di = type, si = regs) -> ax = events handled. */
+  registerNmiHandler(type: NmiType, handler: string | bigint): void;
+  /** Adds a handler (symbol or address) to the int3 chain that runs before kprobes: handler(di = regs) -> ax != 0 when it handled the trap. */
+  registerInt3Handler(handler: string | bigint): void;
 }
 
 const BUFFER_BYTES = 4096;
@@ -123,6 +123,8 @@ export function bootKernel(options: BootOptions): Kernel {
   m.map(layout.text, layout.textSize, { writable: false });
   m.map(layout.data, layout.dataSize);
   m.map(layout.kprobeSlots, 4096, { writable: false });
+  m.map(layout.extraText, 0x10000);
+  m.map(layout.extraData, 0x10000);
   for (let c = 0; c < ncpu; c++) {
     m.map(layout.percpu + BigInt(c * layout.percpuStride), 4096);
     if (arch === 'x86_64') {
@@ -315,12 +317,12 @@ export function bootKernel(options: BootOptions): Kernel {
       word(a, m.read(a, w) | BigInt(source === 'watchdog' ? PMU.watchdog : PMU.sampler));
       m.injectNmi(cpu);
     },
-    registerNmiHandler(type, name) {
-      nmiHandlers[type].push(symbol(name));
+    registerNmiHandler(type, handler) {
+      nmiHandlers[type].push(typeof handler === 'bigint' ? handler : symbol(handler));
       writeNmiTables();
     },
-    registerInt3Handler(name) {
-      int3Handlers.push(symbol(name));
+    registerInt3Handler(handler) {
+      int3Handlers.push(typeof handler === 'bigint' ? handler : symbol(handler));
       writeNmiTables();
     },
   };

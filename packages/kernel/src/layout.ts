@@ -33,6 +33,9 @@ export interface Layout {
   readonly userStackStride: number;
   /** Out-of-line instruction slots for kprobes. */
   readonly kprobeSlots: bigint;
+  /** Free, mapped room for other packages' code and data (64 KiB each), in every task's table. */
+  readonly extraText: bigint;
+  readonly extraData: bigint;
 }
 
 const X86_64: Layout = {
@@ -55,6 +58,8 @@ const X86_64: Layout = {
   userStack: 0x600000n,
   userStackStride: 0x2000,
   kprobeSlots: 0xffffffff81300000n,
+  extraText: 0xffffffff81080000n,
+  extraData: 0xffffffff81480000n,
 };
 
 const I386: Layout = {
@@ -78,6 +83,8 @@ const I386: Layout = {
   userStack: 0x600000n,
   userStackStride: 0x2000,
   kprobeSlots: 0xe1300000n,
+  extraText: 0xe1080000n,
+  extraData: 0xe1480000n,
 };
 
 export function layoutOf(arch: Arch): Layout {

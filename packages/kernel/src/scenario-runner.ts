@@ -29,6 +29,8 @@ export interface StackCapture {
   readonly words: readonly bigint[];
   /** The same slots as cpu-core's stack view labels them (frame pushed by which delivery), or undefined. */
   readonly pushedBy: readonly (string | undefined)[];
+  /** Kernel symbol of each value, when it is a code address. */
+  readonly symbols: readonly (string | undefined)[];
   /** NMIs active on the CPU at the time (nesting). */
   readonly activeNmis: number;
 }
@@ -94,6 +96,8 @@ export interface RunOptions {
   readonly serialCyclesPerByte?: number;
   /** Replace the scenario's specification (tests of single windows build their own). */
   readonly spec?: ScenarioSpec;
+  /** Called once after boot, before the first step (load more code, point a CPU elsewhere, register handlers). */
+  readonly setup?: (k: Kernel) => void;
   /** Called before each step; return an NMI source to raise at that CPU now (tests of exact windows). */
   readonly probe?: (k: Kernel, cpu: number) => 'watchdog' | 'sampler' | undefined;
 }
@@ -143,6 +147,7 @@ export function prepareNmiScenario(entry: NmiEntry, id: ScenarioId, params: { re
 }
 
 function runBooted(k: Kernel, spec: ScenarioSpec, options: RunOptions): ScenarioResult {
+  options.setup?.(k);
   const m = k.machine;
   const entry = k.entry;
   const w = k.image.isa.w;
@@ -223,7 +228,7 @@ function runBooted(k: Kernel, spec: ScenarioSpec, options: RunOptions): Scenario
           } else if (e.vector !== 0x80) {
             if (e.vector === 14) pageFaults++;
             if (e.vector === 3) breakpoints++;
-            note(step, cpu, 'delivery', `${e.name} delivered${tracker.active(cpu).length > 0 ? ' inside NMI context' : ''}: frame at 0x${ctx.frame.toString(16)}, from ${sym(ctx.rip)}, handler on stack 0x${ctx.frame.toString(16)}`);
+            note(step, cpu, 'delivery', `${e.name} delivered${tracker.active(cpu).length > 0 ? ' inside NMI context' : ''}: frame at 0x${ctx.frame.toString(16)}, from ${sym(ctx.rip)}`);
           }
           break;
         }
@@ -257,7 +262,7 @@ function runBooted(k: Kernel, spec: ScenarioSpec, options: RunOptions): Scenario
   };
 
   const captureStack = (cpu: number, landmark: string): void => {
-    if (!capture || stacks.length >= 12 || k.image.arch !== 'x86_64') return;
+    if (!capture || stacks.length >= 24 || k.image.arch !== 'x86_64' || landmark === 'nmi_handler_start') return;
     const top = k.nmiStackTop(cpu);
     const from = top - BigInt(STACK_WORDS * w);
     const view = m.stackView(cpu, from, top);
@@ -267,7 +272,9 @@ function runBooted(k: Kernel, spec: ScenarioSpec, options: RunOptions): Scenario
       words.push(view[i]!.value);
       pushedBy.push(view[i]!.frame !== undefined ? `${view[i]!.frame ?? ''} ${view[i]!.field ?? ''}${view[i]!.overwritten ? ' (overwritten)' : ''}` : undefined);
     }
-    stacks.push({ step, cpu, landmark, title: `CPU ${cpu} at ${landmark}`, top, words, pushedBy, activeNmis: tracker.active(cpu).length });
+    const textEnd = k.symbol('__kernel_text_end');
+    const symbols = words.map((v) => (v >= k.image.layout.text && v < textEnd ? sym(v) : undefined));
+    stacks.push({ step, cpu, landmark, title: `CPU ${cpu} at ${landmark}`, top, words, pushedBy, symbols, activeNmis: tracker.active(cpu).length });
   };
 
   // Watching RIP costs a BigInt per step; sweeps that only need the outcome skip it.
@@ -319,7 +326,9 @@ function runBooted(k: Kernel, spec: ScenarioSpec, options: RunOptions): Scenario
     if (mark !== undefined) {
       if (rip === handlerStart) lastHandlerStart[cpu] = step;
       if (rip === panicHalt) {
-        crash ??= `panic on CPU ${cpu}: ${lastConsoleLine(m.console, 'BUG:')}`;
+        const o = tracker.overwrites.find((x) => x.cpu === cpu);
+        const why = o ? ` (after NMI #${o.by} restarted the NMI stack on top of NMI #${o.victim}, whose frames it overwrote)` : '';
+        crash ??= `panic on CPU ${cpu}: ${lastConsoleLine(m.console, 'BUG:')}${why}`;
         note(step, cpu, 'panic', crash);
         break;
       }

@@ -9,3 +9,7 @@ export { nestedSlotRole, naiveSlotRole } from './stack-layout.js';
 export type { SlotRole } from './stack-layout.js';
 export { NmiX86Error } from './errors.js';
 export type { NmiX86ErrorCode } from './errors.js';
+export { stackDiagrams, renderStackText, renderStackSvg } from './stack-diagram.js';
+export type { StackDiagram, DiagramSlot } from './stack-diagram.js';
+export { SCENARIO_IDS } from '@kernsim/kernel';
+export type { ScenarioId, ScenarioResult, ScenarioEvent, CpuNmiAccount, DumpStatus, StackCapture } from '@kernsim/kernel';

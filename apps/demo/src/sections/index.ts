@@ -1,8 +1,9 @@
 import { aboutSection } from './about.js';
 import { memcgSection } from './memcg.js';
+import { nmiSection } from './nmi.js';
 import { patchSection } from './patch.js';
 import { statsSection } from './stats.js';
 import type { Section } from './section.js';
 
 /** The tour, in order. Each package adds its section here when it lands. */
-export const sections: readonly Section[] = [aboutSection, memcgSection, patchSection, statsSection];
+export const sections: readonly Section[] = [aboutSection, nmiSection, memcgSection, patchSection, statsSection];

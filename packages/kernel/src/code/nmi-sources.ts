@@ -43,8 +43,18 @@ export function emitNmiSources(ctx: BuildContext): void {
   a.call('perf_sample');
   a.add(dx, 1);
   a.label('.Lperf_no_sample');
+  // A traced function on the NMI path (ftrace's site: a 5-byte nop after the prologue).
+  a.call('nmi_traced_fn');
   a.mov(ax, dx);
   a.pop(di).pop(dx).pop(bx);
+  a.ret();
+
+  a.label('nmi_traced_fn');
+  a.push(isa.bp);
+  a.mov(isa.bp, sp);
+  a.label('nmi_traced_fn_site');
+  a.nop(5);
+  a.pop(isa.bp);
   a.ret();
 
   // watchdog_overflow_callback(di = regs): 3.3's hard-lockup check, with the
