@@ -8,13 +8,15 @@ const KINDS: Readonly<Record<string, TrailerKind>> = {
   'reported-and-tested-by': 'report-test',
 };
 
+const HINT = /-by:/i;
+
 // Like gitdm, any message line of this shape counts, not only git's final trailer block.
 const TRAILER = /^\s*(signed-off-by|reviewed-by|tested-by|reported-by|reported-and-tested-by):\s*(.*?)\s*<([^>]*)>/i;
 
 /** Parses one message line into a credit, or undefined when it is not one. */
 export function parseTrailer(line: string): Trailer | undefined {
   // Cheap test first: most message lines are prose.
-  if (!line.includes('-by:') && !line.includes('-By:') && !line.includes('-BY:')) return undefined;
+  if (!HINT.test(line)) return undefined;
   const match = TRAILER.exec(line);
   if (match === null) return undefined;
   const kind = KINDS[(match[1] ?? '').toLowerCase()];
