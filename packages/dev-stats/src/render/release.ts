@@ -1,5 +1,5 @@
 import type { ReleaseStatus } from '../release.js';
-import { escapeHtml, escapeMarkdown } from './escape.js';
+import { csvField, escapeHtml, escapeMarkdown } from './escape.js';
 import { htmlPage } from './html.js';
 import { printable } from './format.js';
 import { svgBarChart } from './svg.js';
@@ -14,7 +14,7 @@ export function releaseSentences(status: ReleaseStatus): string[] {
   if (status.current !== null) {
     lines.push(
       `The current development release is ${strip(status.current.latestRc)}, released on ${status.current.rcDate} ` +
-        `(rc ${status.current.rcs} of the ${status.current.series} cycle).`,
+        `(${status.current.rcs} release candidate${status.current.rcs === 1 ? '' : 's'} tagged in the ${status.current.series} cycle).`,
     );
   } else {
     lines.push('No release candidate is tagged after the last release.');
@@ -52,7 +52,7 @@ export function renderReleaseMarkdown(status: ReleaseStatus): string {
 }
 
 export function renderReleaseCsv(status: ReleaseStatus): string {
-  return ['release,date,days', ...status.cycles.map((c) => `${c.release.replace(/[",\r\n]/g, '')},${c.date},${c.days}`)].join('\r\n') + '\r\n';
+  return ['release,date,days', ...status.cycles.map((c) => `${csvField(c.release)},${c.date},${c.days}`)].join('\r\n') + '\r\n';
 }
 
 export function renderReleaseHtml(status: ReleaseStatus): string {
