@@ -1,0 +1,2 @@
+export { explore } from './explore/explore.js';
+export type { Counterexample, ExploreOptions, ExploreResult, Invariant } from './explore/explore.js';
