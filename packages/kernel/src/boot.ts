@@ -162,8 +162,9 @@ export function bootKernel(options: BootOptions): Kernel {
     if (s !== K && c.bufferSynced) m.write(s.pgd + pgdIndex(layout.vmalloc) * BigInt(w), w, refEntry);
   });
 
+  const extraSymbols = new Map<string, bigint>();
   const symbol = (name: string): bigint => {
-    const v = image.symbols.get(name);
+    const v = image.symbols.get(name) ?? extraSymbols.get(name);
     if (v === undefined) throw new KernelError('KERNSIM_KERNEL_UNKNOWN_SYMBOL', `no kernel symbol ${name}`);
     return v;
   };
@@ -224,7 +225,8 @@ export function bootKernel(options: BootOptions): Kernel {
     const rel = BigInt.asUintN(32, back - (slot + BigInt(insn.length) + 5n));
     jmp[0] = 0xe9;
     for (let k = 0; k < 4; k++) jmp[k + 1] = Number((rel >> BigInt(8 * k)) & 0xffn);
-    m.loadCode({ origin: slot, bytes: Uint8Array.from([...bytes.subarray(0, insn.length), ...jmp]) });
+    m.loadCode({ origin: slot, bytes: Uint8Array.from([...bytes.subarray(0, insn.length), ...jmp]), symbols: new Map([[`kprobe_insn_slot_${name}`, slot]]) });
+    extraSymbols.set(`kprobe_insn_slot_${name}`, slot);
     m.writeBytes(addr, [0xcc]);
     probeEntries.push(addr, symbol('kprobe_default_pre'), slot);
   });
@@ -295,7 +297,7 @@ export function bootKernel(options: BootOptions): Kernel {
     }
   });
 
-  const symbols = new SymbolTable(image.symbols);
+  const symbols = new SymbolTable([...image.symbols, ...extraSymbols]);
   return {
     machine: m,
     image,

@@ -63,9 +63,16 @@ export class NmiTracker {
   /** NMIs that returned cleanly to the interrupted context. */
   completed = 0;
 
-  constructor(exitFrameOffsets: readonly number[], trampolines: readonly bigint[]) {
+  readonly #checkRip: boolean;
+
+  /**
+   * `checkRip: false` for exceptions whose handler may move the return address (a kprobe
+   * resumes in its out-of-line copy): then only CS and the stack pointer must match.
+   */
+  constructor(exitFrameOffsets: readonly number[], trampolines: readonly bigint[], options: { readonly checkRip?: boolean } = {}) {
     this.#offsets = exitFrameOffsets;
     this.#trampolines = trampolines;
+    this.#checkRip = options.checkRip ?? true;
   }
 
   active(cpu: number): readonly ActiveNmi[] {
@@ -95,7 +102,7 @@ export class NmiTracker {
     for (let i = stack.length - 1; i >= 0; i--) {
       const rec = stack[i]!;
       if (!this.#offsets.some((off) => rec.frame + BigInt(off) === e.frame)) continue;
-      if (e.rip === rec.rip && e.rsp === rec.rsp && e.cs === rec.cs) {
+      if ((!this.#checkRip || e.rip === rec.rip) && e.rsp === rec.rsp && e.cs === rec.cs) {
         stack.length = i;
         this.completed++;
         return undefined;

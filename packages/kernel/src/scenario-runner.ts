@@ -156,6 +156,8 @@ function runBooted(k: Kernel, spec: ScenarioSpec, options: RunOptions): Scenario
   const ncpu = k.cpuCount;
   const sym = (a: bigint): string => k.symbols.symbolize(a) ?? `0x${a.toString(16)}`;
   const tracker = new NmiTracker(entry.exitFrameOffsets, entry.trampolines.map((t) => k.symbol(t)));
+  // Breakpoints too: a #BP frame overwritten by a nested #BP (same IST top) returns to the wrong stack.
+  const bpTracker = new NmiTracker([0], [], { checkRip: false });
   const events: ScenarioEvent[] = [];
   const stacks: StackCapture[] = [];
   const note = (step: number, cpu: number, kind: ScenarioEvent['kind'], text: string): void => {
@@ -227,7 +229,14 @@ function runBooted(k: Kernel, spec: ScenarioSpec, options: RunOptions): Scenario
             }
           } else if (e.vector !== 0x80) {
             if (e.vector === 14) pageFaults++;
-            if (e.vector === 3) breakpoints++;
+            if (e.vector === 3) {
+              breakpoints++;
+              const before = bpTracker.overwrites.length;
+              bpTracker.delivered({ cpu, step, frame: ctx.frame, rip: ctx.rip, rsp: ctx.rsp, cs: ctx.cs });
+              for (const o of bpTracker.overwrites.slice(before)) {
+                note(step, cpu, 'overwrite', `#BP frame lands on an active #BP's frame at 0x${o.frame.toString(16)} (same debug IST top)`);
+              }
+            }
             note(step, cpu, 'delivery', `${e.name} delivered${tracker.active(cpu).length > 0 ? ' inside NMI context' : ''}: frame at 0x${ctx.frame.toString(16)}, from ${sym(ctx.rip)}`);
           }
           break;
@@ -235,6 +244,12 @@ function runBooted(k: Kernel, spec: ScenarioSpec, options: RunOptions): Scenario
         case 'iret': {
           const ctx = frameContext(e.words, w);
           if (!ctx) break;
+          const badBp = bpTracker.iret({ cpu, step, frame: ctx.frame, rip: ctx.rip, rsp: ctx.rsp, cs: ctx.cs });
+          if (badBp) {
+            crash ??= `corrupted return: the #BP handler's iret went to ${sym(badBp.landed.rip)} (rsp 0x${badBp.landed.rsp.toString(16)}) instead of back to ${sym(badBp.nmi.rip)}'s stack (rsp 0x${badBp.nmi.rsp.toString(16)}): its frame on the debug stack was overwritten by a breakpoint in the NMI handler`;
+            note(step, cpu, 'corrupted-return', crash);
+            break;
+          }
           const activeBefore = tracker.active(cpu).length;
           const bad = tracker.iret({ cpu, step, frame: ctx.frame, rip: ctx.rip, rsp: ctx.rsp, cs: ctx.cs });
           const activeAfter = tracker.active(cpu).length;
@@ -327,7 +342,12 @@ function runBooted(k: Kernel, spec: ScenarioSpec, options: RunOptions): Scenario
       if (rip === handlerStart) lastHandlerStart[cpu] = step;
       if (rip === panicHalt) {
         const o = tracker.overwrites.find((x) => x.cpu === cpu);
-        const why = o ? ` (after NMI #${o.by} restarted the NMI stack on top of NMI #${o.victim}, whose frames it overwrote)` : '';
+        const b = bpTracker.overwrites.find((x) => x.cpu === cpu);
+        const why = o
+          ? ` (after NMI #${o.by} restarted the NMI stack on top of NMI #${o.victim}, whose frames it overwrote)`
+          : b
+            ? ' (after a breakpoint in the NMI handler restarted the debug IST stack on top of the interrupted #BP handler\'s frame)'
+            : '';
         crash ??= `panic on CPU ${cpu}: ${lastConsoleLine(m.console, 'BUG:')}${why}`;
         note(step, cpu, 'panic', crash);
         break;
@@ -347,7 +367,7 @@ function runBooted(k: Kernel, spec: ScenarioSpec, options: RunOptions): Scenario
     let quiet = allFired;
     if (quiet) {
       for (let c = 0; c < ncpu; c++) {
-        if (tracker.active(c).length > 0 || m.cpus[c]!.nmiPending) {
+        if (tracker.active(c).length > 0 || bpTracker.active(c).length > 0 || m.cpus[c]!.nmiPending) {
           quiet = false;
           break;
         }

@@ -135,7 +135,7 @@ export function scenarioSpec(id: ScenarioId, params: { readonly delay?: number; 
         title: 'An NMI interrupts a #BP handler on its IST stack, and the NMI handler hits a kprobe',
         cpus: [{ program: { kind: 'kernel-probed-loop' }, bufferSynced: true, lockedUp: false }],
         sleepers: SLEEPERS.slice(0, 2),
-        injections: [{ cpu: 0, source: 'sampler', arrival: { kind: 'at-symbol', symbol: 'do_int3', occurrence: 1 } }],
+        injections: [{ cpu: 0, source: 'sampler', arrival: { kind: 'at-symbol', symbol: 'int3', occurrence: 1 } }],
         kprobes: ['kthread_work', 'perf_sample'],
         budget: 100_000,
       };
