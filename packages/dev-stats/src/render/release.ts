@@ -25,7 +25,7 @@ export function releaseSentences(status: ReleaseStatus): string[] {
   if (status.prediction !== null) {
     lines.push(
       `Predicted next release: ${status.prediction.date} ± ${status.prediction.spreadDays} days ` +
-        `(mean cycle ${status.prediction.meanDays} days over the last ${status.prediction.basedOnCycles} cycles)` +
+        `(mean cycle ${status.prediction.meanDays} days over the last ${status.prediction.basedOnCycles} cycle${status.prediction.basedOnCycles === 1 ? '' : 's'})` +
         (status.prediction.overdueDays > 0 ? `; ${status.prediction.overdueDays} days overdue.` : '.'),
     );
   }
