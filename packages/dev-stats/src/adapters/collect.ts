@@ -74,7 +74,13 @@ export async function collectStats(options: CollectOptions): Promise<Collected> 
   });
   const onCommit = (commit: Parameters<StatsAccumulator['add']>[0]): void => { accumulator.add(commit); };
   if (options.log !== undefined) {
-    await readLogFile(options.log, onCommit, {
+    let read = 0;
+    const progress = options.onProgress;
+    const counted = progress === undefined ? onCommit : (commit: Parameters<StatsAccumulator['add']>[0]): void => {
+      onCommit(commit);
+      if (++read % 1000 === 0) progress(read);
+    };
+    await readLogFile(options.log, counted, {
       ...(options.logFormat === undefined ? {} : { format: options.logFormat }),
       ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
     });
