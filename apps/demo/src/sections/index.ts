@@ -1,4 +1,5 @@
 import { aboutSection } from './about.js';
+import { cpuSection } from './cpu.js';
 import { memcgSection } from './memcg.js';
 import { nmiSection } from './nmi.js';
 import { patchSection } from './patch.js';
@@ -6,4 +7,4 @@ import { statsSection } from './stats.js';
 import type { Section } from './section.js';
 
 /** The tour, in order. Each package adds its section here when it lands. */
-export const sections: readonly Section[] = [aboutSection, nmiSection, memcgSection, patchSection, statsSection];
+export const sections: readonly Section[] = [aboutSection, cpuSection, nmiSection, memcgSection, patchSection, statsSection];
