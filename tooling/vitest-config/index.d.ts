@@ -1,3 +1,3 @@
 import type { UserConfig } from 'vitest/config';
 
-export declare function kernsimVitestConfig(options?: { testTimeout?: number }): UserConfig;
+export declare function kernsimVitestConfig(options?: { testTimeout?: number; hookTimeout?: number }): UserConfig;

@@ -2,7 +2,7 @@
 // JSON report that `scripts/test.mjs` sums into the closing `N passed, N failed` line.
 import { defineConfig } from 'vitest/config';
 
-/** @param {{ testTimeout?: number }} [options] */
+/** @param {{ testTimeout?: number, hookTimeout?: number }} [options] */
 export function kernsimVitestConfig(options = {}) {
   return defineConfig({
     resolve: { conditions: ['@kernsim/source'] },
@@ -11,6 +11,8 @@ export function kernsimVitestConfig(options = {}) {
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
       passWithNoTests: true,
       testTimeout: options.testTimeout ?? 60_000,
+      // Fixtures built in beforeAll (git repositories, packed tarballs) are as slow as tests.
+      hookTimeout: options.hookTimeout ?? options.testTimeout ?? 60_000,
       reporters: ['default', 'json'],
       outputFile: { json: '.vitest-report.json' },
     },
