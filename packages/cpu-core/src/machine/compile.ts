@@ -6,6 +6,7 @@ import type { CpuState } from './cpu.js';
 import { FL_DF, FL_IF } from './cpu.js';
 import { cpuid, inPort, outPort, rdmsr, wrmsr, movToCr, movFromCr, halt } from './system.js';
 import { iret, syscall, sysret } from './interrupts.js';
+import { lidt, sidt } from './idt.js';
 import { fastAlu, fastJcc, fastMov, fastMovMem } from './fast.js';
 import type { Op } from './op.js';
 import { eaFn, immLoc, isImm, memSize, operand, regInfo, regLoc } from './operands.js';
@@ -58,7 +59,7 @@ export const SUPPORTED_MNEMONICS: readonly string[] = [
   'mov', 'movabs', 'movzx', 'movsx', 'movsxd', 'lea', 'push', 'pop', 'pushf', 'popf', 'add', 'adc', 'sub', 'sbb', 'and', 'or', 'xor', 'cmp', 'test',
   'inc', 'dec', 'neg', 'not', 'shl', 'shr', 'sar', 'rol', 'ror', 'jmp', 'jcc', 'call', 'ret', 'iret', 'iretd', 'iretq', 'int3', 'int', 'ud2',
   'cli', 'sti', 'clc', 'stc', 'cmc', 'std', 'cld', 'hlt', 'pause', 'nop (all forms)', 'cmpxchg', 'xchg', 'xadd', 'cpuid', 'swapgs', 'syscall',
-  'sysretq', 'rdmsr', 'wrmsr', 'rdtsc', 'mov to/from cr0/cr2/cr3/cr4', 'mov to/from segment registers', 'rep movs', 'rep stos', 'in', 'out',
+  'sysretq', 'rdmsr', 'wrmsr', 'rdtsc', 'lidt', 'sidt', 'mov to/from cr0/cr2/cr3/cr4', 'mov to/from segment registers', 'rep movs', 'rep stos', 'in', 'out',
 ];
 
 function ud(reason: string): Exec {
@@ -372,12 +373,25 @@ function build(instr: Instruction, is64: boolean): Exec | undefined {
     case Mnemonic.Int3:
     case Mnemonic.Int: {
       const vector = mn === Mnemonic.Int3 ? 3 : instr.immediate8;
+      // Delivery pushes the next instruction's address; a fault during it reports this one.
       return (c) => {
-        const gate = c.m.idt[vector];
-        if (gate !== undefined && c.cpl > gate.dpl) fault(c, 13, vector * 8 + 2, `int ${vector} from CPL ${c.cpl} through a DPL ${gate.dpl} gate`);
+        c.swLo = nl;
+        c.swHi = nh;
+        fault(c, vector, -1, 'int');
+      };
+    }
+    case Mnemonic.Lidt:
+    case Mnemonic.Sidt: {
+      const ea = instr.op0Kind === OpKind.Memory ? eaFn(instr, is64, false) : undefined;
+      if (!ea) return undefined;
+      const load = mn === Mnemonic.Lidt;
+      const o16 = instr.code === Code.Lidt_m1632_16;
+      return (c) => {
+        ea(c);
+        if (load) lidt(c, o16);
+        else sidt(c);
         c.ipLo = nl;
         c.ipHi = nh;
-        fault(c, vector, -1, 'int');
       };
     }
     case Mnemonic.Ud2:

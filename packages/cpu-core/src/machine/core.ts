@@ -19,25 +19,16 @@ export interface AddressSpace {
   readonly pgd: bigint;
 }
 
-/** An interrupt gate. */
-export interface Gate {
-  readonly handler: bigint;
-  readonly dpl: 0 | 3;
-  readonly ist: number;
-  readonly trap: boolean;
-}
-
 export const PTE_P = 1;
 export const PTE_W = 2;
 export const PTE_U = 4;
 
-/** Machine-wide state shared by all CPUs: physical memory, page tables, IDT, devices' sinks. */
+/** Machine-wide state shared by all CPUs: physical memory, page tables, devices' sinks. */
 export class MachineCore {
   readonly frames = new Map<number, Frame>();
   readonly tables = new Map<number, LowerTable>();
   readonly spaces: AddressSpace[] = [];
   readonly cpus: CpuState[] = [];
-  readonly idt: (Gate | undefined)[] = new Array<Gate | undefined>(256).fill(undefined);
   readonly is64: boolean;
   nextPfn = 256;
   writeSeq = 1;

@@ -1,6 +1,13 @@
 import { CpuError } from '../errors.js';
 import { fromLoHi, toLoHi } from './arch.js';
 import type { CpuState, CpuStatus, NmiCounters } from './cpu.js';
+import { tssOffset } from './idt.js';
+
+/** An IDTR value: the table's linear base address and its limit (size in bytes minus one). */
+export interface IdtRegister {
+  readonly base: bigint;
+  readonly limit: number;
+}
 
 const NAMES64 = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;
 const NAMES32 = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'] as const;
@@ -8,18 +15,41 @@ const NAMES32 = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'] as cons
 /** A general register name: the 64-bit names, or on either machine the 32-bit ones (which read/write the low half). */
 export type RegName = (typeof NAMES64)[number] | (typeof NAMES32)[number];
 
-/** TSS fields the hardware reads on entry: sp0 (RSP0 / esp0) and, on x86_64, IST stacks 1..7. */
+/**
+ * TSS fields the hardware reads on entry: sp0 (RSP0 / esp0) and, on x86_64, IST stacks 1..7.
+ * With `base` the CPU's TSS moves into simulated memory at that linear address (as `ltr` would
+ * make it): deliveries then read RSP0 at base+4 and IST n at base+0x24+8*(n-1) (i386: esp0 at
+ * base+4), so machine code can change them; `sp0`/`ist` given alongside are written there.
+ */
 export interface TssSetup {
+  readonly base?: bigint;
   readonly sp0?: bigint;
   readonly ist?: Readonly<Record<number, bigint>>;
+}
+
+/** A CPU's TSS as the hardware would read it now. */
+export interface TssState {
+  /** Linear address of the TSS in simulated memory, or undefined while it lives in the CPU model. */
+  readonly base: bigint | undefined;
+  readonly sp0: bigint;
+  /** IST stacks 1..7 (index 0 unused; all zero on i386). */
+  readonly ist: readonly bigint[];
+}
+
+/** Outside access to memory through the reference kernel table (supplied by the machine). */
+export interface MemoryAccess {
+  read(virt: bigint, size: 1 | 2 | 4 | 8): bigint;
+  write(virt: bigint, size: 1 | 2 | 4 | 8, value: bigint): void;
 }
 
 /** The public face of one simulated CPU: read and set its state with bigints. */
 export class Cpu {
   readonly #c: CpuState;
+  readonly #mem: MemoryAccess;
 
-  constructor(c: CpuState) {
+  constructor(c: CpuState, memory: MemoryAccess) {
     this.#c = c;
+    this.#mem = memory;
   }
 
   get id(): number {
@@ -142,12 +172,47 @@ export class Cpu {
   }
 
   setTss(tss: TssSetup): void {
-    if (tss.sp0 !== undefined) [this.#c.tssLo[0], this.#c.tssHi[0]] = toLoHi(tss.sp0);
-    for (const [k, v] of Object.entries(tss.ist ?? {})) {
+    const c = this.#c;
+    const ist = Object.entries(tss.ist ?? {}).map(([k, v]) => {
       const n = Number(k);
-      if (!Number.isInteger(n) || n < 1 || n > 7 || !this.#c.m.is64) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `IST index must be 1..7 on x86_64, got ${k}`);
-      [this.#c.tssLo[n], this.#c.tssHi[n]] = toLoHi(v);
+      if (!Number.isInteger(n) || n < 1 || n > 7 || !c.m.is64) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `IST index must be 1..7 on x86_64, got ${k}`);
+      return [n, v] as const;
+    });
+    if (tss.base !== undefined) {
+      const w = c.m.is64 ? 8 : 4;
+      // Probe the whole TSS (up to the last IST slot) so a bad base fails here, not at the next delivery.
+      this.#mem.read(tss.base + BigInt(tssOffset(c.m.is64 ? 7 : 0)), w);
+      [c.trLo, c.trHi] = toLoHi(tss.base);
+      c.tssInMemory = true;
     }
+    const put = (slot: number, v: bigint): void => {
+      if (c.tssInMemory) this.#mem.write(fromLoHi(c.trLo, c.trHi) + BigInt(tssOffset(slot)), c.m.is64 ? 8 : 4, v);
+      else [c.tssLo[slot], c.tssHi[slot]] = toLoHi(v);
+    };
+    if (tss.sp0 !== undefined) put(0, tss.sp0);
+    for (const [n, v] of ist) put(n, v);
+  }
+
+  /** The TSS the CPU reads on entry (from memory when it lives there). */
+  get tss(): TssState {
+    const c = this.#c;
+    const slot = (n: number): bigint => {
+      if (n > 0 && !c.m.is64) return 0n;
+      return c.tssInMemory ? this.#mem.read(fromLoHi(c.trLo, c.trHi) + BigInt(tssOffset(n)), c.m.is64 ? 8 : 4) : fromLoHi(c.tssLo[n]!, c.tssHi[n]!);
+    };
+    return { base: c.tssInMemory ? fromLoHi(c.trLo, c.trHi) : undefined, sp0: slot(0), ist: Array.from({ length: 8 }, (_, i) => (i === 0 ? 0n : slot(i))) };
+  }
+
+  /** This CPU's IDTR (set by `lidt`; after reset it names the machine's default IDT). */
+  get idtr(): IdtRegister {
+    return { base: fromLoHi(this.#c.idtLo, this.#c.idtHi), limit: this.#c.idtLimit };
+  }
+
+  /** Loads the IDTR from outside (what `lidt` does from machine code). */
+  setIdtr(idtr: IdtRegister): void {
+    if (!Number.isInteger(idtr.limit) || idtr.limit < 0 || idtr.limit > 0xffff) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `IDT limit must be 0..0xffff, got ${idtr.limit}`);
+    [this.#c.idtLo, this.#c.idtHi] = toLoHi(BigInt.asUintN(this.#c.m.is64 ? 64 : 32, idtr.base));
+    this.#c.idtLimit = idtr.limit;
   }
 
   /** A perf-counter / watchdog NMI source firing every `period` cycles (null switches it off). */

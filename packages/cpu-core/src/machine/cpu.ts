@@ -71,6 +71,17 @@ export class CpuState {
   readonly tssLo = new Uint32Array(8);
   readonly tssHi = new Uint32Array(8);
   ss0 = 0;
+  /** TR: the TSS's linear address, used when the TSS lives in simulated memory (else tssLo/tssHi). */
+  tssInMemory = false;
+  trLo = 0;
+  trHi = 0;
+  /** IDTR: linear base and limit of the IDT this CPU delivers through. */
+  idtLo = 0;
+  idtHi = 0;
+  idtLimit = 0;
+  /** Return address of the software interrupt (int n / int3) being delivered. */
+  swLo = 0;
+  swHi = 0;
   icrDest = 0;
   nmiBlocked = false;
   nmiPending = false;

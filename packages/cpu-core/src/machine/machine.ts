@@ -6,8 +6,10 @@ import type { Arch, ArchInfo } from './arch.js';
 import { rd } from './bus.js';
 import { CpuState, DEAD, FL_IF, HALTED, OFFLINE, RUNNING } from './cpu.js';
 import { Cpu } from './cpu-view.js';
+import type { IdtRegister } from './cpu-view.js';
 import { MachineCore, PTE_P, PTE_U, PTE_W } from './core.js';
-import type { AddressSpace, Gate, LowerTable } from './core.js';
+import type { AddressSpace, LowerTable } from './core.js';
+import { decodeGate, DEFAULT_IDT_PHYS, encodeGate, GATE_INTERRUPT, GATE_TRAP, gateSize } from './idt.js';
 import { raiseIrq, raiseNmi } from './events.js';
 import { burst, runnable, step } from './exec.js';
 import { F_CODE, F_SHARED, F_WATCH, Frame, hashChunk } from './frame.js';
@@ -53,6 +55,22 @@ export interface GateOptions {
   readonly type?: 'interrupt' | 'trap';
 }
 
+/** Which IDT a gate operation addresses: the machine's default table unless `table` names another one's base. */
+export interface GateTableOptions {
+  /** Linear address (or symbol) of an IDT in simulated memory, mapped in the reference kernel table. */
+  readonly table?: bigint | string;
+}
+
+/** A gate as read back from an IDT in memory. */
+export interface GateInfo {
+  readonly handler: bigint;
+  readonly dpl: number;
+  readonly ist: number;
+  readonly type: 'interrupt' | 'trap';
+  readonly selector: number;
+}
+
+
 export interface StartOptions {
   readonly rip: bigint | string;
   readonly rsp: bigint;
@@ -92,7 +110,6 @@ interface State {
   tables: Map<number, Map<number, number>>;
   spaces: AddressSpace[];
   cpus: CpuImage[];
-  idt: (Gate | undefined)[];
   scalars: { nextPfn: number; writeSeq: number; memH1: number; memH2: number; console: string; rng: number; rr: number; mapVersion: number; schedule: number; lastRepeat: number };
   watches: { phys: number; len: number; label: string }[];
 }
@@ -122,6 +139,8 @@ export class Machine {
   #rr = 0;
   #mapVersion = 0;
   readonly #hashOut = new Int32Array(2);
+  /** The default IDT (256 gates in a physical page of its own, reached through the direct map); every CPU's IDTR starts here. */
+  readonly idt: IdtRegister;
 
   constructor(config: MachineConfig) {
     if (!['x86_64', 'i386'].includes(config.arch)) throw new CpuError('KERNSIM_CPU_CONFIG', `arch must be 'x86_64' or 'i386', got ${config.arch as string}`);
@@ -147,14 +166,22 @@ export class Machine {
     const slots = this.arch === 'x86_64' ? [272] : Array.from({ length: Math.ceil(mib / 4) + 1 }, (_, i) => 768 + i);
     for (const s of slots) core.writePgd(pgd.pfn, s, (dm.pfn << 12) | PTE_P | PTE_W);
     this.kernelSpace = this.#newSpaceRecord(pgd);
+    // The default IDT: a frame below the allocator's range, so it moves no other physical address.
+    core.frameAt(DEFAULT_IDT_PHYS >> 12);
+    this.idt = { base: this.#info.pageOffset + BigInt(DEFAULT_IDT_PHYS), limit: 256 * gateSize(this.bitness === 64) - 1 };
+    const [idtLo, idtHi] = toLoHi(this.idt.base);
+    const memory = { read: (virt: bigint, size: 1 | 2 | 4 | 8) => this.read(virt, size), write: (virt: bigint, size: 1 | 2 | 4 | 8, v: bigint) => { this.write(virt, size, v); } };
     const cpus: Cpu[] = [];
     for (let i = 0; i < config.cpus; i++) {
       const c = new CpuState(i, core);
       c.cr3 = pgd.pfn << 12;
       c.cs = this.#info.kernelCs;
       c.ss = this.#info.kernelSs;
+      c.idtLo = idtLo;
+      c.idtHi = idtHi;
+      c.idtLimit = this.idt.limit;
       core.cpus.push(c);
-      cpus.push(new Cpu(c));
+      cpus.push(new Cpu(c, memory));
     }
     this.cpus = cpus;
   }
@@ -348,16 +375,37 @@ export class Machine {
     return a;
   }
 
-  /** Installs an IDT gate (shared by all CPUs, as Linux's idt_table is). */
-  setGate(vector: number, gate: GateOptions): void {
-    if (!Number.isInteger(vector) || vector < 0 || vector > 255) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `vector must be 0..255, got ${vector}`);
+  /**
+   * Writes a present gate descriptor into an IDT in simulated memory: by default the machine's
+   * own table (`idt.base`, which every CPU's IDTR points at after reset, so it is shared like
+   * Linux's idt_table); with `{ table }` any other table, e.g. one a CPU switches to with `lidt`.
+   */
+  setGate(vector: number, gate: GateOptions, options: GateTableOptions = {}): void {
     const ist = gate.ist ?? 0;
     if (!Number.isInteger(ist) || ist < 0 || ist > 7 || (ist !== 0 && this.bitness !== 64)) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `IST index must be 0..7 (x86_64 only), got ${ist}`);
-    this.#core.idt[vector] = { handler: this.address(gate.handler), dpl: gate.dpl ?? 0, ist, trap: gate.type === 'trap' };
+    const dpl: number = gate.dpl ?? 0;
+    if (dpl !== 0 && dpl !== 3) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `gate DPL must be 0 or 3, got ${String(dpl)}`);
+    const handler = this.address(gate.handler);
+    const bytes = encodeGate(this.bitness === 64, { handler, selector: this.#info.kernelCs, dpl, ist, type: gate.type === 'trap' ? GATE_TRAP : GATE_INTERRUPT, present: true });
+    this.writeBytes(this.#gateAddress(vector, options), bytes);
   }
 
-  clearGate(vector: number): void {
-    this.#core.idt[vector] = undefined;
+  /** Clears a gate (P=0): delivering through it raises #GP. */
+  clearGate(vector: number, options: GateTableOptions = {}): void {
+    this.writeBytes(this.#gateAddress(vector, options), new Array<number>(gateSize(this.bitness === 64)).fill(0));
+  }
+
+  /** Reads a gate back from an IDT in memory (undefined when not present). */
+  getGate(vector: number, options: GateTableOptions = {}): GateInfo | undefined {
+    const g = decodeGate(this.bitness === 64, this.readBytes(this.#gateAddress(vector, options), gateSize(this.bitness === 64)));
+    if (!g.present) return undefined;
+    return { handler: g.handler, dpl: g.dpl, ist: g.ist, type: g.type === GATE_TRAP ? 'trap' : 'interrupt', selector: g.selector };
+  }
+
+  #gateAddress(vector: number, options: GateTableOptions): bigint {
+    if (!Number.isInteger(vector) || vector < 0 || vector > 255) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `vector must be 0..255, got ${vector}`);
+    const base = options.table === undefined ? this.idt.base : this.address(options.table);
+    return base + BigInt(vector * gateSize(this.bitness === 64));
   }
 
   #cpu(i: number): CpuState {
@@ -595,7 +643,6 @@ export class Machine {
       tables,
       spaces: core.spaces.slice(),
       cpus: core.cpus.map(saveCpu),
-      idt: core.idt.slice(),
       watches: core.watches.slice(),
       scalars: { nextPfn: core.nextPfn, writeSeq: core.writeSeq, memH1: core.memH1, memH2: core.memH2, console: core.console, rng: this.#rng.rng, rr: this.#rr, mapVersion: this.#mapVersion, schedule: this.#schedule.length, lastRepeat: this.#repeat[this.#repeat.length - 1] ?? 0 },
     };
@@ -633,7 +680,6 @@ export class Machine {
     st.cpus.forEach((img, i) => {
       loadCpu(core.cpus[i]!, img);
     });
-    for (let v = 0; v < 256; v++) core.idt[v] = st.idt[v];
     core.watches.length = 0;
     core.watches.push(...st.watches);
     const s = st.scalars;

@@ -56,6 +56,13 @@ export function hashCpu(c: CpuState, out: Int32Array): void {
   mix(c.cr2Lo);
   mix(c.cr2Hi);
   mix(c.cr3);
+  mix(c.idtLo);
+  mix(c.idtHi);
+  mix(c.idtLimit);
+  if (c.tssInMemory) {
+    mix(c.trLo);
+    mix(c.trHi);
+  }
   mix(c.state | (c.nmiBlocked ? 4 : 0) | (c.nmiPending ? 8 : 0));
   mix(c.irqCount);
   if (c.irqCount > 0) for (let v = 0; v < 256; v++) if (c.irq[v]) mix(v);
