@@ -19,6 +19,15 @@ export interface AddressSpace {
   readonly pgd: bigint;
 }
 
+/** Called when a CPU is about to execute an instruction in a watched range, with the bytes it executes. */
+export type ExecCallback = (cpu: number, rip: bigint, bytes: Uint8Array) => void;
+
+export interface ExecWatch {
+  readonly phys: number;
+  readonly len: number;
+  readonly callback: ExecCallback;
+}
+
 export const PTE_P = 1;
 export const PTE_W = 2;
 export const PTE_U = 4;
@@ -38,6 +47,8 @@ export class MachineCore {
   console = '';
   /** Watched physical byte ranges [pfn*4096+off, len, label]. */
   readonly watches: { phys: number; len: number; label: string }[] = [];
+  /** Execution watches: physical byte ranges and who to tell when a CPU executes an instruction starting there. */
+  readonly execWatches: ExecWatch[] = [];
   tracer: Tracer | null = null;
   readonly directTable: LowerTable = { direct: true, ptes: new Map() };
   directBaseVpn: number;

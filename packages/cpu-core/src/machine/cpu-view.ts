@@ -1,6 +1,6 @@
 import { CpuError } from '../errors.js';
 import { fromLoHi, toLoHi } from './arch.js';
-import type { CpuState, CpuStatus, NmiCounters } from './cpu.js';
+import type { CpuState, CpuStatus, FaultRecord, NmiCounters } from './cpu.js';
 import { tssOffset } from './idt.js';
 
 /** An IDTR value: the table's linear base address and its limit (size in bytes minus one). */
@@ -34,6 +34,20 @@ export interface TssState {
   readonly sp0: bigint;
   /** IST stacks 1..7 (index 0 unused; all zero on i386). */
   readonly ist: readonly bigint[];
+}
+
+/** Per-CPU event counters (not part of the architectural state: `hash()` ignores them, snapshots keep them). */
+export interface CpuCounters {
+  /** IPI send commands this CPU issued (one per ICR write, whatever the shorthand). */
+  readonly ipisSent: number;
+  /** IPIs (fixed or NMI) that reached this CPU. */
+  readonly ipisReceived: number;
+  /** Exceptions raised, by vector (`raised[13]`: #GPs), including software interrupts and faults during delivery. */
+  readonly raised: readonly number[];
+  /** Events delivered through the IDT, by vector (exceptions, NMIs, interrupts). */
+  readonly delivered: readonly number[];
+  /** #GPs raised by the cross-modifying-code rule (also in `raised[13]`). */
+  readonly xmcFaults: number;
 }
 
 /** Outside access to memory through the reference kernel table (supplied by the machine). */
@@ -169,6 +183,23 @@ export class Cpu {
 
   get instructions(): number {
     return this.#c.instructions;
+  }
+
+  /** Event counters: IPIs, exceptions raised and events delivered per vector, cross-modifying-code #GPs. */
+  get counters(): CpuCounters {
+    const c = this.#c;
+    return {
+      ipisSent: c.ipisSent,
+      ipisReceived: c.ipisReceived,
+      raised: Array.from(c.counts.subarray(0, 256)),
+      delivered: Array.from(c.counts.subarray(256, 512)),
+      xmcFaults: c.xmcFaults,
+    };
+  }
+
+  /** The most recent exception raised on this CPU (vector, error code or -1, RIP, reason), if any. */
+  get lastFault(): FaultRecord | undefined {
+    return this.#c.lastFault ?? undefined;
   }
 
   setTss(tss: TssSetup): void {

@@ -18,6 +18,14 @@ export const TLB_SIZE = 64;
 export type CpuStatus = 'running' | 'halted' | 'offline' | 'dead';
 const STATUS: readonly CpuStatus[] = ['running', 'halted', 'offline', 'dead'];
 
+/** An exception as it was raised: vector, error code (-1: none), the instruction pointer and why. */
+export interface FaultRecord {
+  readonly vector: number;
+  readonly errorCode: number;
+  readonly rip: bigint;
+  readonly reason: string;
+}
+
 /** Per-CPU NMI bookkeeping: raised = delivered + dropped + (pending ? 1 : 0). */
 export interface NmiCounters {
   readonly raised: number;
@@ -91,6 +99,14 @@ export class CpuState {
   irqCount = 0;
   cycles = 0;
   instructions = 0;
+  /** Exceptions raised per vector (0..255) and events delivered per vector (256..511). */
+  readonly counts = new Uint32Array(512);
+  ipisSent = 0;
+  ipisReceived = 0;
+  /** #GPs raised by the cross-modifying-code rule. */
+  xmcFaults = 0;
+  /** The most recent exception raised on this CPU. */
+  lastFault: FaultRecord | null = null;
   state = OFFLINE;
   deathReason = '';
   /** Machine write sequence number at this CPU's last serializing event. */

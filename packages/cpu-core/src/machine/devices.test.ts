@@ -66,6 +66,13 @@ describe('devices', () => {
     expect(k.m.read(k.layout.data, 8)).toBe(3n);
     expect(k.m.read(k.layout.data + 8n, 8)).toBe(2n);
     expect(k.m.cpus.map((c) => c.nmiCounters.delivered)).toEqual([0, 1, 1, 1]);
+    // Counters: three send commands from CPU 0; CPU 2 and 3 got the NMI and one fixed IPI each.
+    expect(k.m.cpus.map((c) => c.counters.ipisSent)).toEqual([3, 0, 0, 0]);
+    expect(k.m.cpus.map((c) => c.counters.ipisReceived)).toEqual([0, 1, 2, 2]);
+    expect(k.m.cpus.map((c) => c.counters.delivered[0x40])).toEqual([0, 0, 1, 1]);
+    expect(k.m.cpus.map((c) => c.counters.delivered[2])).toEqual([0, 1, 1, 1]);
+    // The halted CPUs woke for each IPI and went back to hlt: all are halted again.
+    expect(k.m.cpus.map((c) => c.status)).toEqual(['halted', 'halted', 'halted', 'halted']);
   });
 
   it('a timer interrupt stays pending while IF=0', () => {
@@ -81,5 +88,25 @@ describe('devices', () => {
     expect(k.m.read(k.layout.data, 8)).toBe(0n);
     k.m.run({ steps: 200 });
     expect(k.m.read(k.layout.data, 8)).toBeGreaterThan(1n);
+  });
+});
+
+describe('execution watches', () => {
+  it('report each instruction executed in the range with its bytes, and stop when removed', () => {
+    const k = kit({ arch: 'x86_64' });
+    const a = k.asm();
+    a.label('start').nop().label('watched').add(qword(k.layout.data), imm(1)).nop(3).jmp('start');
+    k.m.loadCode(a.assemble());
+    k.m.start(0, { rip: 'start', rsp: k.stackTop(0) });
+    const seen: string[] = [];
+    const stop = k.m.onExecute(k.m.address('watched'), 12, (cpu, rip, bytes) => {
+      seen.push(`${cpu}:${(rip - k.m.address('watched')).toString()}:${Array.from(bytes, (b) => b.toString(16)).join(',')}`);
+    });
+    k.m.run({ steps: 8 });
+    expect(seen).toEqual(['0:0:48,83,4,25,0,0,0,82,1', '0:9:f,1f,0', '0:0:48,83,4,25,0,0,0,82,1', '0:9:f,1f,0']);
+    stop();
+    k.m.run({ steps: 8 });
+    expect(seen).toHaveLength(4);
+    expect(() => k.m.onExecute(0x1000n, 1, () => undefined)).toThrow(expect.objectContaining({ code: 'KERNSIM_CPU_UNMAPPED' }));
   });
 });

@@ -35,7 +35,9 @@ export function sendIpi(from: CpuState, icr: number, dest: number): void {
   const mode = (icr >>> 8) & 7;
   const shorthand = (icr >>> 18) & 3;
   const cpus = from.m.cpus;
+  from.ipisSent++;
   const hit = (c: CpuState): void => {
+    c.ipisReceived++;
     if (mode === 4) raiseNmi(c, `IPI from CPU ${from.id}`);
     else raiseIrq(c, vector);
   };

@@ -5,7 +5,7 @@ import { compile } from './compile.js';
 import type { CpuState } from './cpu.js';
 import { FL_IF, HALTED, RUNNING } from './cpu.js';
 import { raiseIrq, raiseNmi } from './events.js';
-import { F_CODE } from './frame.js';
+import { F_CODE, F_XWATCH } from './frame.js';
 import type { Frame } from './frame.js';
 import { deliverException, deliverIrq, deliverNmi } from './interrupts.js';
 import type { Op } from './op.js';
@@ -78,7 +78,15 @@ export function fetchOp(c: CpuState): Op {
     if (r.cacheable) ops[off] = op;
   }
   if (f.lastWriteSeq > c.serialSeq) xmcCheck(c, f, off, op.len);
+  if ((f.flags & F_XWATCH) !== 0) execWatch(c, f, off, op.len);
   return op;
+}
+
+function execWatch(c: CpuState, f: Frame, off: number, len: number): void {
+  const phys = f.pfn * 4096 + off;
+  for (const w of c.m.execWatches) {
+    if (phys >= w.phys && phys < w.phys + w.len) w.callback(c.id, fromLoHi(c.ipLo, c.ipHi), f.data.slice(off, Math.min(off + len, 4096)));
+  }
 }
 
 /**
@@ -100,11 +108,25 @@ function xmcCheck(c: CpuState, f: Frame, off: number, len: number): void {
   for (let k = 0; k < end - off; k++) {
     if (byOther[k] === 0 || oldAtSerial[k] === f.data[off + k]) continue;
     if (k === 0) first = true;
-    else fault(c, 13, 0, `cross-modified code: byte ${k} of the instruction changed by another CPU since this CPU last serialized`);
+    else xmcFault(c, f, off, end, `byte ${k} of the instruction changed by another CPU since this CPU last serialized`);
   }
   if (first && oldAtSerial[0] !== 0xcc && f.data[off] !== 0xcc) {
-    fault(c, 13, 0, 'cross-modified code: first byte changed by another CPU, not to or from int3');
+    xmcFault(c, f, off, end, 'first byte changed by another CPU, not to or from int3');
   }
+}
+
+const hex2 = (b: number): string => b.toString(16).padStart(2, '0');
+
+function xmcFault(c: CpuState, f: Frame, off: number, end: number, why: string): never {
+  const seen: string[] = [];
+  const now: string[] = [];
+  for (let k = 0; k < end - off; k++) {
+    const cur = f.data[off + k]!;
+    seen.push(hex2(oldAtSerial[k]! >= 0 ? oldAtSerial[k]! : cur));
+    now.push(hex2(cur));
+  }
+  c.xmcFaults++;
+  return fault(c, 13, 0, `cross-modified code: ${why} (this CPU saw ${seen.join(' ')}, memory has ${now.join(' ')})`);
 }
 
 /** One scheduling step of one CPU: deliver a pending event, or execute one instruction. */

@@ -6,6 +6,7 @@ export const F_PGD = 2;
 export const F_WATCH = 4;
 export const F_SHARED = 8;
 export const F_TABLE = 16;
+export const F_XWATCH = 32;
 
 export const PAGE = 4096;
 export const CHUNK_SHIFT = 8;

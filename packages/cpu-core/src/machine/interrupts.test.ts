@@ -277,3 +277,72 @@ describe('i386 frames', () => {
     expect(k.m.cpus[0]!.rsp).toBe(0x08048800n);
   });
 });
+
+describe('iret restores IF; hlt wakes on interrupts', () => {
+  for (const arch of ['x86_64', 'i386'] as const) {
+    it(`${arch}: #BP taken with IF=1 returns with interrupts enabled; a frame with IF=0 returns with them disabled`, () => {
+      const k = kit({ arch });
+      const is64 = arch === 'x86_64';
+      const a = k.asm();
+      a.label('start').int3().label('back').nop().hlt();
+      if (is64) a.label('bp').iretq();
+      else a.label('bp').iretd();
+      // A handler that clears IF (bit 9) in the saved flags before returning.
+      if (is64) a.label('bp_clear').and(qword(rsp, 16), imm(~0x200)).iretq();
+      else a.label('bp_clear').and(dword(esp, 8), imm(~0x200)).iretd();
+      k.m.loadCode(a.assemble());
+      k.m.setGate(3, { handler: 'bp' });
+      k.m.start(0, { rip: 'start', rsp: k.stackTop(0), interrupts: true });
+      const cpu = k.m.cpus[0]!;
+      k.m.step(0); // int3: the interrupt gate clears IF
+      expect(cpu.interruptsEnabled).toBe(false);
+      k.m.step(0); // iret pops RFLAGS with IF=1
+      expect(cpu.rip).toBe(k.m.address('back'));
+      expect(cpu.interruptsEnabled).toBe(true);
+      expect(cpu.rflags & 0x200n).toBe(0x200n);
+
+      k.m.setGate(3, { handler: 'bp_clear' });
+      k.m.start(0, { rip: 'start', rsp: k.stackTop(0), interrupts: true });
+      k.m.run({ steps: 3 });
+      expect(cpu.rip).toBe(k.m.address('back'));
+      expect(cpu.interruptsEnabled).toBe(false);
+    });
+  }
+
+  it('a halted CPU wakes for a maskable interrupt only when IF=1, and for an NMI always; then resumes after hlt', () => {
+    const k = kit({ arch: 'x86_64' });
+    const a = k.asm();
+    a.label('start').hlt().label('after').add(qword(k.layout.data + 16n), imm(1)).label('again').hlt();
+    a.label('irq').add(qword(k.layout.data), imm(1)).iretq();
+    a.label('nmi').add(qword(k.layout.data + 8n), imm(1)).iretq();
+    k.m.loadCode(a.assemble());
+    k.m.setGate(0x30, { handler: 'irq' });
+    k.m.setGate(2, { handler: 'nmi' });
+    const cpu = k.m.cpus[0]!;
+
+    k.m.start(0, { rip: 'start', rsp: k.stackTop(0), interrupts: false });
+    k.m.step(0);
+    expect(cpu.status).toBe('halted');
+    k.m.injectIrq(0, 0x30);
+    expect(k.m.isRunnable(0)).toBe(false);
+    expect(k.m.run({ steps: 10 }).reason).toBe('idle');
+    expect(cpu.status).toBe('halted');
+    k.m.injectNmi(0);
+    k.m.run({ steps: 10 });
+    expect(k.m.read(k.layout.data + 8n, 8)).toBe(1n);
+    expect(cpu.rip).toBe(k.m.address('again') + 1n); // woke, returned after hlt, counted, halted again
+    expect(k.m.read(k.layout.data + 16n, 8)).toBe(1n);
+    expect(k.m.read(k.layout.data, 8)).toBe(0n); // the interrupt is still pending (IF=0)
+
+    k.m.start(0, { rip: 'start', rsp: k.stackTop(0), interrupts: true });
+    k.m.step(0); // the pending interrupt is delivered before hlt even runs
+    expect(cpu.rip).toBe(k.m.address('irq'));
+    k.m.run({ steps: 10 });
+    expect(k.m.read(k.layout.data, 8)).toBe(1n);
+    expect(cpu.status).toBe('halted');
+    k.m.injectIrq(0, 0x30);
+    k.m.run({ steps: 10 });
+    expect(k.m.read(k.layout.data, 8)).toBe(2n);
+    expect(k.m.read(k.layout.data + 16n, 8)).toBe(2n);
+  });
+});

@@ -49,6 +49,7 @@ function deliverEvent(c: CpuState, vector: number, code: number | undefined, kin
         c.m.tracer?.death(c, reason);
         return;
       }
+      noteFault(c);
       const escalate = k === 'exception';
       c.m.tracer?.fault(c, c.fVector, c.fCode, `${c.fReason} (while delivering ${vectorName(v)})${escalate ? ' -> #DF' : ''}`);
       k = 'exception';
@@ -63,8 +64,14 @@ function deliverEvent(c: CpuState, vector: number, code: number | undefined, kin
   }
 }
 
+function noteFault(c: CpuState): void {
+  c.counts[c.fVector]!++;
+  c.lastFault = { vector: c.fVector, errorCode: c.fCode, rip: fromLoHi(c.ipLo, c.ipHi), reason: c.fReason };
+}
+
 /** Delivers the exception (or software interrupt) recorded on the CPU by `fault()`. */
 export function deliverException(c: CpuState): void {
+  noteFault(c);
   c.m.tracer?.fault(c, c.fVector, c.fCode, c.fReason);
   deliverEvent(c, c.fVector, c.fCode < 0 ? undefined : c.fCode, c.fReason === 'int' ? 'software' : 'exception');
 }
@@ -172,6 +179,7 @@ function deliver(c: CpuState, vector: number, code: number | undefined, kind: Ki
   c.fl &= ~(FL_TF | FL_NT | FL_RF);
   if (!gate.trap) c.fl &= ~FL_IF;
   c.serialize();
+  c.counts[256 + vector]!++;
   m.tracer?.delivery(c, { vector, kind, errorCode: code, ist: m.is64 ? gate.ist : 0, fromCpl: oldCpl, handler: fromLoHi(gate.handlerLo, gate.handlerHi), words: words.reverse() });
 }
 

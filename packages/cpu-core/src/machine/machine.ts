@@ -8,14 +8,16 @@ import { CpuState, DEAD, FL_IF, HALTED, OFFLINE, RUNNING } from './cpu.js';
 import { Cpu } from './cpu-view.js';
 import type { IdtRegister } from './cpu-view.js';
 import { MachineCore, PTE_P, PTE_U, PTE_W } from './core.js';
-import type { AddressSpace, LowerTable } from './core.js';
+import type { AddressSpace, ExecCallback, ExecWatch, LowerTable } from './core.js';
 import { decodeGate, DEFAULT_IDT_PHYS, encodeGate, GATE_INTERRUPT, GATE_TRAP, gateSize } from './idt.js';
 import { raiseIrq, raiseNmi } from './events.js';
-import { burst, runnable, step } from './exec.js';
-import { F_CODE, F_SHARED, F_WATCH, Frame, hashChunk } from './frame.js';
+import { runnable, step } from './exec.js';
+import { F_CODE, F_SHARED, F_WATCH, F_XWATCH, Frame, hashChunk } from './frame.js';
 import { FAULT } from './op.js';
-import { checkEntry, decodeEntry, encode, nextRandom } from './schedule.js';
-import type { ScheduleEntry, Scheduler } from './schedule.js';
+import { checkEntry, encode, nextRandom, ScheduleLog } from './schedule.js';
+import type { ScheduleEntry, ScheduleMark, Scheduler } from './schedule.js';
+import { runRoundRobin } from './round-robin.js';
+import type { RoundRobinState } from './round-robin.js';
 import { hashCpu, loadCpu, saveCpu } from './snapshot.js';
 import type { CpuImage } from './snapshot.js';
 import { formatEvent, hashTrace, TraceRecorder } from './trace.js';
@@ -35,6 +37,12 @@ export interface MachineConfig {
   readonly serial?: { readonly cyclesPerByte?: number };
   /** Physical memory limit in MiB (default 256). */
   readonly memoryMiB?: number;
+  /**
+   * Record every scheduling choice for `schedule()` (default true). The log is compressed
+   * (round-robin runs and bursts take one entry), so leaving it on is cheap; turn it off for
+   * long runs that will never be replayed.
+   */
+  readonly recordSchedule?: boolean;
 }
 
 export interface MapOptions {
@@ -110,7 +118,7 @@ interface State {
   tables: Map<number, Map<number, number>>;
   spaces: AddressSpace[];
   cpus: CpuImage[];
-  scalars: { nextPfn: number; writeSeq: number; memH1: number; memH2: number; console: string; rng: number; rr: number; mapVersion: number; schedule: number; lastRepeat: number };
+  scalars: { nextPfn: number; writeSeq: number; memH1: number; memH2: number; console: string; rng: number; rr: number; mapVersion: number; schedule: ScheduleMark };
   watches: { phys: number; len: number; label: string }[];
 }
 
@@ -131,12 +139,12 @@ export class Machine {
   readonly #symbols = new Map<string, bigint>();
   #symbolTable: SymbolTable | undefined;
   readonly #code: { start: bigint; end: bigint; space: number }[] = [];
-  /** Recorded choices, run-length encoded: a code (see schedule.ts) and how many times in a row. */
-  readonly #schedule: number[] = [];
-  readonly #repeat: number[] = [];
+  /** Recorded choices, compressed (see ScheduleLog). */
+  readonly #log: ScheduleLog;
   #trace: TraceRecorder | null = null;
   readonly #rng: { rng: number };
-  #rr = 0;
+  readonly #rr: RoundRobinState = { rr: 0 };
+  readonly #stepsOut = { steps: 0 };
   #mapVersion = 0;
   readonly #hashOut = new Int32Array(2);
   /** The default IDT (256 gates in a physical page of its own, reached through the direct map); every CPU's IDTR starts here. */
@@ -157,6 +165,8 @@ export class Machine {
     this.#info = config.arch === 'x86_64' ? X86_64 : I386;
     this.bitness = this.#info.bitness;
     this.#rng = { rng: seed | 0 };
+    this.#log = new ScheduleLog(config.cpus);
+    this.#log.enabled = config.recordSchedule ?? true;
     const core = new MachineCore(this.#info, cpi, cpb, mib * 256);
     this.#core = core;
     // The reference table: its pgd, and the direct map of all physical memory at PAGE_OFFSET.
@@ -435,21 +445,21 @@ export class Machine {
 
   /** An external NMI at a CPU (recorded in the schedule). */
   injectNmi(cpu: number): void {
-    this.#record(encode({ kind: 'nmi', cpu }), 1);
+    this.#log.record(encode({ kind: 'nmi', cpu }), 1);
     raiseNmi(this.#cpu(cpu), 'external');
   }
 
   /** An external maskable interrupt at a CPU (recorded in the schedule). */
   injectIrq(cpu: number, vector: number): void {
     checkEntry({ kind: 'irq', cpu, vector }, this.cpus.length);
-    this.#record(encode({ kind: 'irq', cpu, vector }), 1);
+    this.#log.record(encode({ kind: 'irq', cpu, vector }), 1);
     raiseIrq(this.#cpu(cpu), vector);
   }
 
   /** Steps one CPU once (recorded in the schedule). */
   step(cpu: number): void {
     const c = this.#cpu(cpu);
-    this.#record(cpu, 1);
+    this.#log.step(cpu);
     step(c);
   }
 
@@ -461,12 +471,21 @@ export class Machine {
   /** Runs under a scheduler; every choice is appended to `schedule()`. */
   run(options: RunOptions = {}): RunResult {
     const max = options.steps ?? 1_000_000;
+    if (!Number.isInteger(max) || max < 0) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `steps must be a non-negative integer, got ${max}`);
     const sched = options.scheduler ?? { kind: 'round-robin' };
+    const until = options.until;
+    if (sched.kind === 'round-robin') {
+      const quantum = sched.quantum ?? 1;
+      if (!Number.isInteger(quantum) || quantum < 1) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `round-robin quantum must be a positive integer, got ${quantum}`);
+      const out = this.#stepsOut;
+      const reason = runRoundRobin(this.#core.cpus, this.#log, this.#rr, max, quantum, until === undefined ? undefined : () => until(this), out);
+      return { steps: out.steps, reason };
+    }
     const cpus = this.#core.cpus;
     const n = cpus.length;
     let pos = 0;
     for (let s = 0; s < max; s++) {
-      if (options.until?.(this)) return { steps: s, reason: 'until' };
+      if (until?.(this)) return { steps: s, reason: 'until' };
       if (sched.kind === 'replay') {
         for (;;) {
           const e = sched.schedule[pos++];
@@ -481,61 +500,38 @@ export class Machine {
         }
         continue;
       }
-      if (sched.kind === 'random') {
-        if (sched.nmiChance && nextRandom(this.#rng) < sched.nmiChance) this.injectNmi(Math.floor(nextRandom(this.#rng) * n));
-        if (sched.irqChance && nextRandom(this.#rng) < sched.irqChance) this.injectIrq(Math.floor(nextRandom(this.#rng) * n), sched.irqVector ?? 0x20);
-        let count = 0;
-        for (const c of cpus) if (runnable(c)) count++;
-        if (count === 0) return { steps: s, reason: 'idle' };
-        let k = Math.floor(nextRandom(this.#rng) * count);
-        for (const c of cpus) {
-          if (runnable(c) && k-- === 0) {
-            this.step(c.id);
-            break;
-          }
-        }
-        continue;
-      }
-      let picked = -1;
-      for (let k = 0; k < n; k++) {
-        const i = (this.#rr + k) % n;
-        if (runnable(cpus[i]!)) {
-          picked = i;
+      if (sched.nmiChance && nextRandom(this.#rng) < sched.nmiChance) this.injectNmi(Math.floor(nextRandom(this.#rng) * n));
+      if (sched.irqChance && nextRandom(this.#rng) < sched.irqChance) this.injectIrq(Math.floor(nextRandom(this.#rng) * n), sched.irqVector ?? 0x20);
+      let count = 0;
+      for (const c of cpus) if (runnable(c)) count++;
+      if (count === 0) return { steps: s, reason: 'idle' };
+      let k = Math.floor(nextRandom(this.#rng) * count);
+      for (const c of cpus) {
+        if (runnable(c) && k-- === 0) {
+          this.#log.step(c.id);
+          step(c);
           break;
         }
       }
-      if (picked < 0) return { steps: s, reason: 'idle' };
-      this.#rr = (picked + 1) % n;
-      if (n === 1 && options.until === undefined) {
-        // One CPU: run in bursts without per-step scheduling work.
-        const done = burst(cpus[0]!, max - s);
-        this.#record(0, done);
-        s += done - 1;
-        continue;
-      }
-      this.step(picked);
     }
     return { steps: max, reason: 'steps' };
   }
 
-  /** Every choice made so far (steps and injected events), replayable with `{ kind: 'replay' }`. */
+  /** Every choice made so far (steps and injected events), replayable with `{ kind: 'replay' }`; empty when recording is off. */
   schedule(): ScheduleEntry[] {
-    const out: ScheduleEntry[] = [];
-    this.#schedule.forEach((code, i) => {
-      const e = decodeEntry(code);
-      for (let k = 0; k < this.#repeat[i]!; k++) out.push(e);
-    });
-    return out;
+    return this.#log.entries();
   }
 
-  #record(code: number, count: number): void {
-    if (count <= 0) return;
-    const last = this.#schedule.length - 1;
-    if (code >= 0 && last >= 0 && this.#schedule[last] === code) this.#repeat[last]! += count;
-    else {
-      this.#schedule.push(code);
-      this.#repeat.push(count);
-    }
+  /** How many choices `schedule()` would list, without expanding them. */
+  get scheduleLength(): number {
+    return this.#log.length;
+  }
+
+  /** Simulated time: the largest cycle counter of any CPU (each CPU's own is `cpus[i].cycles`). */
+  get cycles(): number {
+    let max = 0;
+    for (const c of this.#core.cpus) if (c.cycles > max) max = c.cycles;
+    return max;
   }
 
   /** The serial console output so far. */
@@ -552,6 +548,42 @@ export class Machine {
       r.f.flags |= F_WATCH;
       this.#core.watches.push({ phys: r.f.pfn * 4096 + r.off, len: n, label });
       i += n;
+    }
+  }
+
+  /**
+   * Calls `callback(cpu, rip, bytes)` whenever a CPU is about to execute an instruction that
+   * starts in [virt, virt+length), with the bytes it executes (after the cross-modifying-code
+   * check passed). Costs nothing on pages without a watch. Returns a function that removes it.
+   */
+  onExecute(virt: bigint, length: number, callback: ExecCallback, space: AddressSpace = this.kernelSpace): () => void {
+    const core = this.#core;
+    const added: ExecWatch[] = [];
+    for (let i = 0; i < length; ) {
+      const r = this.#lookup(virt + BigInt(i), space);
+      if (!r) throw new CpuError('KERNSIM_CPU_UNMAPPED', `execution watch at 0x${(virt + BigInt(i)).toString(16)}: page not mapped`);
+      const n = Math.min(length - i, 4096 - r.off);
+      const w: ExecWatch = { phys: r.f.pfn * 4096 + r.off, len: n, callback };
+      core.execWatches.push(w);
+      added.push(w);
+      i += n;
+    }
+    this.#flagExecWatches();
+    return () => {
+      for (const w of added) {
+        const k = core.execWatches.indexOf(w);
+        if (k >= 0) core.execWatches.splice(k, 1);
+      }
+      this.#flagExecWatches();
+    };
+  }
+
+  #flagExecWatches(): void {
+    const core = this.#core;
+    for (const f of core.frames.values()) f.flags &= ~F_XWATCH;
+    for (const w of core.execWatches) {
+      const f = core.frames.get(Math.floor(w.phys / 4096));
+      if (f) f.flags |= F_XWATCH;
     }
   }
 
@@ -644,7 +676,7 @@ export class Machine {
       spaces: core.spaces.slice(),
       cpus: core.cpus.map(saveCpu),
       watches: core.watches.slice(),
-      scalars: { nextPfn: core.nextPfn, writeSeq: core.writeSeq, memH1: core.memH1, memH2: core.memH2, console: core.console, rng: this.#rng.rng, rr: this.#rr, mapVersion: this.#mapVersion, schedule: this.#schedule.length, lastRepeat: this.#repeat[this.#repeat.length - 1] ?? 0 },
+      scalars: { nextPfn: core.nextPfn, writeSeq: core.writeSeq, memH1: core.memH1, memH2: core.memH2, console: core.console, rng: this.#rng.rng, rr: this.#rr.rr, mapVersion: this.#mapVersion, schedule: this.#log.mark() },
     };
     return { hash, state };
   }
@@ -665,7 +697,7 @@ export class Machine {
         f.adopt(s.data);
         f.ops = null;
       }
-      f.flags = s.flags | F_SHARED;
+      f.flags = (s.flags & ~F_XWATCH) | F_SHARED;
       if ((f.flags & F_CODE) !== 0) f.ops ??= new Array<undefined>(4096).fill(undefined);
       f.chunkHash.set(s.chunk);
       [f.logOff, f.logOld, f.logSeq, f.logCpu] = [s.log[0].slice(), s.log[1].slice(), s.log[2].slice(), s.log[3].slice()];
@@ -682,6 +714,7 @@ export class Machine {
     });
     core.watches.length = 0;
     core.watches.push(...st.watches);
+    if (core.execWatches.length > 0) this.#flagExecWatches();
     const s = st.scalars;
     core.nextPfn = s.nextPfn;
     core.writeSeq = s.writeSeq;
@@ -689,11 +722,9 @@ export class Machine {
     core.memH2 = s.memH2;
     core.console = s.console;
     this.#rng.rng = s.rng;
-    this.#rr = s.rr;
+    this.#rr.rr = s.rr;
     this.#mapVersion = s.mapVersion;
-    this.#schedule.length = Math.min(this.#schedule.length, s.schedule);
-    this.#repeat.length = this.#schedule.length;
-    if (s.schedule > 0 && this.#schedule.length === s.schedule) this.#repeat[s.schedule - 1] = s.lastRepeat;
+    this.#log.cut(s.schedule);
   }
 
   /** Whether a CPU died of a triple fault. */

@@ -8,7 +8,11 @@ export type ScheduleEntry =
 
 /** Who picks the next CPU and when external events arrive. */
 export type Scheduler =
-  | { readonly kind: 'round-robin' }
+  | {
+      readonly kind: 'round-robin';
+      /** Steps each CPU takes before the next one's turn (default 1). */
+      readonly quantum?: number;
+    }
   | {
       readonly kind: 'random';
       /** Per-step probability of an external NMI at a random CPU (default 0). */
@@ -46,4 +50,127 @@ export function nextRandom(state: { rng: number }): number {
   t = Math.imul(t ^ (t >>> 15), t | 1);
   t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+/** Where a schedule log stood (for snapshots): entries kept and the last entry's run. */
+export interface ScheduleMark {
+  readonly entries: number;
+  readonly steps: number;
+  readonly lastCount: number;
+  readonly lastStride: number;
+}
+
+/**
+ * The recorded schedule, compressed: each entry is a code (see `encode`), a count and a
+ * stride. Stride 0 repeats the code (one CPU stepping in a burst); stride 1 steps successive
+ * CPUs modulo the CPU count, which is what a round-robin scheduler produces, so ten million
+ * round-robin steps over thousands of CPUs cost a handful of entries, not ten million.
+ */
+export class ScheduleLog {
+  enabled = true;
+  readonly #codes: number[] = [];
+  readonly #counts: number[] = [];
+  readonly #strides: number[] = [];
+  #steps = 0;
+
+  constructor(readonly cpus: number) {}
+
+  /** Choices recorded (steps and events), as `entries()` would list them. */
+  get length(): number {
+    return this.#steps;
+  }
+
+  /** Stored runs (the memory the log takes is proportional to this). */
+  get runs(): number {
+    return this.#codes.length;
+  }
+
+  /** One step of `cpu`. */
+  step(cpu: number): void {
+    if (!this.enabled) return;
+    const last = this.#codes.length - 1;
+    if (last >= 0) {
+      const lc = this.#codes[last]!;
+      if (lc >= 0) {
+        const cnt = this.#counts[last]!;
+        if (this.#strides[last] === 1) {
+          if ((lc + cnt) % this.cpus === cpu) {
+            this.#counts[last] = cnt + 1;
+            this.#steps++;
+            return;
+          }
+        } else if (lc === cpu) {
+          this.#counts[last] = cnt + 1;
+          this.#steps++;
+          return;
+        } else if (cnt === 1 && (lc + 1) % this.cpus === cpu) {
+          this.#strides[last] = 1;
+          this.#counts[last] = 2;
+          this.#steps++;
+          return;
+        }
+      }
+    }
+    this.#push(cpu, 1);
+  }
+
+  /** `count` repetitions of one code (a burst of steps of one CPU, or an event). */
+  record(code: number, count: number): void {
+    if (!this.enabled || count <= 0) return;
+    if (count === 1 && code >= 0) {
+      this.step(code);
+      return;
+    }
+    const last = this.#codes.length - 1;
+    if (code >= 0 && last >= 0 && this.#strides[last] === 0 && this.#codes[last] === code) {
+      this.#counts[last]! += count;
+      this.#steps += count;
+      return;
+    }
+    this.#push(code, count);
+  }
+
+  #push(code: number, count: number): void {
+    this.#codes.push(code);
+    this.#counts.push(count);
+    this.#strides.push(0);
+    this.#steps += count;
+  }
+
+  entries(): ScheduleEntry[] {
+    const out: ScheduleEntry[] = [];
+    for (let i = 0; i < this.#codes.length; i++) {
+      const code = this.#codes[i]!;
+      const n = this.#counts[i]!;
+      if (this.#strides[i] === 1) {
+        for (let k = 0; k < n; k++) out.push({ kind: 'step', cpu: (code + k) % this.cpus });
+      } else {
+        const e = decodeEntry(code);
+        for (let k = 0; k < n; k++) out.push(e);
+      }
+    }
+    return out;
+  }
+
+  mark(): ScheduleMark {
+    const last = this.#codes.length - 1;
+    return { entries: this.#codes.length, steps: this.#steps, lastCount: last >= 0 ? this.#counts[last]! : 0, lastStride: last >= 0 ? this.#strides[last]! : 0 };
+  }
+
+  /** Cuts the log back to a mark taken earlier (a restore rewinds the recorded schedule too). */
+  cut(mark: ScheduleMark): void {
+    const keep = Math.min(this.#codes.length, mark.entries);
+    this.#codes.length = keep;
+    this.#counts.length = keep;
+    this.#strides.length = keep;
+    if (keep > 0 && keep === mark.entries) {
+      this.#counts[keep - 1] = mark.lastCount;
+      this.#strides[keep - 1] = mark.lastStride;
+      this.#steps = mark.steps;
+    } else this.#steps = this.#counts.reduce((s, c) => s + c, 0);
+  }
+
+  clear(): void {
+    this.cut({ entries: 0, steps: 0, lastCount: 0, lastStride: 0 });
+  }
 }

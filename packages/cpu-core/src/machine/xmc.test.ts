@@ -54,6 +54,14 @@ describe('cross-modifying code', () => {
     const gp = k.m.trace.find((e) => e.kind === 'fault' && e.cpu === 1 && e.vector === 13);
     expect(gp?.kind === 'fault' ? gp.reason : '').toMatch(/cross-modified/);
     expect(k.m.cpus[1]!.rip).toBe(k.m.address('gp') + 1n);
+    // Counted, and the CPU says which bytes it had seen and what memory holds now.
+    const cpu1 = k.m.cpus[1]!;
+    expect(cpu1.counters.xmcFaults).toBe(1);
+    expect(cpu1.counters.raised[13]).toBe(1);
+    expect(cpu1.counters.delivered[13]).toBe(1);
+    expect(cpu1.lastFault).toMatchObject({ vector: 13, errorCode: 0, rip: k.m.address('site') });
+    expect(cpu1.lastFault!.reason).toMatch(/saw 0f 1f 44 00 00, memory has e8/);
+    expect(k.m.cpus[0]!.counters.xmcFaults).toBe(0);
   });
 
   it('a CPU that serializes after the write executes the new bytes without #GP', () => {
@@ -79,10 +87,22 @@ describe('cross-modifying code', () => {
         a.mov(byte(reg.rip, 'site'), imm(0xe8));
         sync();
       }, seed);
+      // What CPU 1 executes at the site, as it sees the bytes.
+      const seen: string[] = [];
+      k.m.onExecute(site, 5, (cpu, rip, bytes) => {
+        const s = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
+        if (cpu === 1 && rip === site && seen[seen.length - 1] !== s) seen.push(s);
+      });
       k.m.startTrace({ kinds: ['fault'] });
       k.m.run({ steps: 3000, scheduler: { kind: 'random' } });
       expect(k.m.cpus[0]!.status).toBe('halted');
       expect(k.m.trace.filter((e) => e.kind === 'fault' && e.vector === 13)).toEqual([]);
+      // old nop -> int3 (its length is 1) -> the new call; never a mix of old and new tails.
+      const rel = k.m.readBytes(site + 1n, 4);
+      const call = ['e8', ...Array.from(rel, (b) => b.toString(16).padStart(2, '0'))].join(' ');
+      const order = ['0f 1f 44 00 00', 'cc', call];
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.every((s, i) => order.includes(s) && (i === 0 || order.indexOf(s) > order.indexOf(seen[i - 1]!)))).toBe(true);
       expect(k.m.read(site, 1)).toBe(0xe8n);
       k.m.run({ steps: 50 });
       expect(k.m.read(called, 8) > 0n).toBe(true);
