@@ -1,5 +1,6 @@
-// Prints `name: value unit` lines: simulated instructions per second on one CPU, and the
-// cost of an incremental state hash after one instruction on a 4-CPU machine with 1 MiB touched.
+// Prints `name: value unit` lines: simulated instructions per second on one CPU, the cost of
+// an incremental state hash after one instruction on a 4-CPU machine with 1 MiB touched, and
+// round-robin steps per second on 1024 and 4096 CPUs (with the schedule recorded, as by default).
 import { performance } from 'node:perf_hooks';
 import { imm, qword, reg } from '../src/index.js';
 import { kit } from '../src/testing/kit.js';
@@ -43,5 +44,28 @@ function snapshotHash(): number {
   return ((withHash - without) * 1000) / n;
 }
 
+/** Round-robin over `n` spinning CPUs, in the chunks text patching uses (n * 64 steps per run call). */
+function roundRobin(n: number, steps: number): { rate: number; heapMB: number } {
+  const { m, asm, layout } = kit({ arch: 'x86_64', cpus: n });
+  const stacks = 0xffffffff84000000n;
+  m.map(stacks, n * 0x1000);
+  const a = asm();
+  a.label('start').xor(reg.eax, reg.eax);
+  a.label('.loop').add(reg.rax, imm(1)).mov(qword(reg.rsp, -8), reg.rax).cmp(qword(layout.data), imm(0)).pause().je('.loop').hlt();
+  m.loadCode(a.assemble());
+  for (let i = 0; i < n; i++) m.start(i, { rip: 'start', rsp: stacks + BigInt((i + 1) * 0x1000) });
+  m.run({ steps: n * 64 });
+  const h0 = process.memoryUsage().heapUsed;
+  const t0 = performance.now();
+  for (let done = 0; done < steps; done += n * 64) m.run({ steps: n * 64 });
+  const dt = (performance.now() - t0) / 1000;
+  return { rate: steps / dt / 1e6, heapMB: (process.memoryUsage().heapUsed - h0) / 1e6 };
+}
+
 console.log(`cpu-core.mips: ${mips().toFixed(1)} Minstr/s`);
 console.log(`cpu-core.snapshot-hash: ${snapshotHash().toFixed(2)} us`);
+for (const n of [1024, 4096]) {
+  const r = roundRobin(n, 5_000_000);
+  console.log(`cpu-core.round-robin-${n}: ${r.rate.toFixed(1)} Msteps/s`);
+  if (n === 4096) console.log(`cpu-core.round-robin-4096-heap-growth: ${Math.max(0, r.heapMB).toFixed(0)} MB per 5M steps`);
+}
