@@ -184,6 +184,14 @@ export class Assembler {
   sub(dst: Reg | Mem, src: Src): this {
     return this.#emit(F.alu('Sub', dst, src, this.bitness));
   }
+  /** add with carry. */
+  adc(dst: Reg | Mem, src: Src): this {
+    return this.#emit(F.alu('Adc', dst, src, this.bitness));
+  }
+  /** subtract with borrow. */
+  sbb(dst: Reg | Mem, src: Src): this {
+    return this.#emit(F.alu('Sbb', dst, src, this.bitness));
+  }
   and(dst: Reg | Mem, src: Src): this {
     return this.#emit(F.alu('And', dst, src, this.bitness));
   }
@@ -220,6 +228,12 @@ export class Assembler {
   }
   sar(dst: Reg | Mem, count?: Reg | ImmLike): this {
     return this.#emit(F.shift('Sar', dst, count, this.bitness));
+  }
+  rol(dst: Reg | Mem, count?: Reg | ImmLike): this {
+    return this.#emit(F.shift('Rol', dst, count, this.bitness));
+  }
+  ror(dst: Reg | Mem, count?: Reg | ImmLike): this {
+    return this.#emit(F.shift('Ror', dst, count, this.bitness));
   }
 
   // ---- control flow ----------------------------------------------------------
@@ -294,6 +308,9 @@ export class Assembler {
   wrmsr(): this { return this.#emit(F.plain('wrmsr', { 32: 'Wrmsr', 64: 'Wrmsr' }, this.bitness)); }
   std(): this { return this.#emit(F.plain('std', { 32: 'Std', 64: 'Std' }, this.bitness)); }
   cld(): this { return this.#emit(F.plain('cld', { 32: 'Cld', 64: 'Cld' }, this.bitness)); }
+  clc(): this { return this.#emit(F.plain('clc', { 32: 'Clc', 64: 'Clc' }, this.bitness)); }
+  stc(): this { return this.#emit(F.plain('stc', { 32: 'Stc', 64: 'Stc' }, this.bitness)); }
+  cmc(): this { return this.#emit(F.plain('cmc', { 32: 'Cmc', 64: 'Cmc' }, this.bitness)); }
   /** pushfq in 64-bit mode, pushfl (pushfd) in 32-bit mode. */
   pushf(): this { return this.#emit(F.plain('pushf', { 32: 'Pushfd', 64: 'Pushfq' }, this.bitness)); }
   popf(): this { return this.#emit(F.plain('popf', { 32: 'Popfd', 64: 'Popfq' }, this.bitness)); }

@@ -109,9 +109,9 @@ function operandRM(what: string, x: Src, bitness: Bitness): Reg | Mem {
   throw bad(what, 'expected a register or memory operand');
 }
 
-export type AluOp = 'Add' | 'Or' | 'And' | 'Sub' | 'Xor' | 'Cmp';
+export type AluOp = 'Add' | 'Adc' | 'Or' | 'And' | 'Sub' | 'Sbb' | 'Xor' | 'Cmp';
 
-/** add/or/and/sub/xor/cmp, choosing the shortest encoding gas would (accumulator and imm8 forms). */
+/** add/adc/or/and/sub/sbb/xor/cmp, choosing the shortest encoding gas would (accumulator and imm8 forms). */
 export function alu(op: AluOp, dst: Src, src: Src, bitness: Bitness): Form {
   const what = render(op.toLowerCase(), [dst, src]);
   const d = operandRM(what, dst, bitness);
@@ -168,7 +168,7 @@ export function unary(op: UnaryOp, dst: Src, bitness: Bitness): Form {
   return form(what, [d], isMem(d), (ctx) => create(c, [arg(d)], ctx, bitness));
 }
 
-export type ShiftOp = 'Shl' | 'Shr' | 'Sar';
+export type ShiftOp = 'Shl' | 'Shr' | 'Sar' | 'Rol' | 'Ror';
 
 export function shift(op: ShiftOp, dst: Src, count: Src | undefined, bitness: Bitness): Form {
   const what = render(op.toLowerCase(), [dst, count]);

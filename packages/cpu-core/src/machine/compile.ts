@@ -59,7 +59,7 @@ export const SUPPORTED_MNEMONICS: readonly string[] = [
   'mov', 'movabs', 'movzx', 'movsx', 'movsxd', 'lea', 'push', 'pop', 'pushf', 'popf', 'add', 'adc', 'sub', 'sbb', 'and', 'or', 'xor', 'cmp', 'test',
   'inc', 'dec', 'neg', 'not', 'shl', 'shr', 'sar', 'rol', 'ror', 'jmp', 'jcc', 'call', 'ret', 'iret', 'iretd', 'iretq', 'int3', 'int', 'ud2',
   'cli', 'sti', 'clc', 'stc', 'cmc', 'std', 'cld', 'hlt', 'pause', 'nop (all forms)', 'cmpxchg', 'xchg', 'xadd', 'cpuid', 'swapgs', 'syscall',
-  'sysretq', 'rdmsr', 'wrmsr', 'rdtsc', 'lidt', 'sidt', 'mov to/from cr0/cr2/cr3/cr4', 'mov to/from segment registers', 'rep movs', 'rep stos', 'in', 'out',
+  'sysretq', 'rdmsr', 'wrmsr', 'rdtsc', 'lidt', 'sidt', 'invlpg', 'leave', 'mov to/from cr0/cr2/cr3/cr4', 'mov to/from segment registers', 'rep movs', 'rep stos', 'in', 'out',
 ];
 
 function ud(reason: string): Exec {
@@ -394,6 +394,31 @@ function build(instr: Instruction, is64: boolean): Exec | undefined {
         c.ipHi = nh;
       };
     }
+    case Mnemonic.Leave:
+      if (instr.code === Code.Leavew) return undefined;
+      // rsp = rbp, then pop rbp; read first so a fault leaves both registers as they were.
+      return (c) => {
+        const lo = c.lo[5]!;
+        const hi = is64 ? c.hi[5]! : 0;
+        const v = rd(c, lo, hi, stackSize);
+        const vh = stackSize === 8 ? c.vh : 0;
+        const n = lo + stackSize;
+        c.lo[4] = n >>> 0;
+        c.hi[4] = is64 && n > 0xffffffff ? (hi + 1) >>> 0 : hi;
+        c.lo[5] = v;
+        c.hi[5] = vh;
+        c.ipLo = nl;
+        c.ipHi = nh;
+      };
+    case Mnemonic.Invlpg:
+      if (instr.op0Kind !== OpKind.Memory) return undefined;
+      return (c) => {
+        if (c.cpl !== 0) fault(c, 13, 0, 'invlpg at CPL 3');
+        c.flushTlb();
+        c.serialize();
+        c.ipLo = nl;
+        c.ipHi = nh;
+      };
     case Mnemonic.Ud2:
       return ud('ud2');
     case Mnemonic.Cli:

@@ -86,11 +86,16 @@ describe('fuzz: random code bytes only ever fault inside the machine', () => {
           k.m.loadCode(a.assemble());
           for (const v of [0, 1, 2, 3, 6, 8, 13, 14]) k.m.setGate(v, { handler: 'handler' });
           k.m.loadCode({ origin: k.layout.text, bytes });
+          // The same bytes as user code on CPU 1 (CPL 3, entries switch to sp0).
+          k.m.map(k.layout.user, 0x2000, { user: true });
+          k.m.loadCode({ origin: k.layout.user, bytes });
+          k.m.cpus[1]!.setTss({ sp0: k.stackTop(1) });
           const names = ['rax', 'rcx', 'rdx', 'rbx', 'rbp', 'rsi', 'rdi'] as const;
           k.m.start(0, { rip: k.layout.text, rsp: k.stackTop(0) });
-          k.m.start(1, { rip: k.layout.text, rsp: k.stackTop(1), cpl: 0 });
+          k.m.start(1, { rip: k.layout.user, rsp: k.layout.user + 0x1800n, cpl: 3, interrupts: true });
           names.forEach((n, i) => {
             k.m.cpus[0]!.setReg(n, regs[i]!);
+            k.m.cpus[1]!.setReg(n, regs[15 - i]!);
           });
           k.m.startTrace({ limit: 20 });
           k.m.run({ steps: 200, scheduler: { kind: 'random', nmiChance: 0.05 } });
