@@ -445,8 +445,9 @@ export class Machine {
 
   /** An external NMI at a CPU (recorded in the schedule). */
   injectNmi(cpu: number): void {
+    const c = this.#cpu(cpu);
     this.#log.record(encode({ kind: 'nmi', cpu }), 1);
-    raiseNmi(this.#cpu(cpu), 'external');
+    raiseNmi(c, 'external');
   }
 
   /** An external maskable interrupt at a CPU (recorded in the schedule). */
