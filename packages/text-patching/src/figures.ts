@@ -86,6 +86,10 @@ export interface NmiSweepResult {
   /** Arrival times at which some CPU crashed (#GP, unclaimed int3, or died). */
   readonly crashes: number;
   readonly firstCrashAt: number | undefined;
+  /** Arrival times at which the NMI did the writer's write itself (the protocol's rescue). */
+  readonly selfWrites: number;
+  /** Arrival times at which the NMI handler hit the site's int3 (breakpoint method). */
+  readonly int3InNmi: number;
 }
 
 /**
@@ -101,14 +105,18 @@ export function nmiSweep(method: PatchMethod, ftraceNmiProtocol: boolean, option
   let crashes = 0;
   let arrivals = 0;
   let firstCrashAt: number | undefined;
+  let selfWrites = 0;
+  let int3InNmi = 0;
   for (let t = 0; t <= quiet.patchCycles; t += stride) {
     arrivals++;
     const r = runPatch({ ...base, nmi: { cpu: 1, afterCycles: t } });
+    if (r.nmiSelfWrites > 0) selfWrites++;
+    if (r.int3InNmi > 0) int3InNmi++;
     const crashed = r.gpFaults > 0 || r.strayInt3 > 0 || !r.completed || r.perCpu.some((c) => c.status !== 'running');
     if (crashed) {
       crashes++;
       firstCrashAt ??= t;
     }
   }
-  return { method, ftraceNmiProtocol, arrivals, crashes, firstCrashAt };
+  return { method, ftraceNmiProtocol, arrivals, crashes, firstCrashAt, selfWrites, int3InNmi };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { breakpointStates, hex } from './forms.js';
+import { breakpointStates, hex, rel32Target } from './forms.js';
 import { runPatch } from './run.js';
 import type { PatchResult } from './run.js';
 
@@ -21,19 +21,32 @@ function newEverywhere(r: PatchResult): void {
   for (const c of r.perCpu.slice(1)) expect(c.traced).toBeGreaterThan(0);
 }
 
+/** Site 0's bytes in a listing taken from simulated memory. */
+function siteIn(r: PatchResult, when: string): string {
+  const l = r.listings.find((x) => x.when === when);
+  if (l === undefined) throw new Error(`no listing "${when}"; have ${r.listings.map((x) => x.when).join(', ')}`);
+  const off = Number(r.sites[0]!.address - l.address);
+  return hex(l.bytes.subarray(off, off + r.sites[0]!.oldBytes.length));
+}
+
 describe.each(ARCHES)('two CPUs running an ftrace site in a loop (%s)', (arch) => {
-  it('direct: the CPU that runs the half-written instruction takes #GP', () => {
+  it('direct: the other CPU runs the half-written instruction and takes #GP at the site', () => {
     const r = runPatch({ arch, method: 'direct', cpus: 2, startAfter: 3 });
     expect(r.gpFaults).toBeGreaterThan(0);
+    expect(r.gpAt).toBe(r.sites[0]!.address);
     expect(r.perCpu[1]!.status).toBe('halted');
+    expect(r.machine.cpus[1]!.lastFault?.reason).toMatch(/cross-modified/);
   });
 
-  it('stop_machine: no #GP, every CPU stalled in the rendezvous, then runs the call', () => {
+  it('stop_machine: no #GP, the other CPU stalled in the rendezvous, then every CPU runs the call', () => {
     const r = runPatch({ arch, method: 'stop-machine', cpus: 2, observe: true });
     expect(r.completed).toBe(true);
     expect(r.gpFaults).toBe(0);
     expect(r.perCpu[1]!.stall).toBeGreaterThan(0);
     expect(r.ipisSent).toBe(1);
+    // CPU 1 never ran an intermediate state: old, then (after the rendezvous) new.
+    const site = r.sites[0]!;
+    expect(r.observed.map(hex)).toEqual([hex(site.oldBytes), hex(site.newBytes)]);
     newEverywhere(r);
   });
 
@@ -47,17 +60,36 @@ describe.each(ARCHES)('two CPUs running an ftrace site in a loop (%s)', (arch) =
     const site = r.sites[0]!;
     const states = breakpointStates(site.oldBytes, site.newBytes);
     expect(isInOrder(r.observed, states)).toBe(true);
+    expect(r.observed.length).toBeGreaterThan(2);
     expect(r.int3OtherCpus).toBeGreaterThan(0);
     newEverywhere(r);
   });
 
-  it("breakpoint: the site's bytes after each step are the article's listings", () => {
+  it("breakpoint: the site's bytes read from simulated memory after each step are the article's listings", () => {
     const r = runPatch({ arch, method: 'breakpoint', cpus: 2, observe: true });
     const site = r.sites[0]!;
-    // At the three syncs: int3 added; tail replaced; head replaced.
+    expect(siteIn(r, 'patch starts')).toBe('0f 1f 44 00 00');
+    expect(siteIn(r, 'sync 1')).toBe('cc 1f 44 00 00');
+    expect(siteIn(r, 'sync 2')).toBe(hex([0xcc, ...site.newBytes.slice(1)]));
+    expect(siteIn(r, 'sync 3')).toBe(hex(site.newBytes));
+    expect(siteIn(r, 'sync 3').startsWith('e8 ')).toBe(true);
+    expect(siteIn(r, 'patch done')).toBe(hex(site.newBytes));
+    // The trace's replay of the watched writes agrees with memory.
     expect(r.atSyncs.map(hex)).toEqual(breakpointStates(site.oldBytes, site.newBytes).slice(1).map(hex));
-    expect(hex(r.atSyncs[0]!)).toBe('cc 1f 44 00 00');
-    expect(hex(r.atSyncs[2]!).startsWith('e8 ')).toBe(true);
+  });
+});
+
+describe('what other CPUs see under the breakpoint method', () => {
+  it('never the old first byte with a new tail, whatever the interleaving', () => {
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const r = runPatch({ method: 'breakpoint', cpus: 2, observe: true, seed, scheduler: 'random', startAfter: seed % 3 });
+      const site = r.sites[0]!;
+      const oldHead = site.oldBytes[0]!;
+      const newTail = hex(site.newBytes.slice(1));
+      for (const seen of r.observed) expect(seen[0] === oldHead && hex(seen.slice(1)) === newTail).toBe(false);
+      expect(isInOrder(r.observed, breakpointStates(site.oldBytes, site.newBytes))).toBe(true);
+      expect(r.gpFaults).toBe(0);
+    }
   });
 });
 
@@ -84,7 +116,7 @@ describe('the #BP handler modes', () => {
   it('emulate runs the new call from the trap, so every int3 hit reaches the tracer; skip and handler just continue', () => {
     for (const arch of ARCHES) {
       for (const bpMode of ['emulate', 'skip', 'handler'] as const) {
-        const r = runPatch({ arch, method: 'breakpoint', cpus: 3, sites: 4, bpMode, batching: 'each' });
+        const r = runPatch({ arch, method: 'breakpoint', cpus: 4, sites: 2, bpMode, batching: 'each', scheduler: 'random' });
         expect(r.gpFaults).toBe(0);
         expect(r.strayInt3).toBe(0);
         expect(r.int3OtherCpus).toBeGreaterThan(0);
@@ -96,12 +128,34 @@ describe('the #BP handler modes', () => {
 });
 
 describe('users', () => {
-  it('static keys: nop <-> jmp; after the patch the branch is taken', () => {
-    const r = runPatch({ method: 'breakpoint', user: 'static-key', cpus: 3, sites: 8 });
-    expect(r.gpFaults).toBe(0);
-    expect(r.sites.every((s) => s.newBytes[0] === 0xe9)).toBe(true);
-    newEverywhere(r);
-    expect(r.filtered).toBeGreaterThan(0);
+  it('static keys: switching on makes the branch taken from then on; switching off stops it', () => {
+    const on = runPatch({ method: 'breakpoint', user: 'static-key', cpus: 3, sites: 8 });
+    expect(on.gpFaults).toBe(0);
+    expect(on.sites.every((s) => s.oldBytes[0] === 0x0f && s.newBytes[0] === 0xe9)).toBe(true);
+    newEverywhere(on);
+    const onLonger = runPatch({ method: 'breakpoint', user: 'static-key', cpus: 3, sites: 8, settle: 40 });
+    expect(onLonger.filtered).toBeGreaterThan(on.filtered);
+
+    const off = runPatch({ method: 'breakpoint', user: 'static-key', cpus: 3, sites: 8, direction: 'off' });
+    expect(off.gpFaults).toBe(0);
+    expect(off.strayInt3).toBe(0);
+    for (const [i, s] of off.sites.entries()) expect(hex(off.finalBytes[i]!)).toBe(hex(s.newBytes));
+    expect(off.sites.every((s) => s.oldBytes[0] === 0xe9 && hex(s.newBytes) === '0f 1f 44 00 00')).toBe(true);
+    // Before the patch the branch was taken; once it is done nobody takes it any more.
+    expect(off.filtered).toBeGreaterThan(0);
+    const offLonger = runPatch({ method: 'breakpoint', user: 'static-key', cpus: 3, sites: 8, direction: 'off', settle: 40 });
+    expect(offLonger.filtered).toBe(off.filtered);
+    expect(offLonger.perCpu[1]!.work).toBeGreaterThan(off.perCpu[1]!.work);
+  });
+
+  it('ftrace off: the calls go back to nops under stop_machine too, and the tracer stops counting', () => {
+    const off = runPatch({ method: 'stop-machine', cpus: 3, sites: 5, direction: 'off' });
+    const offLonger = runPatch({ method: 'stop-machine', cpus: 3, sites: 5, direction: 'off', settle: 40 });
+    expect(off.completed && offLonger.completed).toBe(true);
+    expect(off.gpFaults + offLonger.gpFaults).toBe(0);
+    expect(off.finalBytes.map(hex)).toEqual(off.sites.map(() => '0f 1f 44 00 00'));
+    expect(off.traceCalls).toBeGreaterThan(0);
+    expect(offLonger.traceCalls).toBe(off.traceCalls);
   });
 
   it('kprobes: every call of a probed function runs its handler exactly once, before, during and after optimization', () => {
@@ -115,6 +169,12 @@ describe('users', () => {
       expect(r.kprobeHits).toBeGreaterThanOrEqual(r.kprobedCalls);
       expect(r.kprobeHits - r.kprobedCalls).toBeLessThanOrEqual(3);
       expect(r.sites.every((s) => s.oldBytes[0] === 0xcc && s.newBytes[0] === 0xe9)).toBe(true);
+      // Optimized: a jmp rel32 to the detour, which copied whole instructions covering the 5 bytes.
+      for (const [i, s] of r.sites.entries()) {
+        const probe = r.image.kprobes.find((k) => k.address === s.address)!;
+        expect(rel32Target(s.address, r.finalBytes[i]!)).toBe(probe.detour);
+        expect(probe.copied).toBeGreaterThanOrEqual(5);
+      }
       newEverywhere(r);
     }
   });

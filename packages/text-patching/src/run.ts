@@ -3,7 +3,7 @@ import type { Machine, TraceEvent } from '@kernsim/cpu-core';
 import { VECTOR } from './code/context.js';
 import type { UserKind } from './code/functions.js';
 import { buildImage } from './code/image.js';
-import type { KernelImage, PatchSite } from './code/image.js';
+import type { ImageOptions, KernelImage, PatchSite } from './code/image.js';
 import { STAT, varAddress } from './code/layout.js';
 import type { BpMode, VarName } from './code/layout.js';
 import { encodeKprobeTable, encodePatchTable, sortSites } from './code/tables.js';
@@ -20,6 +20,8 @@ export interface PatchConfig {
   readonly cpus?: number;
   readonly method: PatchMethod;
   readonly user?: PatchUser;
+  /** `on` (default): nop to call/jmp (tracing on, key enabled, probe optimized); `off`: back to the nop (ftrace, static-key). */
+  readonly direction?: 'on' | 'off';
   /** Sites patched in one go (default 1). */
   readonly sites?: number;
   /** Breakpoint method: all sites with the same three syncs (`batch`, default) or three syncs per site (`each`). */
@@ -52,6 +54,8 @@ export interface CpuFigures {
   /** Cycles spent in the patch's IPI handlers, stopper loop and int3 handler. */
   readonly stall: number;
   readonly int3Hits: number;
+  /** Of those, traps taken inside this CPU's NMI handler. */
+  readonly int3InNmi: number;
   readonly ipisTaken: number;
   /** Calls that reached the user's code (tracer, static-key branch, probe handler). */
   readonly traced: number;
@@ -77,9 +81,14 @@ export interface PatchResult {
   /** int3 traps taken by CPUs other than the patching one. */
   readonly int3OtherCpus: number;
   readonly gpFaults: number;
+  /** Where the last #GP struck (the saved ip the #GP handler read), if any did. */
+  readonly gpAt: bigint | undefined;
   readonly strayInt3: number;
   readonly nmis: number;
+  /** NMIs that did the stop_machine writer's write themselves (3.3 ftrace's NMI protocol). */
   readonly nmiSelfWrites: number;
+  /** int3 traps taken inside NMI handlers, on any CPU. */
+  readonly int3InNmi: number;
   readonly traceCalls: number;
   readonly kprobeHits: number;
   readonly kprobedCalls: number;
@@ -126,6 +135,7 @@ export function runPatch(input: PatchConfig): PatchResult {
     method: input.method,
     user: input.user ?? 'ftrace',
     sites: input.sites ?? 1,
+    direction: input.direction ?? 'on',
     batching: input.batching ?? 'batch',
     bpMode: input.bpMode ?? 'skip',
     startAfter: input.startAfter ?? 2,
@@ -143,12 +153,13 @@ export function runPatch(input: PatchConfig): PatchResult {
   check(['direct', 'stop-machine', 'breakpoint'].includes(config.method), `method must be direct, stop-machine or breakpoint, got ${config.method}`);
   check(['ftrace', 'static-key', 'kprobe'].includes(config.user), `user must be ftrace, static-key or kprobe, got ${config.user}`);
   check(Number.isInteger(config.sites) && config.sites >= 1 && config.sites <= 1000, `sites must be 1..1000, got ${String(config.sites)}`);
+  check(['on', 'off'].includes(config.direction), `direction must be on or off, got ${config.direction}`);
   check(['skip', 'handler', 'emulate'].includes(config.bpMode), `bpMode must be skip, handler or emulate, got ${config.bpMode}`);
   if (config.irqOff) check(config.irqOff.cpu > 0 && config.irqOff.cpu < config.cpus, `irqOff.cpu must be another CPU than 0, got ${String(config.irqOff.cpu)}`);
   if (config.nmi) check(config.nmi.cpu >= 0 && config.nmi.cpu < config.cpus, `nmi.cpu must name a CPU, got ${String(config.nmi.cpu)}`);
 
   const bits: Bits = config.arch === 'x86_64' ? 64 : 32;
-  const image = buildImage({ bits, user: config.user, functions: config.sites, ftraceNmiProtocol: config.ftraceNmiProtocol, bpMode: config.bpMode });
+  const image = cachedImage({ bits, user: config.user, functions: config.sites, ftraceNmiProtocol: config.ftraceNmiProtocol, bpMode: config.bpMode, direction: config.direction });
   const { layout } = image;
   const m = createMachine({ arch: config.arch, cpus: config.cpus, seed: config.seed, memoryMiB: Math.max(64, Math.ceil((config.cpus * layout.stackSize) / 1048576) + 32) });
   const sites = sortSites(image.sites);
@@ -204,6 +215,7 @@ export function runPatch(input: PatchConfig): PatchResult {
   let nmiAt: number | undefined;
   let doneAt: number | undefined;
   let settleTarget = Infinity;
+  let hungAt: number | undefined;
   const listings: Listing[] = [];
   const fn0 = image.symbol(image.sites[0]!.function);
   const fnLength = Number(firstSite.address - fn0) + firstSite.oldBytes.length + 10;
@@ -217,9 +229,23 @@ export function runPatch(input: PatchConfig): PatchResult {
     listings.push({ when, address: fn0, bytes: m.readBytes(fn0, fnLength) });
   };
   while (steps < config.maxSteps) {
-    const r = m.run({ steps: chunk, scheduler: { kind: config.scheduler }, ...(config.observe && doneAt === undefined ? { until: atStop } : {}) });
+    const nmiDue = nmiAt !== undefined && nmiAt >= 0;
+    const waitStart = config.nmi !== undefined && nmiAt === undefined;
+    let until: ((mm: Machine) => boolean) | undefined;
+    if (config.observe && doneAt === undefined) until = atStop;
+    if (waitStart) until = (mm): boolean => mm.cpus[0]!.rip === routine || (config.observe && atStop(mm));
+    else if (nmiDue) until = (mm): boolean => mm.cpus[0]!.cycles >= (nmiAt ?? 0) || (config.observe && doneAt === undefined && atStop(mm));
+    const r = m.run({ steps: chunk, scheduler: { kind: config.scheduler }, ...(until ? { until } : {}) });
     steps += r.steps;
-    if (r.reason === 'until') {
+    if (r.reason === 'until' && waitStart && m.cpus[0]!.rip === routine) {
+      nmiAt = m.cpus[0]!.cycles + (config.nmi?.afterCycles ?? 0);
+    }
+    if (r.reason === 'until' && nmiDue && m.cpus[0]!.cycles >= (nmiAt ?? 0)) {
+      m.injectNmi(config.nmi?.cpu ?? 0);
+      nmiAt = -1;
+      continue;
+    }
+    if (r.reason === 'until' && stops.includes(m.cpus[0]!.rip)) {
       const rip = m.cpus[0]!.rip;
       listing(rip === routine ? 'patch starts' : `sync ${String(++syncsSeen)}`);
       while (m.cpus[0]!.rip === rip && m.cpus[0]!.status === 'running') {
@@ -228,15 +254,13 @@ export function runPatch(input: PatchConfig): PatchResult {
       }
       continue;
     }
+    if (r.reason === 'until') {
+      // stopped for the NMI's start point: step past the patch routine's first instruction
+      m.step(0);
+      steps++;
+      continue;
+    }
     if (r.reason === 'idle') break;
-    if (config.nmi && nmiAt === undefined && flag('patchStarted')) {
-      const start = Number(m.read(v('patchStartTsc'), 8));
-      nmiAt = start + config.nmi.afterCycles;
-    }
-    if (config.nmi && nmiAt !== undefined && nmiAt >= 0 && m.cpus[0]!.cycles >= nmiAt) {
-      m.injectNmi(config.nmi.cpu);
-      nmiAt = -1;
-    }
     if (doneAt === undefined && flag('patchDone')) {
       doneAt = steps;
       if (config.observe) listing('patch done');
@@ -244,6 +268,10 @@ export function runPatch(input: PatchConfig): PatchResult {
     }
     if (doneAt !== undefined && steps >= settleTarget) break;
     if (doneAt === undefined && m.cpus[0]!.status !== 'running' && m.cpus[0]!.status !== 'halted') break;
+    // A CPU that died (#GP, unclaimed int3) never answers a sync or a rendezvous: give the
+    // patcher a while, then call it hung, as the kernel's soft-lockup detector would.
+    if (doneAt === undefined && hungAt === undefined && (flag('gpCount') || flag('strayInt3'))) hungAt = steps + HUNG_ROUNDS * chunk;
+    if (hungAt !== undefined && doneAt === undefined && steps >= hungAt) break;
   }
   m.stopTrace();
 
@@ -251,7 +279,7 @@ export function runPatch(input: PatchConfig): PatchResult {
   const perCpu: CpuFigures[] = m.cpus.map((cpu, i) => {
     const base = layout.work + BigInt(i * STAT.size);
     const at = (off: number): number => Number(m.read(base + BigInt(off), bits === 64 ? 8 : 4));
-    return { cpu: i, work: at(STAT.work), stall: at(STAT.stall), int3Hits: at(STAT.int3), ipisTaken: at(STAT.ipis), traced: at(STAT.traced), status: cpu.status };
+    return { cpu: i, work: at(STAT.work), stall: at(STAT.stall), int3Hits: at(STAT.int3), int3InNmi: at(STAT.int3InNmi), ipisTaken: at(STAT.ipis), traced: at(STAT.traced), status: cpu.status };
   });
   const others = perCpu.slice(1);
   const completed = doneAt !== undefined;
@@ -266,9 +294,11 @@ export function runPatch(input: PatchConfig): PatchResult {
     syncRounds: rd('syncRounds'),
     int3OtherCpus: others.reduce((s, c) => s + c.int3Hits, 0),
     gpFaults: rd('gpCount'),
+    gpAt: rd('gpCount') > 0 ? BigInt.asUintN(bits, m.read(v('gpLastRip'), word)) : undefined,
     strayInt3: rd('strayInt3'),
     nmis: rd('nmiCount'),
     nmiSelfWrites: rd('nmiUpdateCount'),
+    int3InNmi: perCpu.reduce((s, c) => s + c.int3InNmi, 0),
     traceCalls: rd('traceCalls'),
     kprobeHits: rd('kprobeHits'),
     kprobedCalls: rd('kprobedCalls'),
@@ -309,6 +339,23 @@ function observedStates(
     }
   }
   return out;
+}
+
+/** Rounds of every CPU stepping 64 times that a patcher may still finish in after a CPU died. */
+const HUNG_ROUNDS = 64;
+
+// Assembling the image costs far more than a small run; sweeps reuse it (it is never mutated).
+const images = new Map<string, KernelImage>();
+
+function cachedImage(options: ImageOptions): KernelImage {
+  const key = JSON.stringify(options);
+  let image = images.get(key);
+  if (image === undefined) {
+    image = buildImage(options);
+    if (images.size >= 32) images.delete(images.keys().next().value ?? '');
+    images.set(key, image);
+  }
+  return image;
 }
 
 /** Maps the image's memory, loads code and installs the gates. */

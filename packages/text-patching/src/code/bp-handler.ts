@@ -1,7 +1,7 @@
 import { mem } from '@kernsim/cpu-core';
 import { emitBsearch } from './bsearch.js';
 import type { CodeContext } from './context.js';
-import { BP_MODE, ENTRY, KPROBE_ENTRY } from './layout.js';
+import { BP_MODE, ENTRY, KPROBE_ENTRY, STAT } from './layout.js';
 
 /**
  * `poke_int3_handler(di = &saved ip)` -> ax: the patch-table part of the #BP path. A trap at
@@ -141,6 +141,11 @@ export function emitInt3Entry(ctx: CodeContext): void {
   a.pop(isa.ax);
   ctx.save();
   ctx.stallBegin();
+  const outsideNmi = ctx.local('int3_outside_nmi');
+  ctx.cpuStat(isa.ax);
+  a.cmp(isa.word(isa.ax, STAT.inNmi), 0).je(outsideNmi);
+  a.inc(isa.word(isa.ax, STAT.int3InNmi));
+  a.label(outsideNmi);
   a.lea(isa.di, mem(isa.sp, F));
   a.call('poke_int3_handler');
   if (isa.bits === 32) {

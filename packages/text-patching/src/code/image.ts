@@ -25,6 +25,8 @@ export interface ImageOptions {
   readonly ftraceNmiProtocol: boolean;
   /** How the #BP handler treats a trap at a site being patched. */
   readonly bpMode: BpMode;
+  /** `on` patches the nops into calls/jumps; `off` starts from the calls/jumps and puts the nops back. */
+  readonly direction: 'on' | 'off';
 }
 
 /** One site to patch: its address, the bytes it holds and the bytes it should hold. */
@@ -117,6 +119,14 @@ export function buildImage(options: ImageOptions): KernelImage {
         break;
       }
     }
+  }
+  if (options.direction === 'off') {
+    if (options.user === 'kprobe') throw new TextPatchingError('KERNSIM_PATCH_BAD_OPTIONS', 'kprobe sites can only be patched on (armed int3 to optimized jmp)');
+    // The image starts switched on: each site holds the call/jump, and the patch restores the nop.
+    sites.forEach((s, i) => {
+      bytes.set(s.newBytes, Number(s.address - code.origin));
+      sites[i] = { ...s, oldBytes: s.newBytes, newBytes: s.oldBytes, handler: s.address + BigInt(s.oldBytes.length) };
+    });
   }
   return {
     bits: options.bits,

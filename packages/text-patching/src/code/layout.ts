@@ -98,10 +98,9 @@ export const VAR = {
   kprobeVec: 25,
   /** int3 traps nobody claimed: the kernel would die here. */
   strayInt3: 26,
-  /** int3 traps taken while an NMI handler was running. */
-  int3InNmi: 27,
-  /** Depth counter of the NMI handler (so the #BP handler can tell it runs inside one). */
-  inNmi: 28,
+  /** Unused slots (per-CPU NMI depth and int3-in-NMI counts live in STAT). */
+  spare27: 27,
+  spare28: 28,
   /** Rounds of `on_each_cpu` the patcher started. */
   syncRounds: 29,
   /** Calls of the kprobed functions (each should fire its probe once). */
@@ -161,4 +160,8 @@ export const STAT = {
   ipis: 24,
   /** Calls that reached the user's code: the tracer, the static key's branch, the probe handler. */
   traced: 32,
+  /** Depth of NMI handlers running on this CPU. */
+  inNmi: 40,
+  /** int3 traps this CPU took inside its NMI handler (whose iret then unblocks NMIs). */
+  int3InNmi: 48,
 } as const;

@@ -17,17 +17,27 @@ export function emitTextPoke(ctx: CodeContext): void {
   const { a, isa } = ctx;
   const dl = reg.dl;
 
-  const copy = (name: string, from: number, all: boolean): void => {
+  // memcpy as the kernel's text_poke does it: a 5-byte instruction is one byte and one
+  // 4-byte store; other lengths go byte by byte.
+  const copy = (name: string, from: number): void => {
     a.label(name);
     a.push(isa.cx).push(isa.dx).push(isa.si).push(isa.di);
     a.mov(isa.di, isa.word(isa.ax, ENTRY.addr));
     a.lea(isa.si, mem(isa.ax, ENTRY.newBytes));
     a.movzx(isa.ecx, isa.byte(isa.ax, ENTRY.len));
-    if (!all || from > 0) {
-      a.add(isa.di, from).add(isa.si, from).sub(isa.ecx, from);
-    }
+    if (from > 0) a.add(isa.di, from).add(isa.si, from).sub(isa.ecx, from);
     const loop = ctx.local('poke');
     const done = ctx.local('poke_done');
+    const bytewise = ctx.local('poke_bytes');
+    a.cmp(isa.ecx, 4 + (from === 0 ? 1 : 0)).jne(bytewise);
+    if (from === 0) {
+      a.mov(dl, isa.byte(isa.si)).mov(isa.byte(isa.di), dl);
+      a.mov(isa.edx, isa.dword(isa.si, 1)).mov(isa.dword(isa.di, 1), isa.edx);
+    } else {
+      a.mov(isa.edx, isa.dword(isa.si)).mov(isa.dword(isa.di), isa.edx);
+    }
+    a.jmp(done);
+    a.label(bytewise);
     a.label(loop);
     a.test(isa.ecx, isa.ecx).je(done);
     a.mov(dl, isa.byte(isa.si)).mov(isa.byte(isa.di), dl);
@@ -36,8 +46,8 @@ export function emitTextPoke(ctx: CodeContext): void {
     a.pop(isa.di).pop(isa.si).pop(isa.dx).pop(isa.cx);
     a.ret();
   };
-  copy('text_poke_entry', 0, true);
-  copy('poke_tail', 1, false);
+  copy('text_poke_entry', 0);
+  copy('poke_tail', 1);
 
   a.label('poke_int3');
   a.push(isa.di);
