@@ -4,7 +4,7 @@ import { CpuError } from '../errors.js';
 import { I386, toLoHi, X86_64 } from './arch.js';
 import type { Arch, ArchInfo } from './arch.js';
 import { rd } from './bus.js';
-import { CpuState, DEAD, FL_IF, HALTED, OFFLINE, RUNNING } from './cpu.js';
+import { CpuState, DEAD, FL_IF, HALTED, RUNNING } from './cpu.js';
 import { Cpu } from './cpu-view.js';
 import type { IdtRegister } from './cpu-view.js';
 import { MachineCore, PTE_P, PTE_U, PTE_W } from './core.js';
@@ -12,115 +12,22 @@ import type { AddressSpace, ExecCallback, ExecWatch, LowerTable } from './core.j
 import { decodeGate, DEFAULT_IDT_PHYS, encodeGate, GATE_INTERRUPT, GATE_TRAP, gateSize } from './idt.js';
 import { raiseIrq, raiseNmi } from './events.js';
 import { runnable, step } from './exec.js';
-import { F_CODE, F_SHARED, F_WATCH, F_XWATCH, Frame, hashChunk } from './frame.js';
+import { F_CODE, F_WATCH, F_XWATCH } from './frame.js';
+import type { Frame } from './frame.js';
 import { FAULT } from './op.js';
 import { checkEntry, encode, nextRandom, ScheduleLog } from './schedule.js';
-import type { ScheduleEntry, ScheduleMark, Scheduler } from './schedule.js';
+import type { ScheduleEntry } from './schedule.js';
 import { runRoundRobin } from './round-robin.js';
 import type { RoundRobinState } from './round-robin.js';
-import { hashCpu, loadCpu, saveCpu } from './snapshot.js';
-import type { CpuImage } from './snapshot.js';
+import { captureState, machineHash, restoreState } from './machine-state.js';
+import type { MachineState } from './machine-state.js';
 import { formatEvent, hashTrace, TraceRecorder } from './trace.js';
 import type { TraceEvent, TraceFilter } from './trace.js';
 import { buildStackView } from './stack-view.js';
+import type { GateInfo, GateOptions, GateTableOptions, LoadOptions, MachineConfig, MapOptions, RunOptions, RunResult, Snapshot, StartOptions } from './machine-options.js';
+
+export type { GateInfo, GateOptions, GateTableOptions, LoadOptions, MachineConfig, MapOptions, RunOptions, RunResult, Snapshot, StartOptions } from './machine-options.js';
 import type { StackWord } from './stack-view.js';
-
-export interface MachineConfig {
-  readonly arch: Arch;
-  /** 1 to 4096. */
-  readonly cpus: number;
-  /** Seeds the random scheduler (default 1). */
-  readonly seed?: number;
-  /** Cycles each instruction costs (default 1). */
-  readonly cyclesPerInstruction?: number;
-  /** Serial port cost; default 87 000 cycles per byte (115200 baud at 1 GHz). */
-  readonly serial?: { readonly cyclesPerByte?: number };
-  /** Physical memory limit in MiB (default 256). */
-  readonly memoryMiB?: number;
-  /**
-   * Record every scheduling choice for `schedule()` (default true). The log is compressed
-   * (round-robin runs and bursts take one entry), so leaving it on is cheap; turn it off for
-   * long runs that will never be replayed.
-   */
-  readonly recordSchedule?: boolean;
-}
-
-export interface MapOptions {
-  /** Address space to map into (default: the reference kernel table). */
-  readonly space?: AddressSpace;
-  readonly writable?: boolean;
-  readonly user?: boolean;
-  /** Physical address of the first frame (default: freshly allocated zeroed frames). */
-  readonly phys?: bigint;
-}
-
-export interface GateOptions {
-  readonly handler: bigint | string;
-  readonly dpl?: 0 | 3;
-  /** x86_64 IST index 1..7 (0: no stack switch unless the privilege changes). */
-  readonly ist?: number;
-  /** 'interrupt' (clears IF, the default) or 'trap'. */
-  readonly type?: 'interrupt' | 'trap';
-}
-
-/** Which IDT a gate operation addresses: the machine's default table unless `table` names another one's base. */
-export interface GateTableOptions {
-  /** Linear address (or symbol) of an IDT in simulated memory, mapped in the reference kernel table. */
-  readonly table?: bigint | string;
-}
-
-/** A gate as read back from an IDT in memory. */
-export interface GateInfo {
-  readonly handler: bigint;
-  readonly dpl: number;
-  readonly ist: number;
-  readonly type: 'interrupt' | 'trap';
-  readonly selector: number;
-}
-
-
-export interface StartOptions {
-  readonly rip: bigint | string;
-  readonly rsp: bigint;
-  readonly cpl?: 0 | 3;
-  /** Address space CR3 selects (default: the reference kernel table). */
-  readonly space?: AddressSpace;
-  /** IF set at start (default false). */
-  readonly interrupts?: boolean;
-}
-
-export interface RunOptions {
-  /** Upper bound on steps (default 1 000 000). */
-  readonly steps?: number;
-  readonly scheduler?: Scheduler;
-  /** Checked before every step; the run stops when it returns true. */
-  readonly until?: (m: Machine) => boolean;
-}
-
-export interface RunResult {
-  readonly steps: number;
-  readonly reason: 'steps' | 'until' | 'idle' | 'schedule-end';
-}
-
-export interface LoadOptions {
-  readonly space?: AddressSpace;
-}
-
-/** An immutable image of the whole machine; restore it with `machine.restore`. */
-export interface Snapshot {
-  readonly hash: string;
-  /** @internal */
-  readonly state: unknown;
-}
-
-interface State {
-  frames: Map<number, { data: Uint8Array; flags: number; chunk: Int32Array; log: [number[], number[], number[], number[]]; lastWriteSeq: number }>;
-  tables: Map<number, Map<number, number>>;
-  spaces: AddressSpace[];
-  cpus: CpuImage[];
-  scalars: { nextPfn: number; writeSeq: number; memH1: number; memH2: number; console: string; rng: number; rr: number; mapVersion: number; schedule: ScheduleMark };
-  watches: { phys: number; len: number; label: string }[];
-}
 
 /** Validates the configuration and builds a machine. */
 export function createMachine(config: MachineConfig): Machine {
@@ -632,100 +539,25 @@ export class Machine {
 
   /** Brings all dirty memory chunks into the running hash and mixes in every CPU: cheap after one instruction. */
   hash(): string {
-    const core = this.#core;
-    const out = this.#hashOut;
-    for (const f of core.dirtyFrames) {
-      let mask = f.dirtyMask;
-      for (let k = 0; mask !== 0; k++, mask >>>= 1) {
-        if ((mask & 1) === 0) continue;
-        core.memH1 ^= f.chunkHash[2 * k]!;
-        core.memH2 ^= f.chunkHash[2 * k + 1]!;
-        hashChunk(f, k, out);
-        f.chunkHash[2 * k] = out[0]!;
-        f.chunkHash[2 * k + 1] = out[1]!;
-        core.memH1 ^= out[0]!;
-        core.memH2 ^= out[1]!;
-      }
-      f.dirtyMask = 0;
-    }
-    core.dirtyFrames.length = 0;
-    let h1 = core.memH1 ^ Math.imul(this.#mapVersion + 1, 0x27d4eb2d);
-    let h2 = core.memH2 ^ Math.imul(core.console.length + 1, 0x165667b1);
-    for (const c of core.cpus) {
-      if (c.state === OFFLINE && c.cycles === 0) continue;
-      hashCpu(c, out);
-      h1 = Math.imul(h1 ^ out[0]!, 0x01000193);
-      h2 = Math.imul(h2 ^ out[1]!, 0x01000193) ^ (h1 >>> 7);
-    }
-    return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
+    return machineHash(this.#core, this.#mapVersion, this.#hashOut);
   }
 
   /** Captures the whole machine (memory is shared copy-on-write, so this is cheap). */
   snapshot(): Snapshot {
     const hash = this.hash();
-    const core = this.#core;
-    const frames: State['frames'] = new Map();
-    for (const f of core.frames.values()) {
-      f.flags |= F_SHARED;
-      frames.set(f.pfn, { data: f.data, flags: f.flags & ~F_SHARED, chunk: f.chunkHash.slice(), log: [f.logOff.slice(), f.logOld.slice(), f.logSeq.slice(), f.logCpu.slice()], lastWriteSeq: f.lastWriteSeq });
-    }
-    const tables = new Map<number, Map<number, number>>();
-    for (const [pfn, t] of core.tables) if (!t.direct) tables.set(pfn, new Map(t.ptes));
-    const state: State = {
-      frames,
-      tables,
-      spaces: core.spaces.slice(),
-      cpus: core.cpus.map(saveCpu),
-      watches: core.watches.slice(),
-      scalars: { nextPfn: core.nextPfn, writeSeq: core.writeSeq, memH1: core.memH1, memH2: core.memH2, console: core.console, rng: this.#rng.rng, rr: this.#rr.rr, mapVersion: this.#mapVersion, schedule: this.#log.mark() },
-    };
-    return { hash, state };
+    return { hash, state: captureState(this.#core, { rng: this.#rng.rng, rr: this.#rr.rr, mapVersion: this.#mapVersion, schedule: this.#log.mark() }) };
   }
 
   /** Returns the machine to a snapshot taken from it; the recorded schedule is cut back too. */
   restore(snapshot: Snapshot): void {
-    const st = snapshot.state as State;
+    const st = snapshot.state as MachineState;
     if (st.cpus.length !== this.#core.cpus.length) throw new CpuError('KERNSIM_CPU_SNAPSHOT', `snapshot has ${st.cpus.length} CPUs, this machine ${this.#core.cpus.length}`);
-    const core = this.#core;
-    for (const pfn of [...core.frames.keys()]) if (!st.frames.has(pfn)) core.frames.delete(pfn);
-    for (const [pfn, s] of st.frames) {
-      let f = core.frames.get(pfn);
-      if (!f) {
-        f = new Frame(pfn, s.data);
-        core.frames.set(pfn, f);
-      }
-      if (f.data !== s.data) {
-        f.adopt(s.data);
-        f.ops = null;
-      }
-      f.flags = (s.flags & ~F_XWATCH) | F_SHARED;
-      if ((f.flags & F_CODE) !== 0) f.ops ??= new Array<undefined>(4096).fill(undefined);
-      f.chunkHash.set(s.chunk);
-      [f.logOff, f.logOld, f.logSeq, f.logCpu] = [s.log[0].slice(), s.log[1].slice(), s.log[2].slice(), s.log[3].slice()];
-      f.lastWriteSeq = s.lastWriteSeq;
-      f.dirtyMask = 0;
-    }
-    core.dirtyFrames.length = 0;
-    for (const pfn of [...core.tables.keys()]) if (!core.tables.get(pfn)!.direct && !st.tables.has(pfn)) core.tables.delete(pfn);
-    for (const [pfn, ptes] of st.tables) core.tables.set(pfn, { direct: false, ptes: new Map(ptes) });
-    core.spaces.length = 0;
-    core.spaces.push(...st.spaces);
-    st.cpus.forEach((img, i) => {
-      loadCpu(core.cpus[i]!, img);
-    });
-    core.watches.length = 0;
-    core.watches.push(...st.watches);
-    if (core.execWatches.length > 0) this.#flagExecWatches();
-    const s = st.scalars;
-    core.nextPfn = s.nextPfn;
-    core.writeSeq = s.writeSeq;
-    core.memH1 = s.memH1;
-    core.memH2 = s.memH2;
-    core.console = s.console;
-    this.#rng.rng = s.rng;
-    this.#rr.rr = s.rr;
-    this.#mapVersion = s.mapVersion;
-    this.#log.cut(s.schedule);
+    const x = restoreState(this.#core, st);
+    if (this.#core.execWatches.length > 0) this.#flagExecWatches();
+    this.#rng.rng = x.rng;
+    this.#rr.rr = x.rr;
+    this.#mapVersion = x.mapVersion;
+    this.#log.cut(x.schedule);
   }
 
   /** Whether a CPU died of a triple fault. */

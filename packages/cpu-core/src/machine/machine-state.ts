@@ -1,0 +1,123 @@
+import type { AddressSpace, MachineCore } from './core.js';
+import { OFFLINE } from './cpu.js';
+import { F_CODE, F_SHARED, F_XWATCH, Frame, hashChunk } from './frame.js';
+import type { ScheduleMark } from './schedule.js';
+import { hashCpu, loadCpu, saveCpu } from './snapshot.js';
+import type { CpuImage } from './snapshot.js';
+
+/** What the Machine keeps outside the core that a snapshot must carry. */
+export interface MachineExtras {
+  readonly rng: number;
+  readonly rr: number;
+  readonly mapVersion: number;
+  readonly schedule: ScheduleMark;
+}
+
+interface FrameImage {
+  readonly data: Uint8Array;
+  readonly flags: number;
+  readonly chunk: Int32Array;
+  readonly log: readonly [number[], number[], number[], number[]];
+  readonly lastWriteSeq: number;
+}
+
+/** The whole machine at one moment; frames' bytes are shared with the live machine copy-on-write. */
+export interface MachineState {
+  readonly frames: ReadonlyMap<number, FrameImage>;
+  readonly tables: ReadonlyMap<number, ReadonlyMap<number, number>>;
+  readonly spaces: readonly AddressSpace[];
+  readonly cpus: readonly CpuImage[];
+  readonly watches: readonly { phys: number; len: number; label: string }[];
+  readonly scalars: { readonly nextPfn: number; readonly writeSeq: number; readonly memH1: number; readonly memH2: number; readonly console: string };
+  readonly extras: MachineExtras;
+}
+
+/**
+ * The state hash: memory is hashed per 256-byte chunk into a running XOR sum, and only the
+ * chunks written since the last call are rehashed; the CPUs are mixed in every time.
+ */
+export function machineHash(core: MachineCore, mapVersion: number, out: Int32Array): string {
+  for (const f of core.dirtyFrames) {
+    let mask = f.dirtyMask;
+    for (let k = 0; mask !== 0; k++, mask >>>= 1) {
+      if ((mask & 1) === 0) continue;
+      core.memH1 ^= f.chunkHash[2 * k]!;
+      core.memH2 ^= f.chunkHash[2 * k + 1]!;
+      hashChunk(f, k, out);
+      f.chunkHash[2 * k] = out[0]!;
+      f.chunkHash[2 * k + 1] = out[1]!;
+      core.memH1 ^= out[0]!;
+      core.memH2 ^= out[1]!;
+    }
+    f.dirtyMask = 0;
+  }
+  core.dirtyFrames.length = 0;
+  let h1 = core.memH1 ^ Math.imul(mapVersion + 1, 0x27d4eb2d);
+  let h2 = core.memH2 ^ Math.imul(core.console.length + 1, 0x165667b1);
+  for (const c of core.cpus) {
+    if (c.state === OFFLINE && c.cycles === 0) continue;
+    hashCpu(c, out);
+    h1 = Math.imul(h1 ^ out[0]!, 0x01000193);
+    h2 = Math.imul(h2 ^ out[1]!, 0x01000193) ^ (h1 >>> 7);
+  }
+  return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
+}
+
+/** Captures the core; call after hashing so the chunk hashes are current. */
+export function captureState(core: MachineCore, extras: MachineExtras): MachineState {
+  const frames = new Map<number, FrameImage>();
+  for (const f of core.frames.values()) {
+    f.flags |= F_SHARED;
+    frames.set(f.pfn, { data: f.data, flags: f.flags & ~F_SHARED, chunk: f.chunkHash.slice(), log: [f.logOff.slice(), f.logOld.slice(), f.logSeq.slice(), f.logCpu.slice()], lastWriteSeq: f.lastWriteSeq });
+  }
+  const tables = new Map<number, Map<number, number>>();
+  for (const [pfn, t] of core.tables) if (!t.direct) tables.set(pfn, new Map(t.ptes));
+  return {
+    frames,
+    tables,
+    spaces: core.spaces.slice(),
+    cpus: core.cpus.map(saveCpu),
+    watches: core.watches.slice(),
+    scalars: { nextPfn: core.nextPfn, writeSeq: core.writeSeq, memH1: core.memH1, memH2: core.memH2, console: core.console },
+    extras,
+  };
+}
+
+/** Puts the core back as captured (execution-watch flags are left for the caller to reapply) and returns the extras. */
+export function restoreState(core: MachineCore, st: MachineState): MachineExtras {
+  for (const pfn of [...core.frames.keys()]) if (!st.frames.has(pfn)) core.frames.delete(pfn);
+  for (const [pfn, s] of st.frames) {
+    let f = core.frames.get(pfn);
+    if (!f) {
+      f = new Frame(pfn, s.data);
+      core.frames.set(pfn, f);
+    }
+    if (f.data !== s.data) {
+      f.adopt(s.data);
+      f.ops = null;
+    }
+    f.flags = (s.flags & ~F_XWATCH) | F_SHARED;
+    if ((f.flags & F_CODE) !== 0) f.ops ??= new Array<undefined>(4096).fill(undefined);
+    f.chunkHash.set(s.chunk);
+    [f.logOff, f.logOld, f.logSeq, f.logCpu] = [s.log[0].slice(), s.log[1].slice(), s.log[2].slice(), s.log[3].slice()];
+    f.lastWriteSeq = s.lastWriteSeq;
+    f.dirtyMask = 0;
+  }
+  core.dirtyFrames.length = 0;
+  for (const pfn of [...core.tables.keys()]) if (!core.tables.get(pfn)!.direct && !st.tables.has(pfn)) core.tables.delete(pfn);
+  for (const [pfn, ptes] of st.tables) core.tables.set(pfn, { direct: false, ptes: new Map(ptes) });
+  core.spaces.length = 0;
+  core.spaces.push(...st.spaces);
+  st.cpus.forEach((img, i) => {
+    loadCpu(core.cpus[i]!, img);
+  });
+  core.watches.length = 0;
+  core.watches.push(...st.watches);
+  const s = st.scalars;
+  core.nextPfn = s.nextPfn;
+  core.writeSeq = s.writeSeq;
+  core.memH1 = s.memH1;
+  core.memH2 = s.memH2;
+  core.console = s.console;
+  return st.extras;
+}
