@@ -10,12 +10,12 @@ import { KernelError } from './errors.js';
 import { arch32 } from './i386/arch-i386.js';
 import { buildKernelImage } from './kernel-image.js';
 import type { KernelImage } from './kernel-image.js';
-import { MAX_EXTABLE, MAX_TASKS } from './kernel-data.js';
+import { MAX_EXTABLE, MAX_TASKS, NMI_IDT_BYTES } from './kernel-data.js';
 import type { NmiEntry } from './nmi-entry.js';
 import { PERCPU, PMU } from './percpu.js';
 import type { PercpuField } from './percpu.js';
 import type { TaskProgram } from './user-programs.js';
-import { arch64 } from './x86_64/arch-x86_64.js';
+import { arch64, TSS_PERCPU_OFFSET } from './x86_64/arch-x86_64.js';
 
 /** One CPU's running task. */
 export interface CpuTask {
@@ -97,7 +97,7 @@ export function bootKernel(options: BootOptions): Kernel {
   const sleepers = options.sleepers ?? [];
   const names = [...options.cpus.map((c, i) => runningName(c.program, i)), ...sleepers.map((s) => s.name)];
   if (names.length > MAX_TASKS) throw new KernelError('KERNSIM_KERNEL_TABLE_FULL', `at most ${MAX_TASKS} tasks, asked for ${names.length}`);
-  const archCode = arch === 'x86_64' ? arch64({ debugIstSlot: undefined, hasLidt: false }) : arch32();
+  const archCode = arch === 'x86_64' ? arch64({ tssInPercpu: TSS_PERCPU_OFFSET }) : arch32();
   const probesKey = (options.kprobes ?? []).join(',');
   const key = `${arch}|${entry.id}|${names.join(',')}|${probesKey}`;
   let image = options.extraCode ? undefined : IMAGES.get(key);
@@ -262,6 +262,18 @@ export function bootKernel(options: BootOptions): Kernel {
     m.setGate(8, { handler: 'double_fault', ist: 2 });
     m.setGate(13, { handler: 'general_protection' });
     m.setGate(14, { handler: 'page_fault' });
+    // trap_init's nmi_idt_table: idt_table with #DB and #BP taken on the current stack,
+    // loaded by debug_stack_set_zero while an NMI runs over an interrupted debug stack.
+    const nmiIdt = symbol('nmi_idt_table');
+    m.writeBytes(nmiIdt, m.readBytes(m.idt.base, NMI_IDT_BYTES));
+    m.setGate(1, { handler: 'debug' }, { table: nmiIdt });
+    m.setGate(3, { handler: 'int3', dpl: 3 }, { table: nmiIdt });
+    const descr = (name: string, base: bigint): void => {
+      m.write(symbol(name), 2, BigInt(NMI_IDT_BYTES - 1));
+      m.write(symbol(name) + 2n, 8, base);
+    };
+    descr('idt_descr', m.idt.base);
+    descr('nmi_idt_descr', nmiIdt);
   } else {
     m.setGate(1, { handler: 'debug' });
     m.setGate(2, { handler: 'nmi' });
@@ -281,7 +293,8 @@ export function bootKernel(options: BootOptions): Kernel {
     const extra = c.program.kind === 'user-stack-pointer' ? c.program.rsp : 0n;
     if (arch === 'x86_64') {
       const ist = layout.ist + BigInt(cpu * layout.istStride);
-      view.setTss({ sp0: t.stackTop, ist: { 2: ist + 0x9000n, 3: nmiStackTop(cpu), 4: debugStackTop(cpu) } });
+      // The TSS lives in the per-CPU area (init_tss), so the #DB/#BP entries can move IST 4 as 3.3 does.
+      view.setTss({ base: percpuBase(cpu) + BigInt(TSS_PERCPU_OFFSET), sp0: t.stackTop, ist: { 2: ist + 0x9000n, 3: nmiStackTop(cpu), 4: debugStackTop(cpu) } });
       view.gsBase = percpuBase(cpu);
       view.kernelGsBase = 0n;
       view.setReg('r12', entryPoint);

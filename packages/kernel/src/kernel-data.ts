@@ -31,6 +31,9 @@ const STRINGS: Readonly<Record<string, string>> = {
   str_int3: 'int3 without a kprobe',
 };
 
+/** Size of an x86_64 IDT of 256 16-byte gates. */
+export const NMI_IDT_BYTES = 256 * 16;
+
 /** Lays out the data area every kernel has: strings, task table, NMI and kprobe tables, exception table. */
 export function layoutKernelData(isa: Isa, layout: Layout, taskNames: readonly string[]): DataArea {
   const data = new DataArea(layout.data, layout.dataSize);
@@ -52,5 +55,7 @@ export function layoutKernelData(isa: Isa, layout: Layout, taskNames: readonly s
   data.zeros('init_pgd', w);
   data.zeros('idt_descr', 16);
   data.zeros('nmi_idt_descr', 16);
+  // 3.3's nmi_idt_table (x86_64): idt_table's copy with #DB/#BP on the current stack.
+  if (isa.bits === 64) data.zeros('nmi_idt_table', NMI_IDT_BYTES, 4096);
   return data;
 }

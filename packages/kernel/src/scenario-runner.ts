@@ -192,6 +192,7 @@ function runBooted(k: Kernel, spec: ScenarioSpec, options: RunOptions): Scenario
   const lastHandlerStart = new Array<number>(ncpu).fill(-1);
   const firstNmiSeen = new Array<number | undefined>(ncpu).fill(undefined);
   const exceptionIretSeen = new Array<number | undefined>(ncpu).fill(undefined);
+  const lastNmiDelivery = new Array<number>(ncpu).fill(-1);
   let crash: string | undefined;
   let pageFaults = 0;
   let breakpoints = 0;
@@ -222,6 +223,7 @@ function runBooted(k: Kernel, spec: ScenarioSpec, options: RunOptions): Scenario
           if (e.vector === 2) {
             const before = tracker.overwrites.length;
             const rec = tracker.delivered({ cpu, step, frame: ctx.frame, rip: ctx.rip, rsp: ctx.rsp, cs: ctx.cs });
+            lastNmiDelivery[cpu] = step;
             firstNmiSeen[cpu] ??= instructions(cpu);
             note(step, cpu, 'delivery', `NMI #${rec.id} delivered: frame at 0x${ctx.frame.toString(16)}, interrupted ${sym(ctx.rip)} (rsp 0x${ctx.rsp.toString(16)}), nesting ${tracker.active(cpu).length}`);
             for (const o of tracker.overwrites.slice(before)) {
@@ -367,7 +369,9 @@ function runBooted(k: Kernel, spec: ScenarioSpec, options: RunOptions): Scenario
     let quiet = allFired;
     if (quiet) {
       for (let c = 0; c < ncpu; c++) {
-        if (tracker.active(c).length > 0 || bpTracker.active(c).length > 0 || m.cpus[c]!.nmiPending) {
+        // A #BP handler an NMI interrupted must have returned too (later breakpoints of a probed loop do not count).
+        const bpOpen = bpTracker.active(c).some((b) => b.step <= lastNmiDelivery[c]!);
+        if (tracker.active(c).length > 0 || bpOpen || m.cpus[c]!.nmiPending) {
           quiet = false;
           break;
         }

@@ -1,13 +1,50 @@
 import { describe, expect, it } from 'vitest';
+import { layoutOf } from '@kernsim/kernel';
+import type { ScenarioResult } from '@kernsim/kernel';
 import { runScenario } from './scenarios.js';
 
-describe('the debug-stack part of the 3.3 series', () => {
+const L = layoutOf('x86_64');
+const nmiStack = [L.ist + BigInt(L.nmiStack[0]), L.ist + BigInt(L.nmiStack[1])] as const;
+const debugStack = [L.ist + BigInt(L.debugStack[0]), L.ist + BigInt(L.debugStack[1])] as const;
+
+/** The frame address of the #BP taken inside the NMI handler (at perf_sample's probe). */
+function nmiBreakpointFrame(r: ScenarioResult): bigint {
+  const e = r.events.find((x) => x.kind === 'delivery' && x.text.startsWith('#BP delivered inside NMI context'));
+  const m = /frame at 0x([0-9a-f]+)/.exec(e?.text ?? '');
+  return BigInt(`0x${m?.[1] ?? '0'}`);
+}
+
+describe('the debug-stack part of the 3.3 series (debug_stack_set_zero / debug_stack_reset)', () => {
   it('without it, a breakpoint in an NMI handler that interrupted a #BP handler restarts the debug stack on top of that handler\'s frame', () => {
     const r = runScenario('debug-stack', { entry: 'nested', withoutDebugStackFix: true });
     expect(r.crashed).toBe(true);
     expect(r.crashReason).toMatch(/debug IST stack/);
     expect(r.events.some((e) => e.kind === 'overwrite' && e.text.includes('#BP'))).toBe(true);
+    const f = nmiBreakpointFrame(r);
+    expect(f > debugStack[0] && f < debugStack[1]).toBe(true);
     // The NMI itself was fine: the 3.3 entry handled it.
     expect(r.nmis.handled).toBe(1);
+  });
+
+  it('with it, do_nmi sees regs->sp on the debug stack, loads nmi_idt_table with lidt, and the breakpoint stays on the NMI stack', () => {
+    const r = runScenario('debug-stack', { entry: 'nested' });
+    expect(r.crashed).toBe(false);
+    expect(r.accountedFor).toBe(true);
+    expect(r.nmis.handled).toBe(1);
+    const marks = r.events.filter((e) => e.kind === 'landmark').map((e) => e.text);
+    expect(marks).toContain('debug_stack_set_zero');
+    expect(marks.indexOf('debug_stack_reset')).toBeGreaterThan(marks.indexOf('debug_stack_set_zero'));
+    expect(r.events.some((e) => e.kind === 'overwrite')).toBe(false);
+    const f = nmiBreakpointFrame(r);
+    expect(f > nmiStack[0] && f < nmiStack[1]).toBe(true);
+    // Both probes ran: the one the NMI interrupted, and the one in the NMI handler.
+    expect(r.kprobeHits).toBeGreaterThanOrEqual(2);
+  });
+
+  it('an NMI that did not interrupt the debug stack leaves the IDT alone (is_debug_stack is false)', () => {
+    const r = runScenario('perf-vmalloc', { entry: 'nested' });
+    const marks = r.events.filter((e) => e.kind === 'landmark').map((e) => e.text);
+    expect(marks).not.toContain('debug_stack_set_zero');
+    expect(marks).not.toContain('debug_stack_reset');
   });
 });

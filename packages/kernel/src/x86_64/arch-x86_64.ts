@@ -5,20 +5,24 @@ import { MSR } from '@kernsim/cpu-core';
 import { SEL64, emitEntryCommon64 } from './entry-common.js';
 import { emitSyscall64, emitTraps64 } from './traps.js';
 
+/** Where each CPU's TSS (init_tss) sits in its per-CPU area, so `%gs:` reaches its IST slots. */
+export const TSS_PERCPU_OFFSET = 0x800;
+
+/** Byte offset of IST n (1..7) in the x86_64 TSS. */
+export const tssIstOffset = (n: number): number => 0x24 + 8 * (n - 1);
+
 export interface Arch64Options {
-  /** Address of the TSS's IST slot for the debug stack, when the TSS lives in simulated memory. */
-  readonly debugIstSlot: bigint | undefined;
-  /** Whether the CPU model has lidt (3.3's debug_stack_set_zero needs it). */
-  readonly hasLidt: boolean;
+  /** Offset of the TSS in the per-CPU area. */
+  readonly tssInPercpu: number;
 }
 
 export function arch64(options: Arch64Options): ArchCode {
   return {
     emit(ctx: BuildContext): void {
       emitEntryCommon64(ctx);
-      emitTraps64(ctx, { istShift: options.debugIstSlot });
+      emitTraps64(ctx, { debugIstSlot: options.tssInPercpu + tssIstOffset(DEBUG_STACK_IST) });
       emitSyscall64(ctx);
-      emitIdtSwitch(ctx, options.hasLidt);
+      emitIdtSwitch(ctx);
       emitStartup64(ctx);
     },
   };
@@ -62,14 +66,17 @@ function emitStartup64(ctx: BuildContext): void {
   a.iretq();
 }
 
-/** debug_stack_set_zero / debug_stack_reset: load the NMI IDT or the normal one. */
-function emitIdtSwitch(ctx: BuildContext, hasLidt: boolean): void {
+/** The IST index of the #DB/#BP stack (3.3's DEBUG_STACK). */
+export const DEBUG_STACK_IST = 4;
+
+/** debug_stack_set_zero / debug_stack_reset (cpu/common.c): load the NMI IDT or the normal one on this CPU. */
+function emitIdtSwitch(ctx: BuildContext): void {
   const { a } = ctx;
   a.label('load_nmi_idt');
-  if (hasLidt) emitLidt(ctx, 'nmi_idt_descr');
+  emitLidt(ctx, 'nmi_idt_descr');
   a.ret();
   a.label('load_normal_idt');
-  if (hasLidt) emitLidt(ctx, 'idt_descr');
+  emitLidt(ctx, 'idt_descr');
   a.ret();
 }
 

@@ -8,10 +8,10 @@ const pc = (f: keyof typeof PERCPU): ReturnType<typeof qword.gs> => qword.gs(PER
 /**
  * x86_64 exception entries: #PF and the fatal ones through error_entry/error_exit,
  * #BP as 3.3's `paranoidzeroentry_ist int3 do_int3 DEBUG_STACK` (which moves the IST
- * pointer down one exception stack while the handler runs, when the TSS is in memory),
+ * pointer down one exception stack while the handler runs: the TSS is in memory),
  * and `do_int3` running the kprobe table.
  */
-export function emitTraps64(ctx: BuildContext, opts: { readonly istShift: bigint | undefined }): void {
+export function emitTraps64(ctx: BuildContext, opts: { readonly debugIstSlot: number }): void {
   const { a } = ctx;
   const { rdi, rsi, rsp } = reg;
   const abs = (name: string): bigint => ctx.isa.abs(ctx.d(name));
@@ -46,9 +46,11 @@ export function emitTraps64(ctx: BuildContext, opts: { readonly istShift: bigint
   a.call('save_paranoid');
   a.mov(rdi, rsp);
   a.xor(reg.esi, reg.esi);
-  if (opts.istShift !== undefined) a.sub(qword(ctx.isa.abs(opts.istShift)), 4096);
+  // subq $EXCEPTION_STKSZ, INIT_TSS_IST(DEBUG_STACK): a #BP inside do_int3 starts one stack lower.
+  a.label('int3_ist_shift');
+  a.sub(qword.gs(opts.debugIstSlot), 4096);
   a.call('do_int3');
-  if (opts.istShift !== undefined) a.add(qword(ctx.isa.abs(opts.istShift)), 4096);
+  a.add(qword.gs(opts.debugIstSlot), 4096);
   a.jmp('paranoid_exit');
 
 }
