@@ -67,7 +67,7 @@ class Stop extends Error {
 export function explore(machine: Machine, options: ExploreOptions): ExploreResult {
   if (!Number.isInteger(options.maxDepth) || options.maxDepth < 1) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `maxDepth must be a positive integer, got ${options.maxDepth}`);
   const root = machine.snapshot();
-  const rootLen = machine.schedule().length;
+  const rootLen = machine.scheduleLength;
   const cpus = machine.cpus.length;
   const all = Array.from({ length: cpus }, (_, i) => i);
   const nmiCpus = options.nmiCpus ?? all;
