@@ -13,5 +13,7 @@ export { stackDiagrams, renderStackText, renderStackSvg } from './stack-diagram.
 export type { StackDiagram, DiagramSlot } from './stack-diagram.js';
 export { SCENARIO_IDS } from '@kernsim/kernel';
 export type { ScenarioId, ScenarioResult, ScenarioEvent, CpuNmiAccount, DumpStatus, StackCapture } from '@kernsim/kernel';
+export { runSeriesCase, SERIES_CASES } from './series.js';
+export type { SeriesCase, SeriesPart } from './series.js';
 export { exploreNmiWindow } from './explore-window.js';
 export type { WindowExploreOptions, WindowExploreResult } from './explore-window.js';
