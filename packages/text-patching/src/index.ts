@@ -7,3 +7,5 @@ export type { BpMode } from './code/layout.js';
 export type { KernelImage, PatchSite } from './code/image.js';
 export { CPU_COUNTS, nmiSweep, patchFigures } from './figures.js';
 export type { FigureOptions, FigureRow, FigureVariant, NmiSweepResult } from './figures.js';
+export { installGuestPatcher } from './guest.js';
+export type { GuestPatcher, GuestPatcherOptions, GuestPatcherState, GuestSite } from './guest.js';

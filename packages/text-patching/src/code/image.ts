@@ -38,6 +38,8 @@ export interface PatchSite {
   readonly mode: BpMode;
   /** Where a CPU that traps on the site continues in `handler` mode. */
   readonly handler: bigint;
+  /** Where the patcher writes the bytes when the text itself is mapped read-only (a writable alias). */
+  readonly pokeAddress?: bigint;
 }
 
 export interface KprobeSlot {

@@ -127,6 +127,8 @@ export const ENTRY = {
   addr: 0,
   len: 8,
   mode: 9,
+  /** Signed 32-bit distance from `addr` to where the bytes are written (a writable alias of read-only text, as text_poke's fixmap), 0 for writable text. */
+  pokeDelta: 12,
   newBytes: 16,
   handler: 24,
 } as const;

@@ -22,7 +22,7 @@ export function emitTextPoke(ctx: CodeContext): void {
   const copy = (name: string, from: number): void => {
     a.label(name);
     a.push(isa.cx).push(isa.dx).push(isa.si).push(isa.di);
-    a.mov(isa.di, isa.word(isa.ax, ENTRY.addr));
+    pokeAddress(ctx);
     a.lea(isa.si, mem(isa.ax, ENTRY.newBytes));
     a.movzx(isa.ecx, isa.byte(isa.ax, ENTRY.len));
     if (from > 0) a.add(isa.di, from).add(isa.si, from).sub(isa.ecx, from);
@@ -50,14 +50,14 @@ export function emitTextPoke(ctx: CodeContext): void {
   copy('poke_tail', 1);
 
   a.label('poke_int3');
-  a.push(isa.di);
-  a.mov(isa.di, isa.word(isa.ax, ENTRY.addr));
+  a.push(isa.di).push(isa.dx);
+  pokeAddress(ctx);
   a.mov(isa.byte(isa.di), 0xcc);
-  a.pop(isa.di).ret();
+  a.pop(isa.dx).pop(isa.di).ret();
 
   a.label('poke_head');
   a.push(isa.di).push(isa.dx);
-  a.mov(isa.di, isa.word(isa.ax, ENTRY.addr));
+  pokeAddress(ctx);
   a.mov(dl, isa.byte(isa.ax, ENTRY.newBytes)).mov(isa.byte(isa.di), dl);
   a.pop(isa.dx).pop(isa.di).ret();
 
@@ -91,4 +91,13 @@ export function emitTextPoke(ctx: CodeContext): void {
   a.label(done);
   a.call('sync_core');
   a.pop(isa.dx).pop(isa.ax).ret();
+}
+
+/** `di` = where entry `ax`'s bytes are written: its address plus the alias distance. Clobbers dx. */
+function pokeAddress(ctx: CodeContext): void {
+  const { a, isa } = ctx;
+  a.mov(isa.di, isa.word(isa.ax, ENTRY.addr));
+  if (isa.bits === 64) a.movsx(isa.dx, isa.dword(isa.ax, ENTRY.pokeDelta));
+  else a.mov(isa.dx, isa.dword(isa.ax, ENTRY.pokeDelta));
+  a.add(isa.di, isa.dx);
 }
