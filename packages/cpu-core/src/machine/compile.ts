@@ -275,9 +275,10 @@ function build(instr: Instruction, is64: boolean): Exec | undefined {
       const sz = instr.code === Code.Popfw ? 2 : stackSize;
       return (c) => {
         const v = pop(c, sz);
-        // At CPL 3 (IOPL 0) popf silently keeps IF and IOPL.
-        const keep = c.cpl === 0 ? 0x30000 : 0x33200;
-        c.setRflags((c.rflags() & keep) | (v & 0x254dd5 & ~keep));
+        // CPL 0 loads IF and IOPL too; at CPL 3 (IOPL 0) popf silently keeps them. RF and VM
+        // are cleared; a 16-bit popf leaves the upper half alone.
+        const keep = (c.cpl === 0 ? 0 : 0x3200) | (sz === 2 ? 0xffff0000 : 0);
+        c.setRflags((c.rflags() & keep) | (v & 0x247fd5 & ~keep));
         c.ipLo = nl;
         c.ipHi = nh;
       };

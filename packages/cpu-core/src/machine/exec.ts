@@ -3,7 +3,7 @@ import { fromLoHi } from './arch.js';
 import { fault, translate } from './bus.js';
 import { compile } from './compile.js';
 import type { CpuState } from './cpu.js';
-import { FL_IF, HALTED, RUNNING } from './cpu.js';
+import { FL_IF, FL_TF, HALTED, RUNNING } from './cpu.js';
 import { raiseIrq, raiseNmi } from './events.js';
 import { F_CODE, F_XWATCH } from './frame.js';
 import type { Frame } from './frame.js';
@@ -160,11 +160,19 @@ export function step(c: CpuState): void {
     c.cycles += m.cpi;
     return;
   }
+  // TF at the start of an instruction makes it trap with #DB once it completes (SDM vol. 3, 17.3.1.4).
+  const singleStep = (c.fl & FL_TF) !== 0;
   try {
     const op = fetchOp(c);
     if (m.tracer !== null) m.tracer.instruction(c, c.ipLo, c.ipHi, instructionBytes(c, op.len));
     op.exec(c);
     c.instructions++;
+    if (singleStep && c.state === RUNNING) {
+      c.fVector = 1;
+      c.fCode = -1;
+      c.fReason = 'single step (TF)';
+      deliverException(c);
+    }
   } catch (e) {
     if (e !== FAULT) throw e;
     deliverException(c);
@@ -211,7 +219,7 @@ export function burst(c: CpuState, n: number): number {
   let i = 0;
   while (i < n) {
     if (!runnable(c)) return i;
-    if (c.state !== RUNNING || c.nmiPending || c.irqCount !== 0 || m.tracer !== null) {
+    if (c.state !== RUNNING || c.nmiPending || c.irqCount !== 0 || m.tracer !== null || (c.fl & FL_TF) !== 0) {
       step(c);
       i++;
       continue;
@@ -237,5 +245,5 @@ export function burst(c: CpuState, n: number): number {
 }
 
 function needsBoundaryWork(c: CpuState): boolean {
-  return c.state !== RUNNING || c.nmiPending || c.irqCount !== 0;
+  return c.state !== RUNNING || c.nmiPending || c.irqCount !== 0 || (c.fl & FL_TF) !== 0;
 }

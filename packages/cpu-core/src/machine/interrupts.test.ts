@@ -346,3 +346,35 @@ describe('iret restores IF; hlt wakes on interrupts', () => {
     expect(k.m.read(k.layout.data + 16n, 8)).toBe(2n);
   });
 });
+
+describe('single-step and popf at CPL 3', () => {
+  it('TF set by popf traps with #DB after the next instruction, with RIP after it; the handler clears TF', () => {
+    const k = kit({ arch: 'x86_64' });
+    const a = k.asm();
+    a.label('start').pushf().or(qword(rsp), imm(0x100)).popf().label('first').nop().label('second').nop().nop().hlt();
+    a.label('db').add(qword(k.layout.data), imm(1)).and(qword(rsp, 16), imm(~0x100)).iretq();
+    k.m.loadCode(a.assemble());
+    k.m.setGate(1, { handler: 'db' });
+    k.m.start(0, { rip: 'start', rsp: k.stackTop(0) });
+    k.m.startTrace({ kinds: ['delivery'] });
+    k.m.run({ steps: 50 });
+    const ds = deliveries(k.m.trace);
+    expect(ds.map((d) => d.name)).toEqual(['#DB']);
+    expect(field(ds[0]!, 'RIP')).toBe(k.m.address('second'));
+    expect(field(ds[0]!, 'RFLAGS') & 0x100n).toBe(0x100n);
+    expect(k.m.read(k.layout.data, 8)).toBe(1n);
+    expect(k.m.cpus[0]!.status).toBe('halted');
+    expect(k.m.cpus[0]!.rflags & 0x100n).toBe(0n);
+  });
+
+  it('popf at CPL 3 cannot change IF', () => {
+    const k = kit({ arch: 'x86_64' });
+    k.m.map(0x400000n, 0x1000, { user: true });
+    const user = new Assembler({ bitness: 64, origin: 0x400000n });
+    user.label('u').push(imm(0x2)).popf().label('spin').jmp('spin');
+    k.m.loadCode(user.assemble());
+    k.m.start(0, { rip: 'u', rsp: 0x400800n, cpl: 3, interrupts: true });
+    k.m.run({ steps: 4 });
+    expect(k.m.cpus[0]!.interruptsEnabled).toBe(true);
+  });
+});
