@@ -29,8 +29,10 @@ export interface FigureOptions {
   readonly user?: PatchUser;
   readonly sites?: number;
   readonly arch?: Arch;
-  /** Length of the interrupts-off section of the `irq-off` variant, in work-loop iterations. */
-  readonly irqOffIterations?: number;
+  /** Length of the interrupts-off section of the `irq-off` variant, in cycles (default 20 000). */
+  readonly irqOffCycles?: number;
+  /** Round-robin turn length (see PatchConfig.quantum). */
+  readonly quantum?: number;
 }
 
 function row(method: PatchMethod, cpus: number, variant: FigureVariant, r: PatchResult): FigureRow {
@@ -51,14 +53,15 @@ function row(method: PatchMethod, cpus: number, variant: FigureVariant, r: Patch
 
 /**
  * Runs every method at every CPU count: quietly, with the last CPU in a long
- * interrupts-off section, and with an NMI at CPU 1 halfway through the quiet patch time.
+ * interrupts-off section, and with an NMI at CPU 1 halfway through the quiet patch time
+ * (its handler calls the first patched function).
  */
 export function patchFigures(options: FigureOptions = {}): FigureRow[] {
   const counts = options.cpuCounts ?? CPU_COUNTS;
   const methods = options.methods ?? (['direct', 'stop-machine', 'breakpoint'] as const);
   const variants = options.variants ?? (['quiet', 'irq-off', 'nmi'] as const);
   const sites = options.sites ?? 4;
-  const base = { user: options.user ?? 'ftrace', sites, arch: options.arch ?? 'x86_64', settle: 1 } as const;
+  const base = { user: options.user ?? 'ftrace', sites, arch: options.arch ?? 'x86_64', settle: 1, quantum: options.quantum ?? 1 } as const;
   const out: FigureRow[] = [];
   for (const cpus of counts) {
     for (const method of methods) {
@@ -67,10 +70,18 @@ export function patchFigures(options: FigureOptions = {}): FigureRow[] {
         if (variant === 'quiet') out.push(row(method, cpus, variant, quiet));
         else if (variant === 'irq-off') {
           if (cpus < 3) continue;
-          const r = runPatch({ ...base, method, cpus, irqOff: { cpu: cpus - 1, iterations: options.irqOffIterations ?? 200 } });
+          const r = runPatch({ ...base, method, cpus, irqOff: { cpu: cpus - 1, cycles: options.irqOffCycles ?? 20_000 } });
           out.push(row(method, cpus, variant, r));
         } else {
-          const r = runPatch({ ...base, method, cpus, nmi: { cpu: Math.min(1, cpus - 1), afterCycles: Math.max(1, Math.floor(quiet.patchCycles / 2)) } });
+          // 3.3's ftrace writes under stop_machine through its NMI protocol; without it this
+          // NMI would find the site half-written (see nmiSweep).
+          const r = runPatch({
+            ...base,
+            method,
+            cpus,
+            ftraceNmiProtocol: method === 'stop-machine',
+            nmi: { cpu: Math.min(1, cpus - 1), afterCycles: Math.max(1, Math.floor(quiet.patchCycles / 2)) },
+          });
           out.push(row(method, cpus, variant, r));
         }
       }

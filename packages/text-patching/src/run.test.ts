@@ -182,7 +182,7 @@ describe('users', () => {
 
 describe('a CPU with interrupts off', () => {
   it('stops everyone under stop_machine; under breakpoints the others keep working while the patcher waits', () => {
-    const irqOff = { cpu: 3, iterations: 300 };
+    const irqOff = { cpu: 3, cycles: 3000 };
     const sm = runPatch({ method: 'stop-machine', cpus: 4, irqOff, settle: 0 });
     const bp = runPatch({ method: 'breakpoint', cpus: 4, irqOff, settle: 0 });
     const smQuiet = runPatch({ method: 'stop-machine', cpus: 4, settle: 0 });

@@ -30,8 +30,8 @@ export interface PatchConfig {
   readonly bpMode?: BpMode;
   /** Work-loop iterations CPU 0 runs before it starts patching (default 2). */
   readonly startAfter?: number;
-  /** One CPU spends this many iterations of its work loop with interrupts off, from the start. */
-  readonly irqOff?: { readonly cpu: number; readonly iterations: number };
+  /** One CPU spends this many cycles with interrupts off from the start (it runs no patched code meanwhile). */
+  readonly irqOff?: { readonly cpu: number; readonly cycles: number };
   /** Inject an NMI at `cpu` once `afterCycles` have passed on CPU 0 since the patch started. */
   readonly nmi?: { readonly cpu: number; readonly afterCycles: number };
   /** stop_machine: write through 3.3 ftrace's NMI protocol (do_ftrace_mod_code + ftrace_nmi_enter). */
@@ -43,6 +43,12 @@ export interface PatchConfig {
   readonly seed?: number;
   /** Which CPU steps next: in turn (default) or seeded random, which varies the interleavings. */
   readonly scheduler?: 'round-robin' | 'random';
+  /**
+   * Round-robin: instructions each CPU runs per turn (default 1: every CPU advances in
+   * lockstep, as parallel CPUs do). Larger turns simulate faster on many CPUs but stretch
+   * waits (a spinning CPU burns its whole turn), so simulated times grow.
+   */
+  readonly quantum?: number;
   /** Safety net on simulated steps (default 60 million). */
   readonly maxSteps?: number;
 }
@@ -144,6 +150,7 @@ export function runPatch(input: PatchConfig): PatchResult {
     settle: input.settle ?? 2 * (input.sites ?? 1),
     seed: input.seed ?? 1,
     scheduler: input.scheduler ?? 'round-robin',
+    quantum: input.quantum ?? 1,
     maxSteps: input.maxSteps ?? 60_000_000,
     ...(input.irqOff ? { irqOff: input.irqOff } : {}),
     ...(input.nmi ? { nmi: input.nmi } : {}),
@@ -153,6 +160,7 @@ export function runPatch(input: PatchConfig): PatchResult {
   check(['direct', 'stop-machine', 'breakpoint'].includes(config.method), `method must be direct, stop-machine or breakpoint, got ${config.method}`);
   check(['ftrace', 'static-key', 'kprobe'].includes(config.user), `user must be ftrace, static-key or kprobe, got ${config.user}`);
   check(Number.isInteger(config.sites) && config.sites >= 1 && config.sites <= 1000, `sites must be 1..1000, got ${String(config.sites)}`);
+  check(Number.isInteger(config.quantum) && config.quantum >= 1 && config.quantum <= 4096, `quantum must be 1..4096, got ${String(config.quantum)}`);
   check(['on', 'off'].includes(config.direction), `direction must be on or off, got ${config.direction}`);
   check(['skip', 'handler', 'emulate'].includes(config.bpMode), `bpMode must be skip, handler or emulate, got ${config.bpMode}`);
   if (config.irqOff) check(config.irqOff.cpu > 0 && config.irqOff.cpu < config.cpus, `irqOff.cpu must be another CPU than 0, got ${String(config.irqOff.cpu)}`);
@@ -192,7 +200,7 @@ export function runPatch(input: PatchConfig): PatchResult {
       count = config.startAfter;
     } else if (config.irqOff?.cpu === i) {
       rip = 'irqoff_main';
-      count = config.irqOff.iterations;
+      count = Math.max(1, Math.ceil(config.irqOff.cycles / 3));
     }
     m.start(i, { rip: image.symbol(rip), rsp: stackTop, interrupts: true });
     cpu.setReg(regs.bx, layout.work + BigInt(i * STAT.size));
@@ -235,7 +243,7 @@ export function runPatch(input: PatchConfig): PatchResult {
     if (config.observe && doneAt === undefined) until = atStop;
     if (waitStart) until = (mm): boolean => mm.cpus[0]!.rip === routine || (config.observe && atStop(mm));
     else if (nmiDue) until = (mm): boolean => mm.cpus[0]!.cycles >= (nmiAt ?? 0) || (config.observe && doneAt === undefined && atStop(mm));
-    const r = m.run({ steps: chunk, scheduler: { kind: config.scheduler }, ...(until ? { until } : {}) });
+    const r = m.run({ steps: chunk, scheduler: config.scheduler === 'round-robin' ? { kind: 'round-robin', quantum: config.quantum } : { kind: 'random' }, ...(until ? { until } : {}) });
     steps += r.steps;
     if (r.reason === 'until' && waitStart && m.cpus[0]!.rip === routine) {
       nmiAt = m.cpus[0]!.cycles + (config.nmi?.afterCycles ?? 0);

@@ -98,6 +98,16 @@ export class CodeContext {
     if (into !== isa.ax) a.mov(into, isa.ax);
   }
 
+  /**
+   * cpu_relax() in wait loops. The kernel's is `pause`; here a one-byte nop, because the
+   * machine schedules CPUs an instruction at a time and `pause` costs 10 cycles: a spinning
+   * CPU's clock would run ten times ahead of the CPUs it waits for, and every wait (patch
+   * time, stall) would be measured in inflated cycles.
+   */
+  relax(): Assembler {
+    return this.a.nop();
+  }
+
   iret(): void {
     if (this.isa.bits === 64) this.a.iretq();
     else this.a.iret();

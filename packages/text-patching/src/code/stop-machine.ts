@@ -51,7 +51,7 @@ export function emitStopMachine(ctx: CodeContext, options: StopMachineOptions): 
   const notIrq = ctx.local('sm_not_irq');
   const ack = ctx.local('sm_ack');
   a.label(loop);
-  a.pause();
+  ctx.relax();
   a.mov(isa.eax, ctx.vd('smState'));
   a.cmp(isa.eax, isa.esi).je(check);
   a.mov(isa.esi, isa.eax);
@@ -89,7 +89,7 @@ export function emitStopMachine(ctx: CodeContext, options: StopMachineOptions): 
   a.mov(ctx.v('wroteText'), 1);
   a.jmp(sync);
   a.label(wait);
-  a.pause();
+  ctx.relax();
   a.cmp(ctx.v('wroteText'), 0).je(wait);
   a.label(sync);
   a.call('sync_core');

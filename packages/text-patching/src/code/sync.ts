@@ -28,7 +28,7 @@ export function emitSync(ctx: CodeContext): void {
   const done = ctx.local('sync_done');
   a.label(wait);
   a.cmp(ctx.v('syncPending'), 0).je(done);
-  a.pause().jmp(wait);
+  ctx.relax().jmp(wait);
   a.label(done);
   a.pop(isa.ax);
   a.ret();

@@ -78,7 +78,7 @@ export function emitTextPoke(ctx: CodeContext): void {
   a.label(waitSet);
   a.xor(isa.eax, isa.eax).mov(isa.edx, MOD_CODE_WRITE_FLAG);
   a.lock().cmpxchg(ctx.vd('nmiRunning'), isa.edx).je(go);
-  a.pause().jmp(waitSet);
+  ctx.relax().jmp(waitSet);
   a.label(go);
   a.call('ftrace_mod_code');
   // clear_mod_flag(), then wait_for_nmi()
@@ -87,7 +87,7 @@ export function emitTextPoke(ctx: CodeContext): void {
   const done = ctx.local('mod_done');
   a.label(waitNmi);
   a.cmp(ctx.vd('nmiRunning'), 0).je(done);
-  a.pause().jmp(waitNmi);
+  ctx.relax().jmp(waitNmi);
   a.label(done);
   a.call('sync_core');
   a.pop(isa.dx).pop(isa.ax).ret();

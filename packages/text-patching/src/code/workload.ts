@@ -6,7 +6,7 @@ import type { CodeContext } from './context.js';
  * patching; irqs-off CPU: length of its interrupts-off section).
  *  - `workload`: call the functions in turn forever, counting iterations in [bx];
  *  - `patcher_main`: `di` iterations of that, then the patch method in `cx`, then work on;
- *  - `irqoff_main`: `cli`, `di` iterations, `sti`, then work on.
+ *  - `irqoff_main`: `cli`, a delay loop of `di` turns (3 cycles each), `sti`, then work on.
  */
 export function emitWorkloads(ctx: CodeContext, functionCount: number): void {
   const { a, isa } = ctx;
@@ -47,9 +47,11 @@ export function emitWorkloads(ctx: CodeContext, functionCount: number): void {
   a.mov(ctx.v('patchDone'), 1);
   a.jmp('workload');
 
+  // A fixed stretch with interrupts off (a spinlock held with irqs disabled): 3 cycles a turn.
   a.label('irqoff_main');
   a.cli();
-  counted();
+  const spin = ctx.local('irqoff');
+  a.label(spin).nop().dec(isa.di).jne(spin);
   a.sti();
   a.jmp('workload');
 }
