@@ -343,8 +343,9 @@ function runBooted(k: Kernel, spec: ScenarioSpec, options: RunOptions): Scenario
     if (mark !== undefined) {
       if (rip === handlerStart) lastHandlerStart[cpu] = step;
       if (rip === panicHalt) {
-        const o = tracker.overwrites.find((x) => x.cpu === cpu);
-        const b = bpTracker.overwrites.find((x) => x.cpu === cpu);
+        // The latest overwrite is the one that did it (under 3.3 a nested NMI's hardware frame always lands on the first's, by design).
+        const o = tracker.overwrites.findLast((x) => x.cpu === cpu);
+        const b = bpTracker.overwrites.findLast((x) => x.cpu === cpu);
         const why = o
           ? ` (after NMI #${o.by} restarted the NMI stack on top of NMI #${o.victim}, whose frames it overwrote)`
           : b
