@@ -5,6 +5,29 @@ import { runScenario } from './scenarios.js';
 
 const landmarks = (r: ScenarioResult): string[] => r.events.filter((e) => e.kind === 'landmark').map((e) => e.text);
 
+/**
+ * The article's chain of events, in order, in the trace: an exception inside the NMI
+ * handler, its iret lifting the NMI block, a second NMI delivered on the same CPU
+ * while the first is active, its frame landing on the first one's (same IST top), then
+ * the crash.
+ */
+function articleChain(r: ScenarioResult, exception: '#PF' | '#BP'): number[] {
+  const ev = r.events;
+  const exc = ev.findIndex((e) => e.kind === 'delivery' && e.text.startsWith(`${exception} delivered inside NMI context`));
+  const cpu = ev[exc]?.cpu;
+  const unblock = ev.findIndex((e, i) => i > exc && e.cpu === cpu && e.kind === 'iret' && e.text.includes('NMIs unblocked inside NMI context'));
+  const second = ev.findIndex((e, i) => i > unblock && e.cpu === cpu && e.kind === 'delivery' && /^NMI #\d+ delivered.*nesting 2$/.test(e.text));
+  const overwrite = ev.findIndex((e, i) => i >= second && e.cpu === cpu && e.kind === 'overwrite');
+  const crash = ev.findIndex((e, i) => i > overwrite && (e.kind === 'corrupted-return' || e.kind === 'panic'));
+  return [exc, unblock, second, overwrite, crash];
+}
+
+function expectArticleChain(r: ScenarioResult, exception: '#PF' | '#BP'): void {
+  const chain = articleChain(r, exception);
+  expect(chain.every((i) => i >= 0), `chain ${chain.join(',')}`).toBe(true);
+  expect([...chain].sort((x, y) => x - y)).toEqual(chain);
+}
+
 describe('the four scenarios under the pre-3.3 entry (naive)', () => {
   it('watchdog dump: a nested NMI lands on the first one\'s stack, the dump is cut short and the kernel dies', () => {
     const r = runScenario('watchdog-dump', { entry: 'naive' });
@@ -14,6 +37,10 @@ describe('the four scenarios under the pre-3.3 entry (naive)', () => {
     // The article's reason: the #PF's iret unblocked NMIs and the second NMI restarted the IST stack.
     expect(r.events.some((e) => e.kind === 'delivery' && e.text.startsWith('#PF delivered inside NMI context'))).toBe(true);
     expect(r.events.some((e) => e.kind === 'overwrite')).toBe(true);
+    expectArticleChain(r, '#PF');
+    // The dump stops part-way: some tasks were printed, the footer never was.
+    expect(r.dump?.printedTasks.length).toBeGreaterThan(0);
+    expect(r.console).not.toContain('-- end of task list --');
     expect(r.deepestNesting).toBe(2);
     expect(r.deepestHandlerNesting).toBe(2);
   });
@@ -24,6 +51,7 @@ describe('the four scenarios under the pre-3.3 entry (naive)', () => {
     expect(r.crashReason).toMatch(/corrupted return/);
     expect(r.corruptedReturns[0]?.overwrittenBy.length).toBeGreaterThan(0);
     expect(r.pageFaults).toBeGreaterThan(0);
+    expectArticleChain(r, '#PF');
   });
 
   it('kprobe in a function the NMI handler calls: corrupted return', () => {
@@ -31,6 +59,7 @@ describe('the four scenarios under the pre-3.3 entry (naive)', () => {
     expect(r.crashed).toBe(true);
     expect(r.crashReason).toMatch(/corrupted return/);
     expect(r.breakpoints).toBeGreaterThan(0);
+    expectArticleChain(r, '#BP');
   });
 
   it('a storm without faults in the handler survives: the hardware latch keeps one NMI', () => {
