@@ -13,7 +13,7 @@ function listingBlocks(r: PatchResult): Block[] {
   const symbols = r.machine.symbols;
   return r.listings.map((l) => ({
     kind: 'pre' as const,
-    title: `${r.sites[0]?.function ?? 'site'}: ${l.when}`,
+    title: `${r.sites[0]?.function ?? 'site'}: ${l.when} (read from simulated memory)`,
     text: disassemble(l.bytes, { origin: l.address, bitness: r.machine.bitness, symbols })
       .map((d) => `${d.address.toString(16)}  ${d.bytes.padEnd(27)} ${d.text}`)
       .join('\n'),
@@ -41,7 +41,7 @@ function perCpuBlock(r: PatchResult): Block {
 function figureTable(rows: readonly FigureRow[]): Block {
   return {
     kind: 'table',
-    title: 'Figures per method, CPU count and situation (simulated cycles, 1 cycle per instruction)',
+    title: 'Figures per method, CPU count and situation (simulated cycles; every CPU runs one instruction per cycle)',
     columns: [
       { header: 'Method' },
       { header: 'CPUs' },
@@ -58,6 +58,11 @@ function figureTable(rows: readonly FigureRow[]): Block {
   };
 }
 
+function chart(title: string, rows: readonly FigureRow[], value: (r: FigureRow) => number, unit: string): Block {
+  const bars = rows.map((r) => ({ label: `${r.method} ${String(r.cpus)} ${r.variant === 'quiet' ? '' : r.variant}`.trim(), value: value(r) }));
+  return { kind: 'figure', title, svg: barChart(bars, { unit }), alt: bars.map((b) => `${b.label}: ${String(b.value)} ${unit}`).join(', ') };
+}
+
 /** JSON has no bigints or byte arrays: addresses become hex strings, bytes "0f 1f ...". */
 function plain(value: unknown): unknown {
   if (typeof value === 'bigint') return `0x${value.toString(16)}`;
@@ -65,6 +70,18 @@ function plain(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(plain);
   if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
   return value;
+}
+
+function describeRun(r: PatchResult, method: PatchMethod, user: PatchUser, sites: number, cpus: number): string {
+  const outcome = r.completed ? `The patch took ${String(r.patchCycles)} cycles` : 'The patch never completed (a CPU died and never answered)';
+  return (
+    `${method} patching of ${String(sites)} ${user} site(s) on ${String(cpus)} CPUs: CPU 0 patches while the others call the patched ` +
+    `functions in a loop. ${outcome}; the other CPUs stalled ${String(r.stallTotal)} cycles in all (worst ${String(r.stallWorst)}), took ` +
+    `${String(r.int3OtherCpus)} int3 traps and ${String(r.gpFaults)} #GP; ` +
+    (method === 'direct'
+      ? 'no IPIs were sent.'
+      : `${String(r.ipisSent)} IPIs were sent ${method === 'stop-machine' ? 'to wake the stopper threads' : `in ${String(r.syncRounds)} sync round(s)`}.`)
+  );
 }
 
 /** Live code patching on the simulated machine: direct writes, stop_machine, breakpoints. */
@@ -76,53 +93,68 @@ export const patchSection: Section = {
     { flags: '--method <method>', description: METHODS.join(' | '), defaultValue: 'breakpoint' },
     { flags: '--user <user>', description: USERS.join(' | '), defaultValue: 'ftrace' },
     { flags: '--cpus <n>', description: 'CPUs in the run shown step by step (2..4096)', defaultValue: '4' },
-    { flags: '--sites <n>', description: 'sites patched in one batch', defaultValue: '4' },
-    { flags: '--max-cpus <n>', description: 'largest CPU count in the figures (up to 4096)', defaultValue: '16' },
+    { flags: '--sites <n>', description: 'sites patched in one batch (1..200)', defaultValue: '4' },
+    { flags: '--max-cpus <n>', description: 'largest CPU count in the figures (2, 4, 16, 64, 256, 1024 or 4096; the large ones take minutes)', defaultValue: '64' },
   ],
   run(options) {
     const method = choiceOption<PatchMethod>(options, 'method', METHODS, 'breakpoint');
     const user = choiceOption<PatchUser>(options, 'user', USERS, 'ftrace');
     const cpus = intOption(options, 'cpus', 4, { min: 2, max: 4096 });
     const sites = intOption(options, 'sites', 4, { min: 1, max: 200 });
-    const maxCpus = intOption(options, 'maxCpus', 16, { min: 2, max: 4096 });
+    const maxCpus = intOption(options, 'maxCpus', 64, { min: 2, max: 4096 });
     const run = runPatch({ method, user, cpus, sites, observe: cpus <= 64 });
     const counts = CPU_COUNTS.filter((n) => n <= maxCpus);
-    const rows = patchFigures({ cpuCounts: counts, user: user === 'kprobe' ? 'ftrace' : user, sites });
+    const rows = patchFigures({ cpuCounts: counts, user, sites });
     const quiet = rows.filter((r) => r.variant === 'quiet');
     const largest = counts[counts.length - 1] ?? 2;
+    const batch = method === 'breakpoint' ? run : runPatch({ method: 'breakpoint', user, cpus, sites });
+    const each = runPatch({ method: 'breakpoint', user, cpus, sites, batching: 'each' });
     const sweeps = [nmiSweep('stop-machine', false, { stride: 5 }), nmiSweep('stop-machine', true, { stride: 5 }), nmiSweep('breakpoint', false, { stride: 15 })];
+    const seen = run.observed.map(hex);
     const blocks: Block[] = [
+      { kind: 'paragraph', text: describeRun(run, method, user, sites, cpus) },
+      { kind: 'list', items: run.sites.slice(0, 4).map((s) => `${s.function} @ ${s.address.toString(16)}: ${hex(s.oldBytes)} -> ${hex(s.newBytes)}`) },
+      ...listingBlocks(run),
+      ...(seen.length > 0
+        ? [
+            {
+              kind: 'paragraph' as const,
+              text: `What CPU 1 executed at ${run.sites[0]?.function ?? 'the site'}, state by state: ${seen.join('  ->  ')}${run.gpFaults > 0 ? ` (then #GP: ${run.machine.cpus[1]?.lastFault?.reason ?? ''})` : ''}.`,
+            },
+          ]
+        : []),
+      perCpuBlock(run),
+      {
+        kind: 'table',
+        title: `Breakpoint method, ${String(sites)} site(s) on ${String(cpus)} CPUs: one batch against one site at a time`,
+        columns: [{ header: 'Batching' }, { header: 'Sync rounds' }, { header: 'IPIs sent' }, { header: 'Patch time' }, { header: 'int3 hits' }, { header: 'Stall total' }],
+        rows: [
+          ['all sites, 3 syncs', batch.syncRounds, batch.ipisSent, batch.patchCycles, batch.int3OtherCpus, batch.stallTotal],
+          ['one site at a time', each.syncRounds, each.ipisSent, each.patchCycles, each.int3OtherCpus, each.stallTotal],
+        ],
+      },
+      figureTable(rows),
+      chart('Patch time by CPU count, quiet machine (cycles)', quiet.filter((r) => r.method !== 'direct'), (r) => r.patchCycles, 'cycles'),
+      chart('Stall of all other CPUs together, quiet machine (cycles)', quiet.filter((r) => r.method !== 'direct'), (r) => r.stallTotal, 'cycles'),
+      chart(`Worst stall of one CPU, ${String(largest)} CPUs, per situation (cycles)`, rows.filter((r) => r.cpus === largest && r.method !== 'direct'), (r) => r.stallWorst, 'cycles'),
+      chart('IPIs sent, quiet machine', quiet.filter((r) => r.method !== 'direct'), (r) => r.ipisSent, 'IPIs'),
+      chart('int3 hits on other CPUs (breakpoint method)', rows.filter((r) => r.method === 'breakpoint'), (r) => r.int3OtherCpus, 'traps'),
+      chart('#GP under direct writes: every other CPU that runs the site dies', rows.filter((r) => r.method === 'direct' && r.variant === 'quiet'), (r) => r.gpFaults, '#GP'),
+      {
+        kind: 'table',
+        title: 'An NMI at every few cycles of the patch window, at CPU 1; its handler calls the patched function',
+        columns: [{ header: 'Method' }, { header: "3.3 ftrace's NMI protocol" }, { header: 'Arrival times tried' }, { header: 'Crashed' }, { header: 'NMI did the write' }, { header: 'int3 inside the NMI' }],
+        rows: sweeps.map((s) => [s.method, s.ftraceNmiProtocol ? 'yes' : 'no', s.arrivals, s.crashes, s.selfWrites, s.int3InNmi]),
+      },
       {
         kind: 'paragraph',
         text:
-          `${method} patching of ${String(sites)} ${user} site(s) on ${String(cpus)} CPUs: CPU 0 patches while the others call the patched ` +
-          `functions in a loop. ${run.completed ? `The patch took ${String(run.patchCycles)} cycles` : 'The patch did not complete'}; ` +
-          `other CPUs stalled ${String(run.stallTotal)} cycles in all (worst ${String(run.stallWorst)}), took ${String(run.int3OtherCpus)} int3 traps ` +
-          `and ${String(run.gpFaults)} #GP; ${String(run.ipisSent)} IPIs were sent in ${String(run.syncRounds)} sync rounds.`,
-      },
-      { kind: 'list', items: run.sites.slice(0, 4).map((s) => `${s.function} @ ${s.address.toString(16)}: ${hex(s.oldBytes)} -> ${hex(s.newBytes)}`) },
-      ...listingBlocks(run),
-      perCpuBlock(run),
-      figureTable(rows),
-      {
-        kind: 'figure',
-        title: `Worst stall of one CPU, ${String(largest)} CPUs (cycles)`,
-        svg: barChart(rows.filter((r) => r.cpus === largest).map((r) => ({ label: `${r.method} ${r.variant}`, value: r.stallWorst })), { unit: 'cycles' }),
-        alt: rows.filter((r) => r.cpus === largest).map((r) => `${r.method} ${r.variant} ${String(r.stallWorst)}`).join(', '),
-      },
-      {
-        kind: 'figure',
-        title: 'Total stall of the other CPUs by CPU count, quiet machine (cycles)',
-        svg: barChart(quiet.filter((r) => r.method !== 'direct').map((r) => ({ label: `${r.method} ${String(r.cpus)}`, value: r.stallTotal })), { unit: 'cycles' }),
-        alt: quiet.map((r) => `${r.method} ${String(r.cpus)} ${String(r.stallTotal)}`).join(', '),
-      },
-      {
-        kind: 'table',
-        title: 'An NMI at every few cycles of the patch window; its handler calls the patched function',
-        columns: [{ header: 'Method' }, { header: "3.3 ftrace's NMI protocol" }, { header: 'Arrival times tried' }, { header: 'Crashed' }],
-        rows: sweeps.map((s) => [s.method, s.ftraceNmiProtocol ? 'yes' : 'no', s.arrivals, s.crashes]),
+          'A CPU stopped by stop_machine has interrupts off, but NMIs still arrive; when the NMI handler calls a function whose site ' +
+          'is being written, it runs the half-written instruction. 3.3 ftrace makes the NMI do the same write itself ' +
+          '(ftrace_nmi_enter / do_ftrace_mod_code). Under breakpoints the NMI handler takes the int3 instead, and the iret of ' +
+          'that #BP unblocks NMIs inside the NMI handler: the window the NMI fix closes (apps/integration shows it with the kernel).',
       },
     ];
-    return { id: 'patch', title: this.title, blocks, data: plain({ run: { ...run, machine: undefined, image: undefined }, figures: rows, nmiSweeps: sweeps }) };
+    return { id: 'patch', title: this.title, blocks, data: plain({ run: { ...run, machine: undefined, image: undefined }, figures: rows, batching: { batch: { syncRounds: batch.syncRounds, ipisSent: batch.ipisSent, patchCycles: batch.patchCycles }, each: { syncRounds: each.syncRounds, ipisSent: each.ipisSent, patchCycles: each.patchCycles } }, nmiSweeps: sweeps }) };
   },
 };

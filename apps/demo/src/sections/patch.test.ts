@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { patchSection } from './patch.js';
+
+interface Row {
+  method: string;
+  cpus: number;
+  variant: string;
+  completed: boolean;
+  gpFaults: number;
+  ipisSent: number;
+  stallTotal: number;
+}
+interface Data {
+  run: { gpFaults: number; completed: boolean; listings: { when: string; bytes: string }[]; observed: number[][] };
+  figures: Row[];
+  batching: { batch: { syncRounds: number; ipisSent: number }; each: { syncRounds: number; ipisSent: number } };
+  nmiSweeps: { method: string; ftraceNmiProtocol: boolean; crashes: number }[];
+}
+
+describe('kernsim patch', () => {
+  it('the tour: listings from memory, figures per method and CPU count, batching and the NMI sweeps', async () => {
+    const report = await patchSection.run({ maxCpus: '16' });
+    const data = report.data as Data;
+    const at = (when: string): string => data.run.listings.find((l) => l.when === when)?.bytes ?? '';
+    expect(at('patch starts')).toContain('0f 1f 44 00 00');
+    expect(at('sync 1')).toContain('cc 1f 44 00 00');
+    expect(at('patch done')).toMatch(/e8 .. 00 00 00/);
+    expect(data.run.gpFaults).toBe(0);
+    expect(data.figures.map((r) => r.cpus)).toEqual(expect.arrayContaining([2, 4, 16]));
+    for (const r of data.figures) {
+      if (r.method === 'direct') expect(r.gpFaults).toBeGreaterThan(0);
+      else expect(r.completed && r.gpFaults === 0).toBe(true);
+    }
+    const quiet = (method: string, cpus: number): Row => data.figures.find((r) => r.method === method && r.cpus === cpus && r.variant === 'quiet')!;
+    expect(quiet('breakpoint', 16).ipisSent).toBe(3 * 15);
+    expect(quiet('stop-machine', 16).stallTotal).toBeGreaterThan(quiet('stop-machine', 4).stallTotal);
+    expect(data.batching.batch.syncRounds).toBe(3);
+    expect(data.batching.each.syncRounds).toBe(12);
+    expect(data.nmiSweeps.find((s) => s.method === 'stop-machine' && !s.ftraceNmiProtocol)?.crashes).toBeGreaterThan(0);
+    expect(data.nmiSweeps.find((s) => s.method === 'stop-machine' && s.ftraceNmiProtocol)?.crashes).toBe(0);
+    expect(report.blocks.filter((b) => b.kind === 'figure').length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('--method direct --user static-key --cpus 2: the other CPU takes #GP at the site', async () => {
+    const report = await patchSection.run({ method: 'direct', user: 'static-key', cpus: '2', maxCpus: '2' });
+    const data = report.data as Data;
+    expect(data.run.gpFaults).toBeGreaterThan(0);
+    const text = report.blocks.map((b) => (b.kind === 'paragraph' ? b.text : '')).join('\n');
+    expect(text).toContain('cross-modified');
+  });
+
+  it('rejects a bad option', async () => {
+    await expect(Promise.resolve().then(() => patchSection.run({ method: 'poke' }))).rejects.toMatchObject({ code: 'KERNSIM_USAGE' });
+    await expect(Promise.resolve().then(() => patchSection.run({ cpus: '5000' }))).rejects.toMatchObject({ code: 'KERNSIM_USAGE' });
+  });
+});
