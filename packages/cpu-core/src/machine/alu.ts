@@ -126,47 +126,13 @@ function alu64(c: CpuState, op: number, a: number, ah: number, b: number, bh: nu
   return lo;
 }
 
-const B64 = (lo: number, hi: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-
 /** Shifts and rotates; a zero count leaves the flags alone, as on hardware. */
 export function shift(c: CpuState, kind: number, size: number, a: number, ah: number, countIn: number): number {
   const bits = size * 8;
   const count = countIn & (size === 8 ? 63 : 31);
   c.rh = ah;
   if (count === 0) return a;
-  if (size === 8) {
-    const v = B64(a, ah);
-    const mask = (1n << 64n) - 1n;
-    let r: bigint;
-    let cf: number;
-    const n = BigInt(count);
-    if (kind === SHL) {
-      r = (v << n) & mask;
-      cf = Number((v >> (64n - n)) & 1n);
-      c.of = Number(r >> 63n) ^ cf;
-    } else if (kind === SHR) {
-      r = v >> n;
-      cf = Number((v >> (n - 1n)) & 1n);
-      c.of = Number(v >> 63n);
-    } else if (kind === SAR) {
-      const s = BigInt.asIntN(64, v);
-      r = BigInt.asUintN(64, s >> n);
-      cf = Number((s >> (n - 1n)) & 1n);
-      c.of = 0;
-    } else {
-      const m = n % 64n;
-      r = kind === ROL ? ((v << m) | (v >> ((64n - m) % 64n))) & mask : ((v >> m) | (v << ((64n - m) % 64n))) & mask;
-      c.cf = Number(kind === ROL ? r & 1n : r >> 63n);
-      c.rh = Number(r >> 32n);
-      return Number(r & 0xffffffffn);
-    }
-    c.cf = cf;
-    c.zf = r === 0n ? 1 : 0;
-    c.sf = Number(r >> 63n);
-    c.pf = PARITY[Number(r & 0xffn)]!;
-    c.rh = Number(r >> 32n);
-    return Number(r & 0xffffffffn);
-  }
+  if (size === 8) return shift64(c, kind, a >>> 0, ah >>> 0, count);
   const mask = MASK[size]!;
   const sign = SIGN[size]!;
   let r: number;
@@ -230,4 +196,66 @@ export function cond(c: CpuState, cc: number): boolean {
       t = c.zf !== 0 || c.sf !== c.of;
   }
   return (cc & 1) !== 0 ? !t : t;
+}
+
+/** 64-bit shifts and rotates on (lo, hi) halves, count 1..63 (no BigInt on the hot path). */
+function shift64(c: CpuState, kind: number, lo: number, hi: number, n: number): number {
+  let rlo: number;
+  let rhi: number;
+  if (kind === ROL || kind === ROR) {
+    const m = kind === ROL ? n : 64 - n;
+    if (m === 32) {
+      rlo = hi;
+      rhi = lo;
+    } else if (m < 32) {
+      rhi = ((hi << m) | (lo >>> (32 - m))) >>> 0;
+      rlo = ((lo << m) | (hi >>> (32 - m))) >>> 0;
+    } else {
+      const k = m - 32;
+      rhi = ((lo << k) | (hi >>> (32 - k))) >>> 0;
+      rlo = ((hi << k) | (lo >>> (32 - k))) >>> 0;
+    }
+    c.cf = kind === ROL ? rlo & 1 : rhi >>> 31;
+    c.rh = rhi;
+    return rlo;
+  }
+  if (kind === SHL) {
+    if (n < 32) {
+      rhi = ((hi << n) | (lo >>> (32 - n))) >>> 0;
+      rlo = (lo << n) >>> 0;
+    } else {
+      rhi = n === 32 ? lo : (lo << (n - 32)) >>> 0;
+      rlo = 0;
+    }
+    // CF is bit 64-n of the operand.
+    c.cf = n <= 32 ? (hi >>> (32 - n)) & 1 : (lo >>> (64 - n)) & 1;
+    c.of = (rhi >>> 31) ^ c.cf;
+  } else if (kind === SHR) {
+    if (n < 32) {
+      rlo = ((lo >>> n) | (hi << (32 - n))) >>> 0;
+      rhi = hi >>> n;
+    } else {
+      rlo = n === 32 ? hi : hi >>> (n - 32);
+      rhi = 0;
+    }
+    c.cf = n <= 32 ? (lo >>> (n - 1)) & 1 : (hi >>> (n - 33)) & 1;
+    c.of = hi >>> 31;
+  } else {
+    const hs = hi | 0;
+    if (n < 32) {
+      rlo = ((lo >>> n) | (hi << (32 - n))) >>> 0;
+      rhi = (hs >> n) >>> 0;
+    } else {
+      rlo = (hs >> (n - 32)) >>> 0;
+      rhi = (hs >> 31) >>> 0;
+    }
+    c.cf = n <= 32 ? (lo >>> (n - 1)) & 1 : (hi >>> (n - 33)) & 1;
+    c.of = 0;
+  }
+  c.zf = (rlo | rhi) === 0 ? 1 : 0;
+  c.sf = rhi >>> 31;
+  c.pf = PARITY[rlo & 0xff]!;
+  c.af = 0;
+  c.rh = rhi;
+  return rlo;
 }

@@ -7,6 +7,16 @@ import { FAULT } from './op.js';
 
 const TLB_MASK = TLB_SIZE - 1;
 
+/**
+ * TLB slot of a page: low page-number bits folded with higher ones, so pages at the same
+ * offset in different 256 KiB-aligned areas (text, data, stacks, per-CPU areas) do not
+ * all land in slot 0 and evict each other.
+ */
+const tlbSlot = (lo: number): number => {
+  const v = lo >>> 12;
+  return (v ^ (v >>> 6) ^ (v >>> 12)) & TLB_MASK;
+};
+
 /** Raises an exception on the CPU: records vector and error code, then unwinds the instruction. */
 export function fault(c: CpuState, vector: number, code: number, reason: string): never {
   c.fVector = vector;
@@ -49,7 +59,7 @@ export function translate(c: CpuState, lo: number, hi: number, acc: number): Fra
   if (f === undefined) return pageFault(c, lo, hi, errBase, 'page not present');
   if (user !== 0 && (perm & 4) === 0) pageFault(c, lo, hi, errBase | 1, 'user access to a supervisor page');
   if (acc === 1 && (perm & 2) === 0) pageFault(c, lo, hi, errBase | 1, 'write to a read-only page');
-  const idx = (lo >>> 12) & TLB_MASK;
+  const idx = tlbSlot(lo);
   c.tlbF[idx] = f;
   c.tlbR[idx] = vpn;
   c.tlbW[idx] = (perm & 2) !== 0 ? vpn : -1;
@@ -59,7 +69,7 @@ export function translate(c: CpuState, lo: number, hi: number, acc: number): Fra
 /** Reads `size` bytes (1, 2, 4, 8) little-endian; returns the low 32 bits, the high half goes to `c.vh`. */
 export function rd(c: CpuState, lo: number, hi: number, size: number): number {
   const off = lo & 0xfff;
-  const idx = (lo >>> 12) & TLB_MASK;
+  const idx = tlbSlot(lo);
   const f = c.tlbR[idx] === hi * 1048576 + (lo >>> 12) ? c.tlbF[idx]! : translate(c, lo, hi, 0);
   if (off + size > 4096) return rdCross(c, lo, hi, size);
   const d = f.data;
@@ -93,7 +103,7 @@ function rdCross(c: CpuState, lo: number, hi: number, size: number): number {
 /** Writes `size` bytes little-endian from (vlo, vhi). */
 export function wr(c: CpuState, lo: number, hi: number, size: number, vlo: number, vhi: number): void {
   const off = lo & 0xfff;
-  const idx = (lo >>> 12) & TLB_MASK;
+  const idx = tlbSlot(lo);
   const f = c.tlbW[idx] === hi * 1048576 + (lo >>> 12) ? c.tlbF[idx]! : translate(c, lo, hi, 1);
   if (off + size > 4096) {
     wrCross(c, lo, hi, size, vlo, vhi);

@@ -7,7 +7,7 @@ import { FL_DF, FL_IF } from './cpu.js';
 import { cpuid, inPort, outPort, rdmsr, wrmsr, movToCr, movFromCr, halt } from './system.js';
 import { iret, syscall, sysret } from './interrupts.js';
 import { lidt, sidt } from './idt.js';
-import { fastAlu, fastJcc, fastMov, fastMovMem } from './fast.js';
+import { fastAlu, fastJcc, fastMov, fastMovMem, fastPushPop } from './fast.js';
 import type { Op } from './op.js';
 import { eaFn, immLoc, isImm, memSize, operand, regInfo, regLoc } from './operands.js';
 import type { Loc } from './operands.js';
@@ -214,6 +214,8 @@ function build(instr: Instruction, is64: boolean): Exec | undefined {
           c.ipHi = nh;
         };
       }
+      const fast = fastPushPop(instr, true, stackSize, nl, nh);
+      if (fast) return fast;
       const s = operand(instr, 0, isImm(instr.op0Kind) ? stackSize : sizeOf(instr, 0), is64);
       if (!s) return undefined;
       const sz = isImm(instr.op0Kind) ? stackSize : s.size;
@@ -240,6 +242,8 @@ function build(instr: Instruction, is64: boolean): Exec | undefined {
           c.ipHi = nh;
         };
       }
+      const fast = fastPushPop(instr, false, stackSize, nl, nh);
+      if (fast) return fast;
       const sz = sizeOf(instr, 0);
       const d = operand(instr, 0, sz, is64);
       if (!d) return undefined;

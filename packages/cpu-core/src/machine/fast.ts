@@ -4,6 +4,7 @@ import { alu, CMP, cond, TEST } from './alu.js';
 import type { CpuState } from './cpu.js';
 import { rd, wr } from './bus.js';
 import { eaFn, memSize, regInfo } from './operands.js';
+import { pop, push } from './stack.js';
 
 type Exec = (c: CpuState) => void;
 
@@ -187,6 +188,31 @@ export function fastMovMem(instr: Instruction, is64: boolean, nl: number, nh: nu
   return (c) => {
     ea(c);
     const v = rd(c, c.eaLo, c.eaHi, size);
+    c.hi[ri] = wide ? c.vh : 0;
+    c.lo[ri] = v;
+    c.ipLo = nl;
+    c.ipHi = nh;
+  };
+}
+
+/** push/pop of a full-width general register (the prologue/epilogue and register-save shapes). */
+export function fastPushPop(instr: Instruction, isPush: boolean, stackSize: number, nl: number, nh: number): Exec | undefined {
+  if (instr.op0Kind !== OpKind.Register) return undefined;
+  const r = regInfo(instr.op0Register);
+  if (r?.size !== stackSize) return undefined;
+  const ri = r.idx;
+  const wide = stackSize === 8;
+  if (isPush) {
+    // The value is read before push moves RSP, so `push %rsp` pushes the old RSP.
+    return (c) => {
+      push(c, stackSize, c.lo[ri]!, wide ? c.hi[ri]! : 0);
+      c.ipLo = nl;
+      c.ipHi = nh;
+    };
+  }
+  // pop moves RSP first, then the register is written: `pop %rsp` loads the popped value.
+  return (c) => {
+    const v = pop(c, stackSize);
     c.hi[ri] = wide ? c.vh : 0;
     c.lo[ri] = v;
     c.ipLo = nl;

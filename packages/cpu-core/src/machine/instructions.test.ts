@@ -366,3 +366,16 @@ describe('the README lists the subset SUPPORTED_MNEMONICS names', () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe('push and pop of the stack pointer itself', () => {
+  it('push %rsp pushes the value before the push; pop %rsp loads the popped value', () => {
+    const k = kit({ arch: 'x86_64' });
+    const a = k.asm();
+    a.label('start').push(reg.rsp).pop(rax).mov(qword(reg.rsp, -8), imm(0x1000)).sub(reg.rsp, imm(8)).pop(reg.rsp).hlt();
+    k.m.loadCode(a.assemble());
+    k.m.start(0, { rip: 'start', rsp: k.stackTop(0) });
+    k.m.run({ steps: 10 });
+    expect(k.m.cpus[0]!.reg('rax')).toBe(k.stackTop(0));
+    expect(k.m.cpus[0]!.rsp).toBe(0x1000n);
+  });
+});
