@@ -39,8 +39,14 @@ export interface NmiCounters {
  * (`lo`/`hi`) so the hot path never touches BigInt.
  */
 export class CpuState {
-  readonly lo = new Uint32Array(16);
-  readonly hi = new Uint32Array(16);
+  // Fields the step loop touches come first, so they share a few cache lines (4096 CPUs do not fit in cache).
+  state = OFFLINE;
+  nmiPending = false;
+  nmiBlocked = false;
+  irqCount = 0;
+  /** RFLAGS without the six arithmetic flags; bit 1 always set. */
+  fl = 2;
+  cpl = 0;
   ipLo = 0;
   ipHi = 0;
   cf = 0;
@@ -49,19 +55,34 @@ export class CpuState {
   zf = 0;
   sf = 0;
   of = 0;
-  /** RFLAGS without the six arithmetic flags; bit 1 always set. */
-  fl = 2;
-  cpl = 0;
+  /** Scratch: high half of the last 64-bit value read, effective address, result high half. */
+  vh = 0;
+  eaLo = 0;
+  eaHi = 0;
+  rh = 0;
+  cycles = 0;
+  instructions = 0;
+  nextEvent = Infinity;
+  /** Machine write sequence number at this CPU's last serializing event. */
+  serialSeq = 0;
+  /** Cached translation of the current code page. */
+  codeVpn = -1;
+  codeFrame: Frame | null = null;
+  readonly lo = new Uint32Array(16);
+  readonly hi = new Uint32Array(16);
+  readonly tlbR = new Float64Array(TLB_SIZE).fill(-1);
+  readonly tlbW = new Float64Array(TLB_SIZE).fill(-1);
+  readonly tlbF: (Frame | null)[] = new Array<Frame | null>(TLB_SIZE).fill(null);
+  gsLo = 0;
+  gsHi = 0;
+  fsLo = 0;
+  fsHi = 0;
   cs = 0;
   ss = 0;
   ds = 0;
   es = 0;
   fsSel = 0;
   gsSel = 0;
-  fsLo = 0;
-  fsHi = 0;
-  gsLo = 0;
-  gsHi = 0;
   kgsLo = 0;
   kgsHi = 0;
   cr0 = 0x80000011;
@@ -91,14 +112,9 @@ export class CpuState {
   swLo = 0;
   swHi = 0;
   icrDest = 0;
-  nmiBlocked = false;
-  nmiPending = false;
   readonly nmi = new Float64Array(4);
   /** Pending maskable vectors (count per vector, 0/1) and how many are set. */
   readonly irq = new Uint8Array(256);
-  irqCount = 0;
-  cycles = 0;
-  instructions = 0;
   /** Exceptions raised per vector (0..255) and events delivered per vector (256..511). */
   readonly counts = new Uint32Array(512);
   ipisSent = 0;
@@ -107,10 +123,7 @@ export class CpuState {
   xmcFaults = 0;
   /** The most recent exception raised on this CPU. */
   lastFault: FaultRecord | null = null;
-  state = OFFLINE;
   deathReason = '';
-  /** Machine write sequence number at this CPU's last serializing event. */
-  serialSeq = 0;
   /** 0 normal, 1 delivering an exception, 2 delivering #DF. */
   delivering = 0;
   nmiPeriod = 0;
@@ -118,22 +131,10 @@ export class CpuState {
   timerPeriod = 0;
   timerVector = 0;
   nextTimer = Infinity;
-  nextEvent = Infinity;
   // Fault being raised.
   fVector = 0;
   fCode = -1;
   fReason = '';
-  /** Scratch: high half of the last 64-bit value read, effective address, result high half. */
-  vh = 0;
-  eaLo = 0;
-  eaHi = 0;
-  rh = 0;
-  readonly tlbR = new Float64Array(TLB_SIZE).fill(-1);
-  readonly tlbW = new Float64Array(TLB_SIZE).fill(-1);
-  readonly tlbF: (Frame | null)[] = new Array<Frame | null>(TLB_SIZE).fill(null);
-  /** Cached translation of the current code page. */
-  codeVpn = -1;
-  codeFrame: Frame | null = null;
 
   constructor(
     readonly id: number,
