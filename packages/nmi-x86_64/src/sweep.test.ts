@@ -16,24 +16,31 @@ function prng(seed: number): () => number {
 }
 
 describe('a seeded sweep of second-NMI arrival points in the watchdog dump (3.3 entry)', () => {
-  it('2000 runs: no crash, the dump always complete, every NMI accounted for', () => {
-    const p = prepareNmiScenario(nestedEntry(), 'watchdog-dump', { small: true });
-    const random = prng(0x5eed);
-    const failures: string[] = [];
-    let nested = 0;
-    for (let i = 0; i < 2000; i++) {
-      const delay = Math.floor(random() * 6000);
-      const r = p.run(delay, { events: false, captureStacks: false });
-      if (r.deepestNesting > 1) nested++;
-      if (r.crashed || !r.accountedFor || r.dump?.complete !== true || r.nmis.raised !== r.nmis.handled + r.nmis.mergedByHardware + r.nmis.mergedBySoftware) {
-        failures.push(`delay ${delay}: ${r.crashReason ?? 'accounting'}`);
+  // 2000 runs from one boot snapshot, in chunks so each test stays short on a loaded machine.
+  const p = prepareNmiScenario(nestedEntry(), 'watchdog-dump', { small: true });
+  const random = prng(0x5eed);
+  const CHUNKS = 5;
+  const RUNS = 400;
+  for (let chunk = 0; chunk < CHUNKS; chunk++) {
+    it(`runs ${chunk * RUNS}-${(chunk + 1) * RUNS - 1}: no crash, the dump always complete, every NMI accounted for`, () => {
+      const failures: string[] = [];
+      let nested = 0;
+      for (let i = 0; i < RUNS; i++) {
+        const delay = Math.floor(random() * 6000);
+        const r = p.run(delay, { events: false, captureStacks: false });
+        if (r.deepestNesting > 1) nested++;
+        if (r.crashed || !r.accountedFor || r.dump?.complete !== true || r.nmis.raised !== r.nmis.handled + r.nmis.mergedByHardware + r.nmis.mergedBySoftware) {
+          failures.push(`delay ${delay}: ${r.crashReason ?? 'accounting'}`);
+        }
       }
-    }
-    expect(failures).toEqual([]);
-    // The sweep really exercised nesting (arrivals after the #PF's iret).
-    expect(nested).toBeGreaterThan(600);
-  });
+      expect(failures).toEqual([]);
+      // The sweep really exercised nesting (arrivals after the #PF's iret).
+      expect(nested).toBeGreaterThan(RUNS / 4);
+    });
+  }
+});
 
+describe('the pre-3.3 entry under the same sweep', () => {
   it('under the naive entry every second NMI that comes while the first is running crashes the kernel, even one latched before the fault', () => {
     const p = prepareNmiScenario(naiveEntry(), 'watchdog-dump', { small: true });
     const alone = p.run(1_000_000);
