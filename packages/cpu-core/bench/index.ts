@@ -2,7 +2,7 @@
 // an incremental state hash after one instruction on a 4-CPU machine with 1 MiB touched, and
 // round-robin steps per second on 1024 and 4096 CPUs (with the schedule recorded, as by default).
 import { performance } from 'node:perf_hooks';
-import { imm, qword, reg } from '../src/index.js';
+import { imm, MSR, qword, reg } from '../src/index.js';
 import { kit } from '../src/testing/kit.js';
 
 function mips(): number {
@@ -14,11 +14,15 @@ function mips(): number {
   m.loadCode(a.assemble());
   m.start(0, { rip: 'start', rsp: stackTop(0) });
   m.run({ steps: 200_000 });
-  const n = 5_000_000;
-  const t0 = performance.now();
-  m.run({ steps: n });
-  const dt = (performance.now() - t0) / 1000;
-  return n / dt / 1e6;
+  // Best of three: the figure is the machine's speed, not the noise of a shared host.
+  let best = 0;
+  for (let r = 0; r < 3; r++) {
+    const n = 3_000_000;
+    const t0 = performance.now();
+    m.run({ steps: n });
+    best = Math.max(best, n / ((performance.now() - t0) / 1000) / 1e6);
+  }
+  return best;
 }
 
 function snapshotHash(): number {
@@ -62,6 +66,37 @@ function roundRobin(n: number, steps: number): { rate: number; heapMB: number } 
   return { rate: steps / dt / 1e6, heapMB: (process.memoryUsage().heapUsed - h0) / 1e6 };
 }
 
+/**
+ * Round-robin over `n` CPUs running kernel-like code: a call into a function with the ftrace
+ * prologue (push %rbp; mov %rsp,%rbp; 5-byte nop; %gs load; pop; ret), a locked per-CPU
+ * increment, rdmsr of the APIC id, a 64-bit shift, loads and a compare: the shape of the
+ * text-patching workload. Best of three.
+ */
+function kernelMix(n: number, steps: number): number {
+  const { m, asm, layout } = kit({ arch: 'x86_64', cpus: n });
+  const stacks = 0xffffffff84000000n;
+  const percpu = 0xffffffff90000000n;
+  m.map(stacks, n * 0x1000);
+  m.map(percpu, n * 0x1000);
+  const a = asm();
+  a.label('start').call('func').lock().inc(qword.gs(8)).mov(reg.ecx, imm(MSR.X2APIC_ID)).rdmsr().shl(reg.rax, imm(3));
+  a.add(reg.rax, qword(layout.data)).cmp(qword(layout.data + 8n), imm(0)).je('start').hlt();
+  a.label('func').push(reg.rbp).mov(reg.rbp, reg.rsp).nop(5).mov(reg.rax, qword.gs(0)).pop(reg.rbp).ret();
+  m.loadCode(a.assemble());
+  for (let i = 0; i < n; i++) {
+    m.cpus[i]!.gsBase = percpu + BigInt(i * 0x1000);
+    m.start(i, { rip: 'start', rsp: stacks + BigInt((i + 1) * 0x1000) });
+  }
+  m.run({ steps: n * 64 });
+  let best = 0;
+  for (let r = 0; r < 3; r++) {
+    const t0 = performance.now();
+    for (let done = 0; done < steps; done += n * 64) m.run({ steps: n * 64 });
+    best = Math.max(best, steps / ((performance.now() - t0) / 1000) / 1e6);
+  }
+  return best;
+}
+
 console.log(`cpu-core.mips: ${mips().toFixed(1)} Minstr/s`);
 console.log(`cpu-core.snapshot-hash: ${snapshotHash().toFixed(2)} us`);
 for (const n of [1024, 4096]) {
@@ -69,3 +104,4 @@ for (const n of [1024, 4096]) {
   console.log(`cpu-core.round-robin-${n}: ${r.rate.toFixed(1)} Msteps/s`);
   if (n === 4096) console.log(`cpu-core.round-robin-4096-heap-growth: ${Math.max(0, r.heapMB).toFixed(0)} MB per 5M steps`);
 }
+for (const n of [1024, 4096]) console.log(`cpu-core.round-robin-${n}-kernel-mix: ${kernelMix(n, 2_000_000).toFixed(1)} Msteps/s`);
