@@ -112,6 +112,18 @@ describe('batching', () => {
   });
 });
 
+describe('hundreds of ftrace sites', () => {
+  it('300 functions switch to the tracer in one batch with three syncs, and the tracer counts their calls', () => {
+    const r = runPatch({ method: 'breakpoint', cpus: 3, sites: 300, settle: 1 });
+    expect(r.completed).toBe(true);
+    expect(r.gpFaults + r.strayInt3).toBe(0);
+    expect(r.syncRounds).toBe(3);
+    expect(r.ipisSent).toBe(3 * 2);
+    newEverywhere(r);
+    expect(r.traceCalls).toBe(r.perCpu.reduce((s, c) => s + c.traced, 0));
+  });
+});
+
 describe('the #BP handler modes', () => {
   it('emulate runs the new call from the trap, so every int3 hit reaches the tracer; skip and handler just continue', () => {
     for (const arch of ARCHES) {

@@ -49,7 +49,7 @@ export interface PatchConfig {
    * waits (a spinning CPU burns its whole turn), so simulated times grow.
    */
   readonly quantum?: number;
-  /** Safety net on simulated steps (default 60 million). */
+  /** Safety net on simulated steps (default 60 million, or 50 000 per CPU when that is more). */
   readonly maxSteps?: number;
 }
 
@@ -151,7 +151,7 @@ export function runPatch(input: PatchConfig): PatchResult {
     seed: input.seed ?? 1,
     scheduler: input.scheduler ?? 'round-robin',
     quantum: input.quantum ?? 1,
-    maxSteps: input.maxSteps ?? 60_000_000,
+    maxSteps: input.maxSteps ?? Math.max(60_000_000, (input.cpus ?? 2) * 50_000),
     ...(input.irqOff ? { irqOff: input.irqOff } : {}),
     ...(input.nmi ? { nmi: input.nmi } : {}),
   };
