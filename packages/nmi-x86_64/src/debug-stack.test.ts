@@ -41,6 +41,12 @@ describe('the debug-stack part of the 3.3 series (debug_stack_set_zero / debug_s
     expect(r.kprobeHits).toBeGreaterThanOrEqual(2);
   });
 
+  it('the pre-3.3 entry has no such fix either and fails the same way', () => {
+    const r = runScenario('debug-stack', { entry: 'naive' });
+    expect(r.crashed).toBe(true);
+    expect(r.crashReason).toMatch(/debug IST stack/);
+  });
+
   it('an NMI that did not interrupt the debug stack leaves the IDT alone (is_debug_stack is false)', () => {
     const r = runScenario('perf-vmalloc', { entry: 'nested' });
     const marks = r.events.filter((e) => e.kind === 'landmark').map((e) => e.text);
