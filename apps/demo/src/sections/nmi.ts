@@ -134,6 +134,10 @@ export const nmiSection: Section = {
       { kind: 'paragraph', text: `Scenario: ${first?.title ?? scenario}` },
       { kind: 'table', title: 'Outcome', columns: COLUMNS, rows: results.map((x) => outcomeRow(x, x.result)) },
       ...results.flatMap((x) => detail(x, x.result)),
+      {
+        kind: 'paragraph',
+        text: 'The 3.3 fix is a series: `--scenario series` runs each part (the variable, the stack check, the repeat guard, the re-arm, the third frame copy, the debug-stack IDT switch) with and without it; `--without <part>` leaves one out of any scenario.',
+      },
     ];
     return {
       id: 'nmi',
