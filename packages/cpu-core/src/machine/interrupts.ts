@@ -91,6 +91,7 @@ const gate: GateRead = { handlerLo: 0, handlerHi: 0, selector: 0, dpl: 0, ist: 0
 /** Reads and checks the gate, pushes the architectural frame and enters the handler (SDM vol. 3, 6.12 and 6.14). */
 function deliver(c: CpuState, vector: number, code: number | undefined, kind: Kind): void {
   const m = c.m;
+  const is64 = m.is64;
   const oldCpl = c.cpl;
   const info = m.info;
   const ext = kind === 'software' ? 0 : 1;
@@ -99,80 +100,56 @@ function deliver(c: CpuState, vector: number, code: number | undefined, kind: Ki
   const oldRspHi = c.hi[4]!;
   const retLo = kind === 'software' ? c.swLo : c.ipLo;
   const retHi = kind === 'software' ? c.swHi : c.ipHi;
-  let spLo: number;
-  let spHi: number;
-  let values: number[];
-  let fields: string[];
-  const w = m.is64 ? 8 : 4;
+  const cs = c.cs;
+  const ss = c.ss;
+  const w = is64 ? 8 : 4;
+  const words: FrameWord[] | null = m.tracer !== null ? [] : null;
   // The IDT, the TSS and the frame are supervisor accesses.
   setCpl(c, 0);
-  const words: FrameWord[] = [];
-  let lo: number;
-  let hi: number;
   try {
     readGate(c, vector, ext, gate);
-    const sel = `${vectorName(vector)} gate`;
-    if (gate.type !== GATE_INTERRUPT && gate.type !== GATE_TRAP) fault(c, 13, vector * 8 + 2 + ext, `${sel} has type 0x${gate.type.toString(16)}, not an interrupt or trap gate`);
+    if (gate.type !== GATE_INTERRUPT && gate.type !== GATE_TRAP) fault(c, 13, vector * 8 + 2 + ext, `${vectorName(vector)} gate has type 0x${gate.type.toString(16)}, not an interrupt or trap gate`);
     if (kind === 'software' && gate.dpl < oldCpl) fault(c, 13, vector * 8 + 2, `int ${vector} from CPL ${oldCpl} through a DPL ${gate.dpl} gate`);
-    if (!gate.present) fault(c, 13, vector * 8 + 2 + ext, `${sel} not present`);
-    if (gate.selector !== info.kernelCs) fault(c, 13, (gate.selector & 0xfffc) + ext, `${sel} selector 0x${gate.selector.toString(16)} is not the kernel code segment`);
-    if (m.is64) {
+    if (!gate.present) fault(c, 13, vector * 8 + 2 + ext, `${vectorName(vector)} gate not present`);
+    if (gate.selector !== info.kernelCs) fault(c, 13, (gate.selector & 0xfffc) + ext, `${vectorName(vector)} gate selector 0x${gate.selector.toString(16)} is not the kernel code segment`);
+    // The new stack pointer goes to c.eaLo/c.eaHi, which pushWord then walks down.
+    if (is64) {
       const s = gate.handlerHi >> 15;
-      if (s !== 0 && s !== -1) fault(c, 13, ext, `${sel} handler is not canonical`);
-      if (gate.ist !== 0) {
-        readTssStack(c, gate.ist);
-        spLo = c.eaLo;
-        spHi = c.eaHi;
-      } else if (oldCpl === 3) {
-        readTssStack(c, 0);
-        spLo = c.eaLo;
-        spHi = c.eaHi;
-      } else {
-        spLo = oldRspLo;
-        spHi = oldRspHi;
+      if (s !== 0 && s !== -1) fault(c, 13, ext, `${vectorName(vector)} gate handler is not canonical`);
+      if (gate.ist !== 0) readTssStack(c, gate.ist);
+      else if (oldCpl === 3) readTssStack(c, 0);
+      else {
+        c.eaLo = oldRspLo;
+        c.eaHi = oldRspHi;
       }
-      spLo = (spLo & ~15) >>> 0;
-      values = [c.ss, oldRspLo, oldRspHi, rflags, 0, c.cs, 0, retLo, retHi];
-      fields = FIELDS64.slice(0, 5);
-    } else if (oldCpl === 3) {
-      readTssStack(c, 0);
-      spLo = c.eaLo;
-      spHi = 0;
-      values = [c.ss, oldRspLo, 0, rflags, 0, c.cs, 0, retLo, 0];
-      fields = FIELDS32.slice(0, 5);
+      c.eaLo = (c.eaLo & ~15) >>> 0;
+      pushWord(c, w, ss, 0, 'SS', words);
+      pushWord(c, w, oldRspLo, oldRspHi, 'RSP', words);
+      pushWord(c, w, rflags, 0, 'RFLAGS', words);
+      pushWord(c, w, cs, 0, 'CS', words);
+      pushWord(c, w, retLo, retHi, 'RIP', words);
     } else {
-      spLo = oldRspLo;
-      spHi = 0;
-      values = [rflags, 0, c.cs, 0, retLo, 0];
-      fields = FIELDS32.slice(2, 5);
+      if (oldCpl === 3) {
+        readTssStack(c, 0);
+        c.eaHi = 0;
+        pushWord(c, w, ss, 0, 'SS', words);
+        pushWord(c, w, oldRspLo, 0, 'ESP', words);
+      } else {
+        c.eaLo = oldRspLo;
+        c.eaHi = 0;
+      }
+      pushWord(c, w, rflags, 0, 'EFLAGS', words);
+      pushWord(c, w, cs, 0, 'CS', words);
+      pushWord(c, w, retLo, 0, 'EIP', words);
     }
-    // values holds (lo, hi) pairs except the first entry of the 64-bit/priv-change SS (single)
-    const pairs: [number, number][] = [];
-    if (values.length === 9) {
-      pairs.push([values[0]!, 0]);
-      for (let i = 1; i < 9; i += 2) pairs.push([values[i]!, values[i + 1]!]);
-    } else for (let i = 0; i < values.length; i += 2) pairs.push([values[i]!, values[i + 1]!]);
-    if (code !== undefined) {
-      pairs.push([code >>> 0, 0]);
-      fields.push('error code');
-    }
-    lo = spLo;
-    hi = spHi;
-    for (let i = 0; i < pairs.length; i++) {
-      const n = lo - w;
-      hi = n < 0 ? (m.is64 ? (hi - 1) >>> 0 : 0) : hi;
-      lo = n < 0 ? n + 4294967296 : n;
-      const [vl, vh] = pairs[i]!;
-      wr(c, lo, hi, w, vl, vh);
-      if (m.tracer !== null) words.push({ field: fields[i]!, address: fromLoHi(lo, hi), value: fromLoHi(vl, vh) });
-    }
+    if (code !== undefined) pushWord(c, w, code >>> 0, 0, 'error code', words);
   } catch (e) {
     setCpl(c, oldCpl);
     throw e;
   }
-  c.lo[4] = lo;
-  c.hi[4] = hi;
-  if (oldCpl === 3) c.ss = m.is64 ? 0 : info.kernelSs;
+  c.lo[4] = c.eaLo;
+  c.hi[4] = c.eaHi;
+  if (oldCpl === 3) c.ss = is64 ? 0 : info.kernelSs;
   c.cs = gate.selector;
   c.ipLo = gate.handlerLo;
   c.ipHi = gate.handlerHi;
@@ -180,7 +157,18 @@ function deliver(c: CpuState, vector: number, code: number | undefined, kind: Ki
   if (!gate.trap) c.fl &= ~FL_IF;
   c.serialize();
   c.counts[256 + vector]!++;
-  m.tracer?.delivery(c, { vector, kind, errorCode: code, ist: m.is64 ? gate.ist : 0, fromCpl: oldCpl, handler: fromLoHi(gate.handlerLo, gate.handlerHi), words: words.reverse() });
+  if (words !== null) m.tracer?.delivery(c, { vector, kind, errorCode: code, ist: is64 ? gate.ist : 0, fromCpl: oldCpl, handler: fromLoHi(gate.handlerLo, gate.handlerHi), words: words.reverse() });
+}
+
+/** Pushes one frame word below c.eaLo/c.eaHi (the stack pointer being built) and moves it down. */
+function pushWord(c: CpuState, w: number, vl: number, vh: number, field: string, words: FrameWord[] | null): void {
+  const n = c.eaLo - w;
+  const hi = n < 0 ? (c.m.is64 ? (c.eaHi - 1) >>> 0 : 0) : c.eaHi;
+  const lo = n < 0 ? n + 4294967296 : n;
+  wr(c, lo, hi, w, vl, vh);
+  c.eaLo = lo;
+  c.eaHi = hi;
+  if (words !== null) words.push({ field, address: fromLoHi(lo, hi), value: fromLoHi(vl, vh) });
 }
 
 /** iret/iretd/iretq: pops the frame, validates the selectors, clears NMI-blocked, serializes. */
