@@ -227,7 +227,9 @@ export function runPatch(input: PatchConfig): PatchResult {
   const listings: Listing[] = [];
   const fn0 = image.symbol(image.sites[0]!.function);
   const fnLength = Number(firstSite.address - fn0) + firstSite.oldBytes.length + 10;
-  const stops = config.observe ? [image.symbol('run_sync'), routine] : [];
+  const runSync = image.symbol('run_sync');
+  const smRun = image.symbol('stop_machine_text_poke');
+  const stops = config.observe ? [runSync, routine, ...(config.method === 'stop-machine' ? [smRun] : [])] : [];
   let syncsSeen = 0;
   const atStop = (mm: Machine): boolean => {
     const rip = mm.cpus[0]!.rip;
@@ -255,7 +257,9 @@ export function runPatch(input: PatchConfig): PatchResult {
     }
     if (r.reason === 'until' && stops.includes(m.cpus[0]!.rip)) {
       const rip = m.cpus[0]!.rip;
-      listing(rip === routine ? 'patch starts' : `sync ${String(++syncsSeen)}`);
+      if (rip === routine) listing('patch starts');
+      else if (rip === smRun) listing('every CPU stopped, interrupts off (RUN): CPU 0 writes next');
+      else listing(`sync ${String(++syncsSeen)}`);
       while (m.cpus[0]!.rip === rip && m.cpus[0]!.status === 'running') {
         m.step(0);
         steps++;
