@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { layoutOf } from '@kernsim/kernel';
+import { layoutOf, scenarioSpec } from '@kernsim/kernel';
 import type { ScenarioResult } from '@kernsim/kernel';
 import { runScenario } from './scenarios.js';
 
@@ -39,6 +39,31 @@ describe('the debug-stack part of the 3.3 series (debug_stack_set_zero / debug_s
     expect(f > nmiStack[0] && f < nmiStack[1]).toBe(true);
     // Both probes ran: the one the NMI interrupted, and the one in the NMI handler.
     expect(r.kprobeHits).toBeGreaterThanOrEqual(2);
+  });
+
+  it('the switch is per CPU: while CPU 0 runs its NMI on nmi_idt_table, CPU 1 keeps idt_table, and CPU 0 gets it back', () => {
+    const base = scenarioSpec('debug-stack');
+    const spec = { ...base, cpus: [...base.cpus, { program: { kind: 'kernel-loop' as const }, bufferSynced: true, lockedUp: false }] };
+    const seen: { cpu0: bigint; cpu1: bigint }[] = [];
+    let tables: { normal: bigint; nmi: bigint } | undefined;
+    let after: bigint | undefined;
+    const r = runScenario('debug-stack', {
+      entry: 'nested',
+      spec,
+      setup: (k) => {
+        tables = { normal: k.machine.idt.base, nmi: k.symbol('nmi_idt_table') };
+      },
+      probe: (k, cpu) => {
+        if (cpu === 0 && k.machine.cpus[0]!.rip === k.symbol('debug_stack_reset')) {
+          seen.push({ cpu0: k.machine.cpus[0]!.idtr.base, cpu1: k.machine.cpus[1]!.idtr.base });
+        }
+        if (cpu === 0 && seen.length > 0 && k.machine.cpus[0]!.rip === k.symbol('kthread_probed_loop')) after ??= k.machine.cpus[0]!.idtr.base;
+        return undefined;
+      },
+    });
+    expect(r.crashed).toBe(false);
+    expect(seen).toEqual([{ cpu0: tables?.nmi, cpu1: tables?.normal }]);
+    expect(after).toBe(tables?.normal);
   });
 
   it('the pre-3.3 entry has no such fix either and fails the same way', () => {
