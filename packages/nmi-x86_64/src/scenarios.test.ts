@@ -132,7 +132,7 @@ describe('the windows the article singles out', () => {
       }),
       probe: once((k, cpu) => {
         const rip = k.machine.cpus[cpu]!.rip;
-        return cpu === 0 && rip > k.symbol('repeat_nmi') && rip < k.symbol('restart_nmi') + 0x200n && rip < k.symbol('nmi_handle');
+        return cpu === 0 && rip > k.symbol('repeat_nmi') && rip < k.symbol('end_repeat_nmi');
       }),
     });
     expect(r.crashed).toBe(false);
