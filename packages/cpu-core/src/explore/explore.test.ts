@@ -95,3 +95,13 @@ describe('explorer', () => {
     expect(r2.counterexample?.violation).toMatch(/stuck/);
   });
 });
+
+describe('explore refuses what it cannot do', () => {
+  it('a bad depth, or a machine that does not record its schedule', () => {
+    const k = kit({ arch: 'x86_64', cpus: 1 });
+    expect(() => explore(k.m, { maxDepth: 0 })).toThrow(expect.objectContaining({ code: 'KERNSIM_CPU_BAD_ARGUMENT' }));
+    const quiet = kit({ arch: 'x86_64', cpus: 1, recordSchedule: false });
+    expect(quiet.m.recordsSchedule).toBe(false);
+    expect(() => explore(quiet.m, { maxDepth: 4 })).toThrow(expect.objectContaining({ code: 'KERNSIM_CPU_BAD_ARGUMENT' }));
+  });
+});

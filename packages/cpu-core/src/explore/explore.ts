@@ -66,6 +66,7 @@ class Stop extends Error {
  */
 export function explore(machine: Machine, options: ExploreOptions): ExploreResult {
   if (!Number.isInteger(options.maxDepth) || options.maxDepth < 1) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `maxDepth must be a positive integer, got ${options.maxDepth}`);
+  if (!machine.recordsSchedule) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', 'explore needs a machine that records its schedule (createMachine({ recordSchedule: true }), the default), found recording off');
   const root = machine.snapshot();
   const rootLen = machine.scheduleLength;
   const cpus = machine.cpus.length;

@@ -430,6 +430,11 @@ export class Machine {
     return this.#log.entries();
   }
 
+  /** Whether scheduling choices are recorded (`createMachine({ recordSchedule })`). */
+  get recordsSchedule(): boolean {
+    return this.#log.enabled;
+  }
+
   /** How many choices `schedule()` would list, without expanding them. */
   get scheduleLength(): number {
     return this.#log.length;
