@@ -4,7 +4,6 @@ export type TextPatchingErrorCode =
   | 'KERNSIM_PATCH_BAD_SITE'
   | 'KERNSIM_PATCH_UNEXPECTED_BYTES'
   | 'KERNSIM_PATCH_OVERLAP'
-  | 'KERNSIM_PATCH_NOT_OPTIMIZABLE'
   | 'KERNSIM_PATCH_DID_NOT_FINISH';
 
 export class TextPatchingError extends Error {

@@ -181,6 +181,11 @@ describe('users', () => {
       expect(r.kprobeHits).toBeGreaterThanOrEqual(r.kprobedCalls);
       expect(r.kprobeHits - r.kprobedCalls).toBeLessThanOrEqual(3);
       expect(r.sites.every((s) => s.oldBytes[0] === 0xcc && s.newBytes[0] === 0xe9)).toBe(true);
+      // probed_fn_3 jumps 4 bytes in: it cannot be optimized, stays an int3 probe and still fires.
+      const stuck = r.image.kprobes.filter((k) => k.detour === undefined);
+      expect(stuck.map((k) => k.address)).toEqual([r.image.symbol('probed_fn_3')]);
+      expect(r.machine.readBytes(stuck[0]!.address, 1)[0]).toBe(0xcc);
+      expect(r.sites.length).toBe(5);
       // Optimized: a jmp rel32 to the detour, which copied whole instructions covering the 5 bytes.
       for (const [i, s] of r.sites.entries()) {
         const probe = r.image.kprobes.find((k) => k.address === s.address)!;

@@ -9,7 +9,8 @@ export type UserKind = 'ftrace' | 'static-key' | 'kprobe';
  *  - ftrace: `push %rbp; mov %rsp,%rbp; nopl 0x0(%rax,%rax,1); mov <var>,%rax; pop %rbp; ret` —
  *    the article's listing, the nop being the mcount site;
  *  - static-key: the jump-label nop guarding an unlikely branch (netfilter's hook);
- *  - kprobe: a plain function whose first instruction gets probed.
+ *  - kprobe: a plain function whose first instruction gets probed (every fourth one with a
+ *    jump too early for the probe to be optimized).
  * Symbols: `<prefix>_<i>` for the functions, `<prefix>_<i>_site` for each site, and
  * `<prefix>_<i>_on` for a static key's branch target.
  */
@@ -40,6 +41,13 @@ export function emitFunctions(ctx: CodeContext, user: UserKind, count: number): 
       case 'kprobe':
         a.label(`${name}_site`);
         a.push(isa.bp).mov(isa.bp, isa.sp);
+        if (i % 4 === 3) {
+          // A jump 4 bytes in: no run of whole instructions covers the 5 bytes a jmp rel32
+          // needs, so this probe cannot be optimized and stays an int3.
+          const body = ctx.local('kp_body');
+          a.jmp(body);
+          a.label(body);
+        }
         a.lock().inc(ctx.v('kprobedCalls'));
         a.pop(isa.bp).ret();
         break;

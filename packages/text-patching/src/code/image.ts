@@ -46,8 +46,9 @@ export interface KprobeSlot {
   readonly address: bigint;
   /** The probed instruction, copied, and a jump back after it. */
   readonly slot: bigint;
-  /** Optimized form's detour: pre-handler, the copied instructions, a jump back. */
-  readonly detour: bigint;
+  /** Optimized form's detour: pre-handler, the copied instructions, a jump back; undefined when the boundaries do not allow it. */
+  readonly detour: bigint | undefined;
+  /** Bytes of whole instructions the detour copies (at least 5), or 0. */
   readonly copied: number;
 }
 
@@ -116,6 +117,8 @@ export function buildImage(options: ImageOptions): KernelImage {
         if (probe === undefined) throw new TextPatchingError('KERNSIM_PATCH_BAD_SITE', `no kprobe slot for ${fn}`);
         // The probe is armed: its first byte already is int3.
         bytes[at] = INT3;
+        // Only optimizable probes are patched; the others stay int3 probes (can_optimize() said no).
+        if (probe.detour === undefined) break;
         const oldBytes = Array.from(bytes.subarray(at, at + 5));
         sites.push({ function: fn, address, oldBytes, newBytes: jmpBytes(address, probe.detour), mode: 'handler', handler: probe.detour });
         break;
@@ -158,22 +161,17 @@ function buildKprobeSlots(
 ): AssembledCode {
   const isa = isaFor(bits);
   const a = new Assembler({ bitness: bits, origin: layout.slots });
-  const pending: { address: bigint; copied: number }[] = [];
+  const pending: { address: bigint; copied: number; optimizable: boolean }[] = [];
   for (let i = 0; i < count; i++) {
     const address = sym(`${functionName('kprobe', i)}_site`);
     const at = Number(address - code.origin);
     const first = decodeOne(code.bytes.subarray(at, at + 16), address, bits);
-    let copied = 0;
-    while (copied < 5) {
-      const insn = decodeOne(code.bytes.subarray(at + copied, at + copied + 16), address + BigInt(copied), bits);
-      if (!insn.valid || insn.mnemonic.startsWith('ret') || insn.mnemonic.startsWith('j') || insn.mnemonic.startsWith('call')) {
-        throw new TextPatchingError('KERNSIM_PATCH_NOT_OPTIMIZABLE', `probe at 0x${address.toString(16)}: "${insn.text}" ends the copyable run after ${String(copied)} bytes; a jmp rel32 needs 5`);
-      }
-      copied += insn.length;
-    }
+    const copied = optimizableRun(code.bytes.subarray(at, at + 32), address, bits);
     a.align(16).label(`kprobe_slot_${String(i)}`);
     a.db(code.bytes.subarray(at, at + first.length));
     a.jmp(address + BigInt(first.length));
+    pending.push({ address, copied, optimizable: copied > 0 });
+    if (copied === 0) continue;
     a.align(16).label(`kprobe_detour_${String(i)}`);
     a.push(isa.ax).push(isa.cx).push(isa.dx).push(isa.si).push(isa.di);
     a.mov(isa.di, address);
@@ -181,16 +179,30 @@ function buildKprobeSlots(
     a.pop(isa.di).pop(isa.si).pop(isa.dx).pop(isa.cx).pop(isa.ax);
     a.db(code.bytes.subarray(at, at + copied));
     a.jmp(address + BigInt(copied));
-    pending.push({ address, copied });
   }
   const slots = a.assemble();
   pending.forEach((p, i) => {
     out.push({
       address: p.address,
       slot: lookup(slots.labels, `kprobe_slot_${String(i)}`),
-      detour: lookup(slots.labels, `kprobe_detour_${String(i)}`),
+      detour: p.optimizable ? lookup(slots.labels, `kprobe_detour_${String(i)}`) : undefined,
       copied: p.copied,
     });
   });
   return slots;
+}
+
+/**
+ * can_optimize()'s boundary rule, simplified: whole instructions from the probe on, none of
+ * them a jump, call or return, must cover the 5 bytes the jmp rel32 replaces. Returns the
+ * bytes they cover, or 0 when they cannot.
+ */
+export function optimizableRun(bytes: Uint8Array, address: bigint, bits: Bits): number {
+  let copied = 0;
+  while (copied < 5) {
+    const insn = decodeOne(bytes.subarray(copied, copied + 16), address + BigInt(copied), bits);
+    if (!insn.valid || insn.mnemonic.startsWith('ret') || insn.mnemonic.startsWith('j') || insn.mnemonic.startsWith('call')) return 0;
+    copied += insn.length;
+  }
+  return copied;
 }
