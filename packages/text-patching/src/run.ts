@@ -184,9 +184,11 @@ export function runPatch(input: PatchConfig): PatchResult {
     m.writeBytes(layout.kprobeTable, encodeKprobeTable(image.kprobes, image.symbol('kprobe_pre_handler')));
     wr('kprobeVec', layout.kprobeTable);
     wr('kprobeNr', BigInt(image.kprobes.length));
+    wr('slotsEnd', image.symbol('kprobe_detours'));
   }
   wr('onlineCpus', BigInt(config.cpus));
   if (config.ftraceNmiProtocol) wr('modifyingCode', 1n);
+  if (sites.some((s) => (s.span ?? s.newBytes.length) > s.newBytes.length)) wr('quiesceOn', 1n);
 
   const regs = REG[config.arch];
   const routine = image.symbol(routineFor(config.method, config.batching));

@@ -40,6 +40,8 @@ export interface PatchSite {
   readonly handler: bigint;
   /** Where the patcher writes the bytes when the text itself is mapped read-only (a writable alias). */
   readonly pokeAddress?: bigint;
+  /** Bytes of whole old instructions the new one covers, when more than its length. */
+  readonly span?: number;
 }
 
 export interface KprobeSlot {
@@ -120,7 +122,7 @@ export function buildImage(options: ImageOptions): KernelImage {
         // Only optimizable probes are patched; the others stay int3 probes (can_optimize() said no).
         if (probe.detour === undefined) break;
         const oldBytes = Array.from(bytes.subarray(at, at + 5));
-        sites.push({ function: fn, address, oldBytes, newBytes: jmpBytes(address, probe.detour), mode: 'handler', handler: probe.detour });
+        sites.push({ function: fn, address, oldBytes, newBytes: jmpBytes(address, probe.detour), mode: 'handler', handler: probe.detour, span: probe.copied });
         break;
       }
     }
@@ -171,7 +173,14 @@ function buildKprobeSlots(
     a.db(code.bytes.subarray(at, at + first.length));
     a.jmp(address + BigInt(first.length));
     pending.push({ address, copied, optimizable: copied > 0 });
-    if (copied === 0) continue;
+  }
+  // Detours after every slot: a CPU in a slot is about to jump back into the replaced
+  // bytes, one in a detour is not, and the quiescence check tells them apart by address.
+  a.align(16).label('kprobe_detours');
+  for (const [i, p] of pending.entries()) {
+    if (!p.optimizable) continue;
+    const { address, copied } = p;
+    const at = Number(address - code.origin);
     a.align(16).label(`kprobe_detour_${String(i)}`);
     a.push(isa.ax).push(isa.cx).push(isa.dx).push(isa.si).push(isa.di);
     a.mov(isa.di, address);

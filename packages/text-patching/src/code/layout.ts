@@ -98,9 +98,14 @@ export const VAR = {
   kprobeVec: 25,
   /** int3 traps nobody claimed: the kernel would die here. */
   strayInt3: 26,
-  /** Unused slots (per-CPU NMI depth and int3-in-NMI counts live in STAT). */
-  spare27: 27,
-  spare28: 28,
+  /**
+   * Optimized kprobes replace several instructions: before their tails are written no CPU
+   * may be inside those bytes or in a probe's out-of-line slot (3.3 waits with
+   * synchronize_sched()). When `quiesceOn` is set, each sync IPI handler sets `quiesceBusy`
+   * if it interrupted such a CPU, and the patcher syncs again until none is.
+   */
+  quiesceOn: 27,
+  quiesceBusy: 28,
   /** Rounds of `on_each_cpu` the patcher started. */
   syncRounds: 29,
   /** Calls of the kprobed functions (each should fire its probe once). */
@@ -112,6 +117,8 @@ export const VAR = {
   /** Time stamps (TSC) when the patch routine started and returned. */
   patchStartTsc: 33,
   patchEndTsc: 34,
+  /** End of the kprobe slots (the detours follow): a CPU in [slots, slotsEnd) will jump back into a probed function. */
+  slotsEnd: 35,
 } as const;
 
 export type VarName = keyof typeof VAR;
@@ -127,6 +134,8 @@ export const ENTRY = {
   addr: 0,
   len: 8,
   mode: 9,
+  /** Bytes of whole instructions the new one replaces (more than `len` for an optimized kprobe). */
+  span: 10,
   /** Signed 32-bit distance from `addr` to where the bytes are written (a writable alias of read-only text, as text_poke's fixmap), 0 for writable text. */
   pokeDelta: 12,
   newBytes: 16,

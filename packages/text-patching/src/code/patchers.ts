@@ -33,14 +33,39 @@ export function emitPatchers(ctx: CodeContext): void {
   forEach('text_poke_entry');
   leave();
 
+  // Sync until no CPU was caught inside bytes about to be replaced (only with quiesceOn).
+  a.label('quiesce');
+  const again = ctx.local('quiesce');
+  const quiet = ctx.local('quiesce_done');
+  a.cmp(ctx.v('quiesceOn'), 0).je(quiet);
+  a.label(again);
+  a.mov(ctx.v('quiesceBusy'), 0);
+  a.call('run_sync');
+  a.cmp(ctx.v('quiesceBusy'), 0).jne(again);
+  a.label(quiet);
+  a.ret();
+
   enter('patch_stop_machine');
+  // Traps at the sites go to their detours from now on (3.3's setup_detour_execution for
+  // a probe flagged optimized); then wait for CPUs already inside the replaced bytes.
+  const noWait = ctx.local('sm_no_wait');
+  a.cmp(ctx.v('quiesceOn'), 0).je(noWait);
+  a.mov(ctx.v('bpInProgress'), 1);
+  a.call('quiesce');
+  a.label(noWait);
   a.call('stop_machine_text_poke_batch');
+  a.mov(ctx.v('bpInProgress'), 0);
   leave();
 
   enter('patch_breakpoint');
   a.mov(ctx.v('bpInProgress'), 1);
   forEach('poke_int3');
   a.call('run_sync');
+  // The first sync doubles as the quiescence check: repeat it while a CPU was inside.
+  const checked = ctx.local('bp_quiet');
+  a.cmp(ctx.v('quiesceBusy'), 0).je(checked);
+  a.call('quiesce');
+  a.label(checked);
   forEach('poke_tail');
   a.call('run_sync');
   forEach('poke_head');

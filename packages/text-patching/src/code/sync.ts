@@ -1,6 +1,7 @@
 import { emitEoi, emitSendIpiAllButSelf } from './apic.js';
 import { VECTOR } from './context.js';
 import type { CodeContext } from './context.js';
+import { ENTRY } from './layout.js';
 
 /**
  * `sync_core()` (a serializing `cpuid`), `run_sync()` = `on_each_cpu(do_sync_core, NULL, 1)`
@@ -36,10 +37,43 @@ export function emitSync(ctx: CodeContext): void {
   a.label('call_function_interrupt');
   ctx.save();
   ctx.stallBegin();
+  emitQuiesceCheck(ctx);
   a.call('sync_core');
   a.lock().dec(ctx.v('syncPending'));
   emitEoi(ctx);
   ctx.stallEnd('ipis');
   ctx.restore();
   ctx.iret();
+}
+
+/**
+ * With `quiesceOn`: is the interrupted instruction pointer inside a patch-table entry's
+ * replaced bytes (after its first) or in the out-of-line slots? Then `quiesceBusy` = 1.
+ * Runs right after `save()` and `stallBegin()`: the hardware frame's ip is 7 words up.
+ */
+function emitQuiesceCheck(ctx: CodeContext): void {
+  const { a, isa } = ctx;
+  const done = ctx.local('q_done');
+  const busy = ctx.local('q_busy');
+  const loop = ctx.local('q_loop');
+  const next = ctx.local('q_next');
+  a.cmp(ctx.v('quiesceOn'), 0).je(done);
+  a.mov(isa.si, isa.word(isa.sp, ctx.savedBytes + isa.w));
+  const table = ctx.local('q_table');
+  a.mov(isa.di, ctx.layout.slots).cmp(isa.si, isa.di).jb(table);
+  a.mov(isa.di, ctx.v('slotsEnd')).cmp(isa.si, isa.di).jb(busy);
+  a.label(table);
+  a.mov(isa.bx, ctx.v('bpVec')).mov(isa.cx, ctx.v('bpNr'));
+  a.label(loop);
+  a.test(isa.cx, isa.cx).je(done);
+  a.mov(isa.dx, isa.word(isa.bx, ENTRY.addr));
+  a.cmp(isa.si, isa.dx).jbe(next);
+  a.movzx(isa.eax, isa.byte(isa.bx, ENTRY.span));
+  a.add(isa.dx, isa.ax);
+  a.cmp(isa.si, isa.dx).jb(busy);
+  a.label(next);
+  a.add(isa.bx, ENTRY.size).dec(isa.cx).jmp(loop);
+  a.label(busy);
+  a.mov(ctx.v('quiesceBusy'), 1);
+  a.label(done);
 }

@@ -37,6 +37,7 @@ export function encodePatchTable(sorted: readonly PatchSite[]): Uint8Array {
     putWord(out, at + ENTRY.addr, s.address);
     out[at + ENTRY.len] = s.newBytes.length;
     out[at + ENTRY.mode] = BP_MODE[s.mode];
+    out[at + ENTRY.span] = s.span ?? s.newBytes.length;
     const delta = Number(BigInt.asIntN(32, (s.pokeAddress ?? s.address) - s.address));
     new DataView(out.buffer, out.byteOffset).setInt32(at + ENTRY.pokeDelta, delta, true);
     out.set(s.newBytes, at + ENTRY.newBytes);
