@@ -205,7 +205,10 @@ describe('optimizing kprobes while CPUs run inside the replaced instructions', (
   it('waits until no CPU is inside the bytes the jmp replaces or in a slot, so nobody returns into a torn instruction', () => {
     for (const method of ['breakpoint', 'stop-machine'] as const) {
       for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
-        const r = runPatch({ method, user: 'kprobe', cpus: 4, sites: 4, seed, scheduler: seed === 1 ? 'round-robin' : 'random' });
+        // Lockstep on 2 CPUs would catch a CPU in the same place every round if the check
+        // counted slots of probes that are not being optimized: it must not livelock.
+        const cpus = seed <= 2 ? 2 : 4;
+        const r = runPatch({ method, user: 'kprobe', cpus, sites: 4, seed, scheduler: seed % 2 === 1 ? 'round-robin' : 'random' });
         expect(r.completed).toBe(true);
         expect(r.gpFaults + r.strayInt3).toBe(0);
         expect(r.perCpu.every((c) => c.status === 'running')).toBe(true);

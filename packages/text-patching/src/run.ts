@@ -184,7 +184,7 @@ export function runPatch(input: PatchConfig): PatchResult {
     m.writeBytes(layout.kprobeTable, encodeKprobeTable(image.kprobes, image.symbol('kprobe_pre_handler')));
     wr('kprobeVec', layout.kprobeTable);
     wr('kprobeNr', BigInt(image.kprobes.length));
-    wr('slotsEnd', image.symbol('kprobe_detours'));
+    wr('slotsEnd', image.symbol('kprobe_slots_end'));
   }
   wr('onlineCpus', BigInt(config.cpus));
   if (config.ftraceNmiProtocol) wr('modifyingCode', 1n);

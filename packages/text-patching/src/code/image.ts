@@ -167,15 +167,27 @@ function buildKprobeSlots(
   for (let i = 0; i < count; i++) {
     const address = sym(`${functionName('kprobe', i)}_site`);
     const at = Number(address - code.origin);
-    const first = decodeOne(code.bytes.subarray(at, at + 16), address, bits);
     const copied = optimizableRun(code.bytes.subarray(at, at + 32), address, bits);
+    pending.push({ address, copied, optimizable: copied > 0 });
+  }
+  // The slots of probes to be optimized first, up to `kprobe_slots_end`: a CPU there is
+  // about to jump back into bytes the jmp replaces, which the quiescence check tells by
+  // address. Then the other probes' slots and the detours, which lead elsewhere.
+  const emitSlot = (i: number): void => {
+    const address = pending[i]!.address;
+    const at = Number(address - code.origin);
+    const first = decodeOne(code.bytes.subarray(at, at + 16), address, bits);
     a.align(16).label(`kprobe_slot_${String(i)}`);
     a.db(code.bytes.subarray(at, at + first.length));
     a.jmp(address + BigInt(first.length));
-    pending.push({ address, copied, optimizable: copied > 0 });
-  }
-  // Detours after every slot: a CPU in a slot is about to jump back into the replaced
-  // bytes, one in a detour is not, and the quiescence check tells them apart by address.
+  };
+  pending.forEach((p, i) => {
+    if (p.optimizable) emitSlot(i);
+  });
+  a.align(16).label('kprobe_slots_end');
+  pending.forEach((p, i) => {
+    if (!p.optimizable) emitSlot(i);
+  });
   a.align(16).label('kprobe_detours');
   for (const [i, p] of pending.entries()) {
     if (!p.optimizable) continue;

@@ -117,7 +117,7 @@ export const VAR = {
   /** Time stamps (TSC) when the patch routine started and returned. */
   patchStartTsc: 33,
   patchEndTsc: 34,
-  /** End of the kprobe slots (the detours follow): a CPU in [slots, slotsEnd) will jump back into a probed function. */
+  /** End of the slots of probes being optimized: a CPU in [slots, slotsEnd) will jump back into bytes the jmp replaces. */
   slotsEnd: 35,
 } as const;
 
