@@ -90,7 +90,9 @@ function find(r: ScenarioResult, from: number, match: (e: ScenarioResult['events
   return -1;
 }
 
-const bpInNmi = (e: ScenarioResult['events'][number]): boolean => e.cpu === 1 && e.kind === 'delivery' && /#BP.*inside NMI context/.test(e.text);
+// The #BP is the patch's int3 at nmi_traced_fn's site, taken inside the NMI handler.
+const bpInNmi = (e: ScenarioResult['events'][number]): boolean =>
+  e.cpu === 1 && e.kind === 'delivery' && /#BP.*inside NMI context/.test(e.text) && e.text.includes('nmi_traced_fn_site');
 const unblocking = (e: ScenarioResult['events'][number]): boolean => e.cpu === 1 && e.kind === 'iret' && e.text.includes('NMIs unblocked inside NMI context');
 
 describe('breakpoint patching of a function the NMI handler calls', () => {
