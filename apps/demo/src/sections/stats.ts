@@ -54,12 +54,13 @@ export const statsSection: Section = {
     const t = report.totals;
     const dev = (id: string): Table | undefined => report.developers.find((table) => table.id === id);
     const emp = (id: string): Table | undefined => report.employers.find((table) => table.id === id);
+    const count = (n: number, noun: string): string => `${String(n)} ${noun}${n === 1 ? '' : 's'}`;
     const blocks: Block[] = [
       {
         kind: 'paragraph',
         text:
-          `${range} in ${repo === '.' ? 'this repository' : repo}: ${t.changesets} changesets (merges not counted: ${t.merges}) ` +
-          `from ${t.developers} developers and ${t.employers} employers; ${t.added} lines added, ${t.removed} removed ` +
+          `${range} in ${repo === '.' ? 'this repository' : repo}: ${count(t.changesets, 'changeset')} (merges not counted: ${t.merges}) ` +
+          `from ${count(t.developers, 'developer')} and ${count(t.employers, 'employer')}; ${t.added} lines added, ${t.removed} removed ` +
           `(net ${t.net}). Changed lines per changeset are max(added, removed), as LWN counts them.`,
       },
       ...tableBlock('Most active developers', dev('changesets'), 'Developer'),
