@@ -1,4 +1,5 @@
 import { DevStatsError } from './errors.js';
+import { closeCommit } from './model.js';
 import type { CommitRecord, Trailer } from './model.js';
 import { parseNumstatLine } from './numstat-line.js';
 import { parseTrailer } from './trailers.js';
@@ -101,15 +102,6 @@ export class GitFormatParser {
     const current = this.current;
     if (current === undefined) return;
     this.current = undefined;
-    this.emit({
-      id: current.id,
-      merge: current.merge,
-      authorName: current.authorName,
-      authorEmail: current.authorEmail,
-      date: current.date,
-      added: current.added,
-      removed: current.removed,
-      trailers: current.trailers,
-    });
+    this.emit(closeCommit(current, current.added, current.removed));
   }
 }

@@ -1,4 +1,5 @@
 import { DevStatsError } from './errors.js';
+import { closeCommit } from './model.js';
 import type { CommitRecord, Trailer } from './model.js';
 import { parseNumstatLine } from './numstat-line.js';
 import { parseTrailer } from './trailers.js';
@@ -164,15 +165,12 @@ export class GitdmLogParser {
     const current = this.current;
     if (current === undefined) return;
     this.current = undefined;
-    this.emit({
-      id: current.id,
-      merge: current.merge,
-      authorName: current.authorName,
-      authorEmail: current.authorEmail,
-      date: current.date,
-      added: current.sawNumstat ? current.numstatAdded : current.patchAdded,
-      removed: current.sawNumstat ? current.numstatRemoved : current.patchRemoved,
-      trailers: current.trailers,
-    });
+    this.emit(
+      closeCommit(
+        current,
+        current.sawNumstat ? current.numstatAdded : current.patchAdded,
+        current.sawNumstat ? current.numstatRemoved : current.patchRemoved,
+      ),
+    );
   }
 }

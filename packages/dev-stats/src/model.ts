@@ -22,3 +22,13 @@ export interface CommitRecord {
   readonly removed: number;
   readonly trailers: readonly Trailer[];
 }
+
+/**
+ * The record a parser emits when a commit closes: the header it collected and the line
+ * counts it settled on. Fields are copied one by one so parser state never reaches the
+ * aggregator or the cache.
+ */
+export function closeCommit(head: Omit<CommitRecord, 'added' | 'removed'>, added: number, removed: number): CommitRecord {
+  const { id, merge, authorName, authorEmail, date, trailers } = head;
+  return { id, merge, authorName, authorEmail, date, added, removed, trailers };
+}
