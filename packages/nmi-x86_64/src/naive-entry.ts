@@ -1,6 +1,5 @@
-import { reg } from '@kernsim/cpu-core';
-import { PT_REGS_64, restoreAll64 } from '@kernsim/kernel';
 import type { BuildContext, NmiEntry } from '@kernsim/kernel';
+import { emitNmiHandlerCall } from './nmi-handler-call.js';
 
 /**
  * The x86_64 NMI entry before 3.3: the CPU has switched to the NMI IST stack (its top,
@@ -20,18 +19,7 @@ export function naiveEntry(): NmiEntry {
     emit(ctx: BuildContext): void {
       const { a } = ctx;
       a.label('nmi');
-      a.push(-1);
-      a.sub(reg.rsp, PT_REGS_64.origAx);
-      a.call('save_paranoid');
-      a.mov(reg.rdi, reg.rsp);
-      a.mov(reg.rsi, -1);
-      a.call('do_nmi');
-      a.test(reg.ebx, reg.ebx);
-      a.jnz('nmi_restore');
-      a.label('nmi_swapgs');
-      a.swapgs();
-      a.label('nmi_restore');
-      restoreAll64(ctx);
+      emitNmiHandlerCall(ctx);
       a.jmp('irq_return');
     },
   };

@@ -1,6 +1,7 @@
 import { imm, qword, dword, reg } from '@kernsim/cpu-core';
-import { PERCPU, PT_REGS_64, SEL64, restoreAll64 } from '@kernsim/kernel';
+import { PERCPU, PT_REGS_64, SEL64 } from '@kernsim/kernel';
 import type { BuildContext, DoNmiLabels, NmiEntry } from '@kernsim/kernel';
+import { emitNmiHandlerCall } from './nmi-handler-call.js';
 
 /** 3.3's EXCEPTION_STKSZ: the NMI stack is one 4 KiB page. */
 export const EXCEPTION_STKSZ = 4096;
@@ -80,7 +81,7 @@ function resolveParts(o: NestedEntryOptions): Parts {
 
 function emitNested(ctx: BuildContext, parts: Parts): void {
   const { a } = ctx;
-  const { rdx, rsp, rdi, rsi } = reg;
+  const { rdx, rsp } = reg;
   a.label('nmi');
   // Use %rdx as the temp variable throughout.
   a.push(rdx);
@@ -138,18 +139,7 @@ function emitNested(ctx: BuildContext, parts: Parts): void {
   a.mov(rdx, qword(rsp, 11 * 8));
 
   a.label('restart_nmi');
-  a.push(-1);
-  a.sub(rsp, PT_REGS_64.origAx);
-  a.call('save_paranoid');
-  a.mov(rdi, rsp);
-  a.mov(rsi, -1);
-  a.call('do_nmi');
-  a.test(reg.ebx, reg.ebx);
-  a.jnz('nmi_restore');
-  a.label('nmi_swapgs');
-  a.swapgs();
-  a.label('nmi_restore');
-  restoreAll64(ctx);
+  emitNmiHandlerCall(ctx);
   // Clear the "NMI executing" variable, then return through the copied frame.
   a.label('nmi_clear_executing');
   a.mov(qword(rsp, 10 * 8), 0);
