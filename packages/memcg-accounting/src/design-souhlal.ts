@@ -132,7 +132,7 @@ export class SouhlalAccounting extends Accounting {
     const root = this.tree.node(ROOT_CGROUP);
     const asPosted = this.removal === 'as-posted';
     // memcg_kmem_move: the cgroup's kmem charge is dropped before its caches die.
-    if (asPosted) this.tree.uncharge(node, node.localKmem);
+    if (asPosted) this.tree.uncharge(node, node.localKmem, this.kmemRoute(node.id));
     const heir = asPosted && !this.trackRoot ? -1 : ROOT_CGROUP;
     for (const id of this.copies[node.id] ?? []) {
       const cache = this.slabs.caches[id];
