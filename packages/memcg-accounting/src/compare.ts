@@ -1,5 +1,6 @@
 import type { DesignId } from './accounting.js';
 import { DESIGNS } from './designs.js';
+import { checkChoice } from './validate.js';
 import type { WorkloadId, WorkloadResult } from './workload-result.js';
 import {
   atomicWorkload,
@@ -31,6 +32,7 @@ const RUNNERS: Record<WorkloadId, (id: DesignId, options: WorkloadOptions) => Wo
 
 /** Every workload on every design, plus the allocation path's cost: the whole comparison. */
 export function compareDesigns(options: WorkloadOptions = {}, workloads: readonly WorkloadId[] = WORKLOADS): Comparison {
+  for (const w of workloads) checkChoice(w, 'a workload', WORKLOADS);
   const results: WorkloadResult[] = [];
   for (const workload of workloads) for (const design of DESIGNS) results.push(RUNNERS[workload](design, options));
   return {

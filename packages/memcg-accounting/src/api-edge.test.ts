@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { compareDesigns } from './compare.js';
+import { CostaAccounting } from './design-costa.js';
+import { createDesign } from './designs.js';
+import { MemcgError } from './errors.js';
+import { Kernel } from './kernel-users.js';
+import { Prng } from './prng.js';
+import { churnWorkload, pathCost } from './workloads.js';
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof MemcgError) return error.code;
+    throw error;
+  }
+  return undefined;
+}
+
+const BAD = 'KERNSIM_MEMCG_BAD_ARGUMENT';
+
+describe('bad input at the package edge is a typed error naming the value', () => {
+  it('machines, designs and options', () => {
+    expect(codeOf(() => createDesign('bogus' as 'costa', { pages: 64, cpus: 1 }))).toBe(BAD);
+    for (const config of [{ pages: 1.5, cpus: 1 }, { pages: 64, cpus: 0 }, { pages: Number.NaN, cpus: 1 }, { pages: 64, cpus: 2.5 }]) {
+      expect(codeOf(() => createDesign('costa', config))).toBe(BAD);
+    }
+    expect(codeOf(() => createDesign('souhlal', { pages: 64, cpus: 1 }, { souhlal: { removal: 'later' as 'as-posted' } }))).toBe(BAD);
+    for (const scale of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) expect(codeOf(() => churnWorkload('costa', { scale }))).toBe(BAD);
+    expect(codeOf(() => churnWorkload('costa', { seed: -1, scale: 0.01 }))).toBe(BAD);
+    expect(codeOf(() => compareDesigns({ scale: 0.01 }, ['churn', 'bogus' as 'churn']))).toBe(BAD);
+    expect(codeOf(() => pathCost('costa', 0))).toBe(BAD);
+    expect(codeOf(() => new Prng(1.5))).toBe(BAD);
+    expect(codeOf(() => new Prng(1).int(0))).toBe(BAD);
+  });
+
+  it('kernel users: sizes, name lengths and counts the kernel would not take', () => {
+    const d = createDesign('objcg', { pages: 256, cpus: 2 });
+    const k = new Kernel(d);
+    const before = JSON.stringify(d.snapshot());
+    expect(codeOf(() => k.kmallocIndex(8193))).toBe(BAD);
+    expect(codeOf(() => k.kmallocIndex(0))).toBe(BAD);
+    expect(codeOf(() => k.skbAlloc(1, 0, 65536))).toBe(BAD);
+    expect(codeOf(() => k.lookup(1, 0, 0))).toBe(BAD);
+    expect(codeOf(() => k.lookup(1, 0, 256))).toBe(BAD);
+    expect(codeOf(() => k.lookup(1, 4, 10))).toBe(BAD);
+    expect(codeOf(() => k.walk(1, 0, -1, new Prng(1)))).toBe(BAD);
+    expect(codeOf(() => k.shrinkDcache(0, Number.NaN))).toBe(BAD);
+    expect(codeOf(() => k.shrinkDcache(77, 10))).toBe('KERNSIM_MEMCG_UNKNOWN_CGROUP');
+    expect(codeOf(() => new Kernel(createDesign('costa', { pages: 64, cpus: 1 }), { stackOrder: -1 }))).toBe(BAD);
+    expect(JSON.stringify(d.snapshot())).toBe(before);
+  });
+
+  it('Costa: registrations need a free index and a shrink function; a kmem limit needs independence', () => {
+    const d = new CostaAccounting({ pages: 256, cpus: 1 });
+    const a = d.createCache({ name: 'dentry', objSize: 192, account: true });
+    const b = d.createCache({ name: 'inode', objSize: 600, account: true });
+    d.registerMemcgCache({ index: 0, cache: a, shrink: () => 0 });
+    expect(codeOf(() => { d.registerMemcgCache({ index: 0, cache: b, shrink: () => 0 }); })).toBe(BAD);
+    expect(codeOf(() => { d.registerMemcgCache({ index: -1, cache: b, shrink: () => 0 }); })).toBe(BAD);
+    expect(codeOf(() => { d.registerMemcgCache({ index: 1, cache: b, shrink: null as unknown as () => number }); })).toBe(BAD);
+    const cg = d.createCgroup(0, 'a');
+    expect(codeOf(() => d.resizeKmemLimit(cg, 4096))).toBe('KERNSIM_MEMCG_KMEM_NOT_INDEPENDENT');
+    d.setKmemIndependent(cg, true);
+    expect(codeOf(() => d.resizeKmemLimit(cg, Number.NaN))).toBe(BAD);
+    expect(d.resizeKmemLimit(cg, 4096)).toBe(0);
+  });
+
+  it('today: there is no independent_kmem_limit to set', () => {
+    const d = createDesign('objcg', { pages: 64, cpus: 1 });
+    const cg = d.createCgroup(0, 'a');
+    expect(codeOf(() => { d.setKmemIndependent(cg, true); })).toBe(BAD);
+    expect(d.tree.node(cg).kmemIndependent).toBe(false);
+  });
+
+  it('a task gets one kernel stack at a time', () => {
+    const d = createDesign('souhlal', { pages: 64, cpus: 1 });
+    expect(d.allocStack(1, 1)).toBe(true);
+    const used = d.pages.usedPages;
+    expect(codeOf(() => d.allocStack(1, 1))).toBe(BAD);
+    expect(d.pages.usedPages).toBe(used);
+  });
+});
