@@ -94,7 +94,8 @@ export abstract class Accounting implements SlabHooks {
 
   /** kmem_cache_create: a new original cache; returns its index. */
   createCache(spec: CacheSpec): number {
-    if (typeof spec !== 'object' || spec === null) {
+    const raw: unknown = spec;
+    if (typeof raw !== 'object' || raw === null) {
       throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected a cache spec { name, objSize, account }; got ${String(spec)}`);
     }
     checkName(spec.name, 'a cache name');

@@ -20,7 +20,8 @@ export interface DesignOptions {
 /** One of the three designs (or no accounting) on a fresh machine. */
 export function createDesign(id: DesignId, config: MachineConfig, options: DesignOptions = {}): Accounting {
   checkChoice(id, 'a design', DESIGN_IDS);
-  if (typeof config !== 'object' || config === null) {
+  const raw: unknown = config;
+  if (typeof raw !== 'object' || raw === null) {
     throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected a machine config { pages, cpus }; got ${String(config)}`);
   }
   checkInt(config.pages, 'a number of pages', 1, MAX_PAGES);
