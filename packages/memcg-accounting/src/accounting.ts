@@ -96,7 +96,7 @@ export abstract class Accounting implements SlabHooks {
   createCache(spec: CacheSpec): number {
     const raw: unknown = spec;
     if (typeof raw !== 'object' || raw === null) {
-      throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected a cache spec { name, objSize, account }; got ${String(spec)}`);
+      throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected a cache spec { name, objSize, account }; got ${raw === null ? "null" : typeof raw}`);
     }
     checkName(spec.name, 'a cache name');
     checkInt(spec.objSize, 'an object size in bytes', 8, 8 * PAGE_SIZE);

@@ -22,7 +22,7 @@ export function createDesign(id: DesignId, config: MachineConfig, options: Desig
   checkChoice(id, 'a design', DESIGN_IDS);
   const raw: unknown = config;
   if (typeof raw !== 'object' || raw === null) {
-    throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected a machine config { pages, cpus }; got ${String(config)}`);
+    throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected a machine config { pages, cpus }; got ${raw === null ? "null" : typeof raw}`);
   }
   checkInt(config.pages, 'a number of pages', 1, MAX_PAGES);
   checkInt(config.cpus, 'a number of CPUs', 1, MAX_CPUS);
