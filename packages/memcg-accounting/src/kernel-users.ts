@@ -2,6 +2,7 @@ import { type Accounting, GFP_ACCOUNT, GFP_ATOMIC, GFP_KERNEL, IN_INTERRUPT, MAX
 import { CostaAccounting } from './design-costa.js';
 import { ObjcgAccounting } from './design-objcg.js';
 import { MemcgError } from './errors.js';
+import type { CacheSpec } from './kmem-cache.js';
 import { PAGE_SIZE } from './page-allocator.js';
 import { Prng } from './prng.js';
 import { checkInt } from './validate.js';
@@ -47,6 +48,8 @@ export interface KernelOptions {
   readonly stackOrder?: number;
   /** Extra caches for workloads that touch many of them. */
   readonly miscCaches?: number;
+  /** Named caches beyond the dcache, kmalloc and skbuff ones (the host workloads' task, file and socket caches). */
+  readonly namedCaches?: readonly CacheSpec[];
 }
 
 /**
@@ -60,6 +63,8 @@ export class Kernel {
   readonly kmalloc: readonly number[];
   readonly skbuffHead: number;
   readonly misc: readonly number[];
+  /** Index of each cache created from `namedCaches`, by name. */
+  readonly named: ReadonlyMap<string, number>;
   readonly stackOrder: number;
   private readonly lru = new Map<number, HandleQueue>();
   /** dentry handle -> inode handle and external-name handle (-1 when inline). */
@@ -83,6 +88,12 @@ export class Kernel {
       misc.push(design.createCache({ name: `misc-${String(i)}`, objSize: 48 + ((i * 88) % 900), account: true }));
     }
     this.misc = misc;
+    const named = new Map<string, number>();
+    for (const spec of options.namedCaches ?? []) {
+      if (named.has(spec.name)) throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected unique cache names; got ${JSON.stringify(spec.name)} twice`);
+      named.set(spec.name, design.createCache(spec));
+    }
+    this.named = named;
     const shrink = (cg: number, n: number): number => this.shrinkDcache(cg, n);
     if (design instanceof CostaAccounting) design.registerMemcgCache({ index: 0, cache: this.dentry, shrink });
     if (design instanceof ObjcgAccounting) design.registerShrinker(this.dentry, shrink);
@@ -209,6 +220,13 @@ export class Kernel {
 
   cachedDentries(cg: number): number {
     return this.lru.get(cg)?.length ?? 0;
+  }
+
+  /** Unused dentries cached on every LRU. */
+  cachedTotal(): number {
+    let n = 0;
+    for (const q of this.lru.values()) n += q.length;
+    return n;
   }
 
   /** fork: the new task's kernel stack. */

@@ -16,16 +16,16 @@ export interface WorkloadOptions {
   readonly design?: DesignOptions;
 }
 
-const MIB = 1024 * 1024;
+export const MIB = 1024 * 1024;
 
 /** The largest `scale`: 100 times the full run is already minutes of simulation. */
 export const MAX_SCALE = 100;
 
-function sized(options: WorkloadOptions): { prng: Prng; scale: number } {
+export function sized(options: WorkloadOptions): { prng: Prng; scale: number } {
   return { prng: new Prng(options.seed ?? 2012), scale: checkPositive(options.scale ?? 1, 'a workload scale', MAX_SCALE) };
 }
 
-function pagesFor(bytes: number): number {
+export function pagesFor(bytes: number): number {
   return Math.max(64, Math.round(bytes / PAGE_SIZE));
 }
 
@@ -127,8 +127,8 @@ export function churnWorkload(id: DesignId, options: WorkloadOptions = {}): Work
   return collect(design, 'churn', [{ id: parent, failedAllocs: failed, evicted: 0, used: orphanUsed }], {
     containers: n,
     orphanUsedBytes: orphanUsed,
-    containersCharged: design.tree.node(parent).kmem.usage,
-    rootCharged: design.tree.node(ROOT_CGROUP).localKmem,
+    containersCharged: design.tree.kernelCharged(design.tree.node(parent)),
+    rootCharged: design.tree.node(ROOT_CGROUP).localKmem + design.tree.node(ROOT_CGROUP).localKmemMemoryOnly,
     clampedUncharges: design.tree.cost.clamps,
   });
 }
