@@ -133,12 +133,15 @@ export class SouhlalAccounting extends Accounting {
     const asPosted = this.removal === 'as-posted';
     // memcg_kmem_move: the cgroup's kmem charge is dropped before its caches die.
     if (asPosted) this.tree.uncharge(node, node.localKmem, this.kmemRoute(node.id));
-    const heir = asPosted && !this.trackRoot ? -1 : ROOT_CGROUP;
+    const heir = this.trackRoot ? ROOT_CGROUP : -1;
     for (const id of this.copies[node.id] ?? []) {
       const cache = this.slabs.caches[id];
       if (cache === undefined) continue;
       cache.dead = true;
-      for (const s of this.slabs.slabsOf(cache)) this.slabs.slabCharge[s] = heir;
+      // As posted, a dead cache's pages are uncharged from the root (cache->memcg is NULL). Otherwise
+      // they keep their charger, which the root now holds for (holderOf), so the uncharge takes the
+      // route the charge took.
+      if (asPosted) for (const s of this.slabs.slabsOf(cache)) this.slabs.slabCharge[s] = heir;
       node.pins++;
     }
     return root;

@@ -56,8 +56,9 @@ export function collect(
   let limitsHeld = true;
   let forced = 0;
   for (const node of design.tree.nodes) {
-    forced += node.kmem.forcedCharges;
-    if (node.kmem.maxUsage > node.kmem.limit && node.kmem.forcedCharges === 0) limitsHeld = false;
+    // Forced charges are counted once, on the counter that holds the cgroup's kernel memory.
+    forced += design.kernelCounter(node.id).forcedCharges;
+    for (const c of [node.kmem, node.memory]) if (c.maxUsage > c.limit && c.forcedCharges === 0) limitsHeld = false;
   }
   const cgroups = watched.map((w) => {
     const node = design.tree.node(w.id);
