@@ -81,7 +81,7 @@ export const PROFILES: readonly ContainerProfile[] = [
       { cache: 'anon_vma', objects: 150, turnover: 0.01 },
     ],
     basis:
-      'nginx: 1 master + 4 workers (worker_processes = CPUs); 1000 open keep-alive connections of the documented 4 x 512 worker_connections (estimate), each a TCP sock, socket inode, file and epoll item; 3000 static files looked up (estimate); 20% of connections replaced per step (estimate)',
+      'nginx: 1 master + 4 workers (worker_processes auto = one per CPU); 1000 open keep-alive connections of the 4 x 512 the documented default worker_connections allows (estimate), each a TCP sock, socket inode, file and epoll item; 3000 static files looked up (estimate); 20% of connections replaced per step (estimate)',
   },
   {
     id: 'database',
