@@ -2,20 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { compareDesigns } from './compare.js';
 import { CostaAccounting } from './design-costa.js';
 import { createDesign } from './designs.js';
-import { MemcgError } from './errors.js';
+import { codeOf } from './testing/code-of.js';
 import { Kernel } from './kernel-users.js';
 import { Prng } from './prng.js';
 import { churnWorkload, pathCost } from './workloads.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof MemcgError) return error.code;
-    throw error;
-  }
-  return undefined;
-}
 
 const BAD = 'KERNSIM_MEMCG_BAD_ARGUMENT';
 

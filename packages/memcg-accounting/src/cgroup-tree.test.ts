@@ -2,16 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Cgroup, CgroupTree, ROOT_CGROUP } from './cgroup-tree.js';
 import { MemcgError } from './errors.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof MemcgError) return error.code;
-    throw error;
-  }
-  return undefined;
-}
+import { codeOf } from './testing/code-of.js';
 
 function build(): { tree: CgroupTree; a: Cgroup; b: Cgroup } {
   const tree = new CgroupTree();

@@ -4,7 +4,7 @@ import { ROOT_CGROUP } from './cgroup-tree.js';
 import { CostaAccounting } from './design-costa.js';
 import { ObjcgAccounting } from './design-objcg.js';
 import { SouhlalAccounting } from './design-souhlal.js';
-import { MemcgError } from './errors.js';
+import { codeOf } from './testing/code-of.js';
 import { PAGE_SIZE } from './page-allocator.js';
 import { pathCost } from './workloads.js';
 
@@ -16,16 +16,6 @@ function allocMany(d: Accounting, cache: number, task: number, n: number, flags 
   const out: number[] = [];
   for (let i = 0; i < n; i++) out.push(d.alloc(cache, task, 0, flags));
   return out;
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof MemcgError) return error.code;
-    throw error;
-  }
-  return undefined;
 }
 
 describe('Costa (opt-in, SLUB, per-cgroup copies of registered caches)', () => {
