@@ -22,6 +22,10 @@ export const GFP_ACCOUNT = 8;
 export const IN_INTERRUPT = 16;
 /** Every flag bit the model knows; any other bit in `flags` is refused. */
 const KNOWN_FLAGS = GFP_ATOMIC | GFP_NOACCOUNT | GFP_NOFAIL | GFP_ACCOUNT | IN_INTERRUPT;
+/** 2^26 pages of 4 KiB: 256 GiB, far beyond any workload here, small enough for typed arrays. */
+export const MAX_PAGES = 1 << 26;
+/** NR_CPUS of a large 2012 distribution kernel (CONFIG_NR_CPUS=4096 on x86_64 MAXSMP). */
+export const MAX_CPUS = 4096;
 /** Kernel stacks are 2^order pages; MAX_ORDER - 1 is the largest block the buddy allocator hands out. */
 export const MAX_STACK_ORDER = 10;
 
@@ -88,6 +92,12 @@ export abstract class Accounting implements SlabHooks {
     readonly config: MachineConfig,
     kind: AllocatorKind,
   ) {
+    const raw: unknown = config;
+    if (typeof raw !== 'object' || raw === null) {
+      throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected a machine config { pages, cpus }; got ${raw === null ? 'null' : typeof raw}`);
+    }
+    checkInt(config.pages, 'a number of pages', 1, MAX_PAGES);
+    checkInt(config.cpus, 'a number of CPUs', 1, MAX_CPUS);
     this.pages = new PageAllocator(config.pages);
     this.slabs = new SlabAllocator(this.pages, kind, config.cpus, this);
   }
@@ -225,6 +235,7 @@ export abstract class Accounting implements SlabHooks {
   }
 
   freeStack(task: number): void {
+    checkTask(task);
     const stack = this.stacks.get(task);
     if (stack === undefined) {
       throw new MemcgError('KERNSIM_MEMCG_DOUBLE_FREE', `expected task ${String(task)} to have a stack; it has none`);

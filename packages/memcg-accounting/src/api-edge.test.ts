@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { compareDesigns } from './compare.js';
+import { CgroupTree, type KmemRoute } from './cgroup-tree.js';
 import { CostaAccounting } from './design-costa.js';
+import { ObjcgAccounting } from './design-objcg.js';
+import { SouhlalAccounting } from './design-souhlal.js';
 import { createDesign } from './designs.js';
 import { codeOf } from './testing/code-of.js';
 import { Kernel } from './kernel-users.js';
@@ -63,11 +66,31 @@ describe('bad input at the package edge is a typed error naming the value', () =
     expect(d.tree.node(cg).kmemIndependent).toBe(false);
   });
 
+  it('constructors check what createDesign checks', () => {
+    expect(codeOf(() => new CostaAccounting({ pages: Number.NaN, cpus: 1 }))).toBe(BAD);
+    expect(codeOf(() => new SouhlalAccounting({ pages: 64, cpus: 1 }, { trackRoot: 'no' as unknown as boolean }))).toBe(BAD);
+    expect(codeOf(() => new ObjcgAccounting(null as unknown as { pages: number; cpus: number }))).toBe(BAD);
+  });
+
+  it('the tree takes whole, non-negative charges on its own cgroups along a known route', () => {
+    const tree = new CgroupTree();
+    const other = new CgroupTree();
+    const a = tree.get(tree.apply({ type: 'create', parent: 0, name: 'a' }));
+    const before = tree.snapshot();
+    expect(codeOf(() => tree.chargeKmem(a, -4096, false, 'both'))).toBe(BAD);
+    expect(codeOf(() => tree.chargeKmem(a, 0.5, false, 'kmem'))).toBe(BAD);
+    expect(codeOf(() => tree.chargeKmem(a, 4096, false, 'swap' as KmemRoute))).toBe(BAD);
+    expect(codeOf(() => { tree.uncharge(a, Number.NaN, 'both'); })).toBe(BAD);
+    expect(codeOf(() => tree.chargeKmem(other.get(0), 4096, false, 'both'))).toBe('KERNSIM_MEMCG_UNKNOWN_CGROUP');
+    expect(tree.snapshot()).toEqual(before);
+  });
+
   it('a task gets one kernel stack at a time', () => {
     const d = createDesign('souhlal', { pages: 64, cpus: 1 });
     expect(d.allocStack(1, 1)).toBe(true);
     const used = d.pages.usedPages;
     expect(codeOf(() => d.allocStack(1, 1))).toBe(BAD);
+    expect(codeOf(() => { d.freeStack(Number.NaN); })).toBe(BAD);
     expect(d.pages.usedPages).toBe(used);
   });
 });

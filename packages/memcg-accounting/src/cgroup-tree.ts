@@ -27,6 +27,7 @@ export const COUNTER_NAMES: readonly CounterName[] = ['memory', 'kmem'];
  * (Costa's February 2012 set without an independent limit: `memcg_kmem()` picks `memcg->res`).
  */
 export type KmemRoute = 'both' | 'kmem' | 'memory';
+const KMEM_ROUTES: readonly KmemRoute[] = ['both', 'kmem', 'memory'];
 
 export interface Cgroup {
   readonly id: number;
@@ -241,6 +242,7 @@ export class CgroupTree {
    * over any limit (res_counter_charge_nofail). Returns the cgroup whose counter refused, or -1.
    */
   chargeKmem(node: Cgroup, bytes: number, force: boolean, route: KmemRoute): number {
+    this.checkCharge(node, bytes, route);
     const toKmem = route !== 'memory';
     const toMemory = route !== 'kmem';
     if (force) {
@@ -270,6 +272,7 @@ export class CgroupTree {
 
   /** Gives back a kernel-memory charge made along `route` (the route of the cgroup that made it). */
   uncharge(node: Cgroup, bytes: number, route: KmemRoute): void {
+    this.checkCharge(node, bytes, route);
     if (route !== 'memory') {
       resCounterUnchargeUntil(node.kmem, null, bytes, this.cost);
       node.localKmem = Math.max(0, node.localKmem - bytes);
@@ -282,6 +285,15 @@ export class CgroupTree {
     if (route === 'memory') node.localKmemMemoryOnly = Math.max(0, node.localKmemMemoryOnly - bytes);
   }
 
+  /** A charge names a cgroup of this tree, a whole number of bytes and a route. */
+  private checkCharge(node: Cgroup, bytes: number, route: KmemRoute): void {
+    if (this.nodes[node.id] !== node) {
+      throw new MemcgError('KERNSIM_MEMCG_UNKNOWN_CGROUP', `expected a cgroup of this tree; got ${node.name}`);
+    }
+    checkInt(bytes, 'a charge in bytes', 0);
+    if (!KMEM_ROUTES.includes(route)) checkChoice(route, 'a charge route', KMEM_ROUTES);
+  }
+
   /** Kernel memory charged to `node` and its live descendants, whichever counter holds it. */
   kernelCharged(node: Cgroup): number {
     let bytes = node.localKmem + node.localKmemMemoryOnly;
@@ -291,6 +303,7 @@ export class CgroupTree {
 
   /** Charges user memory (page cache, anonymous pages) to the memory counter only. */
   chargeUser(node: Cgroup, bytes: number): number {
+    this.checkCharge(node, bytes, 'memory');
     const failed = resCounterCharge(node.memory, bytes, this.cost);
     if (failed !== null) return this.ownerOf(failed, 'memory');
     node.localMemory += bytes;
@@ -298,6 +311,7 @@ export class CgroupTree {
   }
 
   unchargeUser(node: Cgroup, bytes: number): void {
+    this.checkCharge(node, bytes, 'memory');
     resCounterUnchargeUntil(node.memory, null, bytes, this.cost);
     node.localMemory = Math.max(0, node.localMemory - bytes);
   }

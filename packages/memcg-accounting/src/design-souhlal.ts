@@ -9,6 +9,7 @@ import {
 } from './accounting.js';
 import { type Cgroup, ROOT_CGROUP } from './cgroup-tree.js';
 import type { KmemCache } from './kmem-cache.js';
+import { checkBoolean, checkChoice } from './validate.js';
 
 export interface SouhlalOptions {
   /** CONFIG_CGROUP_MEM_RES_CTLR_KMEM_ACCT_ROOT: charge the root cgroup too (default on). */
@@ -44,8 +45,8 @@ export class SouhlalAccounting extends Accounting {
 
   constructor(config: MachineConfig, options: SouhlalOptions = {}) {
     super(config, 'slab');
-    this.trackRoot = options.trackRoot ?? true;
-    this.removal = options.removal ?? 'root-holds';
+    this.trackRoot = checkBoolean(options.trackRoot ?? true, 'souhlal.trackRoot');
+    this.removal = checkChoice(options.removal ?? 'root-holds', 'souhlal.removal', ['root-holds', 'as-posted']);
   }
 
   protected override slabOwner(cache: KmemCache): number {

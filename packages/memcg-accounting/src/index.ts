@@ -16,6 +16,8 @@ export {
   GFP_NOACCOUNT,
   GFP_NOFAIL,
   IN_INTERRUPT,
+  MAX_CPUS,
+  MAX_PAGES,
   MAX_STACK_ORDER,
 } from './accounting.js';
 export type { AccountingStats, DesignId, MachineConfig, ShrinkFn } from './accounting.js';
@@ -25,7 +27,7 @@ export { SouhlalAccounting } from './design-souhlal.js';
 export type { SouhlalOptions } from './design-souhlal.js';
 export { ObjcgAccounting } from './design-objcg.js';
 export { NoAccounting } from './design-off.js';
-export { createDesign, DESIGNS, MAX_CPUS, MAX_PAGES } from './designs.js';
+export { createDesign, DESIGNS } from './designs.js';
 export type { DesignOptions } from './designs.js';
 export { Kernel, KMALLOC_SIZES } from './kernel-users.js';
 export type { KernelOptions } from './kernel-users.js';
