@@ -115,13 +115,15 @@ interface Series {
 }
 
 /** Columns over time, one row per series, on a common scale; labels escaped. */
-function columnChart(series: readonly Series[], unit: string): string {
+function columnChart(series: readonly Series[], unit: string, axis: string): string {
   const labelWidth = 220;
   const col = 14;
   const rowHeight = 64;
   const points = Math.max(1, ...series.map((s) => s.values.length));
-  const width = labelWidth + points * col + 120;
   const max = Math.max(0, ...series.flatMap((s) => s.values));
+  const note = `${axis}; tallest column = ${String(max)} ${unit}`;
+  // About 7 pixels a character at 12 px keeps the caption inside the picture.
+  const width = Math.max(labelWidth + points * col + 120, labelWidth + note.length * 7);
   const rows = series.map((s, i) => {
     const base = 8 + i * rowHeight + rowHeight - 12;
     const bars = s.values.map((v, k) => {
@@ -131,12 +133,14 @@ function columnChart(series: readonly Series[], unit: string): string {
     const last = s.values.at(-1) ?? 0;
     return [
       `<text x="${String(labelWidth - 6)}" y="${String(base)}" text-anchor="end">${escapeHtml(s.label)}</text>`,
+      `<line x1="${String(labelWidth)}" y1="${String(base)}" x2="${String(labelWidth + points * col)}" y2="${String(base)}" stroke="#999"/>`,
       ...bars,
       `<text x="${String(labelWidth + points * col + 6)}" y="${String(base)}">${escapeHtml(`${String(last)} ${unit}`)}</text>`,
     ].join('');
   });
-  const height = series.length * rowHeight + 12;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${String(width)}" height="${String(height)}" viewBox="0 0 ${String(width)} ${String(height)}" font-family="system-ui,sans-serif" font-size="12">${rows.join('')}</svg>`;
+  const height = series.length * rowHeight + 28;
+  const caption = `<text x="${String(labelWidth)}" y="${String(height - 6)}" fill="#555">${escapeHtml(note)}</text>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${String(width)}" height="${String(height)}" viewBox="0 0 ${String(width)} ${String(height)}" font-family="system-ui,sans-serif" font-size="12">${rows.join('')}${caption}</svg>`;
 }
 
 /** A series figure: SVG columns in HTML, block-character lines in the terminal. */
@@ -144,7 +148,7 @@ function seriesFigure(title: string, unit: string, series: readonly Series[], ax
   const max = Math.max(0, ...series.flatMap((s) => s.values));
   const width = Math.max(...series.map((s) => s.label.length));
   const lines = series.map((s) => `  ${s.label.padEnd(width)}  ${sparkline(s.values, max)}  ${String(s.values.at(-1) ?? 0)} ${unit}`);
-  return { kind: 'figure', title, svg: columnChart(series, unit), alt: [...lines, `  ${' '.repeat(width)}  ${axis}; full height = ${String(max)} ${unit}`].join('\n') };
+  return { kind: 'figure', title, svg: columnChart(series, unit, axis), alt: [...lines, `  ${' '.repeat(width)}  ${axis}; full height = ${String(max)} ${unit}`].join('\n') };
 }
 
 /** A bar figure: SVG bars in HTML, block-character bars in the terminal. */
