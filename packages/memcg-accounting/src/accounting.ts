@@ -85,6 +85,8 @@ export abstract class Accounting implements SlabHooks {
   private readonly stacks = new Map<number, { pages: number; charged: number; user: number }>();
   /** Who inherited each removed cgroup's charges (followed until a live cgroup). */
   private readonly heirs: number[] = [];
+  /** config.cpus, read on every allocation. */
+  private readonly cpus: number;
   /** Flags of the allocation in progress, read by the slab hooks. */
   protected curFlags = 0;
 
@@ -98,6 +100,7 @@ export abstract class Accounting implements SlabHooks {
     }
     checkInt(config.pages, 'a number of pages', 1, MAX_PAGES);
     checkInt(config.cpus, 'a number of CPUs', 1, MAX_CPUS);
+    this.cpus = config.cpus;
     this.pages = new PageAllocator(config.pages);
     this.slabs = new SlabAllocator(this.pages, kind, config.cpus, this);
   }
@@ -175,10 +178,13 @@ export abstract class Accounting implements SlabHooks {
   /** kmem_cache_alloc on behalf of `task`; returns an object handle or -1. */
   alloc(cacheIndex: number, task: number, cpu: number, flags: number): number {
     const root = this.rootCache(cacheIndex);
-    checkTask(task);
-    this.checkCpu(cpu);
-    // Every integer from 0 to KNOWN_FLAGS is made of known bits only.
-    checkInt(flags, 'allocation flags made of GFP_* and IN_INTERRUPT bits', 0, KNOWN_FLAGS);
+    // One branch on the fast path: `(x | 0) === x` holds exactly for integers in the int32 range.
+    if ((task | 0) !== task || task < 0 || (cpu | 0) !== cpu || cpu < 0 || cpu >= this.cpus || (flags | 0) !== flags || flags < 0 || flags > KNOWN_FLAGS) {
+      checkTask(task);
+      this.checkCpu(cpu);
+      // Every integer from 0 to KNOWN_FLAGS is made of known bits only.
+      checkInt(flags, 'allocation flags made of GFP_* and IN_INTERRUPT bits', 0, KNOWN_FLAGS);
+    }
     this.stats.allocs++;
     this.curFlags = flags;
     let h = this.allocate(root, task, cpu, flags);
@@ -198,7 +204,7 @@ export abstract class Accounting implements SlabHooks {
 
   /** kmem_cache_free; freeing an object that is not live is a typed error and changes nothing. */
   free(handle: number, cpu: number): void {
-    this.checkCpu(cpu);
+    if ((cpu | 0) !== cpu || cpu < 0 || cpu >= this.cpus) this.checkCpu(cpu);
     if (!this.slabs.isLive(handle)) {
       throw new MemcgError('KERNSIM_MEMCG_DOUBLE_FREE', `expected a live object; object ${String(handle)} is free`);
     }

@@ -8,9 +8,11 @@ import {
 } from './res-counter.js';
 import { checkBoolean, checkChoice, checkInt, checkLimitBytes, checkName } from './validate.js';
 
-/** Task ids are integers >= 0 (pids). */
+/** Task ids are pids: integers from 0 to 2^31 - 1 (pid_t). */
+export const MAX_TASK = 0x7fffffff;
+
 export function checkTask(task: unknown): number {
-  return checkInt(task, 'a task id', 0);
+  return checkInt(task, 'a task id', 0, MAX_TASK);
 }
 
 export const ROOT_CGROUP = 0;

@@ -1,7 +1,7 @@
 export { CgroupTree, ROOT_CGROUP } from './cgroup-tree.js';
 export type { Cgroup, CgroupOp, CgroupSnapshot, CounterName } from './cgroup-tree.js';
 export type { ResCounter } from './res-counter.js';
-export { COUNTER_NAMES } from './cgroup-tree.js';
+export { COUNTER_NAMES, MAX_TASK } from './cgroup-tree.js';
 export type { KmemRoute } from './cgroup-tree.js';
 export { MemcgError } from './errors.js';
 export type { MemcgErrorCode } from './errors.js';
