@@ -66,6 +66,22 @@ describe('bad input at the package edge is a typed error naming the value', () =
     expect(d.tree.node(cg).kmemIndependent).toBe(false);
   });
 
+  it('the issue\'s probes: a CPU the 4-CPU machine does not have, a negative stack, an unknown counter', () => {
+    for (const id of ['costa', 'souhlal', 'objcg'] as const) {
+      const d = createDesign(id, { pages: 1024, cpus: 4 });
+      const k = new Kernel(d);
+      const cg = d.createCgroup(0, 'a');
+      d.attach(1, cg);
+      const live = [d.alloc(k.dentry, 1, 3, 0)];
+      const before = JSON.stringify(d.snapshot());
+      for (const cpu of [-1, 4, 5, 1.5, Number.NaN]) expect(codeOf(() => d.alloc(k.dentry, 1, cpu, 0))).toBe(BAD);
+      expect(codeOf(() => d.allocStack(1, -1))).toBe(BAD);
+      expect(codeOf(() => { d.setLimit(cg, 'kmemory' as 'kmem', 4096); })).toBe(BAD);
+      expect(JSON.stringify(d.snapshot())).toBe(before);
+      for (const h of live) d.free(h, 3);
+    }
+  });
+
   it('constructors check what createDesign checks', () => {
     expect(codeOf(() => new CostaAccounting({ pages: Number.NaN, cpus: 1 }))).toBe(BAD);
     expect(codeOf(() => new SouhlalAccounting({ pages: 64, cpus: 1 }, { trackRoot: 'no' as unknown as boolean }))).toBe(BAD);
