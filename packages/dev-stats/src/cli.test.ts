@@ -50,8 +50,8 @@ describe('dev-stats CLI', () => {
     expect(out).toContain(
       [
         'By changesets                          By changed lines',
-        '  Alice Liddell            2  33.3%      Alice Liddell           15  55.6%',
-        '  Bob Hacker               2  33.3%      Bob Hacker               5  18.5%',
+        '  Bob Hacker               2  33.3%      Alice Liddell           15  55.6%',
+        '  Alice Liddell            2  33.3%      Bob Hacker               5  18.5%',
         '',
         'By lines removed',
       ].join('\n'),

@@ -41,7 +41,6 @@ interface StatsOptions extends CommonOptions {
   readonly logFormat: LogFormat;
   readonly top: string;
   readonly range?: string;
-  readonly gitdmDeveloperLines?: boolean;
 }
 
 interface TrendOptions extends CommonOptions {
@@ -131,7 +130,6 @@ export function buildProgram(io: CliIo): Command {
     .option('--log <file>', "read a saved 'git log --numstat' or 'git log -p' (- for stdin) instead of a repository")
     .addOption(new Option('--log-format <format>', 'format of --log').choices(['auto', 'gitdm', 'dev-stats']).default('auto'))
     .option('-n, --top <n>', 'rows per table', '20')
-    .option('--gitdm-developer-lines', "rank developers' changed lines as gitdm does: max(total added, total removed)")
     .action(async (revisions: string[], options: StatsOptions) => {
       const top = positiveInt(options.top, '--top', 20);
       const all = options.range === undefined ? revisions : [options.range, ...revisions];
@@ -147,7 +145,6 @@ export function buildProgram(io: CliIo): Command {
         title,
         top,
         ...(config === undefined ? {} : { config }),
-        ...(options.gitdmDeveloperLines === true ? { gitdmDeveloperLines: true } : {}),
       });
       await emit(renderReport(report, options.format), options.output, io);
     });

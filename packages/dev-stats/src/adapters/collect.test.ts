@@ -48,11 +48,12 @@ describe('statistics of a fixture repository, counted by hand', () => {
 
   it('ranks developers by changesets, changed lines and net removal, after the mailmap', async () => {
     const report = await storyReport();
+    // Equal counts keep the order in which the log (newest first) met them, as in gitdm.
     expect(rows(byId(report.developers, 'changesets'))).toEqual([
-      ['Alice Liddell', 2, 33.33],
       ['Bob Hacker', 2, 33.33],
-      ['Carol Cook', 1, 16.67],
+      ['Alice Liddell', 2, 33.33],
       ['Dave Diver', 1, 16.67],
+      ['Carol Cook', 1, 16.67],
     ]);
     expect(rows(byId(report.developers, 'changed-lines'))).toEqual([
       ['Alice Liddell', 15, 55.56],
@@ -81,8 +82,8 @@ describe('statistics of a fixture repository, counted by hand', () => {
   it("leaves authors' own signoffs out on request", async () => {
     const report = await storyReport({ countAuthorSignoffs: false });
     expect(rows(byId(report.developers, 'signoffs'))).toEqual([
-      ['Alice Liddell', 1, 50],
       ['Carol Cook', 1, 50],
+      ['Alice Liddell', 1, 50],
     ]);
   });
 
@@ -91,8 +92,8 @@ describe('statistics of a fixture repository, counted by hand', () => {
     expect(rows(byId(report.employers, 'changesets'))).toEqual([
       ['(None)', 2, 33.33],
       ['(Unknown)', 1, 16.67],
-      ['Carol Corp', 1, 16.67],
       ['Looking Glass Ltd.', 1, 16.67],
+      ['Carol Corp', 1, 16.67],
       ['Wonderland Inc.', 1, 16.67],
     ]);
     expect(rows(byId(report.employers, 'changed-lines'))).toEqual([
@@ -102,19 +103,20 @@ describe('statistics of a fixture repository, counted by hand', () => {
       ['Carol Corp', 4, 14.81],
       ['(Unknown)', 3, 11.11],
     ]);
+    // Each table starts from the previous one's order (gitdm sorts one list in place).
     expect(rows(byId(report.employers, 'signoffs'))).toEqual([
+      ['Wonderland Inc.', 2, 25],
       ['(None)', 2, 25],
       ['Carol Corp', 2, 25],
-      ['Wonderland Inc.', 2, 25],
-      ['(Unknown)', 1, 12.5],
       ['Looking Glass Ltd.', 1, 12.5],
+      ['(Unknown)', 1, 12.5],
     ]);
     expect(rows(byId(report.employers, 'developers'))).toEqual([
+      ['Wonderland Inc.', 1, 20],
       ['(None)', 1, 20],
-      ['(Unknown)', 1, 20],
       ['Carol Corp', 1, 20],
       ['Looking Glass Ltd.', 1, 20],
-      ['Wonderland Inc.', 1, 20],
+      ['(Unknown)', 1, 20],
     ]);
   });
 
@@ -123,10 +125,10 @@ describe('statistics of a fixture repository, counted by hand', () => {
     expect(text).toContain(
       [
         'By changesets                          By changed lines',
-        '  Alice Liddell            2  33.3%      Alice Liddell           15  55.6%',
-        '  Bob Hacker               2  33.3%      Bob Hacker               5  18.5%',
-        '  Carol Cook               1  16.7%      Carol Cook               4  14.8%',
-        '  Dave Diver               1  16.7%      Dave Diver               3  11.1%',
+        '  Bob Hacker               2  33.3%      Alice Liddell           15  55.6%',
+        '  Alice Liddell            2  33.3%      Bob Hacker               5  18.5%',
+        '  Dave Diver               1  16.7%      Carol Cook               4  14.8%',
+        '  Carol Cook               1  16.7%      Dave Diver               3  11.1%',
       ].join('\n'),
     );
     expect(text.startsWith('Processed 6 changesets from 4 developers; 5 employers found; 19 lines added, 10 removed (delta 9); 1 merges not counted\n')).toBe(true);
@@ -136,7 +138,7 @@ describe('statistics of a fixture repository, counted by hand', () => {
     const empty = join(mkdtempSync(join(tmpdir(), 'dev-stats-mm-')), 'mailmap');
     writeFileSync(empty, '');
     const report = await storyReport({ mailmap: empty });
-    expect(rows(byId(report.developers, 'changesets'))[0]).toEqual(['Alice Liddell', 2, 33.33]);
+    expect(rows(byId(report.developers, 'changesets'))).toContainEqual(['Alice Liddell', 2, 33.33]);
     expect(rows(byId(report.employers, 'changesets'))).toContainEqual(['(Unknown)', 2, 33.33]);
   });
 

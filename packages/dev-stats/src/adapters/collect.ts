@@ -6,6 +6,7 @@ import { Attribution } from '../attribution.js';
 import type { GitdmConfig } from '../gitdm-config.js';
 import type { LogFormat } from '../log-parser.js';
 import { Mailmap } from '../mailmap.js';
+import type { CommitRecord } from '../model.js';
 import { type CommitCache, FileCommitCache } from './commit-cache.js';
 import { gitDir, readMailmapText } from './git.js';
 import { loadGitdmConfig, loadMailmapFile } from './load-config.js';
@@ -72,11 +73,11 @@ export async function collectStats(options: CollectOptions): Promise<Collected> 
   const accumulator = new StatsAccumulator(new Attribution(mailmap, config), {
     ...(options.countAuthorSignoffs === undefined ? {} : { countAuthorSignoffs: options.countAuthorSignoffs }),
   });
-  const onCommit = (commit: Parameters<StatsAccumulator['add']>[0]): void => { accumulator.add(commit); };
+  const onCommit = (commit: CommitRecord, position?: number): void => { accumulator.add(commit, position); };
   if (options.log !== undefined) {
     let read = 0;
     const progress = options.onProgress;
-    const counted = progress === undefined ? onCommit : (commit: Parameters<StatsAccumulator['add']>[0]): void => {
+    const counted = progress === undefined ? onCommit : (commit: CommitRecord): void => {
       onCommit(commit);
       if (++read % 1000 === 0) progress(read);
     };
