@@ -1,10 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { readFileSync, realpathSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { collectStats, type CollectOptions } from './adapters/collect.js';
+import { collectGitdmReport } from './adapters/collect-gitdm.js';
+import { writeFileAtomic } from './adapters/write-file.js';
 import { collectTrend } from './adapters/collect-trend.js';
 import { readTagDates } from './adapters/tags.js';
 import { DevStatsError } from './errors.js';
@@ -39,8 +40,9 @@ interface StatsOptions extends CommonOptions {
   readonly until?: string;
   readonly log?: string;
   readonly logFormat: LogFormat;
-  readonly top: string;
+  readonly top?: string;
   readonly range?: string;
+  readonly gitdm?: boolean;
 }
 
 interface TrendOptions extends CommonOptions {
@@ -91,6 +93,28 @@ function addCommon(command: Command): Command {
     .option('--no-author-signoffs', "do not count authors' signoffs of their own changesets");
 }
 
+/** `--gitdm`: gitdm's report; options gitdm has no counterpart for are refused, not ignored. */
+async function gitdmReport(revisions: readonly string[], options: StatsOptions, command: Command, io: CliIo): Promise<string> {
+  for (const flag of ['format', 'mailmap', 'logFormat'] as const) {
+    if (command.getOptionValueSource(flag) === 'cli') {
+      const name = flag === 'logFormat' ? 'log-format' : flag;
+      throw new UsageError(`--gitdm prints gitdm's text report and takes no --${name}`);
+    }
+  }
+  return collectGitdmReport({
+    ...(options.repo === undefined ? {} : { repo: options.repo }),
+    revisions,
+    ...(options.since === undefined ? {} : { since: options.since }),
+    ...(options.until === undefined ? {} : { until: options.until }),
+    ...(options.log === undefined ? {} : { log: options.log }),
+    ...(io.stdin === undefined ? {} : { stdin: io.stdin }),
+    ...(options.config === undefined ? {} : { config: options.config }),
+    authorSignoffs: options.authorSignoffs,
+    ...(options.top === undefined ? {} : { top: positiveInt(options.top, '--top', 20) }),
+    today: io.today(),
+  });
+}
+
 function collectOptions(options: CommonOptions, io: CliIo): CollectOptions {
   const progress = io.stderr.isTTY === true;
   return {
@@ -129,10 +153,15 @@ export function buildProgram(io: CliIo): Command {
     .option('--until <date>', 'only commits older than <date>')
     .option('--log <file>', "read a saved 'git log --numstat' or 'git log -p' (- for stdin) instead of a repository")
     .addOption(new Option('--log-format <format>', 'format of --log').choices(['auto', 'gitdm', 'dev-stats']).default('auto'))
-    .option('-n, --top <n>', 'rows per table', '20')
-    .action(async (revisions: string[], options: StatsOptions) => {
-      const top = positiveInt(options.top, '--top', 20);
+    .option('-n, --top <n>', 'rows per table (default 20; with --gitdm all, as gitdm)')
+    .option('--gitdm', "print gitdm's own report, byte for byte (its layout, identities and order)")
+    .action(async (revisions: string[], options: StatsOptions, command: Command) => {
       const all = options.range === undefined ? revisions : [options.range, ...revisions];
+      if (options.gitdm === true) {
+        await emit(await gitdmReport(all, options, command, io), options.output, io);
+        return;
+      }
+      const top = positiveInt(options.top, '--top', 20);
       const { accumulator, config } = await collectStats({
         ...collectOptions(options, io),
         revisions: all,
@@ -205,7 +234,7 @@ export async function runFromProcess(): Promise<void> {
     stderr: process.stderr,
     stdin: process.stdin,
     today: () => new Date().toISOString().slice(0, 10),
-    writeFile: (path, text) => writeFile(path, text),
+    writeFile: writeFileAtomic,
   });
 }
 

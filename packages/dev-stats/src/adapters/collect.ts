@@ -8,7 +8,7 @@ import type { LogFormat } from '../log-parser.js';
 import { Mailmap } from '../mailmap.js';
 import type { CommitRecord } from '../model.js';
 import { type CommitCache, FileCommitCache } from './commit-cache.js';
-import { gitDir, readMailmapText } from './git.js';
+import { explainingEmptyRepository, gitDir, readMailmapText } from './git.js';
 import { loadGitdmConfig, loadMailmapFile } from './load-config.js';
 import { readLogFile } from './read-log.js';
 import { readRepoCommits } from './read-repo.js';
@@ -88,7 +88,7 @@ export async function collectStats(options: CollectOptions): Promise<Collected> 
     return { accumulator, config };
   }
   const cache = openCache(options.cache, dir);
-  await readRepoCommits({
+  await explainingEmptyRepository(repo, () => readRepoCommits({
     repo,
     onCommit,
     ...(options.revisions === undefined ? {} : { revisions: options.revisions }),
@@ -98,6 +98,6 @@ export async function collectStats(options: CollectOptions): Promise<Collected> 
     ...(options.parts === undefined ? {} : { parts: options.parts }),
     ...(cache === undefined ? {} : { cache }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-  });
+  }));
   return { accumulator, config };
 }

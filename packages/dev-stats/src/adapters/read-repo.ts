@@ -28,7 +28,8 @@ export interface ReadRepoOptions {
   readonly onProgress?: (commits: number) => void;
 }
 
-function revisionArgs(options: ReadRepoOptions): string[] {
+/** `--since`/`--until`, then the revisions after `--end-of-options` (default HEAD). */
+export function revisionArgs(options: Pick<ReadRepoOptions, 'revisions' | 'since' | 'until'>): string[] {
   const revisions = options.revisions === undefined || options.revisions.length === 0 ? ['HEAD'] : options.revisions;
   for (const revision of revisions) {
     if (revision.startsWith('-')) {
