@@ -7,7 +7,7 @@ import type { GitdmConfig } from '../gitdm-config.js';
 import type { LogFormat } from '../log-parser.js';
 import { Mailmap } from '../mailmap.js';
 import type { CommitRecord } from '../model.js';
-import { type CommitCache, FileCommitCache } from './commit-cache.js';
+import { CACHE_FILE, type CommitCache, FileCommitCache } from './commit-cache.js';
 import { explainingEmptyRepository, gitDir, readMailmapText } from './git.js';
 import { loadGitdmConfig, loadMailmapFile } from './load-config.js';
 import { readLogFile } from './read-log.js';
@@ -52,7 +52,7 @@ export function openCache(option: CollectOptions['cache'], dir?: string): Commit
   if (option === undefined || option === false) return undefined;
   if (typeof option === 'object') return option;
   const base = option === true ? join(dir ?? '.', 'dev-stats') : option;
-  return new FileCommitCache(join(base, 'commits.v1.jsonl'));
+  return new FileCommitCache(join(base, CACHE_FILE));
 }
 
 export interface Collected {
