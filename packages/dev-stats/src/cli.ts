@@ -12,6 +12,7 @@ import { DevStatsError } from './errors.js';
 import type { LogFormat } from './log-parser.js';
 import { releaseStatus } from './release.js';
 import { OUTPUT_FORMATS, type OutputFormat, renderReleaseStatus, renderReport, renderTrend } from './render/index.js';
+import { escapeControls } from './render/escape.js';
 import { buildReport } from './report.js';
 
 export interface CliIo {
@@ -74,6 +75,13 @@ function positiveInt(value: string | undefined, flag: string, fallback: number):
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} expects a positive integer, got "${value}"`);
   return Number(value);
+}
+
+/** A real day written YYYY-MM-DD (2012-02-30 is not one). */
+function isCalendarDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const time = Date.parse(`${text}T00:00:00Z`);
+  return Number.isFinite(time) && new Date(time).toISOString().slice(0, 10) === text;
 }
 
 function formatOption(): Option {
@@ -140,7 +148,8 @@ export function buildProgram(io: CliIo): Command {
     .description("LWN-style development statistics (gitdm's tables) for a git repository or a saved log.")
     .version(packageVersion())
     .exitOverride()
-    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
+    // Commander's messages quote what was typed: shown with control characters escaped.
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text.split('\n').map(escapeControls).join('\n')) });
 
   addCommon(
     program
@@ -158,7 +167,9 @@ export function buildProgram(io: CliIo): Command {
     .action(async (revisions: string[], options: StatsOptions, command: Command) => {
       const all = options.range === undefined ? revisions : [options.range, ...revisions];
       if (options.gitdm === true) {
-        await emit(await gitdmReport(all, options, command, io), options.output, io);
+        // gitdm's bytes, except that control characters in names are shown as \xNN.
+        const text = await gitdmReport(all, options, command, io);
+        await emit(text.split('\n').map(escapeControls).join('\n'), options.output, io);
         return;
       }
       const top = positiveInt(options.top, '--top', 20);
@@ -187,7 +198,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--now <date>', 'the date to report as of (YYYY-MM-DD; default today)')
     .action(async (options: ReleaseOptions) => {
       const now = options.now ?? io.today();
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(now)) throw new UsageError(`--now expects YYYY-MM-DD, got "${now}"`);
+      if (!isCalendarDate(now)) throw new UsageError(`--now expects a date YYYY-MM-DD, got "${now}"`);
       const status = releaseStatus(await readTagDates(options.repo ?? '.'), now);
       await emit(renderReleaseStatus(status, options.format), options.output, io);
     });
@@ -221,7 +232,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (io.stderr.isTTY === true) io.stderr.write('\r\u001b[K');
     const message = error instanceof Error ? error.message : String(error);
-    io.stderr.write(`dev-stats: ${message.split('\n')[0] ?? message}\n`);
+    // Messages quote names, config lines and log text from outside: escaped like the reports.
+    io.stderr.write(`dev-stats: ${escapeControls(message.split('\n')[0] ?? message)}\n`);
     return error instanceof UsageError ? 2 : error instanceof DevStatsError ? 1 : 1;
   }
 }
@@ -229,7 +241,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 /** Entry point for the `dev-stats` bin. */
 export async function runFromProcess(): Promise<void> {
   process.stdout.on('error', () => process.exit(0)); // closed pipe (| head)
-  process.exitCode = await main(process.argv.slice(2), {
+  // `pnpm … dev-stats -- -C repo` and `npm run … -- -C repo` hand the `--` on.
+  const args = process.argv.slice(2);
+  process.exitCode = await main(args[0] === '--' ? args.slice(1) : args, {
     stdout: process.stdout,
     stderr: process.stderr,
     stdin: process.stdin,

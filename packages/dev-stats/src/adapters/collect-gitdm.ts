@@ -56,7 +56,13 @@ export async function collectGitdmReport(options: GitdmCollectOptions): Promise<
     emulator.line(text);
   };
   const args = ['log', '--numstat', '-M', '--no-color', '--no-decorate', ...revisionArgs(options)];
-  await explainingEmptyRepository(repo, () => streamGit(repo, args, { onData: (chunk) => decoder.push(chunk, line) }));
+  await explainingEmptyRepository(repo, () =>
+    streamGit(repo, args, {
+      onData: (chunk) => {
+        decoder.push(chunk, line);
+      },
+    }),
+  );
   decoder.end(line);
   return emulator.end();
 }

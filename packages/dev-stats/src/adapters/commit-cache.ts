@@ -51,15 +51,15 @@ function decode(json: string): CommitRecord | undefined {
   try {
     const row = JSON.parse(json) as unknown;
     if (!Array.isArray(row) || row.length !== 8) return undefined;
-    const [id, merge, authorName, authorEmail, date, added, removed, trailers] = row as Row;
+    const [id, merge, authorName, authorEmail, date, added, removed, trailers] = row as unknown[];
     if (typeof id !== 'string' || (merge !== 0 && merge !== 1) || typeof authorName !== 'string' || typeof authorEmail !== 'string') return undefined;
     if (typeof date !== 'string' || !isCount(added) || !isCount(removed) || !Array.isArray(trailers)) return undefined;
     const list: Trailer[] = [];
-    for (const trailer of trailers) {
+    for (const trailer of trailers as unknown[]) {
       if (!Array.isArray(trailer) || trailer.length !== 3) return undefined;
-      const [kind, name, email] = trailer;
-      if (!KINDS.has(kind) || typeof name !== 'string' || typeof email !== 'string') return undefined;
-      list.push({ kind, name, email });
+      const [kind, name, email] = trailer as unknown[];
+      if (typeof kind !== 'string' || !KINDS.has(kind) || typeof name !== 'string' || typeof email !== 'string') return undefined;
+      list.push({ kind: kind as TrailerKind, name, email });
     }
     return { id, merge: merge === 1, authorName, authorEmail, date, added, removed, trailers: list };
   } catch {

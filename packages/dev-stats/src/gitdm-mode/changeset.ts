@@ -15,7 +15,6 @@ const REPORT = new RegExp(`^\\s+reported-by:${PERSON}`, 'i');
 /** A bare address (syzbot's form): the address is also the name. */
 const REPORT_BARE = /^\s+reported-by:\s+(.+@.+)\s*$/i;
 const REPORT_TEST = new RegExp(`^\\s+reported-and-tested-by:${PERSON}`, 'i');
-const MERGE = /^Merge:/;
 const DATE = /^(?:Commit)?Date:\s+(.*)$/;
 // gitdm reads lines with their newline, so "+" alone is an added (empty) line.
 const ADDED = /^\+(?:[^+]|$)/;
@@ -99,7 +98,7 @@ export function grabChangeset(lines: readonly string[], db: GitdmDatabase, numst
       p.author.testcred++;
       continue;
     }
-    if (MERGE.test(line)) {
+    if (line.startsWith('Merge:')) {
       p.merge = true;
       continue;
     }
