@@ -24,6 +24,7 @@ export { buildTrend } from './trend.js';
 export type { Trend, TrendInput, TrendOptions, TrendPoint } from './trend.js';
 export { OUTPUT_FORMATS, renderReleaseStatus, renderReport, renderTrend } from './render/index.js';
 export { escapeControls } from './render/escape.js';
+export { formatPercent } from './render/format.js';
 export { GitdmEmulator } from './gitdm-mode/emulator.js';
 export type { GitdmModeOptions } from './gitdm-mode/emulator.js';
 export type { OutputFormat } from './render/index.js';
