@@ -1,7 +1,7 @@
-import type { Trend } from '../trend.js';
+import { shareOf, type Trend } from '../trend.js';
 import { csvField, escapeControls, escapeHtml, escapeMarkdown } from './escape.js';
 import { htmlPage } from './html.js';
-import { padEnd, padStart } from './format.js';
+import { fixed1, padEnd, padStart } from './format.js';
 import { svgLineChart } from './svg.js';
 
 function header(trend: Trend): string[] {
@@ -14,7 +14,7 @@ function cells(trend: Trend): string[][] {
     String(p.changesets),
     String(p.developers),
     String(p.employers),
-    ...trend.employers.map((e) => (p.shares[e] ?? 0).toFixed(1)),
+    ...trend.employers.map((e) => fixed1(shareOf(p, e))),
   ]);
 }
 
@@ -31,13 +31,13 @@ export function renderTrendText(trend: Trend): string {
 function textChart(trend: Trend): string {
   const employer = trend.employers[0];
   if (employer === undefined || trend.points.length === 0) return '';
-  const shares = trend.points.map((p) => p.shares[employer] ?? 0);
+  const shares = trend.points.map((p) => shareOf(p, employer));
   const max = Math.max(...shares);
   const labelWidth = Math.max(...trend.points.map((p) => escapeControls(p.release).length));
   const rows = trend.points.map((p, i) => {
     const share = shares[i] ?? 0;
     const bar = '#'.repeat(max > 0 ? Math.round((share / max) * 40) : 0);
-    return `  ${padEnd(escapeControls(p.release), labelWidth)} ${padStart(share.toFixed(1), 5)}% ${bar}`;
+    return `  ${padEnd(escapeControls(p.release), labelWidth)} ${padStart(fixed1(share), 5)}% ${bar}`;
   });
   return `\nShare of changesets from ${escapeControls(employer)}\n${rows.join('\n')}\n`;
 }
