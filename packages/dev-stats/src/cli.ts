@@ -103,9 +103,9 @@ function addCommon(command: Command): Command {
 
 /** `--gitdm`: gitdm's report; options gitdm has no counterpart for are refused, not ignored. */
 async function gitdmReport(revisions: readonly string[], options: StatsOptions, command: Command, io: CliIo): Promise<string> {
-  for (const flag of ['format', 'mailmap', 'logFormat'] as const) {
+  for (const flag of ['format', 'mailmap', 'logFormat', 'jobs', 'cacheDir'] as const) {
     if (command.getOptionValueSource(flag) === 'cli') {
-      const name = flag === 'logFormat' ? 'log-format' : flag;
+      const name = flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
       throw new UsageError(`--gitdm prints gitdm's text report and takes no --${name}`);
     }
   }

@@ -64,7 +64,7 @@ describe('--gitdm: gitdm’s report byte for byte', () => {
   });
 
   it('refuses the options gitdm has no counterpart for', async () => {
-    for (const extra of [['-f', 'json'], ['--mailmap', '/dev/null']]) {
+    for (const extra of [['-f', 'json'], ['--mailmap', '/dev/null'], ['--jobs', '2'], ['--cache-dir', '/tmp']]) {
       const { code, err } = await devStats(['--gitdm', '-C', repo.dir, ...extra]);
       expect(code).toBe(2);
       expect(err).toMatch(/^dev-stats: --gitdm .* takes no --/);
