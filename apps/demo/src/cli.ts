@@ -29,7 +29,7 @@ async function emit(reports: readonly SectionReport[], output: OutputOptions, io
   }
   if (output.html !== undefined) {
     await io.writeFile(output.html, renderHtml(reports, `kernsim ${VERSION}`));
-    io.stderr.write(`kernsim: wrote ${output.html}\n`);
+    io.stderr.write(`kernsim: wrote ${escapeText(output.html)}\n`);
   }
 }
 
