@@ -91,4 +91,16 @@ describe('kernsim stats', () => {
       await expect(statsSection.run({ repo, now })).rejects.toMatchObject({ code: 'KERNSIM_USAGE' });
     }
   });
+
+  it("takes the dev-stats CLI's other options: --mailmap, --since/--until, --gitdm", async () => {
+    const mailmap = join(mkdtempSync(join(tmpdir(), 'kernsim-mailmap-')), 'mailmap');
+    writeFileSync(mailmap, 'Ann Canonical <ann@corp.example>\n');
+    const mapped = await statsSection.run({ repo, now: '2012-03-05', mailmap });
+    expect(rowsOf(mapped.blocks, 'Most active developers: By changesets')).toEqual([['Ann Canonical', 1, '100.0%']]);
+    const none = await statsSection.run({ repo, now: '2012-03-05', since: '2012-03-02' });
+    expect((none.data as { report: { totals: { changesets: number } } }).report.totals.changesets).toBe(0);
+    const gitdm = await statsSection.run({ repo, now: '2012-03-05', gitdm: true });
+    const block = gitdm.blocks.find((b) => b.kind === 'pre' && b.title === 'gitdm -n -u (dev-stats --gitdm)');
+    expect(block?.kind === 'pre' ? block.text : '').toMatch(/^Processed 1 csets from 1 developers\n1 employers found\n/);
+  });
 });

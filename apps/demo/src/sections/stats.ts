@@ -1,6 +1,7 @@
 import {
   OUTPUT_FORMATS,
   buildReport,
+  collectGitdmReport,
   collectStats,
   formatPercent,
   readTagDates,
@@ -43,6 +44,10 @@ export const statsSection: Section = {
     { flags: '--top <n>', description: 'rows per table', defaultValue: '10' },
     { flags: '--config <file>', description: "gitdm.config with the employer maps" },
     { flags: '--no-author-signoffs', description: "do not count authors' signoffs of their own changesets (gitdm's -s)" },
+    { flags: '--mailmap <file>', description: "mailmap to use instead of the repository's .mailmap" },
+    { flags: '--since <date>', description: 'only commits more recent than <date>' },
+    { flags: '--until <date>', description: 'only commits older than <date>' },
+    { flags: '--gitdm', description: "also show gitdm's own report for the range, byte for byte (dev-stats --gitdm)" },
     { flags: '--format <format>', description: `also show dev-stats' own output: ${OUTPUT_FORMATS.join(', ')}` },
     { flags: '--now <date>', description: 'date for the release status (YYYY-MM-DD)' },
   ],
@@ -53,12 +58,21 @@ export const statsSection: Section = {
     const config = options.config;
     const now = dateOption(options, 'now', new Date().toISOString().slice(0, 10));
     const format = typeof options.format === 'string' ? choiceOption<OutputFormat>(options, 'format', OUTPUT_FORMATS, 'text') : undefined;
-    const { accumulator, config: parsed } = await collectStats({
+    const common = {
       repo,
       revisions: [range],
       ...(typeof config === 'string' ? { config } : {}),
+      ...(typeof options.since === 'string' ? { since: options.since } : {}),
+      ...(typeof options.until === 'string' ? { until: options.until } : {}),
+    };
+    const { accumulator, config: parsed } = await collectStats({
+      ...common,
+      ...(typeof options.mailmap === 'string' ? { mailmap: options.mailmap } : {}),
       countAuthorSignoffs: options.authorSignoffs !== false,
     });
+    const gitdm = options.gitdm === true
+      ? await collectGitdmReport({ ...common, authorSignoffs: options.authorSignoffs !== false, top, today: now })
+      : undefined;
     const report = buildReport(accumulator, { title: range, top, ...(parsed === undefined ? {} : { config: parsed }) });
     const t = report.totals;
     const dev = (id: string): Table | undefined => report.developers.find((table) => table.id === id);
@@ -96,6 +110,7 @@ export const statsSection: Section = {
       }
     }
     if (format !== undefined) blocks.push({ kind: 'pre', title: `dev-stats --format ${format}`, text: renderReport(report, format) });
-    return { id: 'stats', title: this.title, blocks, data: { report, release } };
+    if (gitdm !== undefined) blocks.push({ kind: 'pre', title: 'gitdm -n -u (dev-stats --gitdm)', text: gitdm });
+    return { id: 'stats', title: this.title, blocks, data: { report, release, ...(gitdm === undefined ? {} : { gitdm }) } };
   },
 };
