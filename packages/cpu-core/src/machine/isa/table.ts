@@ -1,0 +1,29 @@
+import type { Mnemonic } from 'iced-x86';
+import { ALU_ENTRIES } from './alu.js';
+import { CONTROL_ENTRIES } from './control.js';
+import { DATA_ENTRIES } from './data.js';
+import { STACK_ENTRIES } from './stack.js';
+import { STRING_ENTRIES } from './string.js';
+import { SYSTEM_ENTRIES } from './system.js';
+import type { IsaEntry } from './types.js';
+
+/** The instruction table: every instruction the machine executes, by family. */
+export const ISA: readonly IsaEntry[] = [...ALU_ENTRIES, ...DATA_ENTRIES, ...STACK_ENTRIES, ...CONTROL_ENTRIES, ...STRING_ENTRIES, ...SYSTEM_ENTRIES];
+
+/** The same table keyed by iced mnemonic. */
+export const BY_MNEMONIC: ReadonlyMap<Mnemonic, IsaEntry> = indexByMnemonic(ISA);
+
+function indexByMnemonic(entries: readonly IsaEntry[]): Map<Mnemonic, IsaEntry> {
+  const map = new Map<Mnemonic, IsaEntry>();
+  for (const e of entries) {
+    for (const mn of e.mnemonics) {
+      // Two rows claiming one mnemonic would make the table ambiguous: a bug, found at load.
+      if (map.has(mn)) throw new Error(`instruction table: mnemonic ${mn} appears twice`);
+      map.set(mn, e);
+    }
+  }
+  return map;
+}
+
+/** Instructions the machine executes; everything else decodes to #UD. */
+export const SUPPORTED_MNEMONICS: readonly string[] = [...new Set(ISA.flatMap((e) => e.names))];
