@@ -1,12 +1,15 @@
 import { Mnemonic, OpKind, Register } from 'iced-x86';
 import type { Instruction } from 'iced-x86';
 import { ADD, alu, CMP, MASK } from '../alu.js';
+import { R, VECTOR } from '../arch.js';
+import { fault, rd, wr } from '../bus.js';
 import { fastMov, fastMovMem } from '../fast.js';
 import { eaFn, memSize, operand, regLoc } from '../operands.js';
 import { dest } from './alu.js';
 import { movCrOrSeg } from './system.js';
 import type { Ctx, Exec, IsaEntry } from './types.js';
 import { need, sext, sizeOf, unsupported } from './types.js';
+import { regN, setRegN } from './wide.js';
 
 function buildMov(instr: Instruction, x: Ctx): Exec {
   const { nl, nh, is64 } = x;
@@ -101,16 +104,54 @@ function buildXchg(instr: Instruction, x: Ctx): Exec {
     const dh = c.vh;
     const sv = s.get(c);
     const sh = c.vh;
-    if (xadd) {
-      const r = alu(c, ADD, sz, dv, dh, sv, sh);
-      const rh = c.rh;
+    const r = xadd ? alu(c, ADD, sz, dv, dh, sv, sh) : sv;
+    const rh = xadd ? c.rh : sh;
+    if (d.mem) {
+      // The store may fault: it goes first so a fault leaves the register alone.
       d.setAt(c, r, rh);
-    } else d.setAt(c, sv, sh);
-    s.set(c, dv, dh);
+      s.set(c, dv, dh);
+    } else {
+      // The SDM writes the destination last, so `xadd %rax, %rax` leaves the sum.
+      s.set(c, dv, dh);
+      d.set(c, r, rh);
+    }
     c.ipLo = nl;
     c.ipHi = nh;
   };
 }
+
+/** cmpxchg8b/cmpxchg16b: compare rDX:rAX with memory; store rCX:rBX if equal, else load it. */
+function buildCmpxchgWide(instr: Instruction, x: Ctx): Exec {
+  const { nl, nh, is64 } = x;
+  const wide = instr.mnemonic === Mnemonic.Cmpxchg16b;
+  const half = wide ? 8 : 4;
+  const ea = need(eaFn(instr, is64, false), 'cmpxchg8b/16b address');
+  return (c) => {
+    ea(c);
+    const lo = c.eaLo;
+    const hi = c.eaHi;
+    if (wide && (lo & 15) !== 0) fault(c, VECTOR.GP, 0, 'cmpxchg16b operand not 16-byte aligned');
+    const hiLo = (lo + half) >>> 0;
+    const hiHi = hiLo < lo ? (hi + 1) >>> 0 : hi;
+    const m0 = regFrom(rd(c, lo, hi, half), c.vh, half);
+    const m1 = regFrom(rd(c, hiLo, hiHi, half), c.vh, half);
+    const equal = m0 === regN(c, R.RAX, half) && m1 === regN(c, R.RDX, half);
+    // The locked cycle always writes: the old value back when the comparison fails.
+    const w0 = equal ? regN(c, R.RBX, half) : m0;
+    const w1 = equal ? regN(c, R.RCX, half) : m1;
+    wr(c, lo, hi, half, Number(w0 & 0xffffffffn), Number(w0 >> 32n));
+    wr(c, hiLo, hiHi, half, Number(w1 & 0xffffffffn), Number(w1 >> 32n));
+    c.zf = equal ? 1 : 0;
+    if (!equal) {
+      setRegN(c, R.RAX, half, m0);
+      setRegN(c, R.RDX, half, m1);
+    }
+    c.ipLo = nl;
+    c.ipHi = nh;
+  };
+}
+
+const regFrom = (lo: number, hi: number, size: number): bigint => (size === 8 ? (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0) : BigInt(lo >>> 0));
 
 export const DATA_ENTRIES: readonly IsaEntry[] = [
   { names: ['mov', 'movabs', 'mov to/from cr0/cr2/cr3/cr4', 'mov to/from segment registers'], family: 'data', mnemonics: [Mnemonic.Mov], build: buildMov },
@@ -118,4 +159,5 @@ export const DATA_ENTRIES: readonly IsaEntry[] = [
   { names: ['lea'], family: 'data', mnemonics: [Mnemonic.Lea], build: buildLea },
   { names: ['cmpxchg'], family: 'atomic', lock: true, mnemonics: [Mnemonic.Cmpxchg], build: buildCmpxchg },
   { names: ['xchg', 'xadd'], family: 'atomic', lock: true, mnemonics: [Mnemonic.Xchg, Mnemonic.Xadd], build: buildXchg },
+  { names: ['cmpxchg8b', 'cmpxchg16b'], family: 'atomic', lock: true, mnemonics: [Mnemonic.Cmpxchg8b, Mnemonic.Cmpxchg16b], build: buildCmpxchgWide },
 ];

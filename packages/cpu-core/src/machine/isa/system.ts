@@ -1,7 +1,7 @@
 import { Code, Mnemonic, OpKind, Register } from 'iced-x86';
 import type { Instruction } from 'iced-x86';
 import { R, VECTOR } from '../arch.js';
-import { fault } from '../bus.js';
+import { fault, rd, wr } from '../bus.js';
 import type { CpuState } from '../cpu.js';
 import { FL_DF, FL_IF } from '../cpu.js';
 import { lidt, sidt } from '../idt.js';
@@ -115,7 +115,9 @@ function buildFlagOp(instr: Instruction, { nl, nh }: Ctx): Exec {
   };
 }
 
-function buildNop(_instr: Instruction, { nl, nh }: Ctx): Exec {
+function buildNop(instr: Instruction, { nl, nh }: Ctx): Exec {
+  // 0F 0D with a register operand is not a prefetch: #UD on the reference CPU.
+  if (instr.mnemonic === Mnemonic.Reservednop && Code[instr.code].endsWith('0F0D') && instr.op0Kind === OpKind.Register) unsupported('0F 0D with a register operand');
   return (c) => {
     c.ipLo = nl;
     c.ipHi = nh;
@@ -243,7 +245,64 @@ function buildPortIo(instr: Instruction, { nl, nh }: Ctx): Exec {
   };
 }
 
-const NOPS = [Mnemonic.Nop, Mnemonic.Reservednop, Mnemonic.Prefetchnta, Mnemonic.Prefetcht0, Mnemonic.Prefetcht1, Mnemonic.Prefetcht2, Mnemonic.Prefetchw, Mnemonic.Lfence, Mnemonic.Mfence, Mnemonic.Sfence];
+/** rdtscp: rdtsc plus IA32_TSC_AUX in ECX, which Linux sets to the CPU number (node 0). */
+function buildRdtscp(instr: Instruction, x: Ctx): Exec {
+  const tsc = buildRdtsc(instr, x);
+  return (c) => {
+    c.lo[R.RCX] = c.id;
+    c.hi[R.RCX] = 0;
+    tsc(c);
+  };
+}
+
+/** clflush: no cache is modelled, but the line's address must be readable as for a load. */
+function buildClflush(instr: Instruction, { nl, nh, is64 }: Ctx): Exec {
+  const ea = need(eaFn(instr, is64, false), 'clflush address');
+  return (c) => {
+    ea(c);
+    rd(c, c.eaLo, c.eaHi, 1);
+    c.ipLo = nl;
+    c.ipHi = nh;
+  };
+}
+
+function buildWbinvd(_instr: Instruction, { nl, nh }: Ctx): Exec {
+  return (c) => {
+    privileged(c, 'wbinvd');
+    c.ipLo = nl;
+    c.ipHi = nh;
+  };
+}
+
+/**
+ * sgdt and str. The machine models no GDT: sgdt stores Linux 3.3's per-CPU GDT limit
+ * (GDT_ENTRIES * 8 - 1) with base 0, str the selector of Linux's TSS entry (GDT_ENTRY_TSS * 8).
+ */
+function buildSgdtStr(instr: Instruction, { nl, nh, is64 }: Ctx): Exec {
+  if (instr.mnemonic === Mnemonic.Str) {
+    const d = need(operand(instr, 0, instr.op0Kind === OpKind.Memory ? 2 : sizeOf(instr, 0), is64), 'str destination');
+    const sel = is64 ? 8 * 8 : 16 * 8;
+    return (c) => {
+      d.set(c, sel, 0);
+      c.ipLo = nl;
+      c.ipHi = nh;
+    };
+  }
+  const ea = need(eaFn(instr, is64, false), 'sgdt address');
+  const limit = is64 ? 16 * 8 - 1 : 32 * 8 - 1;
+  return (c) => {
+    ea(c);
+    const lo = c.eaLo;
+    const hi = c.eaHi;
+    wr(c, lo, hi, 2, limit, 0);
+    const b = lo + 2;
+    wr(c, b >>> 0, b > 0xffffffff ? (hi + 1) >>> 0 : hi, is64 ? 8 : 4, 0, 0);
+    c.ipLo = nl;
+    c.ipHi = nh;
+  };
+}
+
+const NOPS = [Mnemonic.Nop, Mnemonic.Reservednop, Mnemonic.Prefetch, Mnemonic.Prefetchwt1, Mnemonic.Cldemote, Mnemonic.Prefetchit0, Mnemonic.Prefetchit1, Mnemonic.Prefetchnta, Mnemonic.Prefetcht0, Mnemonic.Prefetcht1, Mnemonic.Prefetcht2, Mnemonic.Prefetchw, Mnemonic.Lfence, Mnemonic.Mfence, Mnemonic.Sfence];
 
 export const SYSTEM_ENTRIES: readonly IsaEntry[] = [
   { names: ['nop (all forms)'], family: 'system', mnemonics: NOPS, build: buildNop },
@@ -261,4 +320,8 @@ export const SYSTEM_ENTRIES: readonly IsaEntry[] = [
   { names: ['invlpg'], family: 'system', mnemonics: [Mnemonic.Invlpg], build: buildInvlpg },
   { names: ['ud2'], family: 'system', mnemonics: [Mnemonic.Ud2], build: buildUd2 },
   { names: ['in', 'out'], family: 'system', mnemonics: [Mnemonic.In, Mnemonic.Out], build: buildPortIo },
+  { names: ['rdtscp'], family: 'system', mnemonics: [Mnemonic.Rdtscp], build: buildRdtscp },
+  { names: ['clflush'], family: 'system', mnemonics: [Mnemonic.Clflush], build: buildClflush },
+  { names: ['wbinvd'], family: 'system', mnemonics: [Mnemonic.Wbinvd], build: buildWbinvd },
+  { names: ['sgdt', 'str'], family: 'system', mnemonics: [Mnemonic.Sgdt, Mnemonic.Str], build: buildSgdtStr },
 ];

@@ -1,0 +1,108 @@
+// The golden corpus (tools/oracle): sequences a real CPU ran, replayed on the machine.
+// Every register, the arithmetic flags and DF, the data page and the fault vector must match.
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { Code, Decoder, DecoderOptions } from 'iced-x86';
+import { describe, expect, it } from 'vitest';
+import { baseRegs, CODE, CORPUS_PATH, DATA, dataPage, decodeCase, FLAG_MASK } from '../testing/golden.js';
+import type { GoldenCase } from '../testing/golden.js';
+import type { RegName } from './cpu-view.js';
+import { createMachine } from './machine.js';
+import type { Machine } from './machine.js';
+
+const NAMES: readonly RegName[] = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+const NAMES32: readonly RegName[] = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
+
+export function loadCorpus(): GoldenCase[] {
+  const text = gunzipSync(readFileSync(new URL(`../../${CORPUS_PATH}`, import.meta.url))).toString('utf8');
+  return text.split('\n').map(decodeCase);
+}
+
+function machineFor(bitness: 32 | 64): Machine {
+  const m = createMachine({ arch: bitness === 64 ? 'x86_64' : 'i386', cpus: 1, recordSchedule: false });
+  m.map(DATA, 4096, { user: true, writable: true });
+  m.map(CODE, 4096, { user: true });
+  // Exceptions go to a kernel `hlt` on a kernel stack, so the trace reports the vector raised.
+  const text = bitness === 64 ? 0xffffffff81000000n : 0xe1000000n;
+  m.map(text, 0x3000);
+  m.writeBytes(text, [0xf4]);
+  for (let v = 0; v < 32; v++) m.setGate(v, { handler: text });
+  return m;
+}
+
+/** Runs one case; returns a description of the first difference from the CPU's result, or undefined. */
+export function runCase(m: Machine, k: GoldenCase): string | undefined {
+  const e = k.expect!;
+  const names = k.bitness === 64 ? NAMES : NAMES32;
+  const regs = baseRegs(k.seed, k.bitness);
+  for (const [i, v] of k.regs) regs[i] = BigInt.asUintN(k.bitness, v);
+  const page = dataPage(k.seed);
+  m.writeBytes(DATA, page);
+  m.writeBytes(CODE, k.code);
+  m.start(0, { rip: CODE, rsp: regs[4]!, cpl: 3 });
+  const cpu = m.cpus[0]!;
+  cpu.setTss({ sp0: (k.bitness === 64 ? 0xffffffff81000000n : 0xe1000000n) + 0x3000n });
+  names.forEach((n, i) => cpu.setReg(n, regs[i]!));
+  cpu.rflags = BigInt(k.flags | 2);
+  const end = CODE + BigInt(k.code.length);
+  m.startTrace({ kinds: ['fault'], limit: 1 });
+  for (let n = 0; n < 64 && cpu.rip !== end && m.trace.length === 0; n++) m.step(0);
+  const first = m.trace[0];
+  m.stopTrace();
+  const fault = first?.kind === 'fault' ? first.vector : -1;
+  if (fault !== e.vector) return `fault vector ${fault}, CPU ${e.vector}${first?.kind === 'fault' ? ` (${first.reason})` : ''}`;
+  if (fault >= 0) return undefined;
+  const diffs: string[] = [];
+  names.forEach((n, i) => {
+    const want = e.regs.get(i) ?? regs[i]!;
+    const got = BigInt.asUintN(k.bitness, cpu.reg(n));
+    if (got !== want) diffs.push(`${n} ${got.toString(16)} != CPU ${want.toString(16)}`);
+  });
+  const flags = Number(cpu.rflags) & FLAG_MASK;
+  if (flags !== e.flags) diffs.push(`flags ${flags.toString(16)} != CPU ${e.flags.toString(16)} (in ${k.flags.toString(16)})`);
+  for (const [o, v] of e.diffs) page[o] = v;
+  const now = m.readBytes(DATA, 4096);
+  for (let o = 0; o < 4096; o++) if (now[o] !== page[o]) diffs.push(`data[${o.toString(16)}] ${now[o]!.toString(16)} != CPU ${page[o]!.toString(16)}`);
+  return diffs.length > 0 ? diffs.slice(0, 6).join('; ') : undefined;
+}
+
+/** iced form names of the instructions of a case, for the per-form count. */
+export function formsOf(k: GoldenCase): string[] {
+  const d = new Decoder(k.bitness, k.code, DecoderOptions.None);
+  d.ip = CODE;
+  const out: string[] = [];
+  try {
+    while (d.canDecode) {
+      const instr = d.decode();
+      out.push(Code[instr.code]);
+      instr.free();
+    }
+  } finally {
+    d.free();
+  }
+  return out;
+}
+
+describe('golden corpus from a real CPU (tools/oracle)', () => {
+  const cases = loadCorpus();
+  for (const bitness of [64, 32] as const) {
+    it(`${bitness}-bit: every case matches the CPU`, () => {
+      const m = machineFor(bitness);
+      const perForm = new Map<string, number>();
+      const failures: string[] = [];
+      let ran = 0;
+      for (const k of cases) {
+        if (k.bitness !== bitness) continue;
+        ran++;
+        for (const f of formsOf(k)) perForm.set(f, (perForm.get(f) ?? 0) + 1);
+        const bad = runCase(m, k);
+        if (bad !== undefined) failures.push(`${Buffer.from(k.code).toString('hex')} [${formsOf(k).join(' ')}]: ${bad}`);
+      }
+      const summary = [...perForm].sort((a, b) => a[0].localeCompare(b[0])).map(([f, n]) => `${f} ${n}`);
+      console.log(`${bitness}-bit golden cases: ${ran} over ${perForm.size} forms\n  ${summary.join('\n  ')}`);
+      if (process.env.ORACLE_DUMP) require('node:fs').writeFileSync(`/tmp/isa17-fail-${bitness}.txt`, failures.join('\n'));
+      expect(ran).toBeGreaterThan(0);
+      expect(failures.slice(0, 40), `${failures.length} of ${ran} cases differ`).toEqual([]);
+    });
+  }
+});
