@@ -48,8 +48,11 @@ function buildCmovcc(instr: Instruction, x: Ctx): Exec {
   };
 }
 
-/** The count register a loop/jrcxz form uses (from the address size), and its width. */
+/** Width of the count register a loop/jrcxz form uses (from the address size). */
 function counter(instr: Instruction): number {
+  if (instr.mnemonic === Mnemonic.Jrcxz) return 8;
+  if (instr.mnemonic === Mnemonic.Jecxz) return 4;
+  if (instr.mnemonic === Mnemonic.Jcxz) return 2;
   const name = Code[instr.code];
   if (name.endsWith('_RCX')) return 8;
   if (name.endsWith('_ECX')) return 4;

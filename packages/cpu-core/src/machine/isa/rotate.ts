@@ -60,7 +60,8 @@ function buildShxd(instr: Instruction, x: Ctx): Exec {
       const sign = bits - 1n;
       // OF is defined for a count of 1; the reference CPU computes it the same way for any count.
       const msb = Number((r >> sign) & 1n);
-      c.of = left ? (n > bits ? 0 : msb ^ c.cf) : msb ^ Number((r >> (sign - 1n)) & 1n);
+      // 16-bit shld by 16 or more: the reference CPU copies CF to OF.
+      c.of = left ? (n >= bits ? c.cf : msb ^ c.cf) : msb ^ Number((r >> (sign - 1n)) & 1n);
       c.sf = Number((r >> sign) & 1n);
       c.zf = r === 0n ? 1 : 0;
       c.pf = PARITY[Number(r & 0xffn)]!;
