@@ -1,10 +1,7 @@
 // The golden corpus (tools/oracle): sequences a real CPU ran, replayed on the machine.
 // Every register, the arithmetic flags and DF, the data page and the fault vector must match.
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
-import { Code, Decoder, DecoderOptions } from 'iced-x86';
 import { describe, expect, it } from 'vitest';
-import { baseRegs, CODE, CORPUS_PATH, DATA, dataPage, decodeCase, FLAG_MASK } from '../testing/golden.js';
+import { baseRegs, CODE, DATA, dataPage, FLAG_MASK, formsOf, loadCorpus } from '../testing/golden.js';
 import type { GoldenCase } from '../testing/golden.js';
 import type { RegName } from './cpu-view.js';
 import { createMachine } from './machine.js';
@@ -12,11 +9,6 @@ import type { Machine } from './machine.js';
 
 const NAMES: readonly RegName[] = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
 const NAMES32: readonly RegName[] = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
-
-export function loadCorpus(): GoldenCase[] {
-  const text = gunzipSync(readFileSync(new URL(`../../${CORPUS_PATH}`, import.meta.url))).toString('utf8');
-  return text.split('\n').map(decodeCase);
-}
 
 function machineFor(bitness: 32 | 64): Machine {
   const m = createMachine({ arch: bitness === 64 ? 'x86_64' : 'i386', cpus: 1, recordSchedule: false });
@@ -31,7 +23,7 @@ function machineFor(bitness: 32 | 64): Machine {
 }
 
 /** Runs one case; returns a description of the first difference from the CPU's result, or undefined. */
-export function runCase(m: Machine, k: GoldenCase): string | undefined {
+function runCase(m: Machine, k: GoldenCase): string | undefined {
   const e = k.expect!;
   const names = k.bitness === 64 ? NAMES : NAMES32;
   const regs = baseRegs(k.seed, k.bitness);
@@ -64,23 +56,6 @@ export function runCase(m: Machine, k: GoldenCase): string | undefined {
   const now = m.readBytes(DATA, 4096);
   for (let o = 0; o < 4096; o++) if (now[o] !== page[o]) diffs.push(`data[${o.toString(16)}] ${now[o]!.toString(16)} != CPU ${page[o]!.toString(16)}`);
   return diffs.length > 0 ? diffs.slice(0, 6).join('; ') : undefined;
-}
-
-/** iced form names of the instructions of a case, for the per-form count. */
-export function formsOf(k: GoldenCase): string[] {
-  const d = new Decoder(k.bitness, k.code, DecoderOptions.None);
-  d.ip = CODE;
-  const out: string[] = [];
-  try {
-    while (d.canDecode) {
-      const instr = d.decode();
-      out.push(Code[instr.code]);
-      instr.free();
-    }
-  } finally {
-    d.free();
-  }
-  return out;
 }
 
 describe('golden corpus from a real CPU (tools/oracle)', () => {

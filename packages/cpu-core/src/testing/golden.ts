@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { Code, Decoder, DecoderOptions } from 'iced-x86';
+
 // The golden corpus of tools/oracle: instruction sequences with the state a real CPU left
 // after them. Shared by the generator (which runs them natively) and the test (which runs
 // them on the machine).
@@ -106,4 +110,40 @@ export function decodeCase(line: string): GoldenCase {
     regs: new Map(regs.map(([i, v]) => [i, BigInt(`0x${v}`)])),
     expect: { vector, regs: new Map(regsOut.map(([i, v]) => [i, BigInt(`0x${v}`)])), flags: flagsOut, diffs },
   };
+}
+
+/** Reads the corpus checked into the package. */
+export function loadCorpus(): GoldenCase[] {
+  const text = gunzipSync(readFileSync(new URL(`../../${CORPUS_PATH}`, import.meta.url))).toString('utf8');
+  return text.split('\n').map(decodeCase);
+}
+
+/** iced form names (`Code`) of the instructions of a case. */
+export function formsOf(k: GoldenCase): string[] {
+  const d = new Decoder(k.bitness, k.code, DecoderOptions.None);
+  d.ip = CODE;
+  const out: string[] = [];
+  try {
+    while (d.canDecode) {
+      const instr = d.decode();
+      out.push(Code[instr.code]);
+      instr.free();
+    }
+  } finally {
+    d.free();
+  }
+  return out;
+}
+
+/** Golden cases per form and mode: form name -> [64-bit cases, 32-bit cases]. */
+export function casesPerForm(cases: readonly GoldenCase[]): Map<string, [number, number]> {
+  const out = new Map<string, [number, number]>();
+  for (const k of cases) {
+    for (const f of formsOf(k)) {
+      const n = out.get(f) ?? [0, 0];
+      n[k.bitness === 64 ? 0 : 1]++;
+      out.set(f, n);
+    }
+  }
+  return out;
 }

@@ -1,8 +1,8 @@
-import { Mnemonic, OpKind } from 'iced-x86';
+import { Mnemonic, OpKind, Register } from 'iced-x86';
 import type { Instruction } from 'iced-x86';
 import { PARITY } from '../alu.js';
 import type { CpuState } from '../cpu.js';
-import { operand, regLoc } from '../operands.js';
+import { operand, regInfo, regLoc } from '../operands.js';
 import type { Loc } from '../operands.js';
 import { dest } from './alu.js';
 import type { Ctx, Exec, IsaEntry } from './types.js';
@@ -16,12 +16,20 @@ const BT_KIND = new Map<Mnemonic, number>([
   [Mnemonic.Btc, 3],
 ]);
 
-/** Moves the address computed last by `size`-wide units so it holds bit `off` (a signed offset). */
-function seekBit(c: CpuState, off: bigint, size: number, is64: boolean): void {
+/** Moves the address computed last by `size`-wide units so it holds bit `off` (a signed offset), wrapping at the address size. */
+function seekBit(c: CpuState, off: bigint, size: number, wide: boolean): void {
   const bytes = (off >> BigInt(Math.log2(size * 8))) * BigInt(size);
   const a = ((BigInt(c.eaHi) << 32n) | BigInt(c.eaLo)) + bytes;
   c.eaLo = Number(a & 0xffffffffn);
-  c.eaHi = is64 ? Number((a >> 32n) & 0xffffffffn) : 0;
+  c.eaHi = wide ? Number((a >> 32n) & 0xffffffffn) : 0;
+}
+
+/** Whether the memory operand uses 64-bit addressing. */
+function wideAddress(instr: Instruction, is64: boolean): boolean {
+  const narrow = (r: Register): boolean => r === Register.EIP || regInfo(r)?.size === 4;
+  // An absolute address is 32-bit under a 67 prefix: iced then reports a 4-byte displacement.
+  if (instr.memoryBase === Register.None && instr.memoryIndex === Register.None) return is64 && instr.memoryDisplSize === 8;
+  return is64 && !narrow(instr.memoryBase) && !narrow(instr.memoryIndex);
 }
 
 function buildBt(instr: Instruction, x: Ctx): Exec {
@@ -33,11 +41,12 @@ function buildBt(instr: Instruction, x: Ctx): Exec {
   const s = need(operand(instr, 1, instr.op1Kind === OpKind.Register ? size : 1, is64), 'bit offset');
   // A register offset reaches outside a memory operand (signed); an immediate one is taken modulo the width.
   const farReach = d.mem && instr.op1Kind === OpKind.Register;
+  const wide = wideAddress(instr, is64);
   return (c) => {
     let off = getN(c, s);
     if (farReach) off = BigInt.asIntN(size * 8, off);
     d.ea(c);
-    if (farReach) seekBit(c, off, size, is64);
+    if (farReach) seekBit(c, off, size, wide);
     const v = d.mem ? getN(c, d, true) : getN(c, d);
     const bit = 1n << (((off % bits) + bits) % bits);
     c.cf = (v & bit) !== 0n ? 1 : 0;
