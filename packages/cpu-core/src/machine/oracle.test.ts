@@ -1,7 +1,9 @@
 // The golden corpus (tools/oracle): sequences a real CPU ran, replayed on the machine.
 // Every register, the arithmetic flags and DF, the data page and the fault vector must match.
 import { describe, expect, it } from 'vitest';
-import { baseRegs, CODE, DATA, dataPage, FLAG_MASK, formsOf, loadCorpus } from '../testing/golden.js';
+import { readFileSync } from 'node:fs';
+import { baseRegs, casesPerForm, CODE, DATA, dataPage, FLAG_MASK, formsOf, loadCorpus } from '../testing/golden.js';
+import { isaTable, TABLE_END, TABLE_START } from '../testing/isa-readme.js';
 import type { GoldenCase } from '../testing/golden.js';
 import type { RegName } from './cpu-view.js';
 import { createMachine } from './machine.js';
@@ -34,7 +36,9 @@ function runCase(m: Machine, k: GoldenCase): string | undefined {
   m.start(0, { rip: CODE, rsp: regs[4]!, cpl: 3 });
   const cpu = m.cpus[0]!;
   cpu.setTss({ sp0: (k.bitness === 64 ? 0xffffffff81000000n : 0xe1000000n) + 0x3000n });
-  names.forEach((n, i) => cpu.setReg(n, regs[i]!));
+  names.forEach((n, i) => {
+    cpu.setReg(n, regs[i]!);
+  });
   cpu.rflags = BigInt(k.flags | 2);
   const end = CODE + BigInt(k.code.length);
   m.startTrace({ kinds: ['fault'], limit: 1 });
@@ -79,4 +83,10 @@ describe('golden corpus from a real CPU (tools/oracle)', () => {
       expect(failures.slice(0, 40), `${failures.length} of ${ran} cases differ`).toEqual([]);
     });
   }
+
+  it('the README table is the one the instruction table and the corpus generate', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const inReadme = readme.slice(readme.indexOf(TABLE_START), readme.indexOf(TABLE_END) + TABLE_END.length);
+    expect(inReadme, 'run `pnpm --filter @kernsim/cpu-core isa-readme`').toBe(isaTable(casesPerForm(cases)));
+  });
 });

@@ -1,9 +1,10 @@
 // Random encodings of the instruction forms the oracle checks: each iced `Code` of the
 // instruction table that a user-mode program can run deterministically, with operands
 // that keep every memory access inside the data page the harness maps.
-import { Code, CodeExt, Encoder, Instruction, MemoryOperand, Mnemonic, OpCodeOperandKind as K, Register } from 'iced-x86';
+import { Code, CodeExt, Encoder, EncodingKind, Instruction, MemoryOperand, Mnemonic, OpCodeOperandKind as K, Register } from 'iced-x86';
 import { BY_MNEMONIC } from '../../src/machine/isa/table.js';
-import { CODE, DATA, Rng } from '../../src/testing/golden.js';
+import { CODE, DATA } from '../../src/testing/golden.js';
+import type { Rng } from '../../src/testing/golden.js';
 
 export { CODE, DATA };
 
@@ -30,7 +31,7 @@ export function oracleForms(bitness: 32 | 64): Form[] {
     const entry = BY_MNEMONIC.get(info.mnemonic);
     if (!entry || entry.names.some((n) => SKIP_NAMES.has(n))) continue;
     if (!info.isInstruction || info.decoderOption !== 0 || !(bitness === 64 ? info.mode64 && info.amdDecoder64 : info.mode32 && info.amdDecoder32)) continue;
-    if (info.encoding !== 0 && info.encoding !== 1) continue;
+    if (info.encoding !== EncodingKind.Legacy && info.encoding !== EncodingKind.VEX) continue;
     if (info.operandSize === 16 && isBranchMnemonic(info.mnemonic)) continue;
     if (info.addressSize === 16) continue;
     const kinds = Array.from({ length: info.opCount }, (_, i) => info.opKind(i));
@@ -45,12 +46,18 @@ export function oracleForms(bitness: 32 | 64): Form[] {
 
 const BRANCHES = new Set([Mnemonic.Jmp, Mnemonic.Call, Mnemonic.Loop, Mnemonic.Loope, Mnemonic.Loopne, Mnemonic.Jrcxz, Mnemonic.Jecxz, Mnemonic.Jcxz]);
 function isBranchMnemonic(mn: Mnemonic): boolean {
-  return BRANCHES.has(mn) || (mn >= Mnemonic.Ja && mn <= Mnemonic.Js && Mnemonic[mn]!.startsWith('J'));
+  return BRANCHES.has(mn) || (mn >= Mnemonic.Ja && mn <= Mnemonic.Js && Mnemonic[mn].startsWith('J'));
 }
 
 const R8_64 = [Register.AL, Register.CL, Register.DL, Register.BL, Register.SPL, Register.BPL, Register.SIL, Register.DIL, Register.R8L, Register.R9L, Register.R10L, Register.R11L, Register.R12L, Register.R13L, Register.R14L, Register.R15L];
 const R8_32 = [Register.AL, Register.CL, Register.DL, Register.BL, Register.AH, Register.CH, Register.DH, Register.BH];
 const BASE: Record<number, Register> = { 2: Register.AX, 4: Register.EAX, 8: Register.RAX };
+
+/** Register `i` (0..15) of the width whose first register is `first`: iced numbers each width's registers in order. */
+function nth(first: Register, i: number): Register {
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- arithmetic on iced's consecutive register numbers
+  return first + i;
+}
 
 /** A general register of `size` bytes (number `n`): rSP is left out so the stack stays in the data page. */
 function gpr(rng: Rng, size: number, bitness: number): Register {
@@ -58,17 +65,11 @@ function gpr(rng: Rng, size: number, bitness: number): Register {
   let i = rng.int(n);
   if (i === 4) i = 0;
   if (size === 1) return bitness === 64 && rng.chance(0.7) ? R8_64[i]! : R8_32[i & 7]!;
-  return (BASE[size]! + i) as Register;
+  return nth(BASE[size]!, i);
 }
 
 /** Register values the generator chose besides the seed's: index -> value. */
 export type Overrides = Map<number, bigint>;
-
-function regIndex(r: Register): number {
-  if (r >= Register.RAX && r <= Register.R15) return r - Register.RAX;
-  if (r >= Register.EAX && r <= Register.R15D) return r - Register.EAX;
-  return -1;
-}
 
 /** A memory operand inside the data page; the base and index values go into `regs`. */
 function memory(rng: Rng, bitness: number, regs: Overrides): MemoryOperand {
@@ -82,7 +83,7 @@ function memory(rng: Rng, bitness: number, regs: Overrides): MemoryOperand {
   let b = rng.int(n);
   const disp = shape === 1 ? 0n : BigInt(rng.int(256) - 128);
   if (b === 4 && rng.chance(0.7)) b = 3;
-  const base = (wide + b) as Register;
+  const base = nth(wide, b);
   if (b !== 4) regs.set(b, DATA + off - disp);
   else regs.set(4, DATA + 0x800n);
   if (shape !== 3) return new MemoryOperand(base, Register.None, 1, BigInt.asUintN(64, disp), disp === 0n ? 0 : 1, false, Register.None);
@@ -92,7 +93,7 @@ function memory(rng: Rng, bitness: number, regs: Overrides): MemoryOperand {
   const k = BigInt(rng.int(16));
   regs.set(x, k);
   if (b !== 4) regs.set(b, DATA + off - disp - k * BigInt(scale));
-  return new MemoryOperand(base, (wide + x) as Register, scale, BigInt.asUintN(64, disp), disp === 0n ? 0 : 1, false, Register.None);
+  return new MemoryOperand(base, nth(wide, x), scale, BigInt.asUintN(64, disp), disp === 0n ? 0 : 1, false, Register.None);
 }
 
 const WIDTH: Partial<Record<K, number>> = { [K.r8_or_mem]: 1, [K.r16_or_mem]: 2, [K.r32_or_mem]: 4, [K.r64_or_mem]: 8, [K.r8_reg]: 1, [K.r8_opcode]: 1, [K.r16_reg]: 2, [K.r16_rm]: 2, [K.r16_opcode]: 2, [K.r32_reg]: 4, [K.r32_rm]: 4, [K.r32_opcode]: 4, [K.r32_vvvv]: 4, [K.r64_reg]: 8, [K.r64_rm]: 8, [K.r64_opcode]: 8, [K.r64_vvvv]: 8 };
