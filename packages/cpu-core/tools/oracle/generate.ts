@@ -18,7 +18,13 @@ const here = new URL('.', import.meta.url).pathname;
 function buildHarness(dir: string, bitness: 32 | 64): string {
   const exe = join(dir, `harness${bitness}`);
   const flags = bitness === 32 ? ['-m32', '-no-pie'] : [];
-  execFileSync('gcc', [...flags, '-O1', '-o', exe, join(here, 'harness.c')], { stdio: 'inherit' });
+  try {
+    execFileSync('gcc', [...flags, '-O1', '-o', exe, join(here, 'harness.c')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  } catch {
+    const hint = bitness === 32 ? ' (32-bit mode needs gcc-multilib: apt-get install gcc-multilib)' : '';
+    console.error(`oracle: cannot build the ${bitness}-bit harness with gcc${hint}`);
+    process.exit(1);
+  }
   return exe;
 }
 
@@ -67,7 +73,10 @@ function run(exe: string, cases: GoldenCase[]): Buffer {
     input.writeUInt32LE(k.seed, o + 200);
   });
   const r = spawnSync(exe, { input, maxBuffer: 1 << 30 });
-  if (r.status !== 0) throw new Error(`harness failed: ${r.stderr.toString()}`);
+  if (r.status !== 0) {
+    console.error(`oracle: the harness failed (status ${r.status ?? 'signal'}): ${r.stderr.toString().trim()}`);
+    process.exit(1);
+  }
   return r.stdout;
 }
 

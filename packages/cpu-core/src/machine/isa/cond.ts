@@ -7,6 +7,7 @@ import { dest } from './alu.js';
 import { target } from './control.js';
 import type { Ctx, Exec, IsaEntry } from './types.js';
 import { need } from './types.js';
+import { setRegLoHi } from './wide.js';
 
 /** Mnemonics of a condition-code family in the order of the x86 `cc` field. */
 const ccFamily = (prefix: string): Mnemonic[] =>
@@ -74,13 +75,7 @@ function buildLoop(instr: Instruction, { nl, nh, is64 }: Ctx): Exec {
       // loop decrements the counter at the address size without touching the flags.
       if (lo === 0) hi = (hi - 1) >>> 0;
       lo = width === 2 ? (lo - 1) & 0xffff : (lo - 1) >>> 0;
-      if (width === 8) {
-        c.lo[R.RCX] = lo;
-        c.hi[R.RCX] = hi;
-      } else if (width === 4) {
-        c.lo[R.RCX] = lo;
-        c.hi[R.RCX] = 0;
-      } else c.lo[R.RCX] = (c.lo[R.RCX]! & 0xffff0000) | lo;
+      setRegLoHi(c, R.RCX, width, lo, hi);
       const nz = (lo | (width === 8 ? hi : 0)) !== 0;
       taken = mn === Mnemonic.Loope ? nz && c.zf !== 0 : mn === Mnemonic.Loopne ? nz && c.zf === 0 : nz;
     }

@@ -7,6 +7,7 @@ import type { CpuState } from '../cpu.js';
 import { FL_DF } from '../cpu.js';
 import type { Ctx, Exec, IsaEntry } from './types.js';
 import { unsupported } from './types.js';
+import { setRegLoHi } from './wide.js';
 
 const MOVS = [Mnemonic.Movsb, Mnemonic.Movsw, Mnemonic.Movsd, Mnemonic.Movsq];
 const STOS = [Mnemonic.Stosb, Mnemonic.Stosw, Mnemonic.Stosd, Mnemonic.Stosq];
@@ -58,17 +59,6 @@ function accumulator(c: CpuState, size: number): number {
   return size === 1 ? c.lo[R.RAX]! & 0xff : size === 2 ? c.lo[R.RAX]! & 0xffff : c.lo[R.RAX]!;
 }
 
-function setAccumulator(c: CpuState, size: number, lo: number, hi: number): void {
-  if (size === 8) {
-    c.lo[R.RAX] = lo;
-    c.hi[R.RAX] = hi;
-  } else if (size === 4) {
-    c.lo[R.RAX] = lo;
-    c.hi[R.RAX] = 0;
-  } else if (size === 2) c.lo[R.RAX] = (c.lo[R.RAX]! & 0xffff0000) | lo;
-  else c.lo[R.RAX] = (c.lo[R.RAX]! & 0xffffff00) | lo;
-}
-
 /** One iteration of the string operation `kind`, moving the index registers by `delta`. */
 function once(c: CpuState, kind: number, size: number, addr32: boolean, seg: Register, delta: number): void {
   const dh = addr32 ? 0 : c.hi[R.RDI]!;
@@ -78,7 +68,7 @@ function once(c: CpuState, kind: number, size: number, addr32: boolean, seg: Reg
   } else if (kind === STORE) wr(c, c.lo[R.RDI]!, dh, size, accumulator(c, size), size === 8 ? c.hi[R.RAX]! : 0);
   else if (kind === LOAD) {
     const v = readSource(c, seg, size, addr32);
-    setAccumulator(c, size, v, size === 8 ? c.vh : 0);
+    setRegLoHi(c, R.RAX, size, v, size === 8 ? c.vh : 0);
   } else if (kind === SCAN) {
     const v = rd(c, c.lo[R.RDI]!, dh, size);
     alu(c, CMP, size, accumulator(c, size), size === 8 ? c.hi[R.RAX]! : 0, v, size === 8 ? c.vh : 0);

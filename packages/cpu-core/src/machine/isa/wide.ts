@@ -25,17 +25,21 @@ export function regN(c: CpuState, r: number, size: number): bigint {
   return ((BigInt(c.hi[r]!) << 32n) | BigInt(c.lo[r]!)) & MASKN[size]!;
 }
 
-/** Writes register `r` at `size` bytes with the x86 rules: 32-bit writes zero the upper half, 8/16-bit writes merge. */
-export function setRegN(c: CpuState, r: number, size: number, v: bigint): void {
-  const lo = Number(v & 0xffffffffn);
+/** Writes register `r` at `size` bytes from 32-bit halves: 32-bit writes zero the upper half, 8/16-bit writes merge. */
+export function setRegLoHi(c: CpuState, r: number, size: number, lo: number, hi: number): void {
   if (size === 8) {
     c.lo[r] = lo;
-    c.hi[r] = Number((v >> 32n) & 0xffffffffn);
+    c.hi[r] = hi;
   } else if (size === 4) {
     c.lo[r] = lo;
     c.hi[r] = 0;
   } else if (size === 2) c.lo[r] = (c.lo[r]! & 0xffff0000) | (lo & 0xffff);
   else c.lo[r] = (c.lo[r]! & 0xffffff00) | (lo & 0xff);
+}
+
+/** Writes register `r` at `size` bytes from a BigInt, with the rules of `setRegLoHi`. */
+export function setRegN(c: CpuState, r: number, size: number, v: bigint): void {
+  setRegLoHi(c, r, size, Number(v & 0xffffffffn), Number((v >> 32n) & 0xffffffffn));
 }
 
 /** Sign-extends a `size`-byte unsigned value. */
