@@ -20,7 +20,7 @@ export interface Form {
   readonly string: boolean;
 }
 
-const GPR_KINDS = new Set([K.r8_or_mem, K.r16_or_mem, K.r32_or_mem, K.r64_or_mem, K.r8_reg, K.r8_opcode, K.r16_reg, K.r16_rm, K.r16_opcode, K.r32_reg, K.r32_rm, K.r32_opcode, K.r32_vvvv, K.r64_reg, K.r64_rm, K.r64_opcode, K.r64_vvvv, K.mem, K.al, K.cl, K.ax, K.dx, K.eax, K.rax, K.imm8, K.imm8_const_1, K.imm8sex16, K.imm8sex32, K.imm8sex64, K.imm16, K.imm32, K.imm32sex64, K.imm64, K.br16_1, K.br32_1, K.br64_1, K.br32_4, K.br64_4, K.seg_rSI, K.es_rDI, K.seg_rBX_al]);
+const GPR_KINDS = new Set([K.mem_offs, K.r8_or_mem, K.r16_or_mem, K.r32_or_mem, K.r64_or_mem, K.r8_reg, K.r8_opcode, K.r16_reg, K.r16_rm, K.r16_opcode, K.r32_reg, K.r32_rm, K.r32_opcode, K.r32_vvvv, K.r64_reg, K.r64_rm, K.r64_opcode, K.r64_vvvv, K.mem, K.al, K.cl, K.ax, K.dx, K.eax, K.rax, K.imm8, K.imm8_const_1, K.imm8sex16, K.imm8sex32, K.imm8sex64, K.imm16, K.imm32, K.imm32sex64, K.imm64, K.br16_1, K.br32_1, K.br64_1, K.br32_4, K.br64_4, K.seg_rSI, K.es_rDI, K.seg_rBX_al]);
 
 /** Every form of a table instruction the oracle can run in `bitness`-bit mode. */
 export function oracleForms(bitness: 32 | 64): Form[] {
@@ -116,6 +116,7 @@ function operandArg(rng: Rng, k: K, bitness: number, regs: Overrides, memFirst: 
   if (fixed !== undefined) return { t: 'Reg', v: fixed };
   const w = WIDTH[k];
   const orMem = k === K.r8_or_mem || k === K.r16_or_mem || k === K.r32_or_mem || k === K.r64_or_mem;
+  if (k === K.mem_offs) return { t: 'Mem', v: new MemoryOperand(Register.None, Register.None, 1, DATA + 0x200n + BigInt(rng.int(0xc00)), bitness === 64 ? 8 : 4, false, Register.None) };
   if (k === K.mem || (orMem && memFirst)) return { t: 'Mem', v: memory(rng, bitness, regs) };
   if (w !== undefined) return { t: 'Reg', v: gpr(rng, w, bitness) };
   return immediate(rng, k);
