@@ -4,6 +4,7 @@ import { invalidateOps } from './core.js';
 import { F_CODE, F_PGD, F_SHARED, F_WATCH } from './frame.js';
 import type { Frame } from './frame.js';
 import { FAULT } from './op.js';
+import { chargeStore } from './timing/lines.js';
 
 const TLB_MASK = TLB_SIZE - 1;
 
@@ -105,6 +106,7 @@ export function wr(c: CpuState, lo: number, hi: number, size: number, vlo: numbe
   const off = lo & 0xfff;
   const idx = tlbSlot(lo);
   const f = c.tlbW[idx] === hi * 1048576 + (lo >>> 12) ? c.tlbF[idx]! : translate(c, lo, hi, 1);
+  if (c.m.timing.lines) chargeStore(c, f, off);
   if (off + size > 4096) {
     wrCross(c, lo, hi, size, vlo, vhi);
     return;

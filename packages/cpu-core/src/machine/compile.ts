@@ -457,8 +457,8 @@ function build(instr: Instruction, is64: boolean): Exec | undefined {
         halt(c);
       };
     case Mnemonic.Pause:
+      // Its cost (the delay) is the instruction's entry in the timing table.
       return (c) => {
-        c.cycles += 10 * c.m.cpi;
         c.ipLo = nl;
         c.ipHi = nh;
       };
@@ -701,7 +701,7 @@ function buildString(instr: Instruction, is64: boolean, nl: number, nh: number):
       step(c, 7, delta);
       if (!rep) break;
       step(c, 1, -1);
-      c.cycles += c.m.cpi;
+      c.cycles += c.m.timing.repIteration;
     }
     c.ipLo = nl;
     c.ipHi = nh;

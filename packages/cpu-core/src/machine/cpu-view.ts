@@ -252,7 +252,7 @@ export class Cpu {
     if (period !== null && (!Number.isInteger(period) || period <= 0)) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `NMI source period must be a positive integer of cycles, got ${period}`);
     c.nmiPeriod = period ?? 0;
     c.nextNmi = period === null ? Infinity : c.cycles + period;
-    c.nextEvent = Math.min(c.nextNmi, c.nextTimer);
+    c.refreshNextEvent();
   }
 
   /** The local APIC timer: raises `vector` every `period` cycles (null switches it off). */
@@ -262,7 +262,7 @@ export class Cpu {
     c.timerPeriod = period ?? 0;
     c.timerVector = vector & 0xff;
     c.nextTimer = period === null ? Infinity : c.cycles + period;
-    c.nextEvent = Math.min(c.nextNmi, c.nextTimer);
+    c.refreshNextEvent();
   }
 }
 

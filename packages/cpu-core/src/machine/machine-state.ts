@@ -19,6 +19,7 @@ interface FrameImage {
   readonly chunk: Int32Array;
   readonly log: readonly [number[], number[], number[], number[]];
   readonly lastWriteSeq: number;
+  readonly lines: readonly [Int16Array, Float64Array] | null;
 }
 
 /** The whole machine at one moment; frames' bytes are shared with the live machine copy-on-write. */
@@ -68,7 +69,7 @@ export function captureState(core: MachineCore, extras: MachineExtras): MachineS
   const frames = new Map<number, FrameImage>();
   for (const f of core.frames.values()) {
     f.flags |= F_SHARED;
-    frames.set(f.pfn, { data: f.data, flags: f.flags & ~F_SHARED, chunk: f.chunkHash.slice(), log: [f.logOff.slice(), f.logOld.slice(), f.logSeq.slice(), f.logCpu.slice()], lastWriteSeq: f.lastWriteSeq });
+    frames.set(f.pfn, { data: f.data, flags: f.flags & ~F_SHARED, chunk: f.chunkHash.slice(), log: [f.logOff.slice(), f.logOld.slice(), f.logSeq.slice(), f.logCpu.slice()], lastWriteSeq: f.lastWriteSeq, lines: f.lineOwner === null ? null : [f.lineOwner.slice(), f.lineBusy!.slice()] });
   }
   const tables = new Map<number, Map<number, number>>();
   for (const [pfn, t] of core.tables) if (!t.direct) tables.set(pfn, new Map(t.ptes));
@@ -101,6 +102,8 @@ export function restoreState(core: MachineCore, st: MachineState): MachineExtras
     f.chunkHash.set(s.chunk);
     [f.logOff, f.logOld, f.logSeq, f.logCpu] = [s.log[0].slice(), s.log[1].slice(), s.log[2].slice(), s.log[3].slice()];
     f.lastWriteSeq = s.lastWriteSeq;
+    f.lineOwner = s.lines === null ? null : s.lines[0].slice();
+    f.lineBusy = s.lines === null ? null : s.lines[1].slice();
     f.dirtyMask = 0;
   }
   core.dirtyFrames.length = 0;

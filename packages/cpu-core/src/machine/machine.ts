@@ -18,6 +18,7 @@ import { FAULT } from './op.js';
 import { checkEntry, encode, nextRandom, ScheduleLog } from './schedule.js';
 import type { ScheduleEntry } from './schedule.js';
 import { runRoundRobin } from './round-robin.js';
+import { resolveTiming } from './timing/model.js';
 import type { RoundRobinState } from './round-robin.js';
 import { captureState, machineHash, restoreState } from './machine-state.js';
 import type { MachineState } from './machine-state.js';
@@ -60,8 +61,8 @@ export class Machine {
   constructor(config: MachineConfig) {
     if (!['x86_64', 'i386'].includes(config.arch)) throw new CpuError('KERNSIM_CPU_CONFIG', `arch must be 'x86_64' or 'i386', got ${config.arch as string}`);
     if (!Number.isInteger(config.cpus) || config.cpus < 1 || config.cpus > 4096) throw new CpuError('KERNSIM_CPU_CONFIG', `cpus must be an integer from 1 to 4096, got ${config.cpus}`);
-    const cpi = config.cyclesPerInstruction ?? 1;
-    if (!Number.isInteger(cpi) || cpi < 1) throw new CpuError('KERNSIM_CPU_CONFIG', `cyclesPerInstruction must be a positive integer, got ${cpi}`);
+    const cpi = config.cyclesPerInstruction;
+    if (cpi !== undefined && (!Number.isInteger(cpi) || cpi < 1)) throw new CpuError('KERNSIM_CPU_CONFIG', `cyclesPerInstruction must be a positive integer, got ${cpi}`);
     const cpb = config.serial?.cyclesPerByte ?? 87_000;
     if (!Number.isInteger(cpb) || cpb < 0) throw new CpuError('KERNSIM_CPU_CONFIG', `serial.cyclesPerByte must be a non-negative integer, got ${cpb}`);
     const mib = config.memoryMiB ?? 256;
@@ -74,7 +75,10 @@ export class Machine {
     this.#rng = { rng: seed | 0 };
     this.#log = new ScheduleLog(config.cpus);
     this.#log.enabled = config.recordSchedule ?? true;
-    const core = new MachineCore(this.#info, cpi, cpb, mib * 256);
+    const xmc = config.crossModifyingCode ?? 'fault';
+    if (xmc !== 'fault' && xmc !== 'execute') throw new CpuError('KERNSIM_CPU_CONFIG', `crossModifyingCode must be 'fault' or 'execute', got ${String(xmc as unknown)}`);
+    const timing = resolveTiming(config.timing, cpi, config.costs, config.topology);
+    const core = new MachineCore(this.#info, timing, cpb, mib * 256, xmc === 'execute');
     this.#core = core;
     // The reference table: its pgd, and the direct map of all physical memory at PAGE_OFFSET.
     const dm = core.allocFrame();
