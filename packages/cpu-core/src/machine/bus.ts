@@ -106,7 +106,10 @@ export function wr(c: CpuState, lo: number, hi: number, size: number, vlo: numbe
   const off = lo & 0xfff;
   const idx = tlbSlot(lo);
   const f = c.tlbW[idx] === hi * 1048576 + (lo >>> 12) ? c.tlbF[idx]! : translate(c, lo, hi, 1);
-  if (c.m.timing.lines) chargeStore(c, f, off);
+  if (c.m.lines) {
+    const owner = f.lineOwner;
+    if (owner === null || owner[off >>> 6] !== c.id + 1) chargeStore(c, f, off);
+  }
   if (off + size > 4096) {
     wrCross(c, lo, hi, size, vlo, vhi);
     return;

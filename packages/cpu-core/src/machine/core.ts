@@ -52,6 +52,8 @@ export class MachineCore {
   readonly execWatches: ExecWatch[] = [];
   tracer: Tracer | null = null;
   readonly directTable: LowerTable = { direct: true, ptes: new Map() };
+  /** Stores track cache-line ownership (the modelled timing); kept here so the store path reads one field. */
+  readonly lines: boolean;
   directBaseVpn: number;
 
   constructor(
@@ -63,6 +65,7 @@ export class MachineCore {
     readonly tornCode: boolean,
   ) {
     this.is64 = info.bitness === 64;
+    this.lines = timing.lines;
     this.directBaseVpn = Number(info.pageOffset >> 12n);
   }
 

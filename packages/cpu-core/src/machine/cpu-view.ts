@@ -2,6 +2,7 @@ import { CpuError } from '../errors.js';
 import { fromLoHi, toLoHi } from './arch.js';
 import type { CpuState, CpuStatus, FaultRecord, NmiCounters } from './cpu.js';
 import { tssOffset } from './idt.js';
+import { fitting, intIn } from './validate.js';
 
 /** An IDTR value: the table's linear base address and its limit (size in bytes minus one). */
 export interface IdtRegister {
@@ -85,8 +86,10 @@ export class Cpu {
     return name.startsWith('e') ? v & 0xffffffffn : v;
   }
 
+  /** Sets a register; the value must fit it (unsigned, or negative in two's complement). */
   setReg(name: RegName, value: bigint): void {
     const i = regIndex(name);
+    fitting(value, name.startsWith('e') ? 32 : 64, `setReg ${name}`);
     const [lo, hi] = toLoHi(BigInt.asUintN(64, value));
     this.#c.lo[i] = lo;
     this.#c.hi[i] = name.startsWith('e') || !this.#c.m.is64 ? 0 : hi;
@@ -97,7 +100,7 @@ export class Cpu {
   }
 
   set rip(v: bigint) {
-    [this.#c.ipLo, this.#c.ipHi] = toLoHi(v);
+    [this.#c.ipLo, this.#c.ipHi] = toLoHi(BigInt.asUintN(64, fitting(v, this.#c.m.is64 ? 64 : 32, 'rip')));
   }
 
   get rsp(): bigint {
@@ -259,8 +262,9 @@ export class Cpu {
   setTimer(period: number | null, vector = 0xef): void {
     const c = this.#c;
     if (period !== null && (!Number.isInteger(period) || period <= 0)) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `timer period must be a positive integer of cycles, got ${period}`);
+    intIn(vector, 0, 255, 'timer vector');
     c.timerPeriod = period ?? 0;
-    c.timerVector = vector & 0xff;
+    c.timerVector = vector;
     c.nextTimer = period === null ? Infinity : c.cycles + period;
     c.refreshNextEvent();
   }

@@ -26,7 +26,8 @@ export function step(c: CpuState): void {
     if (c.state !== HALTED) return;
     if (c.nmiPending || (c.irqCount > 0 && (c.fl & FL_IF) !== 0)) c.state = RUNNING;
     else {
-      c.cycles += t.idleStep;
+      // Modelled: hlt waits, so the clock runs to the next wake-up source in one step (flat: one slot per step).
+      c.cycles = t.kind === 'modelled' && c.nextEvent !== Infinity && c.nextEvent > c.cycles + t.idleStep ? c.nextEvent : c.cycles + t.idleStep;
       retire(c);
       return;
     }

@@ -1,3 +1,4 @@
+import { CpuError } from '../errors.js';
 import type { AddressSpace, MachineCore } from './core.js';
 import { OFFLINE } from './cpu.js';
 import { F_CODE, F_SHARED, F_XWATCH, Frame, hashChunk } from './frame.js';
@@ -5,12 +6,21 @@ import type { ScheduleMark } from './schedule.js';
 import { hashCpu, loadCpu, saveCpu } from './snapshot.js';
 import type { CpuImage } from './snapshot.js';
 
+/** What a snapshot must match to be restored into a machine. */
+export interface MachineIdentity {
+  readonly arch: string;
+  readonly cpus: number;
+  readonly memoryMiB: number;
+  readonly timing: string;
+}
+
 /** What the Machine keeps outside the core that a snapshot must carry. */
 export interface MachineExtras {
   readonly rng: number;
   readonly rr: number;
   readonly mapVersion: number;
   readonly schedule: ScheduleMark;
+  readonly identity: MachineIdentity;
 }
 
 interface FrameImage {
@@ -123,4 +133,17 @@ export function restoreState(core: MachineCore, st: MachineState): MachineExtras
   core.memH2 = s.memH2;
   core.console = s.console;
   return st.extras;
+}
+
+/** Checks that a value is a snapshot this machine can take back (same arch, CPU count, memory size and timing). */
+export function checkSnapshot(snapshot: unknown, want: MachineIdentity): MachineState {
+  const st = (snapshot as { state?: unknown } | null)?.state as Partial<MachineState> | undefined;
+  const id = st?.extras?.identity;
+  if (typeof snapshot !== 'object' || snapshot === null || typeof st !== 'object' || !(st.frames instanceof Map) || !Array.isArray(st.cpus) || id === undefined) {
+    throw new CpuError('KERNSIM_CPU_SNAPSHOT', `restore needs a snapshot from machine.snapshot(), got ${snapshot === null ? 'null' : typeof snapshot === 'object' ? `an object with keys [${Object.keys(snapshot).join(', ')}]` : typeof snapshot}`);
+  }
+  for (const k of ['arch', 'cpus', 'memoryMiB', 'timing'] as const) {
+    if (id[k] !== want[k]) throw new CpuError('KERNSIM_CPU_SNAPSHOT', `snapshot has ${k} ${String(id[k])}, this machine ${String(want[k])}`);
+  }
+  return st as MachineState;
 }

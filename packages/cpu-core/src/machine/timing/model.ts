@@ -1,6 +1,7 @@
 import { Mnemonic, OpKind, Register } from 'iced-x86';
 import type { Instruction } from 'iced-x86';
 import { CpuError } from '../../errors.js';
+import { oneOf } from '../validate.js';
 import { flatCosts, MODELLED_COSTS } from './costs.js';
 import type { CostFigure, CostTable } from './costs.js';
 
@@ -47,8 +48,7 @@ const nonNegative = (name: string, v: number): number => {
  * `timing` is flat (that option means nothing to the modelled table).
  */
 export function resolveTiming(kind: TimingKind | undefined, cpi: number | undefined, overrides: Partial<Record<keyof CostTable, number>> | undefined, topology: Topology | undefined): Timing {
-  const k = kind ?? (cpi === undefined ? 'modelled' : 'flat');
-  if (k !== 'flat' && k !== 'modelled') throw new CpuError('KERNSIM_CPU_CONFIG', `timing must be 'flat' or 'modelled', got ${String(k as unknown)}`);
+  const k = oneOf(kind ?? (cpi === undefined ? 'modelled' : 'flat'), ['flat', 'modelled'], 'timing', 'KERNSIM_CPU_CONFIG');
   if (k === 'modelled' && cpi !== undefined) throw new CpuError('KERNSIM_CPU_CONFIG', `cyclesPerInstruction (${cpi}) applies to flat timing only; the modelled timing takes 'costs'`);
   const base = k === 'flat' ? flatCosts(cpi ?? 1) : MODELLED_COSTS;
   const costs: Record<string, CostFigure> = { ...base };
