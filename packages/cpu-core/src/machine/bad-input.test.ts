@@ -12,7 +12,7 @@ function refused(f: () => unknown): CpuError {
     f();
   } catch (e) {
     if (e instanceof CpuError) return e;
-    throw new Error(`expected a CpuError, got ${String(e)}`);
+    throw new Error(`expected a CpuError, got ${String(e)}`, { cause: e });
   }
   throw new Error('expected a CpuError, got no error');
 }

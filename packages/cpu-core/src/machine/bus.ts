@@ -106,10 +106,7 @@ export function wr(c: CpuState, lo: number, hi: number, size: number, vlo: numbe
   const off = lo & 0xfff;
   const idx = tlbSlot(lo);
   const f = c.tlbW[idx] === hi * 1048576 + (lo >>> 12) ? c.tlbF[idx]! : translate(c, lo, hi, 1);
-  if (c.m.lines) {
-    const owner = f.lineOwner;
-    if (owner === null || owner[off >>> 6] !== c.id + 1) chargeStore(c, f, off);
-  }
+  if (c.m.lines && f.lineOwner?.[off >>> 6] !== c.id + 1) chargeStore(c, f, off);
   if (off + size > 4096) {
     wrCross(c, lo, hi, size, vlo, vhi);
     return;

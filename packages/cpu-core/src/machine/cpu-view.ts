@@ -41,14 +41,21 @@ export interface TssState {
 export interface CpuCounters {
   /** IPI send commands this CPU issued (one per ICR write, whatever the shorthand). */
   readonly ipisSent: number;
-  /** IPIs (fixed or NMI) that reached this CPU. */
+  /** IPIs (fixed or NMI) addressed to this CPU, counted when sent (online or not, arrived or still in flight). */
   readonly ipisReceived: number;
+  /** IPIs that actually arrived at this CPU while it was online (after the modelled latency). */
+  readonly ipisDelivered: number;
+  /** Cache-line transfers this CPU's stores waited for (modelled timing), and the cycles they cost it. */
+  readonly lineTransfers: number;
+  readonly lineStallCycles: number;
   /** Exceptions raised, by vector (`raised[13]`: #GPs), including software interrupts and faults during delivery. */
   readonly raised: readonly number[];
   /** Events delivered through the IDT, by vector (exceptions, NMIs, interrupts). */
   readonly delivered: readonly number[];
   /** #GPs raised by the cross-modifying-code rule (also in `raised[13]`). */
   readonly xmcFaults: number;
+  /** Instructions executed with bytes another CPU changed since this CPU serialised (`crossModifyingCode: 'execute'`). */
+  readonly xmcTorn: number;
 }
 
 /** Outside access to memory through the reference kernel table (supplied by the machine). */
@@ -194,9 +201,13 @@ export class Cpu {
     return {
       ipisSent: c.ipisSent,
       ipisReceived: c.ipisReceived,
+      ipisDelivered: c.ipisDelivered,
+      lineTransfers: c.lineTransfers,
+      lineStallCycles: c.lineStall,
       raised: Array.from(c.counts.subarray(0, 256)),
       delivered: Array.from(c.counts.subarray(256, 512)),
       xmcFaults: c.xmcFaults,
+      xmcTorn: c.xmcTorn,
     };
   }
 

@@ -19,6 +19,7 @@ import { checkEntry, encode, nextRandom, ScheduleLog } from './schedule.js';
 import type { ScheduleEntry, Scheduler } from './schedule.js';
 import { runRoundRobin } from './round-robin.js';
 import { resolveTiming } from './timing/model.js';
+import type { CostTable } from './timing/costs.js';
 import { accessSize, address, byteArray, fitting, intIn, oneOf, positiveLength, show } from './validate.js';
 import type { RoundRobinState } from './round-robin.js';
 import { captureState, machineHash, restoreState } from './machine-state.js';
@@ -482,6 +483,18 @@ export class Machine {
     let max = 0;
     for (const c of this.#core.cpus) if (c.cycles > max) max = c.cycles;
     return max;
+  }
+
+  /** IPIs that arrived at an online CPU, over all CPUs (each destination of a broadcast counts). */
+  get ipisDelivered(): number {
+    let n = 0;
+    for (const c of this.#core.cpus) n += c.ipisDelivered;
+    return n;
+  }
+
+  /** The cycle model this machine charges ('flat' or 'modelled') and its figures, each with its source. */
+  get timing(): { readonly kind: 'flat' | 'modelled'; readonly costs: CostTable } {
+    return { kind: this.#core.timing.kind, costs: this.#core.timing.costs };
   }
 
   /** The serial console output so far. */
