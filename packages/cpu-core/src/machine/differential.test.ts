@@ -159,6 +159,16 @@ describe('one cycle model: run() under every scheduler, step() and replay agree'
             expect(other.trace).toBe(first.trace);
             expect(other.console).toBe(first.console);
           }
+          // A snapshot taken halfway and restored continues exactly as the run that was not interrupted
+          // (IPIs in flight, line ownership and the clocks are part of the snapshot).
+          const k = build(p);
+          k.m.run({ steps: steps >> 1, scheduler });
+          const snap = k.m.snapshot();
+          k.m.run({ steps: steps - (steps >> 1), scheduler });
+          const straight = k.m.hash();
+          k.m.restore(snap);
+          k.m.run({ steps: steps - (steps >> 1), scheduler });
+          expect(k.m.hash()).toBe(straight);
           if (scheduler.kind === 'round-robin') {
             // The same scheduler checking a predicate before every step takes the per-step path.
             const perStep = outcome(p, byRun({ steps, scheduler, until: () => false }));

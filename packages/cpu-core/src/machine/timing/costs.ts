@@ -37,8 +37,8 @@ export interface CostTable {
 
 const AGNER = "Agner Fog, 'Instruction tables' (www.agner.org/optimize), Sandy Bridge section";
 const OPT = 'Intel 64 and IA-32 Architectures Optimization Reference Manual (order 248966)';
-const NHM_GUIDE = "D. Levinthal, 'Performance Analysis Guide for Intel Core i7 Processor and Intel Xeon 5500 processors' (Intel, 2009), table 2";
-/** Sandy Bridge's reorder buffer holds 168 micro-ops (OPT, section 2.3): a serialising event waits for it to drain. */
+const NHM_GUIDE = "D. Levinthal, 'Performance Analysis Guide for Intel Core i7 Processor and Intel Xeon 5500 processors' (Intel, 2009), load latency table";
+/** Sandy Bridge's reorder buffer holds 168 micro-ops (OPT): a serialising event waits for it to drain. */
 const ROB_DRAIN = 168;
 
 export const MODELLED_COSTS: CostTable = {
@@ -46,14 +46,14 @@ export const MODELLED_COSTS: CostTable = {
   pause: { cycles: 10, basis: 'published', source: `${OPT}, 'Pause latency in Skylake microarchitecture': about 10 cycles on the generations before Skylake (140 from Skylake on)` },
   cpuid: { cycles: 175, basis: 'published', source: `${AGNER}: CPUID 100-250 cycles depending on the leaf; the midpoint` },
   locked: { cycles: 22, basis: 'published', source: `${AGNER}: LOCK CMPXCHG m,r about 22 cycles, XCHG m,r 25; LOCK ADD/XADD in the same range` },
-  serialising: { cycles: ROB_DRAIN, basis: 'derived', source: `Intel SDM vol. 3A section 8.3: a serialising instruction completes all earlier instructions before the next is fetched; the model charges a drain of the 168-entry reorder buffer (${OPT}, section 2.3) at one micro-op per cycle` },
+  serialising: { cycles: ROB_DRAIN, basis: 'derived', source: `Intel SDM vol. 3A section 8.3: a serialising instruction completes all earlier instructions before the next is fetched; the model charges a drain of the 168-entry reorder buffer (${OPT}, Sandy Bridge microarchitecture) at one micro-op per cycle` },
   iret: { cycles: ROB_DRAIN, basis: 'derived', source: 'Intel SDM vol. 3A section 8.3 lists IRET as serialising: charged as one reorder-buffer drain, like the other serialising instructions' },
-  delivery: { cycles: ROB_DRAIN + 32, basis: 'derived', source: 'Intel SDM vol. 3A sections 6.12 and 6.14: delivery flushes the pipeline (a reorder-buffer drain) then reads the gate and pushes a 5-6 word frame; each of those ~8 memory accesses charged at the 4-cycle L1 latency (Optimization Manual, section 2.3.5.1)' },
-  repIteration: { cycles: 1, basis: 'published', source: `${OPT}, section 3.7.6 (fast strings): REP MOVS/STOS move about one element per cycle for short and medium counts` },
+  delivery: { cycles: ROB_DRAIN + 32, basis: 'derived', source: 'Intel SDM vol. 3A sections 6.12 and 6.14: delivery flushes the pipeline (a reorder-buffer drain) then reads the gate and pushes a 5-6 word frame; each of those ~8 memory accesses charged at the 4-cycle L1 latency (the Sandy Bridge load latency in the Optimization Manual)' },
+  repIteration: { cycles: 1, basis: 'published', source: `${OPT}, fast-string operation: REP MOVS/STOS move about one element per cycle for short and medium counts` },
   lineTransferLocal: { cycles: 75, basis: 'published', source: `${NHM_GUIDE}: an L3 hit on a line modified in another core of the socket, ~75 cycles` },
   lineTransferRemote: { cycles: 300, basis: 'published', source: `${NHM_GUIDE}: a line modified in a cache of the other socket, ~100-300 cycles; the upper end, as the line must be fetched and invalidated` },
   icrWrite: { cycles: 100, basis: 'derived', source: 'Intel SDM vol. 3A section 10.6.1: the ICR is written through an uncacheable (xAPIC MMIO) or MSR (x2APIC) access, which waits for earlier stores; charged as ~100 cycles, the order of an uncacheable store on this generation' },
-  ipiLatency: { cycles: 2000, basis: 'derived', source: 'the interrupt crosses the APIC bus or the ring/QPI and is accepted at an instruction boundary; ~1 us at 2 GHz, the order reported for x86 IPI round trips (e.g. Baumann et al., "The Multikernel", SOSP 2009, section 4)' },
+  ipiLatency: { cycles: 2000, basis: 'derived', source: 'the interrupt crosses the APIC bus or the ring/QPI and is accepted at an instruction boundary; ~1 us at 2 GHz, the order reported for x86 IPI round trips (e.g. Baumann et al., "The Multikernel", SOSP 2009); no single public figure, so override it with `costs.ipiLatency` for your hardware' },
 };
 
 /** Today's model, kept for tests that reason in instructions: every instruction one `cyclesPerInstruction`, pause 11. */
