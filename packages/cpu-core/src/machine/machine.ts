@@ -15,8 +15,8 @@ import { runnable, step } from './exec.js';
 import { F_CODE, F_WATCH, F_XWATCH } from './frame.js';
 import type { Frame } from './frame.js';
 import { FAULT } from './op.js';
-import { checkEntry, encode, nextRandom, ScheduleLog } from './schedule.js';
-import type { ScheduleEntry, Scheduler } from './schedule.js';
+import { checkEntry, checkScheduler, encode, nextRandom, ScheduleLog } from './schedule.js';
+import type { ScheduleEntry } from './schedule.js';
 import { runRoundRobin } from './round-robin.js';
 import { resolveTiming } from './timing/model.js';
 import type { CostTable } from './timing/costs.js';
@@ -35,19 +35,6 @@ import type { StackWord } from './stack-view.js';
 
 /** The most words one `stackView` call labels (512 KiB of 64-bit stack): wider ranges are paged by the caller. */
 const STACK_VIEW_WORDS = 65536;
-
-function checkScheduler(s: Scheduler): void {
-  const kind = oneOf((s as { kind?: unknown } | null)?.kind, ['round-robin', 'random', 'replay'], 'scheduler kind');
-  if (kind === 'random') {
-    const r = s as Extract<Scheduler, { kind: 'random' }>;
-    for (const [name, v] of [['nmiChance', r.nmiChance], ['irqChance', r.irqChance]] as const) {
-      if (v !== undefined && (typeof v !== 'number' || !(v >= 0 && v <= 1))) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `random scheduler ${name} must be a probability from 0 to 1, got ${show(v)}`);
-    }
-    if (r.irqVector !== undefined) intIn(r.irqVector, 0, 255, 'random scheduler irqVector');
-  } else if (kind === 'replay' && !Array.isArray((s as { schedule?: unknown }).schedule)) {
-    throw new CpuError('KERNSIM_CPU_SCHEDULE', `replay scheduler needs a schedule array, got ${show((s as { schedule?: unknown }).schedule)}`);
-  }
-}
 
 /** Validates the configuration and builds a machine. */
 export function createMachine(config: MachineConfig): Machine {
