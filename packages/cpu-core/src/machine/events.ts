@@ -46,6 +46,8 @@ export function sendIpi(from: CpuState, icr: number, dest: number): void {
   const at = from.cycles + t.ipiLatency;
   const hit = (c: CpuState): void => {
     c.ipisReceived++;
+    // An offline or dead CPU's APIC takes nothing: the IPI is lost, not held for a later start.
+    if (c.state !== RUNNING && c.state !== HALTED) return;
     if (t.ipiLatency === 0) arrive(c, what);
     else queueIpi(c, at, what);
   };

@@ -132,6 +132,11 @@ describe('IPIs', () => {
     const r = ipis(4, 'broadcast', {}, 2);
     expect(r.k.m.cpus.map((c) => c.counters.ipisDelivered)).toEqual([0, 1, 0, 0]);
     expect(r.k.m.ipisDelivered).toBe(1);
+    // Started later, the CPU does not receive the IPI sent while it was offline.
+    r.k.m.start(2, { rip: 'idle', rsp: r.k.stackTop(2) });
+    r.k.m.run({ steps: 5000 });
+    expect(r.arrived(2)).toBe(0n);
+    expect(r.k.m.cpus[2]!.counters.ipisDelivered).toBe(0);
   });
 
   it('flat timing delivers inside the sending instruction', () => {
