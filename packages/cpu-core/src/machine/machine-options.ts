@@ -16,7 +16,7 @@ export interface MachineConfig {
    * How instructions cost cycles. 'modelled' (the default): the cited per-instruction table,
    * event delivery, cache-line transfers and IPI latency (README, "Timing model"). 'flat': every
    * instruction costs `cyclesPerInstruction` (pause 11 of them), IPIs arrive inside the sending
-   * instruction and caches are free — the model before 0.x, for tests that count instructions.
+   * instruction and caches are free — the original model, for tests that count instructions.
    */
   readonly timing?: TimingKind;
   /** Flat timing: cycles each instruction costs (default 1). */
