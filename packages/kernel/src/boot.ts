@@ -1,3 +1,4 @@
+import type { Arch } from '@kernsim/cpu-core';
 import { createMachine, decodeOne, SymbolTable } from '@kernsim/cpu-core';
 import type { AddressSpace, Machine } from '@kernsim/cpu-core';
 import type { BuildContext } from './build-context.js';
@@ -27,7 +28,7 @@ export interface CpuTask {
 }
 
 export interface BootOptions {
-  readonly arch: 'x86_64' | 'i386';
+  readonly arch: Arch;
   readonly entry: NmiEntry;
   /** One entry per CPU. */
   readonly cpus: readonly CpuTask[];

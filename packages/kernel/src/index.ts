@@ -8,7 +8,7 @@ export { PERCPU, PMU, NMI_STATE } from './percpu.js';
 export type { PercpuField } from './percpu.js';
 export { SEL64 } from './x86_64/entry-common.js';
 export { restoreAll64 } from './x86_64/restore.js';
-export type { Arch, Isa } from './isa.js';
+export type { Isa } from './isa.js';
 export { layoutOf } from './layout.js';
 export type { Layout } from './layout.js';
 export { buildKernelImage } from './kernel-image.js';

@@ -1,6 +1,6 @@
 import type { BuildContext } from './build-context.js';
 import type { DoNmiHooks } from './code/nmi-chain.js';
-import type { Arch } from './isa.js';
+import type { Arch } from '@kernsim/cpu-core';
 
 /**
  * A pluggable NMI entry: the code at IDT vector 2 (label `nmi`) plus whatever it adds

@@ -1,3 +1,4 @@
+import type { Arch } from '@kernsim/cpu-core';
 import type { TraceEvent } from '@kernsim/cpu-core';
 import { bootKernel } from './boot.js';
 import type { Kernel } from './boot.js';
@@ -64,7 +65,7 @@ export interface DumpStatus {
 export interface ScenarioResult {
   readonly scenario: ScenarioId;
   readonly title: string;
-  readonly arch: 'x86_64' | 'i386';
+  readonly arch: Arch;
   readonly entry: string;
   readonly crashed: boolean;
   readonly crashReason: string | undefined;

@@ -1,18 +1,16 @@
 import { createMachine } from '@kernsim/cpu-core';
-import type { Machine, TraceEvent } from '@kernsim/cpu-core';
-import { VECTOR } from './code/context.js';
+import type { Arch, Machine, TraceEvent } from '@kernsim/cpu-core';
+import { STAT, encodeKprobeTable, loadSmpKernel, smpMemoryMiB, varAddress } from '@kernsim/kernel/smp';
+import type { VarName } from '@kernsim/kernel/smp';
 import type { UserKind } from './code/functions.js';
 import { buildImage } from './code/image.js';
-import type { ImageOptions, KernelImage, PatchSite } from './code/image.js';
-import { STAT, varAddress } from './code/layout.js';
-import type { BpMode, VarName } from './code/layout.js';
-import { encodeKprobeTable, encodePatchTable, sortSites } from './code/tables.js';
+import type { ImageOptions, PatchImage, PatchSite } from './code/image.js';
+import type { BpMode } from './code/patch-table.js';
+import { encodePatchTable, sortSites } from './code/tables.js';
 import { TextPatchingError } from './errors.js';
-import type { Bits } from './isa.js';
 
 export type PatchMethod = 'direct' | 'stop-machine' | 'breakpoint';
 export type PatchUser = UserKind;
-export type Arch = 'x86_64' | 'i386';
 
 export interface PatchConfig {
   readonly arch?: Arch;
@@ -113,7 +111,7 @@ export interface PatchResult {
    */
   readonly listings: readonly Listing[];
   readonly steps: number;
-  readonly image: KernelImage;
+  readonly image: PatchImage;
   readonly machine: Machine;
 }
 
@@ -166,12 +164,12 @@ export function runPatch(input: PatchConfig): PatchResult {
   if (config.irqOff) check(config.irqOff.cpu > 0 && config.irqOff.cpu < config.cpus, `irqOff.cpu must be another CPU than 0, got ${String(config.irqOff.cpu)}`);
   if (config.nmi) check(config.nmi.cpu >= 0 && config.nmi.cpu < config.cpus, `nmi.cpu must name a CPU, got ${String(config.nmi.cpu)}`);
 
-  const bits: Bits = config.arch === 'x86_64' ? 64 : 32;
-  const image = cachedImage({ bits, user: config.user, functions: config.sites, ftraceNmiProtocol: config.ftraceNmiProtocol, bpMode: config.bpMode, direction: config.direction });
+  const bits = config.arch === 'x86_64' ? 64 : 32;
+  const image = cachedImage({ arch: config.arch, user: config.user, functions: config.sites, ftraceNmiProtocol: config.ftraceNmiProtocol, bpMode: config.bpMode, direction: config.direction });
   const { layout } = image;
-  const m = createMachine({ arch: config.arch, cpus: config.cpus, seed: config.seed, memoryMiB: Math.max(64, Math.ceil((config.cpus * layout.stackSize) / 1048576) + 32) });
+  const m = createMachine({ arch: config.arch, cpus: config.cpus, seed: config.seed, memoryMiB: smpMemoryMiB(layout, config.cpus) });
   const sites = sortSites(image.sites);
-  loadImage(m, image, config.cpus);
+  loadSmpKernel(m, image, config.cpus);
   const v = (name: VarName): bigint => varAddress(layout, name);
   const word = bits === 64 ? 8 : 4;
   const wr = (name: VarName, value: bigint): void => {
@@ -359,9 +357,9 @@ function observedStates(
 const HUNG_ROUNDS = 64;
 
 // Assembling the image costs far more than a small run; sweeps reuse it (it is never mutated).
-const images = new Map<string, KernelImage>();
+const images = new Map<string, PatchImage>();
 
-function cachedImage(options: ImageOptions): KernelImage {
+function cachedImage(options: ImageOptions): PatchImage {
   const key = JSON.stringify(options);
   let image = images.get(key);
   if (image === undefined) {
@@ -370,26 +368,4 @@ function cachedImage(options: ImageOptions): KernelImage {
     images.set(key, image);
   }
   return image;
-}
-
-/** Maps the image's memory, loads code and installs the gates. */
-function loadImage(m: Machine, image: KernelImage, cpus: number): void {
-  const { layout } = image;
-  m.map(layout.text, layout.textSize);
-  m.map(layout.data, layout.dataSize);
-  m.map(layout.table, 0x8000);
-  m.map(layout.kprobeTable, 0x4000);
-  m.map(layout.work, Math.max(4096, cpus * STAT.size));
-  m.map(layout.stacks, cpus * layout.stackSize);
-  m.loadCode(image.code);
-  if (image.slots) {
-    m.map(layout.slots, Math.max(4096, image.slots.bytes.length));
-    m.loadCode(image.slots);
-  }
-  m.addSymbols(image.symbols);
-  m.setGate(VECTOR.nmi, { handler: image.symbol('nmi') });
-  m.setGate(VECTOR.bp, { handler: image.symbol('int3') });
-  m.setGate(VECTOR.gp, { handler: image.symbol('general_protection') });
-  m.setGate(VECTOR.callFunction, { handler: image.symbol('call_function_interrupt') });
-  m.setGate(VECTOR.reschedule, { handler: image.symbol('reschedule_interrupt') });
 }

@@ -1,5 +1,5 @@
 import { mem } from '@kernsim/cpu-core';
-import type { CodeContext } from './context.js';
+import type { SmpCodeContext } from './code-context.js';
 import type { VarName } from './layout.js';
 
 /**
@@ -8,7 +8,7 @@ import type { VarName } from './layout.js';
  * In: `di` = the address. Out: `ax` = the entry, or a jump to `notFound`.
  * Clobbers ax, bx, cx, dx, si.
  */
-export function emitBsearch(ctx: CodeContext, table: { vec: VarName; nr: VarName; shift: number }, notFound: string): void {
+export function emitBsearch(ctx: SmpCodeContext, table: { vec: VarName; nr: VarName; shift: number }, notFound: string): void {
   const { a, isa } = ctx;
   const loop = ctx.local('bs_loop');
   const lower = ctx.local('bs_lower');
