@@ -1,5 +1,5 @@
 import type { Arch } from '@kernsim/cpu-core';
-import { createMachine, decodeOne, SymbolTable } from '@kernsim/cpu-core';
+import { createMachine, decodeOne, SymbolTable, VECTOR } from '@kernsim/cpu-core';
 import type { AddressSpace, Machine } from '@kernsim/cpu-core';
 import type { BuildContext } from './build-context.js';
 import { KPROBE, KPROBE_SLOTS } from './code/kprobes.js';
@@ -15,6 +15,7 @@ import { MAX_EXTABLE, MAX_TASKS, NMI_IDT_BYTES } from './kernel-data.js';
 import type { NmiEntry } from './nmi-entry.js';
 import { PERCPU, PMU } from './percpu.js';
 import type { PercpuField } from './percpu.js';
+import { KERNEL_VECTOR } from './vectors.js';
 import type { TaskProgram } from './user-programs.js';
 import { arch64, TSS_PERCPU_OFFSET } from './x86_64/arch-x86_64.js';
 
@@ -256,19 +257,19 @@ export function bootKernel(options: BootOptions): Kernel {
 
   // IDT (machine-wide, as idt_table) and each CPU's start.
   if (arch === 'x86_64') {
-    m.setGate(1, { handler: 'debug', ist: 4 });
-    m.setGate(2, { handler: 'nmi', ist: 3 });
-    m.setGate(3, { handler: 'int3', ist: 4, dpl: 3 });
-    m.setGate(6, { handler: 'invalid_op' });
-    m.setGate(8, { handler: 'double_fault', ist: 2 });
-    m.setGate(13, { handler: 'general_protection' });
-    m.setGate(14, { handler: 'page_fault' });
+    m.setGate(VECTOR.DB, { handler: 'debug', ist: 4 });
+    m.setGate(VECTOR.NMI, { handler: 'nmi', ist: 3 });
+    m.setGate(VECTOR.BP, { handler: 'int3', ist: 4, dpl: 3 });
+    m.setGate(VECTOR.UD, { handler: 'invalid_op' });
+    m.setGate(VECTOR.DF, { handler: 'double_fault', ist: 2 });
+    m.setGate(VECTOR.GP, { handler: 'general_protection' });
+    m.setGate(VECTOR.PF, { handler: 'page_fault' });
     // trap_init's nmi_idt_table: idt_table with #DB and #BP taken on the current stack,
     // loaded by debug_stack_set_zero while an NMI runs over an interrupted debug stack.
     const nmiIdt = symbol('nmi_idt_table');
     m.writeBytes(nmiIdt, m.readBytes(m.idt.base, NMI_IDT_BYTES));
-    m.setGate(1, { handler: 'debug' }, { table: nmiIdt });
-    m.setGate(3, { handler: 'int3', dpl: 3 }, { table: nmiIdt });
+    m.setGate(VECTOR.DB, { handler: 'debug' }, { table: nmiIdt });
+    m.setGate(VECTOR.BP, { handler: 'int3', dpl: 3 }, { table: nmiIdt });
     const descr = (name: string, base: bigint): void => {
       m.write(symbol(name), 2, BigInt(NMI_IDT_BYTES - 1));
       m.write(symbol(name) + 2n, 8, base);
@@ -276,14 +277,14 @@ export function bootKernel(options: BootOptions): Kernel {
     descr('idt_descr', m.idt.base);
     descr('nmi_idt_descr', nmiIdt);
   } else {
-    m.setGate(1, { handler: 'debug' });
-    m.setGate(2, { handler: 'nmi' });
-    m.setGate(3, { handler: 'int3', dpl: 3 });
-    m.setGate(6, { handler: 'invalid_op' });
-    m.setGate(8, { handler: 'double_fault' });
-    m.setGate(13, { handler: 'general_protection' });
-    m.setGate(14, { handler: 'page_fault' });
-    m.setGate(0x80, { handler: 'system_call', dpl: 3, type: 'trap' });
+    m.setGate(VECTOR.DB, { handler: 'debug' });
+    m.setGate(VECTOR.NMI, { handler: 'nmi' });
+    m.setGate(VECTOR.BP, { handler: 'int3', dpl: 3 });
+    m.setGate(VECTOR.UD, { handler: 'invalid_op' });
+    m.setGate(VECTOR.DF, { handler: 'double_fault' });
+    m.setGate(VECTOR.GP, { handler: 'general_protection' });
+    m.setGate(VECTOR.PF, { handler: 'page_fault' });
+    m.setGate(KERNEL_VECTOR.SYSCALL, { handler: 'system_call', dpl: 3, type: 'trap' });
   }
   options.cpus.forEach((c, cpu) => {
     const view = m.cpus[cpu]!;

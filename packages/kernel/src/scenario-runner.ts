@@ -1,4 +1,5 @@
 import type { Arch } from '@kernsim/cpu-core';
+import { VECTOR } from '@kernsim/cpu-core';
 import type { TraceEvent } from '@kernsim/cpu-core';
 import { bootKernel } from './boot.js';
 import type { Kernel } from './boot.js';
@@ -9,6 +10,7 @@ import type { CorruptedReturn } from './nmi-tracker.js';
 import { scenarioSpec } from './scenarios.js';
 import type { ScenarioId, ScenarioSpec } from './scenarios.js';
 import { frameContext } from './trace-reader.js';
+import { KERNEL_VECTOR } from './vectors.js';
 
 /** One line of the scenario trace (the story, not every instruction). */
 export interface ScenarioEvent {
@@ -221,7 +223,7 @@ function runBooted(k: Kernel, spec: ScenarioSpec, options: RunOptions): Scenario
         case 'delivery': {
           const ctx = frameContext(e.words, w);
           if (!ctx) break;
-          if (e.vector === 2) {
+          if (e.vector === VECTOR.NMI) {
             const before = tracker.overwrites.length;
             const rec = tracker.delivered({ cpu, step, frame: ctx.frame, rip: ctx.rip, rsp: ctx.rsp, cs: ctx.cs });
             lastNmiDelivery[cpu] = step;
@@ -230,9 +232,9 @@ function runBooted(k: Kernel, spec: ScenarioSpec, options: RunOptions): Scenario
             for (const o of tracker.overwrites.slice(before)) {
               note(step, cpu, 'overwrite', `NMI #${o.by}'s frame lands on NMI #${o.victim}'s at 0x${o.frame.toString(16)} (same IST top)`);
             }
-          } else if (e.vector !== 0x80) {
-            if (e.vector === 14) pageFaults++;
-            if (e.vector === 3) {
+          } else if (e.vector !== KERNEL_VECTOR.SYSCALL) {
+            if (e.vector === VECTOR.PF) pageFaults++;
+            if (e.vector === VECTOR.BP) {
               breakpoints++;
               const before = bpTracker.overwrites.length;
               bpTracker.delivered({ cpu, step, frame: ctx.frame, rip: ctx.rip, rsp: ctx.rsp, cs: ctx.cs });
@@ -267,7 +269,7 @@ function runBooted(k: Kernel, spec: ScenarioSpec, options: RunOptions): Scenario
           break;
         }
         case 'fault':
-          if (e.vector !== 0x80) note(step, cpu, 'fault', `${e.name} at ${sym(e.rip)}: ${e.reason}`);
+          if (e.vector !== KERNEL_VECTOR.SYSCALL) note(step, cpu, 'fault', `${e.name} at ${sym(e.rip)}: ${e.reason}`);
           break;
         case 'death':
           crash ??= `CPU ${cpu} died: ${e.reason}`;

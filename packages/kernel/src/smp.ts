@@ -19,4 +19,3 @@ export { emitHandlers } from './smp/handlers.js';
 export type { HandlerOptions } from './smp/handlers.js';
 export { loadSmpKernel, smpMemoryMiB } from './smp/smp-kernel.js';
 export type { SmpImage } from './smp/smp-kernel.js';
-export { KERNEL_VECTOR } from './vectors.js';

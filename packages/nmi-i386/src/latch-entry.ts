@@ -1,6 +1,7 @@
 import { dword, reg } from '@kernsim/cpu-core';
-import { NMI_STATE, PERCPU, restoreAll32, saveAll32 } from '@kernsim/kernel';
-import type { BuildContext, DoNmiLabels, NmiEntry } from '@kernsim/kernel';
+import type { NmiEntry } from '@kernsim/kernel';
+import { NMI_STATE, PERCPU, restoreAll32, saveAll32 } from '@kernsim/kernel/entry-kit';
+import type { BuildContext, DoNmiLabels } from '@kernsim/kernel/entry-kit';
 
 const nmiState = (): ReturnType<typeof dword.fs> => dword.fs(PERCPU.nmiState * 4);
 

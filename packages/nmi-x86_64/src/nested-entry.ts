@@ -1,6 +1,7 @@
 import { imm, qword, dword, reg } from '@kernsim/cpu-core';
-import { PERCPU, PT_REGS_64, SEL64 } from '@kernsim/kernel';
-import type { BuildContext, DoNmiLabels, NmiEntry } from '@kernsim/kernel';
+import type { NmiEntry } from '@kernsim/kernel';
+import { PERCPU, PT_REGS_64, SEL64 } from '@kernsim/kernel/entry-kit';
+import type { BuildContext, DoNmiLabels } from '@kernsim/kernel/entry-kit';
 import { emitNmiHandlerCall } from './nmi-handler-call.js';
 
 /** 3.3's EXCEPTION_STKSZ: the NMI stack is one 4 KiB page. */

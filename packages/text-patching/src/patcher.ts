@@ -1,6 +1,7 @@
 import type { AssembledCode } from '@kernsim/cpu-core';
 import type { Kernel } from '@kernsim/kernel';
-import { KERNEL_VECTOR, STAT, varAddress } from '@kernsim/kernel/smp';
+import { KERNEL_VECTOR } from '@kernsim/kernel';
+import { STAT, varAddress } from '@kernsim/kernel/smp';
 import type { VarName } from '@kernsim/kernel/smp';
 import { buildPatcher, patcherLayout } from './code/patcher-image.js';
 import type { PatchSite } from './code/image.js';
