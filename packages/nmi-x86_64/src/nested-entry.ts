@@ -49,6 +49,8 @@ export function nestedEntry(options: NestedEntryOptions = {}): NmiEntry {
     // A nested NMI returns through its own hardware frame; a first one through the copied frame.
     exitFrameOffsets: [0, -12 * 8],
     trampolines: ['repeat_nmi'],
+    mergeLabels: ['nested_nmi'],
+    repeatLabels: [{ at: 'repeat_nmi' }],
     landmarks: ['nmi', 'nested_nmi', 'nested_nmi_out', 'first_nmi', 'restart_nmi', 'nmi_restore', 'repeat_nmi', ...(debugStackFix ? ['debug_stack_set_zero', 'debug_stack_reset'] : [])],
     debugStackFix,
     emit: (ctx) => {
