@@ -11,7 +11,7 @@ export { emitStopMachine } from './smp/stop-machine.js';
 export type { StopMachineOptions } from './smp/stop-machine.js';
 export { emitInt3Entry } from './smp/int3.js';
 export type { Int3ChainHandler } from './smp/int3.js';
-export { emitBsearch } from './smp/bsearch.js';
+export { emitBsearch, emitInt3TableLookup } from './smp/bsearch.js';
 export { buildKprobeSlots, emitKprobeInt3Handler, emitKprobePreHandler, encodeKprobeTable, optimizableRun } from './smp/kprobes.js';
 export type { KprobeSlot } from './smp/kprobes.js';
 export { emitFtraceCaller, emitFtraceModCode } from './smp/ftrace.js';

@@ -109,6 +109,17 @@ export class SmpCodeContext {
     return this.a.nop();
   }
 
+  /** `while (mem != 0) cpu_relax();` with local labels from the two hints. */
+  spinWhileSet(mem: Mem, loopHint: string, doneHint: string): void {
+    const { a } = this;
+    const loop = this.local(loopHint);
+    const done = this.local(doneHint);
+    a.label(loop);
+    a.cmp(mem, 0).je(done);
+    this.relax().jmp(loop);
+    a.label(done);
+  }
+
   iret(): void {
     if (this.isa.bits === 64) this.a.iretq();
     else this.a.iret();

@@ -47,12 +47,7 @@ export function emitFtraceModCode(ctx: SmpCodeContext): void {
   a.call('ftrace_mod_code');
   // clear_mod_flag(), then wait_for_nmi()
   a.lock().and(ctx.vd('nmiRunning'), 0x7fffffff);
-  const waitNmi = ctx.local('mod_wait_nmi');
-  const done = ctx.local('mod_done');
-  a.label(waitNmi);
-  a.cmp(ctx.vd('nmiRunning'), 0).je(done);
-  ctx.relax().jmp(waitNmi);
-  a.label(done);
+  ctx.spinWhileSet(ctx.vd('nmiRunning'), 'mod_wait_nmi', 'mod_done');
   a.call('sync_core');
   a.pop(isa.dx).pop(isa.ax).ret();
 }

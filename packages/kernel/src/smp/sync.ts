@@ -33,12 +33,7 @@ export function emitSync(ctx: SmpCodeContext, options: SyncOptions = {}): void {
   a.add(ctx.v('ipisSent'), isa.ax);
   emitSendIpiAllButSelf(ctx, KERNEL_VECTOR.CALL_FUNCTION);
   a.call('sync_core');
-  const wait = ctx.local('sync_wait');
-  const done = ctx.local('sync_done');
-  a.label(wait);
-  a.cmp(ctx.v('syncPending'), 0).je(done);
-  ctx.relax().jmp(wait);
-  a.label(done);
+  ctx.spinWhileSet(ctx.v('syncPending'), 'sync_wait', 'sync_done');
   a.pop(isa.ax);
   a.ret();
 

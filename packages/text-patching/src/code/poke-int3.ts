@@ -1,4 +1,4 @@
-import { emitBsearch } from '@kernsim/kernel/smp';
+import { emitInt3TableLookup } from '@kernsim/kernel/smp';
 import type { SmpCodeContext } from '@kernsim/kernel/smp';
 import { BP_MODE, ENTRY } from './patch-table.js';
 
@@ -29,10 +29,7 @@ export function emitPokeInt3Handler(ctx: SmpCodeContext): void {
   const jmp = ctx.local('poke_jmp');
 
   a.label('poke_int3_handler');
-  a.push(isa.bx).push(isa.cx).push(isa.dx).push(isa.si).push(isa.di);
-  a.cmp(ctx.v('bpInProgress'), 0).je(no);
-  a.mov(isa.di, isa.word(isa.di)).dec(isa.di);
-  emitBsearch(ctx, { vec: 'bpVec', nr: 'bpNr', shift: ENTRY.shift }, no);
+  emitInt3TableLookup(ctx, { guard: 'bpInProgress', vec: 'bpVec', nr: 'bpNr', shift: ENTRY.shift }, no);
   a.lock().inc(ctx.v('bpHits'));
   a.mov(isa.si, isa.word(isa.sp)); // &saved ip
   a.movzx(isa.ecx, isa.byte(isa.ax, ENTRY.mode));
