@@ -1,4 +1,4 @@
-import type { AssembledCode } from '@kernsim/cpu-core';
+import type { AssembledCode, Machine } from '@kernsim/cpu-core';
 import type { Kernel } from '@kernsim/kernel';
 import { KERNEL_VECTOR } from '@kernsim/kernel';
 import { STAT, varAddress } from '@kernsim/kernel/smp';
@@ -52,6 +52,20 @@ export interface Patcher {
 /** Bytes above the kernel's extra text where the writable alias of the sites' pages goes. */
 const ALIAS_OFFSET = 0x10000n;
 
+/** Maps a writable alias of each site's page, in page order from `base` on; returns page → alias. */
+function mapAliases(m: Machine, sites: readonly PatcherSite[], base: bigint): Map<bigint, bigint> {
+  const pages = [...new Set(sites.map((s) => s.address & ~0xfffn))].sort((x, y) => (x < y ? -1 : 1));
+  const alias = new Map<bigint, bigint>();
+  pages.forEach((page, i) => {
+    const phys = m.translate(page);
+    if (phys === undefined) throw new TextPatchingError('KERNSIM_PATCH_BAD_SITE', `site page 0x${page.toString(16)} is not mapped`);
+    const at = base + BigInt(i * 4096);
+    m.map(at, 4096, { phys });
+    alias.set(page, at);
+  });
+  return alias;
+}
+
 /**
  * Loads the patcher into a booted kernel of `@kernsim/kernel`: its code and data go into
  * the kernel's free extra text and data, its IPI handlers on the kernel's IPI vectors
@@ -75,15 +89,7 @@ export function installPatcher(k: Kernel, options: PatcherOptions): Patcher {
     throw new TextPatchingError('KERNSIM_PATCH_BAD_OPTIONS', `sites must be 1..512, got ${String(options.sites.length)}`);
   }
   const mode = options.bpMode ?? 'skip';
-  const pages = [...new Set(options.sites.map((s) => s.address & ~0xfffn))].sort((x, y) => (x < y ? -1 : 1));
-  const alias = new Map<bigint, bigint>();
-  pages.forEach((page, i) => {
-    const phys = m.translate(page);
-    if (phys === undefined) throw new TextPatchingError('KERNSIM_PATCH_BAD_SITE', `site page 0x${page.toString(16)} is not mapped`);
-    const at = kernelLayout.extraText + ALIAS_OFFSET + BigInt(i * 4096);
-    m.map(at, 4096, { phys });
-    alias.set(page, at);
-  });
+  const alias = mapAliases(m, options.sites, kernelLayout.extraText + ALIAS_OFFSET);
   const sites = sortSites(
     options.sites.map((s) => {
       const oldBytes = Array.from(m.readBytes(s.address, s.newBytes?.length ?? 5));
