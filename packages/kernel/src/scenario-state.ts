@@ -29,8 +29,11 @@ export interface CpuRunState {
   readonly merged: number;
   readonly lost: number;
   readonly repeats: number;
-  /** The last accounting label (see `RunContext.watched`) the CPU executed. */
-  readonly lastWatched: string | undefined;
+  /**
+   * The last accounting label the CPU executed, per NMI nesting depth (index = NMIs
+   * active then): a nested NMI's own labels do not hide where the one it interrupted was.
+   */
+  readonly lastWatched: readonly (string | undefined)[];
 }
 
 export interface InjectionState {
@@ -109,7 +112,7 @@ export function initialRunState(ctx: RunContext, cpus: number, exitFrameOffsets:
     merged: 0,
     lost: 0,
     repeats: 0,
-    lastWatched: undefined,
+    lastWatched: [],
   };
   return {
     crash: undefined,
@@ -211,13 +214,17 @@ export function onEvent(state: RunState, event: RunEvent, ctx: RunContext): Tran
 /** Merges, lost NMIs and reruns, counted where the entry decides them. */
 function onExecuted(state: RunState, cpu: number, label: string, ctx: RunContext): RunState {
   const run = state.cpus[cpu]!;
-  const patch: { -readonly [K in keyof CpuRunState]?: CpuRunState[K] } = { lastWatched: label };
+  const depth = state.nmis.active(cpu).length;
+  const lastWatched = run.lastWatched.slice();
+  const before = lastWatched[depth];
+  lastWatched[depth] = label;
+  const patch: { -readonly [K in keyof CpuRunState]?: CpuRunState[K] } = { lastWatched };
   if (ctx.mergeLabels.includes(label)) {
     // Folded into the run under way, or nothing is running: the NMI only looked nested.
-    if (state.nmis.active(cpu).length >= 2) patch.merged = run.merged + 1;
+    if (depth >= 2) patch.merged = run.merged + 1;
     else patch.lost = run.lost + 1;
   }
-  if (ctx.repeatLabels.some((r) => r.at === label && (r.after === undefined || r.after === run.lastWatched))) patch.repeats = run.repeats + 1;
+  if (ctx.repeatLabels.some((r) => r.at === label && (r.after === undefined || r.after === before))) patch.repeats = run.repeats + 1;
   return withCpu(state, cpu, patch);
 }
 
