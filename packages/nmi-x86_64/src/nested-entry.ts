@@ -148,7 +148,13 @@ function emitNested(ctx: BuildContext, parts: Parts): void {
   a.mov(qword(rsp, 10 * 8), 0);
   a.label('nmi_exit_jmp');
   a.jmp('irq_return');
+  emitRepeatNmi(ctx, parts);
+}
 
+/** repeat_nmi: rerun the handler for the NMIs merged into this one (the copied frame pointed here). */
+function emitRepeatNmi(ctx: BuildContext, parts: Parts): void {
+  const { a } = ctx;
+  const { rsp } = reg;
   a.label('repeat_nmi');
   if (parts.rearmInRepeat) a.mov(qword(rsp, 5 * 8), 1);
   if (parts.restoreCopiedFrame) {
