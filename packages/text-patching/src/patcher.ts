@@ -1,39 +1,28 @@
 import type { AssembledCode, Machine } from '@kernsim/cpu-core';
-import { VECTOR } from './code/context.js';
-import { buildGuestPatcher, guestLayout } from './code/guest-image.js';
+import type { Kernel } from '@kernsim/kernel';
+import { KERNEL_VECTOR } from '@kernsim/kernel';
+import { STAT, varAddress } from '@kernsim/kernel/smp';
+import type { VarName } from '@kernsim/kernel/smp';
+import { buildPatcher, patcherLayout } from './code/patcher-image.js';
 import type { PatchSite } from './code/image.js';
-import { STAT, varAddress } from './code/layout.js';
-import type { VarName } from './code/layout.js';
 import { encodePatchTable, sortSites } from './code/tables.js';
 import { TextPatchingError } from './errors.js';
 import { callBytes } from './forms.js';
 
-export interface GuestSite {
+export interface PatcherSite {
   readonly address: bigint;
   /** The instruction to write; default: `call tp_tracer` (ftrace switched on at the site). */
   readonly newBytes?: readonly number[];
 }
 
-export interface GuestPatcherOptions {
-  /** 64 KiB of mapped kernel text for the patcher's code. */
-  readonly text: bigint;
-  /** 64 KiB of mapped, writable kernel data for its control words, patch table and statistics. */
-  readonly data: bigint;
-  readonly sites: readonly GuestSite[];
-  /** Offset of the saved instruction pointer in the kernel's `struct pt_regs` (the #BP hook's argument). */
-  readonly ptRegsIp: number;
+export interface PatcherOptions {
+  readonly sites: readonly PatcherSite[];
   readonly method?: 'breakpoint' | 'stop-machine';
   /** What a CPU that traps on a site does: resume after it (default) or continue at the instruction after it anyway. */
   readonly bpMode?: 'skip' | 'handler';
-  /**
-   * Where to map a writable alias of the sites' text pages (one page each, in page order),
-   * when the kernel maps its text read-only: the pokers write through it, as text_poke
-   * writes through a fixmap.
-   */
-  readonly aliasAt?: bigint;
 }
 
-export interface GuestPatcherState {
+export interface PatcherState {
   readonly started: boolean;
   readonly done: boolean;
   readonly syncRounds: number;
@@ -46,30 +35,51 @@ export interface GuestPatcherState {
   readonly perCpu: readonly { readonly ipisTaken: number; readonly stall: number }[];
 }
 
-export interface GuestPatcher {
+export interface Patcher {
   readonly code: AssembledCode;
   readonly sites: readonly PatchSite[];
-  /** `main`: the patching CPU's entry; `idle`: spin with interrupts on; `int3Hook`: for the kernel's int3 chain; `tracer`: the sites' call target. */
+  /** `main`: the patching CPU's entry; `idle`: spin with interrupts on; `int3Hook`: in the kernel's int3 chain; `tracer`: the sites' call target. */
   readonly symbols: { readonly main: bigint; readonly idle: bigint; readonly int3Hook: bigint; readonly tracer: bigint };
   /** Where each site's bytes stand now, read from simulated memory. */
   bytes(): readonly (readonly number[])[];
-  state(): GuestPatcherState;
+  state(): PatcherState;
   /** Points a (kernel-mode) CPU at the patch routine: it patches, then idles with interrupts on. */
   startPatching(cpu: number): void;
   /** Points a kernel-mode CPU at a loop with interrupts on, so it answers the sync IPIs. */
   idle(cpu: number): void;
 }
 
+/** Bytes above the kernel's extra text where the writable alias of the sites' pages goes. */
+const ALIAS_OFFSET = 0x10000n;
+
+/** Maps a writable alias of each site's page, in page order from `base` on; returns page → alias. */
+function mapAliases(m: Machine, sites: readonly PatcherSite[], base: bigint): Map<bigint, bigint> {
+  const pages = [...new Set(sites.map((s) => s.address & ~0xfffn))].sort((x, y) => (x < y ? -1 : 1));
+  const alias = new Map<bigint, bigint>();
+  pages.forEach((page, i) => {
+    const phys = m.translate(page);
+    if (phys === undefined) throw new TextPatchingError('KERNSIM_PATCH_BAD_SITE', `site page 0x${page.toString(16)} is not mapped`);
+    const at = base + BigInt(i * 4096);
+    m.map(at, 4096, { phys });
+    alias.set(page, at);
+  });
+  return alias;
+}
+
 /**
- * Loads the patcher into a machine that already runs a kernel (the kernel maps `text` and
- * `data`), installs its IPI gates (0xfc: the sync IPI's `call_function_interrupt`, 0xfd:
- * the stopper wake-up) and fills its patch table. The caller registers `symbols.int3Hook`
- * with the kernel's #BP path and calls `startPatching(cpu)`.
+ * Loads the patcher into a booted kernel of `@kernsim/kernel`: its code and data go into
+ * the kernel's free extra text and data, its IPI handlers on the kernel's IPI vectors
+ * (CALL_FUNCTION: the sync IPI, RESCHEDULE: the stopper wake-up), its #BP hook into the
+ * kernel's int3 chain (reading the trap ip from the kernel's `pt_regs`). The kernel maps
+ * its text read-only, so the pokers write through a writable alias of the sites' pages,
+ * as text_poke writes through a fixmap. Then call `startPatching(cpu)`.
  */
-export function installGuestPatcher(m: Machine, options: GuestPatcherOptions): GuestPatcher {
+export function installPatcher(k: Kernel, options: PatcherOptions): Patcher {
+  const m = k.machine;
   const bits = m.bitness;
-  const layout = guestLayout(options.text, options.data);
-  const code = buildGuestPatcher(bits, layout, options.ptRegsIp);
+  const kernelLayout = k.image.layout;
+  const layout = patcherLayout(kernelLayout.extraText, kernelLayout.extraData);
+  const code = buildPatcher(k.image.arch, layout, k.image.regs.ip);
   const sym = (name: string): bigint => {
     const at = code.labels.get(name);
     if (at === undefined) throw new TextPatchingError('KERNSIM_PATCH_BAD_SITE', `symbol ${name} is not in the patcher`);
@@ -79,17 +89,7 @@ export function installGuestPatcher(m: Machine, options: GuestPatcherOptions): G
     throw new TextPatchingError('KERNSIM_PATCH_BAD_OPTIONS', `sites must be 1..512, got ${String(options.sites.length)}`);
   }
   const mode = options.bpMode ?? 'skip';
-  const pages = [...new Set(options.sites.map((s) => s.address & ~0xfffn))].sort((x, y) => (x < y ? -1 : 1));
-  const alias = new Map<bigint, bigint>();
-  if (options.aliasAt !== undefined) {
-    pages.forEach((page, i) => {
-      const phys = m.translate(page);
-      if (phys === undefined) throw new TextPatchingError('KERNSIM_PATCH_BAD_SITE', `site page 0x${page.toString(16)} is not mapped`);
-      const at = (options.aliasAt ?? 0n) + BigInt(i * 4096);
-      m.map(at, 4096, { phys });
-      alias.set(page, at);
-    });
-  }
+  const alias = mapAliases(m, options.sites, kernelLayout.extraText + ALIAS_OFFSET);
   const sites = sortSites(
     options.sites.map((s) => {
       const oldBytes = Array.from(m.readBytes(s.address, s.newBytes?.length ?? 5));
@@ -114,8 +114,9 @@ export function installGuestPatcher(m: Machine, options: GuestPatcherOptions): G
   m.write(v('bpVec'), w, layout.table);
   m.write(v('bpNr'), w, BigInt(sites.length));
   m.write(v('onlineCpus'), w, BigInt(m.cpus.length));
-  m.setGate(VECTOR.callFunction, { handler: sym('call_function_interrupt') });
-  m.setGate(VECTOR.reschedule, { handler: sym('reschedule_interrupt') });
+  m.setGate(KERNEL_VECTOR.CALL_FUNCTION, { handler: sym('call_function_interrupt') });
+  m.setGate(KERNEL_VECTOR.RESCHEDULE, { handler: sym('reschedule_interrupt') });
+  k.registerInt3Handler(sym('tp_int3_hook'));
   const routine = sym(options.method === 'stop-machine' ? 'patch_stop_machine' : 'patch_breakpoint');
   const main = sym('tp_patcher_main');
   const cx = bits === 64 ? 'rcx' : 'ecx';

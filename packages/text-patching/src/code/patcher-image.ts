@@ -1,19 +1,18 @@
-import type { AssembledCode } from '@kernsim/cpu-core';
-import type { Bits } from '../isa.js';
-import { emitPokeInt3Handler } from './bp-handler.js';
-import { CodeContext } from './context.js';
-import type { Layout } from './layout.js';
+import type { Arch, AssembledCode } from '@kernsim/cpu-core';
+import { SmpCodeContext, emitFtraceModCode, emitSync } from '@kernsim/kernel/smp';
+import type { SmpLayout } from '@kernsim/kernel/smp';
 import { emitPatchers } from './patchers.js';
-import { emitStopMachine } from './stop-machine.js';
-import { emitSync } from './sync.js';
+import { emitPokeInt3Handler } from './poke-int3.js';
+import { emitQuiesceCheck } from './quiesce.js';
+import { emitStopMachinePoke } from './stop-machine-poke.js';
 import { emitTextPoke } from './text-poke.js';
 
 /**
- * Where the patcher lives inside another kernel: its code at `text`, and in the 64 KiB at
+ * Where the patcher lives inside the booted NMI kernel (its free `extraText`/`extraData`): its code at `text`, and in the 64 KiB at
  * `data` its control words (first page), its patch table (next 32 KiB) and per-CPU
  * statistics (the rest: 64 bytes a CPU).
  */
-export function guestLayout(text: bigint, data: bigint): Layout {
+export function patcherLayout(text: bigint, data: bigint): SmpLayout {
   return {
     text,
     textSize: 0x10000,
@@ -31,8 +30,9 @@ export function guestLayout(text: bigint, data: bigint): Layout {
 }
 
 /**
- * The patching code for a kernel that is not ours: the sync IPI and stop_machine stopper
- * handlers, the pokers, the patch routines and the #BP hook. Symbols:
+ * The patching code loaded into a booted NMI kernel: the kernel's SMP part that kernel
+ * lacks (sync IPI and stop_machine stopper handlers, from `@kernsim/kernel/smp`), the
+ * pokers, the patch routines and the #BP hook for the kernel's int3 chain. Symbols:
  *  - `tp_patcher_main`: patch (breakpoint or stop_machine, in `cx` as in our own image),
  *    record the end, then idle with interrupts on;
  *  - `tp_idle`: enable interrupts and spin (a CPU that must answer the sync IPIs);
@@ -40,12 +40,13 @@ export function guestLayout(text: bigint, data: bigint): Layout {
  *    pt_regs keeps the trap ip); every register but ax preserved;
  *  - `tp_tracer`: what the ftrace call at a site reaches: it counts.
  */
-export function buildGuestPatcher(bits: Bits, layout: Layout, ipOffset: number): AssembledCode {
-  const ctx = new CodeContext(bits, layout);
+export function buildPatcher(arch: Arch, layout: SmpLayout, ipOffset: number): AssembledCode {
+  const ctx = new SmpCodeContext(arch, layout);
   const { a, isa } = ctx;
-  emitSync(ctx);
+  emitSync(ctx, { onInterrupt: emitQuiesceCheck });
   emitTextPoke(ctx);
-  emitStopMachine(ctx, { nmiSafeWrites: false });
+  emitFtraceModCode(ctx);
+  emitStopMachinePoke(ctx, { nmiSafeWrites: false });
   emitPatchers(ctx);
   emitPokeInt3Handler(ctx);
 

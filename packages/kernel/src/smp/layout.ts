@@ -1,10 +1,11 @@
-import type { Bits } from '../isa.js';
+import type { Arch } from '@kernsim/cpu-core';
 
 /**
- * Where the patching kernel puts things. x86_64 keeps everything in the top 2 GiB (the
+ * Where the lean SMP kernel (the one the patching figures boot on 1 to 4096 CPUs) puts
+ * things. x86_64 keeps everything in the top 2 GiB (the
  * kernel image's `__START_KERNEL_map` range) so addresses fit sign-extended 32-bit fields.
  */
-export interface Layout {
+export interface SmpLayout {
   readonly text: bigint;
   readonly textSize: number;
   readonly data: bigint;
@@ -24,7 +25,7 @@ export interface Layout {
   readonly percpuStride: number;
 }
 
-const X86_64: Layout = {
+const X86_64: SmpLayout = {
   text: 0xffffffff81000000n,
   textSize: 0x40000,
   data: 0xffffffff81400000n,
@@ -40,7 +41,7 @@ const X86_64: Layout = {
 };
 
 /** i386 maps all physical memory at PAGE_OFFSET (0xc0000000), so the image sits above it. */
-const I386: Layout = {
+const I386: SmpLayout = {
   text: 0xe1000000n,
   textSize: 0x40000,
   data: 0xe1400000n,
@@ -55,8 +56,8 @@ const I386: Layout = {
   percpuStride: 0x100,
 };
 
-export function layoutFor(bits: Bits): Layout {
-  return bits === 64 ? X86_64 : I386;
+export function smpLayoutOf(arch: Arch): SmpLayout {
+  return arch === 'x86_64' ? X86_64 : I386;
 }
 
 /** Control words in the data page, one 8-byte slot each (a 32-bit kernel uses the low half). */
@@ -123,24 +124,9 @@ export const VAR = {
 
 export type VarName = keyof typeof VAR;
 
-export function varAddress(layout: Layout, name: VarName): bigint {
+export function varAddress(layout: SmpLayout, name: VarName): bigint {
   return layout.data + BigInt(VAR[name] * 8);
 }
-
-/** A patch-table entry (`struct text_poke_loc`, our layout): 32 bytes. */
-export const ENTRY = {
-  size: 32,
-  shift: 5,
-  addr: 0,
-  len: 8,
-  mode: 9,
-  /** Bytes of whole instructions the new one replaces (more than `len` for an optimized kprobe). */
-  span: 10,
-  /** Signed 32-bit distance from `addr` to where the bytes are written (a writable alias of read-only text, as text_poke's fixmap), 0 for writable text. */
-  pokeDelta: 12,
-  newBytes: 16,
-  handler: 24,
-} as const;
 
 /** A kprobe-table entry: probe address, out-of-line slot, pre-handler. */
 export const KPROBE_ENTRY = {
@@ -150,9 +136,6 @@ export const KPROBE_ENTRY = {
   slot: 8,
   handler: 16,
 } as const;
-
-export const BP_MODE = { skip: 0, handler: 1, emulate: 2 } as const;
-export type BpMode = keyof typeof BP_MODE;
 
 export const SM_STATE = { none: 0, prepare: 1, disableIrq: 2, run: 3, exit: 4 } as const;
 

@@ -1,17 +1,18 @@
-import type { CodeContext } from './context.js';
+import type { SmpCodeContext } from './code-context.js';
 import { STAT } from './layout.js';
 
 export interface HandlerOptions {
   /** The NMI handler runs 3.3 ftrace's `ftrace_nmi_enter/exit` around its work. */
   readonly ftraceNmiProtocol: boolean;
+  /** Label of a machine word holding the function the NMI handler calls (text patching: the first patched function). */
+  readonly nmiCalls: string;
 }
 
 /**
- * The NMI handler (it calls the first patchable function, as a perf or watchdog handler
- * calls traced code) and the #GP handler (it counts the fault and stops the CPU, as the
- * kernel's die() would).
+ * The NMI handler (it calls a function, as a perf or watchdog handler calls traced code)
+ * and the #GP handler (it counts the fault and stops the CPU, as the kernel's die() would).
  */
-export function emitHandlers(ctx: CodeContext, options: HandlerOptions): void {
+export function emitHandlers(ctx: SmpCodeContext, options: HandlerOptions): void {
   const { a, isa } = ctx;
 
   a.label('nmi');
@@ -42,7 +43,7 @@ export function emitHandlers(ctx: CodeContext, options: HandlerOptions): void {
     a.call('sync_core');
     a.label(skip);
   }
-  a.mov(isa.ax, isa.word('fn_table'));
+  a.mov(isa.ax, isa.word(options.nmiCalls));
   a.call(isa.ax);
   if (options.ftraceNmiProtocol) {
     const skip = ctx.local('nmi_exit_done');

@@ -1,6 +1,20 @@
 import { mem } from '@kernsim/cpu-core';
-import type { CodeContext } from './context.js';
+import type { SmpCodeContext } from './code-context.js';
 import type { VarName } from './layout.js';
+
+/**
+ * The lookup both #BP handlers of the chain start with (`handler(di = &saved ip)`): save
+ * bx, cx, dx, si, di; if `guard` is 0 the table is not in use; else search the table for
+ * the trap address (the saved ip minus the int3's byte). Out: `ax` = the entry, or a jump
+ * to `notFound` (with the five registers still pushed).
+ */
+export function emitInt3TableLookup(ctx: SmpCodeContext, table: { guard: VarName; vec: VarName; nr: VarName; shift: number }, notFound: string): void {
+  const { a, isa } = ctx;
+  a.push(isa.bx).push(isa.cx).push(isa.dx).push(isa.si).push(isa.di);
+  a.cmp(ctx.v(table.guard), 0).je(notFound);
+  a.mov(isa.di, isa.word(isa.di)).dec(isa.di);
+  emitBsearch(ctx, table, notFound);
+}
 
 /**
  * Binary search of a sorted table of 2^shift-byte entries whose first word is an address
@@ -8,7 +22,7 @@ import type { VarName } from './layout.js';
  * In: `di` = the address. Out: `ax` = the entry, or a jump to `notFound`.
  * Clobbers ax, bx, cx, dx, si.
  */
-export function emitBsearch(ctx: CodeContext, table: { vec: VarName; nr: VarName; shift: number }, notFound: string): void {
+export function emitBsearch(ctx: SmpCodeContext, table: { vec: VarName; nr: VarName; shift: number }, notFound: string): void {
   const { a, isa } = ctx;
   const loop = ctx.local('bs_loop');
   const lower = ctx.local('bs_lower');

@@ -1,32 +1,24 @@
-import { Assembler } from '@kernsim/cpu-core';
-import type { Mem } from '@kernsim/cpu-core';
-import { isaFor } from '../isa.js';
-import type { Bits, Isa } from '../isa.js';
+import { Assembler, MSR } from '@kernsim/cpu-core';
+import type { Arch, Mem } from '@kernsim/cpu-core';
+import { isaOf } from '../isa.js';
+import type { Isa } from '../isa.js';
 import { STAT, varAddress } from './layout.js';
-import type { Layout, VarName } from './layout.js';
+import type { SmpLayout, VarName } from './layout.js';
 
-/** Interrupt vectors of the patching kernel (Linux's numbers). */
-export const VECTOR = {
-  nmi: 2,
-  bp: 3,
-  gp: 13,
-  /** RESCHEDULE_VECTOR: wakes the stopper thread stop_machine queued work on. */
-  reschedule: 0xfd,
-  /** CALL_FUNCTION_VECTOR: `on_each_cpu(do_sync_core)`. */
-  callFunction: 0xfc,
-} as const;
-
-/** Everything a code generator needs: the assembler, the register names, where data lives. */
-export class CodeContext {
+/**
+ * Everything a code generator of the lean SMP kernel needs: the assembler, the register
+ * names (the kernel's one `Isa`), where the control words and statistics live.
+ */
+export class SmpCodeContext {
   readonly a: Assembler;
   readonly isa: Isa;
-  readonly layout: Layout;
+  readonly layout: SmpLayout;
   #local = 0;
 
-  constructor(bits: Bits, layout: Layout) {
-    this.isa = isaFor(bits);
+  constructor(arch: Arch, layout: SmpLayout) {
+    this.isa = isaOf(arch);
     this.layout = layout;
-    this.a = new Assembler({ bitness: bits, origin: layout.text });
+    this.a = new Assembler({ bitness: this.isa.bits, origin: layout.text });
   }
 
   /** A machine-word variable of the data page. */
@@ -92,10 +84,19 @@ export class CodeContext {
   /** `into` = this CPU's statistics block (x2APIC id * STAT.size + base). Clobbers ax, cx, dx. */
   cpuStat(into: typeof this.isa.ax): void {
     const { a, isa } = this;
-    a.mov(isa.ecx, 0x802).rdmsr();
+    a.mov(isa.ecx, MSR.X2APIC_ID).rdmsr();
     a.shl(isa.ax, STAT.shift);
     a.add(isa.ax, this.layout.work);
     if (into !== isa.ax) a.mov(into, isa.ax);
+  }
+
+  /** Bumps this CPU's `traced` statistic (a call reached a patching user's code), keeping every register. */
+  countTraced(): void {
+    const { a, isa } = this;
+    a.push(isa.ax).push(isa.cx).push(isa.dx);
+    this.cpuStat(isa.ax);
+    a.inc(isa.word(isa.ax, STAT.traced));
+    a.pop(isa.dx).pop(isa.cx).pop(isa.ax);
   }
 
   /**
@@ -106,6 +107,17 @@ export class CodeContext {
    */
   relax(): Assembler {
     return this.a.nop();
+  }
+
+  /** `while (mem != 0) cpu_relax();` with local labels from the two hints. */
+  spinWhileSet(mem: Mem, loopHint: string, doneHint: string): void {
+    const { a } = this;
+    const loop = this.local(loopHint);
+    const done = this.local(doneHint);
+    a.label(loop);
+    a.cmp(mem, 0).je(done);
+    this.relax().jmp(loop);
+    a.label(done);
   }
 
   iret(): void {
