@@ -169,7 +169,7 @@ export function runPatch(input: PatchConfig): PatchResult {
   const bits: Bits = config.arch === 'x86_64' ? 64 : 32;
   const image = cachedImage({ bits, user: config.user, functions: config.sites, ftraceNmiProtocol: config.ftraceNmiProtocol, bpMode: config.bpMode, direction: config.direction });
   const { layout } = image;
-  const m = createMachine({ arch: config.arch, cpus: config.cpus, seed: config.seed, memoryMiB: Math.max(64, Math.ceil((config.cpus * layout.stackSize) / 1048576) + 32) });
+  const m = createMachine({ arch: config.arch, timing: 'flat', cpus: config.cpus, seed: config.seed, memoryMiB: Math.max(64, Math.ceil((config.cpus * layout.stackSize) / 1048576) + 32) });
   const sites = sortSites(image.sites);
   loadImage(m, image, config.cpus);
   const v = (name: VarName): bigint => varAddress(layout, name);

@@ -5,6 +5,7 @@ import { invalidateOps } from './core.js';
 import { F_CODE, F_PGD, F_SHARED, F_WATCH } from './frame.js';
 import type { Frame } from './frame.js';
 import { FAULT } from './op.js';
+import { chargeStore } from './timing/lines.js';
 
 const TLB_MASK = TLB_SIZE - 1;
 
@@ -116,6 +117,7 @@ export function wr(c: CpuState, lo: number, hi: number, size: number, vlo: numbe
     return;
   }
   const f = c.tlbW[idx] === hi * 1048576 + (lo >>> 12) ? c.tlbF[idx]! : translate(c, lo, hi, 1);
+  if (c.m.lines && f.lineOwner?.[off >>> 6] !== c.id + 1) chargeStore(c, f, off);
   if (f.flags !== 0) {
     wrSlow(c, f, off, size, vlo, vhi);
     return;
@@ -141,6 +143,9 @@ function wrCross(c: CpuState, lo: number, hi: number, size: number, vlo: number,
     const a = (lo + i) >>> 0;
     frames.push(translate(c, a, a < lo ? (hi + 1) >>> 0 : hi, 1));
   }
+  // A store that straddles two pages takes ownership of its first line, as one on one page does.
+  const first = frames[0]!;
+  if (c.m.lines && first.lineOwner?.[(lo & 0xfff) >>> 6] !== c.id + 1) chargeStore(c, first, lo & 0xfff);
   for (let i = 0; i < size; i++) {
     const b = i < 4 ? (vlo >>> (8 * i)) & 0xff : (vhi >>> (8 * (i - 4))) & 0xff;
     wrSlow(c, frames[i]!, (lo + i) & 0xfff, 1, b, 0);

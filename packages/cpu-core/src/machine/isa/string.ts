@@ -101,7 +101,7 @@ function buildString(instr: Instruction, { nl, nh }: Ctx): Exec {
       once(c, kind, size, addr32, seg, delta);
       if (!rep) break;
       step(c, R.RCX, -1, addr32);
-      c.cycles += c.m.cpi;
+      c.cycles += c.m.timing.repIteration;
       if (untilZ >= 0 && c.zf === untilZ) break;
     }
     c.ipLo = nl;
