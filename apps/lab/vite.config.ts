@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { defineConfig, defaultClientConditions } from 'vite';
 import type { Plugin } from 'vite';
@@ -45,11 +45,40 @@ function icedForTheBrowser(): Plugin {
   };
 }
 
+// dev-stats' index also exports its Node adapters (git, files), which import node:fs,
+// node:fs/promises, node:path and node:child_process. The lab uses only the pure core, and the
+// production bundle tree-shakes the adapters away; but the dev server loads every module the
+// index names, and Vite's stand-in for a Node module throws as soon as a named import is read.
+// So in the browser each node:* module becomes one whose functions throw only when called.
+const STUB_PREFIX = '\0kernsim-node-stub:';
+
+function nodeModulesStubbed(): Plugin {
+  return {
+    name: 'kernsim-node-stubs',
+    enforce: 'pre',
+    resolveId(id) {
+      const bare = id.startsWith('node:') ? id.slice(5) : id;
+      return builtinModules.includes(bare) ? STUB_PREFIX + bare : undefined;
+    },
+    async load(id) {
+      if (!id.startsWith(STUB_PREFIX)) return undefined;
+      const name = id.slice(STUB_PREFIX.length);
+      const real = (await import(`node:${name}`)) as Record<string, unknown>;
+      const names = Object.keys(real).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default');
+      return [
+        `const fail = (what) => () => { throw new Error(\`node:${name} \${what} is not available in the browser\`); };`,
+        ...names.map((n) => `export const ${n} = fail(${JSON.stringify(n)});`),
+        'export default {};',
+      ].join('\n');
+    },
+  };
+}
+
 export default defineConfig({
   base: './',
-  plugins: [icedForTheBrowser()],
+  plugins: [icedForTheBrowser(), nodeModulesStubbed()],
   resolve: { conditions: ['@kernsim/source', ...defaultClientConditions] },
-  worker: { format: 'es', plugins: () => [icedForTheBrowser()] },
+  worker: { format: 'es', plugins: () => [icedForTheBrowser(), nodeModulesStubbed()] },
   optimizeDeps: { exclude: ['iced-x86'] },
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },

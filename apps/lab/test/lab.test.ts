@@ -23,7 +23,7 @@ async function stepText(): Promise<string> {
 
 /** The page's step counter settles on `step`. */
 async function waitForStep(step: number): Promise<void> {
-  await page.waitForFunction((n) => document.querySelector('[data-testid=step]')?.textContent?.startsWith(`step ${n} /`) === true, step, { timeout: 30_000 });
+  await page.waitForFunction((n) => document.querySelector('[data-testid=step]')?.textContent.startsWith(`step ${n} /`) === true, step, { timeout: 30_000 });
 }
 
 /** The hardware frame's RIP slot of the stack diagram shown. */

@@ -23,7 +23,9 @@ export class StatsLab {
       e.preventDefault();
       zone.classList.add('over');
     });
-    zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+    zone.addEventListener('dragleave', () => {
+      zone.classList.remove('over');
+    });
     zone.addEventListener('drop', (e) => {
       e.preventDefault();
       zone.classList.remove('over');
@@ -48,7 +50,7 @@ export class StatsLab {
 
   #render(d: StatsData): void {
     const t = d.report.totals;
-    const tables = [...d.report.developers.map((x) => ({ who: 'Developer', x })), ...d.report.employers.map((x) => ({ who: 'Employer', x }))];
+    const tables = [...d.report.developers.map((x) => ({ who: 'Developer', x })), ...d.report.employers.map((x) => ({ who: 'Employer', x }))].filter(({ x }) => x.rows.length > 0);
     const changed = d.report.developers.find((x) => x.id === 'changed-lines');
     fill(
       this.#out,

@@ -64,7 +64,7 @@ export function groupedChart(title: string, labels: readonly string[], series: r
       const hgt = (scale(v) / max) * (bottom - top);
       const rect = s('rect', { x: gx + i * barW, y: bottom - hgt, width: barW - 1, height: hgt, fill: x.color });
       rect.append(s('title', {}, `${x.name}, ${l}: ${fmt(v)} ${unit}`));
-      svg.append(rect);
+      svg.append(rect, s('text', { x: gx + i * barW + (barW - 1) / 2, y: bottom - hgt - 3, 'text-anchor': 'middle', class: 'bar-value' }, fmt(v)));
     });
   });
   series.forEach((x, i) => {
