@@ -21,7 +21,7 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serves a folder on 127.0.0.1 at a free port: what any static host would do, nothing more. */
+/** Serves a folder on 127.0.0.1 at a free port as a static host would (hashed assets cached for good). */
 export async function serveStatic(root: string): Promise<StaticServer> {
   const sent = new Map<string, number>();
   const server: Server = createServer((req, res) => {
@@ -33,7 +33,7 @@ export async function serveStatic(root: string): Promise<StaticServer> {
     }
     const size = statSync(file).size;
     sent.set(path, (sent.get(path) ?? 0) + size);
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': size, 'cache-control': 'no-cache' });
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': size, 'cache-control': path.startsWith('/assets/') ? 'max-age=31536000, immutable' : 'no-cache' });
     createReadStream(file).pipe(res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -19,13 +19,15 @@ export interface NmiConfig {
   readonly entry: EntryKind;
   /** x86_64 nested entry only: one part of the 3.3 series left out. */
   readonly without: SeriesPart | undefined;
+  /** Instructions after the first exception's iret (or first NMI) at which the scenario's second NMI arrives; undefined: the scenario's own. */
+  readonly delay: number | undefined;
   readonly injections: readonly Injection[];
 }
 
 export const SERIES_PARTS: readonly SeriesPart[] = SERIES_CASES.map((c) => c.part);
 export { SCENARIO_IDS };
 
-export const DEFAULT_CONFIG: NmiConfig = { scenario: 'watchdog-dump', arch: 'x86_64', entry: 'nested', without: undefined, injections: [] };
+export const DEFAULT_CONFIG: NmiConfig = { scenario: 'watchdog-dump', arch: 'x86_64', entry: 'nested', without: undefined, delay: undefined, injections: [] };
 
 export function entryLabel(c: Pick<NmiConfig, 'arch' | 'entry' | 'without'>): string {
   if (c.arch === 'i386') return c.entry === 'nested' ? 'i386 3.3 (nmi_state latch)' : 'i386 without the latch';
@@ -49,6 +51,7 @@ function pick<T extends string>(value: string | null, allowed: readonly T[], fal
 export function configToParams(c: NmiConfig, step: number): URLSearchParams {
   const p = new URLSearchParams({ scenario: c.scenario, arch: c.arch, entry: c.entry });
   if (c.without !== undefined) p.set('without', c.without);
+  if (c.delay !== undefined) p.set('delay', String(c.delay));
   if (c.injections.length > 0) p.set('inject', c.injections.map((i) => `${i.step}${i.source === 'sampler' ? 's' : ''}`).join(','));
   p.set('step', String(step));
   return p;
@@ -66,7 +69,9 @@ export function paramsToConfig(p: URLSearchParams): { config: NmiConfig; step: n
     const m = /^(\d{1,7})(s?)$/.exec(part);
     if (m) injections.push({ step: Number(m[1]), source: m[2] === 's' ? 'sampler' : 'watchdog' });
   }
+  const delayText = p.get('delay') ?? '';
+  const delay = /^\d{1,6}$/.test(delayText) ? Number(delayText) : undefined;
   const stepText = p.get('step') ?? '0';
   const step = /^\d{1,7}$/.test(stepText) ? Number(stepText) : 0;
-  return { config: normalizeConfig({ scenario, arch, entry, without, injections }), step };
+  return { config: normalizeConfig({ scenario, arch, entry, without, delay, injections }), step };
 }

@@ -179,6 +179,7 @@ export class NmiLab {
         reload({ entry: v === 'naive' ? 'naive' : 'nested' });
       }),
       without,
+      this.#delayInput(c),
       c.injections.length > 0
         ? h('span', { class: 'injected', 'data-testid': 'injections' }, `injected NMIs at steps ${c.injections.map((i) => i.step).join(', ')} `)
         : null,
@@ -190,6 +191,15 @@ export class NmiLab {
       });
       this.#controls.append(clear);
     }
+  }
+
+  #delayInput(c: NmiConfig): HTMLLabelElement {
+    const input = h('input', { type: 'number', min: 0, max: 200000, placeholder: 'scenario', value: c.delay ?? '', 'data-testid': 'delay', size: 7 });
+    input.addEventListener('change', () => {
+      const n = Number(input.value);
+      void this.load({ ...this.#config, delay: input.value === '' || !Number.isInteger(n) || n < 0 ? undefined : n, injections: [] }, 0);
+    });
+    return h('label', { title: "instructions after the first exception's iret at which the second NMI arrives" }, 'second NMI delay ', input);
   }
 
   #buildTransport(): void {

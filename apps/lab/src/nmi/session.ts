@@ -20,8 +20,9 @@ interface RunHooks {
 
 /** The scenario run the demo shows, with the lab's hooks (the kernel's own setup/probe options). */
 export function runConfigured(config: NmiConfig, hooks: RunHooks): ScenarioResult {
-  if (config.arch === 'i386') return runI386(config.scenario, { latch: config.entry === 'nested', ...hooks });
-  return runX86(config.scenario, { entry: config.entry, ...(config.without !== undefined ? { nested: { [config.without]: false } } : {}), ...hooks });
+  const delay = config.delay === undefined ? {} : { delay: config.delay };
+  if (config.arch === 'i386') return runI386(config.scenario, { latch: config.entry === 'nested', ...delay, ...hooks });
+  return runX86(config.scenario, { entry: config.entry, ...(config.without !== undefined ? { nested: { [config.without]: false } } : {}), ...delay, ...hooks });
 }
 
 /**
