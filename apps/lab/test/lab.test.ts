@@ -148,6 +148,9 @@ describe('other labs', () => {
     await page.goto(`${inject('labUrl')}?lab=patch`);
     await page.getByTestId('patch-summary').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('patch-observed').textContent()).toContain('cc');
+    // CPU 1 ran into the int3 that CPU 0 had put on the site before the first sync.
+    const states = await page.getByTestId('patch-states').locator('tbody tr').allTextContents();
+    expect(states.find((row) => row.startsWith('int3 + old tail'))).toContain('yes');
     expect(await page.getByTestId('patch-cpus-table').locator('tbody tr').count()).toBe(4);
     await page.getByTestId('patch-cpus').fill('8');
     await page.getByTestId('patch-cpus').dispatchEvent('change');

@@ -66,8 +66,10 @@ export class NmiLab {
     const t = performance.now();
     const { summary, view } = await this.#client.request('nmi-load', this.#config);
     this.#summary = summary;
+    // The loaded view is the run's end: nothing to compare the first step shown with.
+    this.#view = undefined;
     this.#previous = undefined;
-    this.#view = view;
+    this.#range.max = String(view.steps);
     this.#setStatus(`ran ${summary.steps} steps in ${Math.round(performance.now() - t)} ms`);
     this.#renderSummary();
     await this.seek(step === 0 ? summary.steps : step);

@@ -1,5 +1,5 @@
 import { disassemble } from '@kernsim/cpu-core';
-import { hex, runPatch } from '@kernsim/text-patching';
+import { breakpointStates, hex, runPatch } from '@kernsim/text-patching';
 import type { PatchMethod, PatchResult, PatchUser } from '@kernsim/text-patching';
 
 export const PATCH_METHODS: readonly PatchMethod[] = ['breakpoint', 'stop-machine', 'direct'];
@@ -34,6 +34,12 @@ export interface PatchData {
   readonly listings: readonly { readonly when: string; readonly lines: readonly string[] }[];
   /** The byte states CPU 1 executed at site 0, in order. */
   readonly observed: readonly string[];
+  /**
+   * Site 0's byte states (the breakpoint method's four, then any other state seen): whether CPU 0
+   * had written it when a sync round began, and whether CPU 1 executed it. The library traces
+   * CPUs 0 and 1 only, so the other CPUs' views are not shown.
+   */
+  readonly states: readonly { readonly bytes: string; readonly name: string; readonly atSync: boolean; readonly cpu1Ran: boolean }[];
   readonly perCpu: readonly { readonly cpu: number; readonly work: number; readonly stall: number; readonly int3Hits: number; readonly ipisTaken: number; readonly traced: number; readonly status: string }[];
   /** The same patch by each method on the same machine, for the comparison charts. */
   readonly methods: readonly PatchRunFigures[];
@@ -71,7 +77,20 @@ export function computePatch(params: PatchParams): PatchData {
       lines: disassemble(l.bytes, { origin: l.address, bitness: r.machine.bitness, symbols }).map((d) => `${d.address.toString(16)}  ${d.bytes.padEnd(24)} ${d.text}`),
     })),
     observed: r.observed.map(hex),
+    states: siteStates(r),
     perCpu: r.perCpu.map((c) => ({ cpu: c.cpu, work: c.work, stall: c.stall, int3Hits: c.int3Hits, ipisTaken: c.ipisTaken, traced: c.traced, status: c.status })),
     methods,
   };
+}
+
+const STATE_NAMES = ['old instruction', 'int3 + old tail', 'int3 + new tail', 'new instruction'] as const;
+
+function siteStates(r: PatchResult): PatchData['states'] {
+  const site = r.sites[0];
+  if (!site) return [];
+  const known = breakpointStates([...site.oldBytes], [...site.newBytes]).map(hex);
+  const syncs = new Set(r.atSyncs.map(hex));
+  const ran = new Set(r.observed.map(hex));
+  const others = [...ran].filter((b) => !known.includes(b));
+  return [...known, ...others].map((bytes, i) => ({ bytes, name: STATE_NAMES[i] ?? 'torn: half old, half new', atSync: syncs.has(bytes), cpu1Ran: ran.has(bytes) }));
 }

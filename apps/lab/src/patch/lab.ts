@@ -71,7 +71,12 @@ export class PatchLab {
       d.gpAt !== undefined ? h('p', { class: 'bad', 'data-testid': 'patch-gp' }, `#GP at ${d.gpAt}: a CPU fetched bytes another CPU had changed since it last serialized (the SDM's cross-modifying-code rule).`) : null,
       h('h3', {}, 'Site bytes'),
       table(['function', 'address', 'before', 'after', 'at the end'], d.sites.map((s) => [s.fn, s.address, s.oldBytes, s.newBytes, s.finalBytes]), 'patch-sites-table'),
-      h('p', {}, `What CPU 1 executed at site 0, state by state: `, h('span', { class: 'mono', 'data-testid': 'patch-observed' }, d.observed.join('  →  ') || '(never reached it)')),
+      h('h3', {}, 'Site 0, state by state'),
+      d.params.method === 'breakpoint'
+        ? table(['state', 'bytes', 'CPU 0 had written it when a sync began', 'CPU 1 executed it'], d.states.map((s) => [s.name, s.bytes, s.atSync ? 'yes' : '', s.cpu1Ran ? 'yes' : '']), 'patch-states')
+        : table(['state', 'bytes', 'CPU 1 executed it'], d.states.map((s) => [s.name, s.bytes, s.cpu1Ran ? 'yes' : '']), 'patch-states'),
+      h('p', { class: 'note' }, 'The library traces CPUs 0 and 1 at site 0; the other CPUs are in the per-CPU figures below.'),
+      h('p', {}, `What CPU 1 executed at site 0, in order: `, h('span', { class: 'mono', 'data-testid': 'patch-observed' }, d.observed.join('  →  ') || '(never reached it)')),
       h('div', { class: 'listings' }, ...d.listings.map((l) => h('figure', {}, h('figcaption', {}, `site 0 ${l.when} (simulated memory)`), h('pre', { class: 'mono' }, l.lines.join('\n'))))),
       h('h3', {}, 'Per CPU'),
       h(
