@@ -7,14 +7,16 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromium } from './browser.js';
 
 const shots = join(import.meta.dirname, '..', 'test-output');
+// Generous: the machine may be shared with other builds; an unloaded run takes a few seconds per test.
+const WAIT = 90_000;
 const errors: string[] = [];
 let browser: Browser;
 let page: Page;
 
 async function openNmi(query: string): Promise<void> {
   await page.goto(`${inject('labUrl')}?${query}`);
-  await page.getByTestId('verdict').waitFor({ timeout: 30_000 });
-  await page.getByTestId('regs-cpu0').waitFor();
+  await page.getByTestId('verdict').waitFor({ timeout: WAIT });
+  await page.getByTestId('regs-cpu0').waitFor({ timeout: WAIT });
 }
 
 async function stepText(): Promise<string> {
@@ -23,7 +25,7 @@ async function stepText(): Promise<string> {
 
 /** The page's step counter settles on `step`. */
 async function waitForStep(step: number): Promise<void> {
-  await page.waitForFunction((n) => document.querySelector('[data-testid=step]')?.textContent.startsWith(`step ${n} /`) === true, step, { timeout: 30_000 });
+  await page.waitForFunction((n) => document.querySelector('[data-testid=step]')?.textContent.startsWith(`step ${n} /`) === true, step, { timeout: WAIT });
 }
 
 /** The hardware frame's RIP slot of the stack diagram shown. */
@@ -101,7 +103,7 @@ describe('NMI lab', () => {
     const raisedBefore = Number(/of (\d+) NMIs handled/.exec((await page.getByTestId('outcome').textContent()) ?? '')?.[1]);
     const traceBefore = await page.getByTestId('trace').textContent();
     await page.getByTestId('inject').click();
-    await page.getByTestId('injections').waitFor();
+    await page.getByTestId('injections').waitFor({ timeout: WAIT });
     await waitForStep(2000);
     await page.keyboard.press('ArrowRight');
     await waitForStep(2001);
@@ -146,7 +148,7 @@ describe('NMI lab', () => {
 describe('other labs', () => {
   it('patching lab: breakpoint method on N CPUs, and direct patching with its #GP', async () => {
     await page.goto(`${inject('labUrl')}?lab=patch`);
-    await page.getByTestId('patch-summary').waitFor({ timeout: 30_000 });
+    await page.getByTestId('patch-summary').waitFor({ timeout: WAIT });
     expect(await page.getByTestId('patch-observed').textContent()).toContain('cc');
     // CPU 1 ran into the int3 that CPU 0 had put on the site before the first sync.
     const states = await page.getByTestId('patch-states').locator('tbody tr').allTextContents();
@@ -154,16 +156,16 @@ describe('other labs', () => {
     expect(await page.getByTestId('patch-cpus-table').locator('tbody tr').count()).toBe(4);
     await page.getByTestId('patch-cpus').fill('8');
     await page.getByTestId('patch-cpus').dispatchEvent('change');
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=patch-cpus-table] tbody tr').length === 8, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=patch-cpus-table] tbody tr').length === 8, undefined, { timeout: WAIT });
     await page.screenshot({ path: join(shots, 'patch.png'), fullPage: true });
     await page.getByTestId('patch-method').selectOption('direct');
-    await page.getByTestId('patch-gp').waitFor({ timeout: 30_000 });
+    await page.getByTestId('patch-gp').waitFor({ timeout: WAIT });
     expect(await page.getByTestId('patch-gp').textContent()).toContain('#GP at');
   });
 
   it('memcg lab: the designs on the workloads as charts', async () => {
     await page.goto(`${inject('labUrl')}?lab=memcg`);
-    await page.locator('.memcg-lab svg.chart').first().waitFor({ timeout: 60_000 });
+    await page.locator('.memcg-lab svg.chart').first().waitFor({ timeout: WAIT });
     expect(await page.locator('.memcg-lab svg.chart').count()).toBe(7);
     expect(await page.locator('.memcg-lab svg.chart').first().textContent()).toContain('Souhlal');
     await page.screenshot({ path: join(shots, 'memcg.png'), fullPage: true });
@@ -178,7 +180,7 @@ describe('other labs', () => {
     const log = commit('1', hostile, '2012-03-05', '10\t2\tkernel/a.c') + commit('2', 'Ada', '2012-04-03', '3\t1\tkernel/b.c');
     await page.getByTestId('stats-file').setInputFiles({ name: 'hostile.log', mimeType: 'text/plain', buffer: Buffer.from(log) });
     const table = page.getByTestId('stats-developer-changesets');
-    await table.waitFor({ timeout: 30_000 });
+    await table.waitFor({ timeout: WAIT });
     const cells = await table.locator('td').allTextContents();
     expect(cells.some((c) => c.includes('<img src=x onerror=window.__pwned=1>') && c.includes('\u001b'))).toBe(true);
     expect(await page.locator('[data-testid=stats-out] img').count()).toBe(0);
