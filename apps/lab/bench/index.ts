@@ -1,6 +1,7 @@
 // `pnpm bench lab`: the NMI lab's first interactive render in Chromium (cold and warm), seeking in
 // a 100 000-step run, and what the page transfers. Prints `name: value unit` lines.
 import { join } from 'node:path';
+import { Prng } from '@kernsim/memcg-accounting';
 import { build } from 'vite';
 import { NmiSession } from '../src/nmi/session.js';
 import { machineView } from '../src/nmi/view.js';
@@ -11,18 +12,6 @@ const root = join(import.meta.dirname, '..');
 
 function figure(name: string, value: number, unit: string): void {
   console.log(`${name}: ${Number.isInteger(value) ? value : value.toFixed(2)} ${unit}`);
-}
-
-/** A seeded PRNG (mulberry32): the same steps are sought on every bench run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function pageFigures(): Promise<void> {
@@ -60,10 +49,11 @@ function seekFigures(): void {
   const session = new NmiSession({ scenario: 'perf-vmalloc', arch: 'x86_64', entry: 'nested', without: undefined, delay: 50_000, injections: [] });
   figure('record_run_steps', session.steps, 'steps');
   figure('record_run', Math.round(performance.now() - t0), 'ms');
-  const random = prng(2012);
+  // memcg-accounting's seeded PRNG: the same steps are sought on every bench run.
+  const random = new Prng(2012);
   const times: number[] = [];
   for (let i = 0; i < 200; i++) {
-    const step = Math.floor(random() * session.steps);
+    const step = random.int(session.steps);
     const t = performance.now();
     session.seek(step);
     machineView(session);

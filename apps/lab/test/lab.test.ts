@@ -38,6 +38,7 @@ beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1366, height: 860 } });
+  page.setDefaultTimeout(WAIT);
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
   });

@@ -12,17 +12,8 @@ export interface PatchParams {
   readonly sites: number;
 }
 
-export interface PatchRunFigures {
-  readonly method: PatchMethod;
-  readonly completed: boolean;
-  readonly patchCycles: number;
-  readonly stallTotal: number;
-  readonly stallWorst: number;
-  readonly ipisSent: number;
-  readonly syncRounds: number;
-  readonly int3OtherCpus: number;
-  readonly gpFaults: number;
-}
+/** The figures of one patch run the charts compare (the library's own fields). */
+export type PatchRunFigures = { readonly method: PatchMethod } & Pick<PatchResult, 'completed' | 'patchCycles' | 'stallTotal' | 'stallWorst' | 'ipisSent' | 'syncRounds' | 'int3OtherCpus' | 'gpFaults'>;
 
 export interface PatchData {
   readonly params: PatchParams;
