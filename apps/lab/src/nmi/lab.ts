@@ -265,7 +265,9 @@ export class NmiLab {
     fill(this.#stack, h('h3', {}, 'NMI stack'), picker, stack ? stackSvg(stack, prev?.stacks[cpu]) : null);
     this.#console.textContent = v.console === '' ? '(nothing printed yet)' : v.console;
     this.#console.scrollTop = this.#console.scrollHeight;
-    fill(this.#trace, tracePanel(v));
+    const trace = tracePanel(v);
+    fill(this.#trace, trace);
+    trace.scrollTop = trace.scrollHeight;
     const url = new URL(window.location.href);
     url.search = `?lab=nmi&${configToParams(this.#config, v.step).toString()}`;
     history.replaceState(null, '', url);
