@@ -57,8 +57,8 @@ export function configToParams(c: NmiConfig, step: number): URLSearchParams {
   return p;
 }
 
-/** Reads what `configToParams` wrote; anything unknown falls back to the defaults. */
-export function paramsToConfig(p: URLSearchParams): { config: NmiConfig; step: number } {
+/** Reads what `configToParams` wrote; anything unknown falls back to the defaults (no step: the end of the run). */
+export function paramsToConfig(p: URLSearchParams): { config: NmiConfig; step: number | undefined } {
   const scenario = pick(p.get('scenario'), SCENARIO_IDS, DEFAULT_CONFIG.scenario);
   const arch = pick<ArchName>(p.get('arch'), ['x86_64', 'i386'], DEFAULT_CONFIG.arch);
   const entry = pick<EntryKind>(p.get('entry'), ['naive', 'nested'], DEFAULT_CONFIG.entry);
@@ -71,7 +71,7 @@ export function paramsToConfig(p: URLSearchParams): { config: NmiConfig; step: n
   }
   const delayText = p.get('delay') ?? '';
   const delay = /^\d{1,6}$/.test(delayText) ? Number(delayText) : undefined;
-  const stepText = p.get('step') ?? '0';
-  const step = /^\d{1,7}$/.test(stepText) ? Number(stepText) : 0;
+  const stepText = p.get('step') ?? '';
+  const step = /^\d{1,7}$/.test(stepText) ? Number(stepText) : undefined;
   return { config: normalizeConfig({ scenario, arch, entry, without, delay, injections }), step };
 }

@@ -58,7 +58,8 @@ export class NmiLab {
     await this.load(config, step);
   }
 
-  async load(config: NmiConfig, step: number): Promise<void> {
+  /** Runs `config` in the worker and shows `step` (undefined: the end of the run, where the outcome is). */
+  async load(config: NmiConfig, step: number | undefined): Promise<void> {
     this.#running = false;
     this.#config = normalizeConfig(config);
     this.#buildControls();
@@ -72,7 +73,7 @@ export class NmiLab {
     this.#range.max = String(view.steps);
     this.#setStatus(`ran ${summary.steps} steps in ${Math.round(performance.now() - t)} ms`);
     this.#renderSummary();
-    await this.seek(step === 0 ? summary.steps : step);
+    await this.seek(step ?? summary.steps);
   }
 
   /** Shows step `n` (serialized: one request at a time, the latest wins). */
@@ -108,6 +109,7 @@ export class NmiLab {
   async #run(): Promise<void> {
     this.#running = !this.#running;
     this.#runButton.textContent = this.#running ? 'Pause' : 'Run';
+    if (this.#running && this.#summary && this.#step >= this.#summary.steps) await this.seek(0);
     while (this.#running && this.#summary && this.#step < this.#summary.steps) {
       await this.seek(this.#step + this.#speed);
       await new Promise((r) => requestAnimationFrame(r));
@@ -158,7 +160,7 @@ export class NmiLab {
   #buildControls(): void {
     const c = this.#config;
     const reload = (next: Partial<NmiConfig>): void => {
-      void this.load({ ...this.#config, ...next, injections: [] }, 0);
+      void this.load({ ...this.#config, ...next, injections: [] }, undefined);
     };
     const entries: (readonly [string, string])[] = [
       ['naive', c.arch === 'i386' ? 'i386 without the latch' : 'before 3.3 (naive)'],
@@ -199,7 +201,7 @@ export class NmiLab {
     const input = h('input', { type: 'number', min: 0, max: 200000, placeholder: 'scenario', value: c.delay ?? '', 'data-testid': 'delay', size: 7 });
     input.addEventListener('change', () => {
       const n = Number(input.value);
-      void this.load({ ...this.#config, delay: input.value === '' || !Number.isInteger(n) || n < 0 ? undefined : n, injections: [] }, 0);
+      void this.load({ ...this.#config, delay: input.value === '' || !Number.isInteger(n) || n < 0 ? undefined : n, injections: [] }, undefined);
     });
     return h('label', { title: "instructions after the first exception's iret at which the second NMI arrives" }, 'second NMI delay ', input);
   }
