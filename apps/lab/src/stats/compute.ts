@@ -3,7 +3,8 @@ import type { CommitRecord, StatsReport, Table, Trend } from '@kernsim/dev-stats
 
 export interface StatsData {
   readonly source: string;
-  readonly report: StatsReport;
+  /** The tables (absent when the file was a trend). */
+  readonly report: StatsReport | undefined;
   /** Changesets per period (months of the log, or the releases of a trend file), by employer. */
   readonly trend: Trend | undefined;
 }
@@ -24,8 +25,12 @@ function quarterOf(date: string): string {
 function fromLog(name: string, text: string): StatsData {
   const commits: CommitRecord[] = [];
   const parser = new LogParser((c) => commits.push(c), 'auto');
-  for (const line of text.split(/\r?\n/)) parser.line(line);
-  parser.end();
+  try {
+    for (const line of text.split(/\r?\n/)) parser.line(line);
+    parser.end();
+  } catch (e) {
+    throw new Error(`${name}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
   if (commits.length === 0) throw new Error(`${name}: no commits found; expected the output of git log --numstat (or of dev-stats -f json)`);
   const attribution = new Attribution();
   const all = new StatsAccumulator(attribution);
@@ -50,14 +55,31 @@ function isTable(x: unknown): x is Table {
   return typeof t.id === 'string' && typeof t.title === 'string' && Array.isArray(t.rows);
 }
 
-/** What `dev-stats -f json` writes: checked field by field, since it comes from outside. */
+function isTrend(o: Record<string, unknown>): boolean {
+  if (o.schema !== 'dev-stats-trend/1' || !Array.isArray(o.employers) || !Array.isArray(o.points)) return false;
+  return (
+    o.employers.every((e) => typeof e === 'string') &&
+    o.points.every((p: unknown) => {
+      const q = (typeof p === 'object' && p !== null ? p : {}) as Record<string, unknown>;
+      return typeof q.release === 'string' && typeof q.shares === 'object' && q.shares !== null && Object.values(q.shares).every((v) => typeof v === 'number');
+    })
+  );
+}
+
+/** What `dev-stats -f json` (a report) or `dev-stats trend -f json` writes: checked field by field, since it comes from outside. */
 function fromJson(name: string, text: string): StatsData {
-  const value: unknown = JSON.parse(text);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${name}: not valid JSON (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+  }
   const o = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
   if (o.schema === REPORT_SCHEMA && Array.isArray(o.developers) && Array.isArray(o.employers) && o.developers.every(isTable) && o.employers.every(isTable)) {
     return { source: name, report: value as StatsReport, trend: undefined };
   }
-  throw new Error(`${name}: JSON is not a dev-stats report (schema ${REPORT_SCHEMA} expected, found ${typeof o.schema === 'string' ? o.schema : 'none'})`);
+  if (isTrend(o)) return { source: name, report: undefined, trend: value as Trend };
+  throw new Error(`${name}: JSON is not a dev-stats report or trend (schema ${REPORT_SCHEMA} or dev-stats-trend/1 expected, found ${typeof o.schema === 'string' ? o.schema : 'none'})`);
 }
 
 /** Reads a dropped file: JSON from dev-stats, or a git log. */

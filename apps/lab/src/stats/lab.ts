@@ -1,6 +1,7 @@
 import { barChart, color, lineChart } from '../ui/charts.js';
 import { fill, h } from '../ui/dom.js';
 import type { SimClient } from '../worker/client.js';
+import type { StatsReport } from '@kernsim/dev-stats';
 import type { StatsData } from './compute.js';
 
 /** The stats lab: drop a git log or a dev-stats JSON; dev-stats' pure core builds the tables in the browser. */
@@ -39,7 +40,7 @@ export class StatsLab {
     this.#setStatus(`reading ${file.name}…`);
     try {
       const d = await this.#client.request('stats', { name: file.name, text: await file.text() });
-      this.#setStatus(`${d.report.totals.changesets} changesets from ${file.name}`);
+      this.#setStatus(d.report ? `${d.report.totals.changesets} changesets from ${file.name}` : `trend over ${d.trend?.points.length ?? 0} releases from ${file.name}`);
       this.#render(d);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
@@ -49,12 +50,25 @@ export class StatsLab {
   }
 
   #render(d: StatsData): void {
-    const t = d.report.totals;
-    const tables = [...d.report.developers.map((x) => ({ who: 'Developer', x })), ...d.report.employers.map((x) => ({ who: 'Employer', x }))].filter(({ x }) => x.rows.length > 0);
-    const changed = d.report.developers.find((x) => x.id === 'changed-lines');
-    fill(
-      this.#out,
-      h('p', { class: 'outcome' }, `${d.source}: ${t.changesets} changesets (merges not counted: ${t.merges}) from ${t.developers} developers and ${t.employers} employers; ${t.added} lines added, ${t.removed} removed.`),
+    fill(this.#out, ...(d.report ? this.#tables(d.source, d.report) : [h('p', { class: 'outcome' }, `${d.source}: a dev-stats trend`)]));
+    if (d.trend) {
+      this.#out.append(
+        lineChart(
+          'Share of changesets by employer',
+          d.trend.points.map((p) => p.release),
+          d.trend.employers.map((e, i) => ({ name: e, color: color(i), values: d.trend!.points.map((p) => p.shares[e] ?? 0) })),
+          '%',
+        ),
+      );
+    }
+  }
+
+  #tables(source: string, report: StatsReport): Node[] {
+    const t = report.totals;
+    const tables = [...report.developers.map((x) => ({ who: 'Developer', x })), ...report.employers.map((x) => ({ who: 'Employer', x }))].filter(({ x }) => x.rows.length > 0);
+    const changed = report.developers.find((x) => x.id === 'changed-lines');
+    return [
+      h('p', { class: 'outcome' }, `${source}: ${t.changesets} changesets (merges not counted: ${t.merges}) from ${t.developers} developers and ${t.employers} employers; ${t.added} lines added, ${t.removed} removed.`),
       h(
         'div',
         { class: 'tables' },
@@ -68,15 +82,7 @@ export class StatsLab {
           ),
         ),
       ),
-      changed && changed.rows.length > 0 ? barChart('Changed lines by developer', changed.rows.slice(0, 15).map((r) => ({ label: r.name, value: r.count })), 'lines') : null,
-      d.trend
-        ? lineChart(
-            'Share of changesets by employer',
-            d.trend.points.map((p) => p.release),
-            d.trend.employers.map((e, i) => ({ name: e, color: color(i), values: d.trend!.points.map((p) => p.shares[e] ?? 0) })),
-            '%',
-          )
-        : null,
-    );
+      ...(changed && changed.rows.length > 0 ? [barChart('Changed lines by developer', changed.rows.slice(0, 15).map((r) => ({ label: r.name, value: r.count })), 'lines')] : []),
+    ];
   }
 }
