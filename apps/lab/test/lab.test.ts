@@ -114,6 +114,7 @@ describe('NMI lab', () => {
     const raisedAfter = Number(/of (\d+) NMIs handled/.exec((await page.getByTestId('outcome').textContent()) ?? '')?.[1]);
     expect(raisedAfter).toBe(raisedBefore + 1);
     expect(page.url()).toContain('inject=2000');
+    expect(await page.getByTestId('injections').textContent()).toContain('2000 (watchdog)');
   });
 
   it('seeks with the scrubber to registers the library computes for that step', async () => {

@@ -1,7 +1,7 @@
 import { fill, h, select } from '../ui/dom.js';
 import type { SimClient } from '../worker/client.js';
 import { configToParams, DEFAULT_CONFIG, entryLabel, normalizeConfig, paramsToConfig, SCENARIO_IDS, SERIES_PARTS } from './config.js';
-import type { NmiConfig } from './config.js';
+import type { NmiConfig, NmiSource } from './config.js';
 import { cpuPanel, tracePanel } from './panels.js';
 import { timeline } from './scrubber.js';
 import { stackSvg } from './stack-svg.js';
@@ -22,6 +22,7 @@ export class NmiLab {
   #stackCpu: number | 'auto' = 'auto';
   #running = false;
   #speed: number = SPEEDS[1];
+  #injectSource: NmiSource = 'watchdog';
   #busy = Promise.resolve();
   readonly #controls = h('div', { class: 'controls' });
   readonly #transport = h('div', { class: 'transport' });
@@ -102,7 +103,7 @@ export class NmiLab {
   async #inject(): Promise<void> {
     const step = this.#step;
     if (this.#summary && step >= this.#summary.steps) return;
-    const injections = [...this.#config.injections.filter((i) => i.step !== step), { step, source: 'watchdog' as const }];
+    const injections = [...this.#config.injections.filter((i) => i.step !== step), { step, source: this.#injectSource }];
     await this.load({ ...this.#config, injections }, step);
   }
 
@@ -185,7 +186,7 @@ export class NmiLab {
       without,
       this.#delayInput(c),
       c.injections.length > 0
-        ? h('span', { class: 'injected', 'data-testid': 'injections' }, `injected NMIs at steps ${c.injections.map((i) => i.step).join(', ')} `)
+        ? h('span', { class: 'injected', 'data-testid': 'injections' }, `injected NMIs at steps ${c.injections.map((i) => `${i.step} (${i.source})`).join(', ')} `)
         : null,
     );
     if (c.injections.length > 0) {
@@ -225,6 +226,9 @@ export class NmiLab {
       button('next event ▶', 'next-event', 'next NMI delivery, exception or iret (n)', () => this.#goEvent(1)),
       button('end »', 'end', 'last step', () => this.seek(this.#summary?.steps ?? 0)),
       button('Inject NMI here', 'inject', 'raise an NMI at the CPU that runs this step, and rerun from here (i)', () => this.#inject()),
+      select('from', 'inject-source', [['watchdog', 'the watchdog'], ['sampler', "the perf sampler (its handler writes a vmalloc'd buffer)"]], this.#injectSource, (v) => {
+        this.#injectSource = v === 'sampler' ? 'sampler' : 'watchdog';
+      }),
       speed,
       this.#stepLabel,
     );
