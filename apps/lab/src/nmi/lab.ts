@@ -226,7 +226,7 @@ export class NmiLab {
       button('next event ▶', 'next-event', 'next NMI delivery, exception or iret (n)', () => this.#goEvent(1)),
       button('end »', 'end', 'last step', () => this.seek(this.#summary?.steps ?? 0)),
       button('Inject NMI here', 'inject', 'raise an NMI at the CPU that runs this step, and rerun from here (i)', () => this.#inject()),
-      select('from', 'inject-source', [['watchdog', 'the watchdog'], ['sampler', "the perf sampler (its handler writes a vmalloc'd buffer)"]], this.#injectSource, (v) => {
+      select('from', 'inject-source', [['watchdog', 'watchdog'], ['sampler', 'perf sampler']], this.#injectSource, (v) => {
         this.#injectSource = v === 'sampler' ? 'sampler' : 'watchdog';
       }),
       speed,
