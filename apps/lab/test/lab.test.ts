@@ -168,7 +168,7 @@ describe('other labs', () => {
   it('memcg lab: the designs on the workloads as charts', async () => {
     await page.goto(`${inject('labUrl')}?lab=memcg`);
     await page.locator('.memcg-lab svg.chart').first().waitFor({ timeout: WAIT });
-    expect(await page.locator('.memcg-lab svg.chart').count()).toBe(7);
+    expect(await page.locator('.memcg-lab svg.chart').count()).toBe(10);
     expect(await page.locator('.memcg-lab svg.chart').first().textContent()).toContain('Souhlal');
     await page.screenshot({ path: join(shots, 'memcg.png'), fullPage: true });
   });

@@ -1,4 +1,4 @@
-import { compareDesigns, DESIGNS, WORKLOADS } from '@kernsim/memcg-accounting';
+import { compareDesigns, DESIGNS, RUNS, WORKLOAD_KINDS, WORKLOADS } from '@kernsim/memcg-accounting';
 import type { WorkloadId } from '@kernsim/memcg-accounting';
 
 export interface MemcgParams {
@@ -26,8 +26,12 @@ export interface MemcgData {
   readonly params: MemcgParams;
   readonly designs: readonly string[];
   readonly workloads: readonly WorkloadId[];
+  /** 'worst case' (synthetic stress) or 'modelled host', per workload. */
+  readonly kinds: Readonly<Record<string, string>>;
   readonly rows: readonly MemcgRow[];
   readonly pathCost: readonly { readonly design: string; readonly off: number; readonly onUnused: number; readonly on: number }[];
+  /** The dying-cgroup series: short-lived containers on one host, sampled every few hours. */
+  readonly dying: readonly { readonly design: string; readonly hours: readonly number[]; readonly deadCgroupsAlive: readonly number[]; readonly deadCaches: readonly number[]; readonly leftBehindKiB: readonly number[] }[];
 }
 
 const kib = (bytes: number): number => Math.round(bytes / 1024);
@@ -36,11 +40,12 @@ const kib = (bytes: number): number => Math.round(bytes / 1024);
 export function computeMemcg(params: MemcgParams): MemcgData {
   const seed = Math.max(0, Math.floor(params.seed));
   const scale = Math.max(1, Math.min(100, Math.floor(params.scale)));
-  const c = compareDesigns({ seed, scale: scale / 100 }, WORKLOADS);
+  const c = compareDesigns({ seed, scale: scale / 100 }, RUNS);
   return {
     params: { seed, scale },
     designs: DESIGNS,
     workloads: WORKLOADS,
+    kinds: WORKLOAD_KINDS,
     rows: c.results.map((r) => ({
       workload: r.workload,
       design: r.design,
@@ -55,5 +60,12 @@ export function computeMemcg(params: MemcgParams): MemcgData {
       limitsHeld: r.limitsHeld,
     })),
     pathCost: DESIGNS.map((d) => ({ design: d, ...c.pathCost[d] })),
+    dying: (c.dying ?? []).map((s) => ({
+      design: s.design,
+      hours: s.samples.map((x) => x.hour),
+      deadCgroupsAlive: s.samples.map((x) => x.deadCgroupsAlive),
+      deadCaches: s.samples.map((x) => x.deadCaches),
+      leftBehindKiB: s.samples.map((x) => kib(x.leftBehindBytes)),
+    })),
   };
 }

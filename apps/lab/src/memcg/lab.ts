@@ -1,4 +1,4 @@
-import { color, groupedChart } from '../ui/charts.js';
+import { color, groupedChart, lineChart } from '../ui/charts.js';
 import { fill, h } from '../ui/dom.js';
 import type { SimClient } from '../worker/client.js';
 import type { MemcgData, MemcgRow } from './compute.js';
@@ -12,7 +12,7 @@ export class MemcgLab {
   readonly #setStatus: (text: string) => void;
   readonly #out = h('div', { class: 'charts' });
   #seed = 2012;
-  #scale = 25;
+  #scale = 10;
 
   constructor(client: SimClient, setStatus: (text: string) => void) {
     this.#client = client;
@@ -48,7 +48,7 @@ export class MemcgLab {
     const chart = (title: string, unit: string, value: (r: MemcgRow) => number, log = false): SVGSVGElement =>
       groupedChart(
         title,
-        d.workloads,
+        d.workloads.map((w) => (d.kinds[w] === 'modelled host' ? `${w} (modelled)` : w)),
         d.designs.map((design, i) => ({
           name: NAMES[design] ?? design,
           color: color(i),
@@ -75,5 +75,14 @@ export class MemcgLab {
         'operations',
       ),
     );
+    const dyingChart = (title: string, unit: string, pick: (s: MemcgData['dying'][number]) => readonly number[]): SVGSVGElement =>
+      lineChart(title, (d.dying[0]?.hours ?? []).map((h) => `${h} h`), d.dying.map((s, i) => ({ name: NAMES[s.design] ?? s.design, color: color(i), values: pick(s) })), unit);
+    if (d.dying.length > 0) {
+      this.#out.append(
+        dyingChart('Dying cgroups (modelled host): removed cgroups still alive', 'cgroups', (s) => s.deadCgroupsAlive),
+        dyingChart('Dying cgroups (modelled host): dead caches', 'caches', (s) => s.deadCaches),
+        dyingChart('Dying cgroups (modelled host): left behind by removed containers', 'KiB', (s) => s.leftBehindKiB),
+      );
+    }
   }
 }
