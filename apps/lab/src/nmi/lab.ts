@@ -59,33 +59,49 @@ export class NmiLab {
     await this.load(config, step);
   }
 
-  /** Runs `config` in the worker and shows `step` (undefined: the end of the run, where the outcome is). */
-  async load(config: NmiConfig, step: number | undefined): Promise<void> {
+  /**
+   * Runs `config` in the worker and shows `step` (undefined: the end of the run, where the
+   * outcome is). Loads and seeks go through one queue, so a key pressed during a load acts
+   * on the new run.
+   */
+  load(config: NmiConfig, step: number | undefined): Promise<void> {
     this.#running = false;
+    return this.#queue(() => this.#load(config, step));
+  }
+
+  /** Shows step `n` (or the step `n` computes from the one shown when its turn comes). */
+  seek(n: number | ((current: number) => number)): Promise<void> {
+    return this.#queue(() => this.#show(typeof n === 'number' ? n : n(this.#step)));
+  }
+
+  #queue(task: () => Promise<void>): Promise<void> {
+    this.#busy = this.#busy.then(task).catch((e: unknown) => {
+      this.#setStatus(`error: ${e instanceof Error ? e.message : String(e)}`);
+    });
+    return this.#busy;
+  }
+
+  async #load(config: NmiConfig, step: number | undefined): Promise<void> {
     this.#config = normalizeConfig(config);
     this.#buildControls();
     this.#setStatus(`running ${this.#config.scenario} under ${entryLabel(this.#config)}…`);
     const t = performance.now();
-    const { summary, view } = await this.#client.request('nmi-load', this.#config);
+    const { summary } = await this.#client.request('nmi-load', this.#config);
     this.#summary = summary;
     // The loaded view is the run's end: nothing to compare the first step shown with.
     this.#view = undefined;
     this.#previous = undefined;
-    this.#range.max = String(view.steps);
+    this.#range.max = String(summary.steps);
     this.#setStatus(`ran ${summary.steps} steps in ${Math.round(performance.now() - t)} ms`);
     this.#renderSummary();
-    await this.seek(step ?? summary.steps);
+    await this.#show(step ?? summary.steps);
   }
 
-  /** Shows step `n` (serialized: one request at a time, the latest wins). */
-  seek(n: number): Promise<void> {
-    this.#busy = this.#busy.then(async () => {
-      const view = await this.#client.request('nmi-seek', { step: n });
-      this.#previous = this.#view;
-      this.#view = view;
-      this.#render();
-    });
-    return this.#busy;
+  async #show(n: number): Promise<void> {
+    const view = await this.#client.request('nmi-seek', { step: n });
+    this.#previous = this.#view;
+    this.#view = view;
+    this.#render();
   }
 
   get #step(): number {
@@ -112,7 +128,7 @@ export class NmiLab {
     this.#runButton.textContent = this.#running ? 'Pause' : 'Run';
     if (this.#running && this.#summary && this.#step >= this.#summary.steps) await this.seek(0);
     while (this.#running && this.#summary && this.#step < this.#summary.steps) {
-      await this.seek(this.#step + this.#speed);
+      await this.seek((at) => at + this.#speed);
       await new Promise((r) => requestAnimationFrame(r));
     }
     this.#running = false;
@@ -130,11 +146,11 @@ export class NmiLab {
     switch (event.key) {
       case 'ArrowRight':
       case 's':
-        act(() => this.seek(this.#step + 1));
+        act(() => this.seek((at) => at + 1));
         break;
       case 'ArrowLeft':
       case 'b':
-        act(() => this.seek(this.#step - 1));
+        act(() => this.seek((at) => at - 1));
         break;
       case 'n':
         act(() => this.#goEvent(1));
@@ -220,9 +236,9 @@ export class NmiLab {
     this.#transport.append(
       button('« start', 'start', 'first step', () => this.seek(0)),
       button('◀ prev event', 'prev-event', 'previous event (p)', () => this.#goEvent(-1)),
-      button('◀ back', 'back', 'back one instruction (← or b)', () => this.seek(this.#step - 1)),
+      button('◀ back', 'back', 'back one instruction (← or b)', () => this.seek((at) => at - 1)),
       this.#runButton,
-      button('step ▶', 'step-button', 'one instruction (→ or s)', () => this.seek(this.#step + 1)),
+      button('step ▶', 'step-button', 'one instruction (→ or s)', () => this.seek((at) => at + 1)),
       button('next event ▶', 'next-event', 'next NMI delivery, exception or iret (n)', () => this.#goEvent(1)),
       button('end »', 'end', 'last step', () => this.seek(this.#summary?.steps ?? 0)),
       button('Inject NMI here', 'inject', 'raise an NMI at the CPU that runs this step, and rerun from here (i)', () => this.#inject()),

@@ -13,7 +13,7 @@ function handle(msg: RequestMessage): Requests[keyof Requests]['reply'] {
   switch (msg.kind) {
     case 'nmi-load': {
       session = new NmiSession((msg as RequestMessage<'nmi-load'>).args);
-      return { summary: summarize(session), view: machineView(session) };
+      return { summary: summarize(session) };
     }
     case 'nmi-seek': {
       if (!session) throw new Error('no run loaded');
