@@ -12,20 +12,36 @@ import type { Plugin } from 'vite';
 const fromCpuCore = createRequire(createRequire(import.meta.url).resolve('@kernsim/cpu-core/package.json'));
 const icedMain = fromCpuCore.resolve('iced-x86');
 const icedWasm = join(dirname(icedMain), 'iced_x86_bg.wasm');
-const ICED_ID = '\0kernsim-iced-x86';
-
-function icedForTheBrowser(): Plugin {
+/**
+ * A plugin that answers some imports with generated modules: `resolve` maps an import to a key
+ * (or leaves it alone), `source` writes the module for a key.
+ */
+function generatedModules(name: string, resolve: (id: string) => string | undefined, source: (key: string) => string | Promise<string>): Plugin {
+  const prefix = `\0kernsim-${name}:`;
   return {
-    name: 'kernsim-iced-x86-browser',
+    name: `kernsim-${name}`,
     enforce: 'pre',
     resolveId(id) {
-      return id === 'iced-x86' ? ICED_ID : undefined;
+      const key = resolve(id);
+      return key === undefined ? undefined : prefix + key;
     },
     load(id) {
-      if (id !== ICED_ID) return undefined;
-      const names = Object.keys(fromCpuCore(icedMain) as object).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default');
-      const source = readFileSync(icedMain, 'utf8');
-      return [
+      return id.startsWith(prefix) ? source(id.slice(prefix.length)) : undefined;
+    },
+  };
+}
+
+/** The names a CommonJS or Node module exports that can be ES export names. */
+function exportNames(module: object): string[] {
+  return Object.keys(module).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default');
+}
+
+function icedForTheBrowser(): Plugin {
+  return generatedModules(
+    'iced-x86',
+    (id) => (id === 'iced-x86' ? 'main' : undefined),
+    () =>
+      [
         `import wasmUrl from ${JSON.stringify(`${icedWasm}?url`)};`,
         'const wasmBytes = new Uint8Array(await (await fetch(wasmUrl)).arrayBuffer());',
         'const module = { exports: {} };',
@@ -37,12 +53,11 @@ function icedForTheBrowser(): Plugin {
         '  throw new Error(`iced-x86 wants ${name}`);',
         '};',
         '(function (module, exports) {',
-        source,
+        readFileSync(icedMain, 'utf8'),
         '})(module, module.exports);',
-        `export const { ${names.join(', ')} } = module.exports;`,
-      ].join('\n');
-    },
-  };
+        `export const { ${exportNames(fromCpuCore(icedMain) as object).join(', ')} } = module.exports;`,
+      ].join('\n'),
+  );
 }
 
 // dev-stats' index also exports its Node adapters (git, files), which import node:fs,
@@ -50,28 +65,20 @@ function icedForTheBrowser(): Plugin {
 // production bundle tree-shakes the adapters away; but the dev server loads every module the
 // index names, and Vite's stand-in for a Node module throws as soon as a named import is read.
 // So in the browser each node:* module becomes one whose functions throw only when called.
-const STUB_PREFIX = '\0kernsim-node-stub:';
-
 function nodeModulesStubbed(): Plugin {
-  return {
-    name: 'kernsim-node-stubs',
-    enforce: 'pre',
-    resolveId(id) {
+  return generatedModules(
+    'node-stub',
+    (id) => {
       const bare = id.startsWith('node:') ? id.slice(5) : id;
-      return builtinModules.includes(bare) ? STUB_PREFIX + bare : undefined;
+      return builtinModules.includes(bare) ? bare : undefined;
     },
-    async load(id) {
-      if (!id.startsWith(STUB_PREFIX)) return undefined;
-      const name = id.slice(STUB_PREFIX.length);
-      const real = (await import(`node:${name}`)) as Record<string, unknown>;
-      const names = Object.keys(real).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default');
-      return [
+    async (name) =>
+      [
         `const fail = (what) => () => { throw new Error(\`node:${name} \${what} is not available in the browser\`); };`,
-        ...names.map((n) => `export const ${n} = fail(${JSON.stringify(n)});`),
+        ...exportNames((await import(`node:${name}`)) as object).map((n) => `export const ${n} = fail(${JSON.stringify(n)});`),
         'export default {};',
-      ].join('\n');
-    },
-  };
+      ].join('\n'),
+  );
 }
 
 export default defineConfig({
