@@ -2,7 +2,7 @@ import { fill, h, select } from '../ui/dom.js';
 import type { SimClient } from '../worker/client.js';
 import { configToParams, DEFAULT_CONFIG, entryLabel, normalizeConfig, paramsToConfig, SCENARIO_IDS, SERIES_PARTS } from './config.js';
 import type { NmiConfig, NmiSource } from './config.js';
-import { cpuPanel, tracePanel } from './panels.js';
+import { cpuPanel, executedPanel, tracePanel } from './panels.js';
 import { timeline } from './scrubber.js';
 import { stackSvg } from './stack-svg.js';
 import type { RunSummary } from './summary.js';
@@ -33,6 +33,7 @@ export class NmiLab {
   readonly #stack = h('div', { class: 'stack-wrap' });
   readonly #console = h('pre', { class: 'console', 'data-testid': 'console' });
   readonly #trace = h('div', { class: 'trace-wrap' });
+  readonly #executed = h('div', { class: 'executed-wrap' });
   readonly #stepLabel = h('span', { class: 'step', 'data-testid': 'step' });
   readonly #runButton = h('button', { type: 'button', 'data-testid': 'run', title: 'run / pause (space)' }, 'Run');
 
@@ -48,7 +49,7 @@ export class NmiLab {
       this.#outcome,
       this.#transport,
       this.#scrub,
-      h('div', { class: 'grid' }, this.#cpus, h('div', { class: 'side' }, this.#stack, h('h3', {}, 'Serial console'), this.#console, h('h3', {}, 'Trace'), this.#trace)),
+      h('div', { class: 'grid' }, this.#cpus, h('div', { class: 'side' }, this.#stack, h('h3', {}, 'Serial console'), this.#console, h('h3', {}, 'Last instructions executed'), this.#executed, h('h3', {}, 'Trace'), this.#trace)),
     );
     this.#buildTransport();
   }
@@ -287,6 +288,7 @@ export class NmiLab {
     fill(this.#stack, h('h3', {}, 'NMI stack'), picker, stack ? stackSvg(stack, prev?.stacks[cpu]) : null);
     this.#console.textContent = v.console === '' ? '(nothing printed yet)' : v.console;
     this.#console.scrollTop = this.#console.scrollHeight;
+    fill(this.#executed, executedPanel(v));
     const trace = tracePanel(v);
     fill(this.#trace, trace);
     trace.scrollTop = trace.scrollHeight;

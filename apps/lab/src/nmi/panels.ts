@@ -35,6 +35,16 @@ export function cpuPanel(cpu: CpuView, previous: CpuView | undefined, next: bool
   );
 }
 
+/** The instructions of the last steps, all CPUs interleaved as the machine ran them. */
+export function executedPanel(view: MachineView): HTMLElement {
+  const table = h('table', { class: 'code executed', 'data-testid': 'executed' });
+  for (const e of view.executed) {
+    table.append(h('tr', {}, h('td', { class: 'addr' }, String(e.step)), h('td', {}, `cpu${e.cpu}`), h('td', { class: 'addr' }, e.address.slice(-8)), h('td', {}, e.text), h('td', { class: 'addr' }, e.where)));
+  }
+  if (view.executed.length === 0) table.append(h('tr', {}, h('td', {}, '(no instruction executed yet)')));
+  return table;
+}
+
 /** The run's story up to this step, the latest at the bottom. */
 export function tracePanel(view: MachineView): HTMLElement {
   const list = h('ol', { class: 'trace', 'data-testid': 'trace' });

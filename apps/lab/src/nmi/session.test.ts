@@ -93,6 +93,19 @@ describe('machineView', () => {
     expect(v.cpus.every((c) => c.code.filter((l) => l.current).length === 1)).toBe(true);
   });
 
+  it('lists the last instructions executed, each where its CPU was before the step, and stays at the step', () => {
+    const s = new NmiSession(DEFAULT_CONFIG);
+    s.seek(5000);
+    const v = machineView(s);
+    expect(s.at).toBe(5000);
+    expect(v.executed.map((e) => e.step)).toEqual(Array.from({ length: 16 }, (_, i) => 4984 + i));
+    const last = v.executed.at(-1)!;
+    expect(last.cpu).toBe(s.cpuAt(4999));
+    s.seek(4999);
+    expect(last.address).toBe(s.kernel.machine.cpus[last.cpu]!.rip.toString(16).padStart(16, '0'));
+    expect(last.text).not.toMatch(/not mapped|undecodable/);
+  });
+
   it('draws the i386 stack without x86_64 slot names', () => {
     const s = new NmiSession({ ...DEFAULT_CONFIG, arch: 'i386' });
     s.seek(1000);

@@ -5,8 +5,17 @@ import { runScenario as runX86 } from '@kernsim/nmi-x86_64';
 import type { ScenarioResult } from '@kernsim/nmi-x86_64';
 import type { NmiConfig, NmiSource } from './config.js';
 
-/** Steps between snapshots: a seek replays fewer than this many instructions. */
+/** Steps between snapshots: a seek replays fewer than this many instructions (plus HISTORY). */
 export const SNAPSHOT_INTERVAL = 256;
+/** Instructions remembered before the current step (a seek replays at least these). */
+export const HISTORY = 16;
+
+export interface ExecutedStep {
+  readonly step: number;
+  readonly cpu: number;
+  /** Where the CPU was before the step. */
+  readonly rip: bigint;
+}
 
 interface Raise {
   readonly cpu: number;
@@ -47,6 +56,7 @@ export class NmiSession {
   readonly #snapshots: (Snapshot | undefined)[] = [];
   readonly #step: (cpu: number) => void;
   readonly #raise: (cpu: number, source: NmiSource) => void;
+  #history: ExecutedStep[] = [];
   #at: number;
 
   constructor(config: NmiConfig) {
@@ -115,13 +125,15 @@ export class NmiSession {
     const target = Math.max(0, Math.min(this.steps, Math.floor(n)));
     let from = this.#at;
     if (target < from || target - from > SNAPSHOT_INTERVAL) {
-      let i = Math.floor(target / SNAPSHOT_INTERVAL);
+      // From far enough back that the replay also fills the history.
+      let i = Math.floor(Math.max(0, target - HISTORY) / SNAPSHOT_INTERVAL);
       // A snapshot holds the NMIs raised for its own step: usable for a later step, or when there were none.
       if (i * SNAPSHOT_INTERVAL === target && this.#raises.has(target) && i > 0) i--;
       let snap = this.#snapshots[i];
       while (snap === undefined && i > 0) snap = this.#snapshots[--i];
       if (snap === undefined) throw new Error('no snapshot to seek from');
       this.kernel.machine.restore(snap);
+      this.#history = [];
       from = i * SNAPSHOT_INTERVAL;
       this.#replay(from, target, true);
     } else {
@@ -131,11 +143,23 @@ export class NmiSession {
     return target;
   }
 
+  /** The last instructions up to the current step (up to HISTORY): which CPU ran, and where it was just before. */
+  get history(): readonly ExecutedStep[] {
+    return this.#history;
+  }
+
   /** Replays steps [from, to); the raises of `from` are already in a snapshot taken there. */
   #replay(from: number, to: number, fromSnapshot: boolean): void {
+    const cpus = this.kernel.machine.cpus;
+    const history = this.#history;
     for (let s = from; s < to; s++) {
       if (!(fromSnapshot && s === from)) for (const r of this.#raises.get(s) ?? []) this.#raise(r.cpu, r.source);
-      this.#step(this.#cpuOf[s]!);
+      const cpu = this.#cpuOf[s]!;
+      if (s >= to - HISTORY) {
+        history.push({ step: s, cpu, rip: cpus[cpu]!.rip });
+        if (history.length > HISTORY) history.shift();
+      }
+      this.#step(cpu);
     }
   }
 }

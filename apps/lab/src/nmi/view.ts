@@ -1,5 +1,5 @@
 import { disassemble } from '@kernsim/cpu-core';
-import type { Cpu, RegName } from '@kernsim/cpu-core';
+import type { AddressSpace, Cpu, RegName } from '@kernsim/cpu-core';
 import type { Kernel } from '@kernsim/kernel';
 import { naiveSlotRole, nestedSlotRole } from '@kernsim/nmi-x86_64';
 import type { ScenarioEvent } from '@kernsim/nmi-x86_64';
@@ -16,6 +16,16 @@ export interface MachineView {
   readonly console: string;
   /** The run's events up to and including this step, the latest last. */
   readonly recent: readonly ScenarioEvent[];
+  /** The instructions the last few steps executed, oldest first. */
+  readonly executed: readonly ExecutedLine[];
+}
+
+export interface ExecutedLine {
+  readonly step: number;
+  readonly cpu: number;
+  readonly address: string;
+  readonly where: string;
+  readonly text: string;
 }
 
 export interface CpuView {
@@ -69,6 +79,11 @@ export function machineView(session: NmiSession): MachineView {
   const events = session.result.events;
   let end = 0;
   while (end < events.length && events[end]!.step <= step) end++;
+  const width = k.machine.bitness === 64 ? 16 : 8;
+  const executed = session.history.map((e) => {
+    const c = k.machine.cpus[e.cpu]!;
+    return { step: e.step, cpu: e.cpu, address: hexOf(e.rip, width), where: k.symbols.symbolize(e.rip) ?? '', text: decodeAt(k, c, e.rip) };
+  });
   return {
     step,
     steps: session.steps,
@@ -77,6 +92,7 @@ export function machineView(session: NmiSession): MachineView {
     stacks: k.machine.cpus.map((c) => stackView(k, session.result.entry, c.id)),
     console: k.machine.console,
     recent: events.slice(Math.max(0, end - EVENTS_SHOWN), end),
+    executed,
   };
 }
 
@@ -99,6 +115,21 @@ function cpuView(k: Kernel, c: Cpu): CpuView {
   };
 }
 
+/** The address space the CPU fetches from now (user code is mapped in its task's space only). */
+function spaceOf(k: Kernel, c: Cpu): AddressSpace {
+  return k.machine.addressSpaces.find((s) => s.cr3 === c.cr3) ?? k.machine.kernelSpace;
+}
+
+/** The one instruction at `rip`, as text. */
+function decodeAt(k: Kernel, c: Cpu, rip: bigint): string {
+  try {
+    const bytes = k.machine.readBytes(rip, 15, spaceOf(k, c));
+    return disassemble(bytes, { origin: rip, bitness: k.machine.bitness, symbols: k.symbols })[0]?.text ?? '(undecodable)';
+  } catch {
+    return '(code not mapped)';
+  }
+}
+
 /** Disassembly from the start of RIP's function (or RIP itself when far from it), a few lines either side. */
 function codeAround(k: Kernel, c: Cpu, width: number): CodeLine[] {
   const m = k.machine;
@@ -107,7 +138,7 @@ function codeAround(k: Kernel, c: Cpu, width: number): CodeLine[] {
   const match = sym === undefined ? null : /\+0x([0-9a-f]+)$/.exec(sym);
   const offset = match ? BigInt(`0x${match[1] ?? '0'}`) : 0n;
   const start = offset > 0n && offset <= 160n ? rip - offset : rip;
-  const space = m.addressSpaces.find((s) => s.cr3 === c.cr3) ?? m.kernelSpace;
+  const space = spaceOf(k, c);
   let bytes: Uint8Array;
   try {
     bytes = m.readBytes(start, Number(rip - start) + 64, space);
