@@ -117,6 +117,24 @@ describe('NMI lab', () => {
     expect(await page.getByTestId('injections').textContent()).toContain('2000 (watchdog)');
   });
 
+  it('next event stops just after it, and the URL reopens the same machine state', async () => {
+    await openNmi('scenario=kprobe&arch=x86_64&entry=naive&step=10');
+    await page.keyboard.press('n');
+    await page.waitForFunction(() => !document.querySelector('[data-testid=step]')?.textContent.startsWith('step 10 /'));
+    const step = Number(/^step (\d+)/.exec(await stepText())?.[1]);
+    const last = await page.getByTestId('trace').locator('li').last().textContent();
+    expect(last?.trim().startsWith(`${step - 1} cpu`)).toBe(true);
+    const shown = await page.getByTestId('regs-cpu0').textContent();
+    const url = page.url();
+    expect(url).toContain(`step=${step}`);
+    await page.keyboard.press('b');
+    await waitForStep(step - 1);
+    await page.goto(url);
+    await page.getByTestId('regs-cpu0').waitFor();
+    await waitForStep(step);
+    expect(await page.getByTestId('regs-cpu0').textContent()).toBe(shown);
+  });
+
   it('seeks with the scrubber to registers the library computes for that step', async () => {
     const target = 12_345;
     const names: RegName[] = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r12', 'r15'];

@@ -14,7 +14,7 @@ export interface MachineView {
   readonly cpus: readonly CpuView[];
   readonly stacks: readonly StackView[];
   readonly console: string;
-  /** The run's events up to and including this step, the latest last. */
+  /** The run's events so far, the latest last. */
   readonly recent: readonly ScenarioEvent[];
   /** The instructions the last few steps executed, oldest first. */
   readonly executed: readonly ExecutedLine[];
@@ -72,13 +72,22 @@ export function hexOf(v: bigint, width: number): string {
   return BigInt.asUintN(width * 4, v).toString(16).padStart(width, '0');
 }
 
+/**
+ * Whether the machine at `step` is past the event: the runner notes landmarks and a panic
+ * before it runs the step they are seen at, everything else (deliveries, irets, faults, NMIs
+ * raised just before the step) once the step has run.
+ */
+function happenedBy(e: ScenarioEvent, step: number): boolean {
+  return e.kind === 'landmark' || e.kind === 'panic' ? e.step <= step : e.step < step;
+}
+
 /** Reads the view of the session's machine at the step it is at now. */
 export function machineView(session: NmiSession): MachineView {
   const k = session.kernel;
   const step = session.at;
   const events = session.result.events;
   let end = 0;
-  while (end < events.length && events[end]!.step <= step) end++;
+  while (end < events.length && happenedBy(events[end]!, step)) end++;
   const width = k.machine.bitness === 64 ? 16 : 8;
   const executed = session.history.map((e) => {
     const c = k.machine.cpus[e.cpu]!;
