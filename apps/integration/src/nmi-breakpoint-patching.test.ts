@@ -5,17 +5,19 @@
 // iret unblocks NMIs while the first NMI still runs. Under the pre-3.3 x86_64 entry
 // (`naive`) the next NMI starts again at the top of the NMI IST stack, on the first one's
 // frame; the 3.3 entry (`nested`) and i386 (its own stack, the nmi_state latch) survive.
-import { PT_REGS_32, PT_REGS_64, layoutOf, runNmiScenario } from '@kernsim/kernel';
+// One kernel: the patcher loads into the booted NMI kernel, its #BP hook joins that
+// kernel's int3 chain, its IPI handlers take the kernel's IPI vectors.
+import { runNmiScenario } from '@kernsim/kernel';
 import type { Kernel, NmiEntry, ScenarioResult, ScenarioSpec } from '@kernsim/kernel';
 import { latchEntry } from '@kernsim/nmi-i386';
 import { naiveEntry, nestedEntry } from '@kernsim/nmi-x86_64';
-import { breakpointStates, hex, installGuestPatcher } from '@kernsim/text-patching';
-import type { GuestPatcher } from '@kernsim/text-patching';
+import { breakpointStates, hex, installPatcher } from '@kernsim/text-patching';
+import type { Patcher } from '@kernsim/text-patching';
 import { describe, expect, it } from 'vitest';
 
 interface Outcome {
   readonly result: ScenarioResult;
-  readonly patcher: GuestPatcher;
+  readonly patcher: Patcher;
   /** Distinct byte states of the site, in the order memory held them. */
   readonly states: readonly string[];
   /** NMIs raised on CPU 1 right after a #BP's iret returned into nmi_traced_fn. */
@@ -40,23 +42,14 @@ const SPEC: ScenarioSpec = {
 };
 
 function patchWhileNmisArrive(entry: NmiEntry): Outcome {
-  let patcher: GuestPatcher | undefined;
+  let patcher: Patcher | undefined;
   let site = 0n;
   let firstFired = false;
   let windowNmis = 0;
   const states: string[] = [];
   const setup = (k: Kernel): void => {
-    const layout = layoutOf(entry.arch);
     site = k.symbol('nmi_traced_fn_site');
-    patcher = installGuestPatcher(k.machine, {
-      text: layout.extraText,
-      data: layout.extraData,
-      sites: [{ address: site }],
-      ptRegsIp: entry.arch === 'x86_64' ? PT_REGS_64.ip : PT_REGS_32.ip,
-      // Kernel text is read-only: write through an alias, as text_poke does.
-      aliasAt: layout.extraText + 0x10000n,
-    });
-    k.registerInt3Handler(patcher.symbols.int3Hook);
+    patcher = installPatcher(k, { sites: [{ address: site }] });
     patcher.startPatching(0);
     patcher.idle(1);
     states.push(hex(k.machine.readBytes(site, 5)));

@@ -1,26 +1,23 @@
+// `@kernsim/kernel`: boot the kernel with an NMI entry, run the NMI scenarios, read their
+// results. Writing an NMI entry needs `@kernsim/kernel/entry-kit`; the SMP and
+// live-patching plumbing is `@kernsim/kernel/smp`. The architecture type is cpu-core's `Arch`.
 export { KernelError } from './errors.js';
 export type { KernelErrorCode } from './errors.js';
-export { PT_REGS_32, PT_REGS_64 } from './build-context.js';
-export type { BuildContext, RegsLayout } from './build-context.js';
-export type { DoNmiHooks, DoNmiLabels, NmiType } from './code/nmi-chain.js';
+export type { NmiType } from './code/nmi-chain.js';
 export type { NmiEntry } from './nmi-entry.js';
-export { PERCPU, PMU, NMI_STATE } from './percpu.js';
 export type { PercpuField } from './percpu.js';
-export { SEL64 } from './x86_64/entry-common.js';
-export { restoreAll64 } from './x86_64/restore.js';
-export type { Arch, Isa } from './isa.js';
 export { layoutOf } from './layout.js';
 export type { Layout } from './layout.js';
-export { buildKernelImage } from './kernel-image.js';
 export type { KernelImage } from './kernel-image.js';
-export { arch64 } from './x86_64/arch-x86_64.js';
-export { arch32, restoreAll32, saveAll32 } from './i386/arch-i386.js';
 export { bootKernel } from './boot.js';
 export type { BootOptions, CpuTask, Kernel, TaskInfo } from './boot.js';
 export { runNmiScenario, prepareNmiScenario, dumpStatus } from './scenario-runner.js';
-export type { PreparedScenario, CpuNmiAccount, DumpStatus, RunOptions, ScenarioEvent, ScenarioResult, StackCapture } from './scenario-runner.js';
+export { nmiAccountingErrors } from './nmi-accounting.js';
+export type { PreparedScenario } from './scenario-runner.js';
+export type { CpuNmiAccount, DumpStatus, PreparedRunOptions, RunOptions, ScenarioEvent, ScenarioResult, StackCapture } from './scenario-types.js';
 export { scenarioSpec, SCENARIO_IDS } from './scenarios.js';
 export type { Arrival, CpuSetup, NmiInjection, ScenarioId, ScenarioSpec } from './scenarios.js';
 export type { TaskProgram } from './user-programs.js';
 export { NmiTracker } from './nmi-tracker.js';
 export type { ActiveNmi, CorruptedReturn, FrameOverwrite } from './nmi-tracker.js';
+export { KERNEL_VECTOR } from './vectors.js';

@@ -1,7 +1,5 @@
-import { dword, qword, reg } from '@kernsim/cpu-core';
-import type { Mem, MemBuilder, Reg } from '@kernsim/cpu-core';
-
-export type Arch = 'x86_64' | 'i386';
+import { byte, dword, qword, reg } from '@kernsim/cpu-core';
+import type { Arch, Mem, MemBuilder, Reg } from '@kernsim/cpu-core';
 
 /**
  * The registers and memory operand sizes of one architecture under neutral names, so
@@ -24,15 +22,20 @@ export interface Isa {
   readonly di: Reg;
   readonly sp: Reg;
   readonly bp: Reg;
-  /** Low byte of ax, 16-bit dx (port numbers), and the 32-bit forms of ax/di (zero-extending targets). */
+  /** Low byte of ax, 16-bit dx (port numbers), and the 32-bit forms (zero-extending targets, MSR halves). */
   readonly al: Reg;
   readonly dx16: Reg;
   readonly eax: Reg;
+  readonly ecx: Reg;
+  readonly edx: Reg;
+  readonly esi: Reg;
   readonly edi: Reg;
   /** An absolute address as a signed displacement/immediate of this mode (sign-extended on x86_64). */
   abs(address: bigint): bigint;
-  /** A memory operand of machine-word size. */
+  /** Memory operands of machine-word, byte and 32-bit size. */
   readonly word: MemBuilder;
+  readonly byte: MemBuilder;
+  readonly dword: MemBuilder;
   /** A per-CPU variable: `%gs:off` on x86_64, `%fs:off` on i386. */
   percpu(offset: number): Mem;
 }
@@ -52,9 +55,14 @@ const X86_64: Isa = {
   al: reg.al,
   dx16: reg.dx,
   eax: reg.eax,
+  ecx: reg.ecx,
+  edx: reg.edx,
+  esi: reg.esi,
   edi: reg.edi,
   abs: (address) => BigInt.asIntN(64, address),
   word: qword,
+  byte,
+  dword,
   percpu: (offset) => qword.gs(offset),
 };
 
@@ -73,9 +81,14 @@ const I386: Isa = {
   al: reg.al,
   dx16: reg.dx,
   eax: reg.eax,
+  ecx: reg.ecx,
+  edx: reg.edx,
+  esi: reg.esi,
   edi: reg.edi,
   abs: (address) => BigInt.asIntN(32, address),
   word: dword,
+  byte,
+  dword,
   percpu: (offset) => dword.fs(offset),
 };
 

@@ -1,4 +1,4 @@
-import type { Arch } from './isa.js';
+import type { Arch } from '@kernsim/cpu-core';
 
 /**
  * Where the kernel puts things in the simulated address space. x86_64 keeps every

@@ -1,6 +1,6 @@
 import type { BuildContext } from './build-context.js';
 import type { DoNmiHooks } from './code/nmi-chain.js';
-import type { Arch } from './isa.js';
+import type { Arch } from '@kernsim/cpu-core';
 
 /**
  * A pluggable NMI entry: the code at IDT vector 2 (label `nmi`) plus whatever it adds
@@ -23,6 +23,18 @@ export interface NmiEntry {
   readonly exitFrameOffsets: readonly number[];
   /** Labels an NMI exit may legitimately land on besides the interrupted context (3.3: repeat_nmi). */
   readonly trampolines: readonly string[];
+  /**
+   * Where the entry decides a delivered NMI is nested and folds it into the handler run
+   * under way (3.3: `nested_nmi`; i386: `nmi_latched`). The scenario runner counts a merge
+   * there, or a lost NMI when no other NMI is active on the CPU.
+   */
+  readonly mergeLabels?: readonly string[];
+  /**
+   * Where the handler is rerun for merged NMIs (3.3: `repeat_nmi`); with `after`, only
+   * when the CPU comes there from that label (i386: `nmi_restart` after a failed
+   * `nmi_cmpxchg`, not the first pass).
+   */
+  readonly repeatLabels?: readonly { readonly at: string; readonly after?: string }[];
   /** Labels of interest in traces and diagrams (first_nmi, nested_nmi, …), in code order. */
   readonly landmarks: readonly string[];
   /** Whether the 3.3 debug-stack fix (NMI IDT without IST for #DB/#BP) is in this entry. */

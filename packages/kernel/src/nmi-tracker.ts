@@ -75,6 +75,21 @@ export class NmiTracker {
     this.#checkRip = options.checkRip ?? true;
   }
 
+  /** An independent copy: the scenario reducer changes a copy, never the state it was given. */
+  clone(): NmiTracker {
+    const t = new NmiTracker(this.#offsets, this.#trampolines, { checkRip: this.#checkRip });
+    this.#active.forEach((stack, cpu) => {
+      t.#active[cpu] = [...stack];
+    });
+    for (const [id, by] of this.#overwrittenBy) t.#overwrittenBy.set(id, [...by]);
+    t.#count = this.#count;
+    t.deepest = this.deepest;
+    t.overwrites.push(...this.overwrites);
+    t.corrupted.push(...this.corrupted);
+    t.completed = this.completed;
+    return t;
+  }
+
   active(cpu: number): readonly ActiveNmi[] {
     return this.#active[cpu] ?? [];
   }

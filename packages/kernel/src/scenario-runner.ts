@@ -1,106 +1,12 @@
-import type { TraceEvent } from '@kernsim/cpu-core';
 import { bootKernel } from './boot.js';
 import type { Kernel } from './boot.js';
 import { KernelError } from './errors.js';
 import type { NmiEntry } from './nmi-entry.js';
-import { NmiTracker } from './nmi-tracker.js';
-import type { CorruptedReturn } from './nmi-tracker.js';
 import { scenarioSpec } from './scenarios.js';
 import type { ScenarioId, ScenarioSpec } from './scenarios.js';
-import { frameContext } from './trace-reader.js';
-
-/** One line of the scenario trace (the story, not every instruction). */
-export interface ScenarioEvent {
-  /** Machine step (all CPUs) at which it happened. */
-  readonly step: number;
-  readonly cpu: number;
-  readonly kind: 'nmi-raised' | 'nmi-latched' | 'nmi-dropped' | 'delivery' | 'iret' | 'fault' | 'landmark' | 'overwrite' | 'corrupted-return' | 'panic' | 'death';
-  readonly text: string;
-}
-
-/** The words of one CPU's NMI stack at a landmark, for diagrams. */
-export interface StackCapture {
-  readonly step: number;
-  readonly cpu: number;
-  readonly landmark: string;
-  readonly title: string;
-  readonly top: bigint;
-  /** From the top down: words[0] is the slot just below `top`. */
-  readonly words: readonly bigint[];
-  /** The same slots as cpu-core's stack view labels them (frame pushed by which delivery), or undefined. */
-  readonly pushedBy: readonly (string | undefined)[];
-  /** Kernel symbol of each value, when it is a code address. */
-  readonly symbols: readonly (string | undefined)[];
-  /** NMIs active on the CPU at the time (nesting). */
-  readonly activeNmis: number;
-}
-
-export interface CpuNmiAccount {
-  readonly cpu: number;
-  /** NMIs raised at the CPU (by the PMU model or an IPI). */
-  readonly raised: number;
-  /** Delivered to the entry code. */
-  readonly delivered: number;
-  /** Lost at the hardware latch (one remembered, the rest merged). */
-  readonly mergedByHardware: number;
-  /** Delivered but folded into another run by the entry (3.3 nested path, i386 latch). */
-  readonly mergedBySoftware: number;
-  /** Runs of the handler chain (do_nmi past the nesting check). */
-  readonly handled: number;
-  readonly unknown: number;
-  /** Still pending when the run ended. */
-  readonly pending: number;
-  /** Every raised NMI was followed by a handler run, and no PMU event is left unhandled. */
-  readonly accountedFor: boolean;
-}
-
-export interface DumpStatus {
-  readonly expectedTasks: readonly string[];
-  readonly printedTasks: readonly string[];
-  readonly headers: number;
-  readonly complete: boolean;
-}
-
-export interface ScenarioResult {
-  readonly scenario: ScenarioId;
-  readonly title: string;
-  readonly arch: 'x86_64' | 'i386';
-  readonly entry: string;
-  readonly crashed: boolean;
-  readonly crashReason: string | undefined;
-  readonly corruptedReturns: readonly CorruptedReturn[];
-  readonly nmis: { readonly raised: number; readonly handled: number; readonly mergedByHardware: number; readonly mergedBySoftware: number; readonly unknown: number; readonly perCpu: readonly CpuNmiAccount[] };
-  readonly accountedFor: boolean;
-  readonly console: string;
-  readonly dump: DumpStatus | undefined;
-  /** Deepest nesting of NMI deliveries on one CPU, and of handler runs (do_nmi inside do_nmi). */
-  readonly deepestNesting: number;
-  readonly deepestHandlerNesting: number;
-  readonly steps: number;
-  readonly events: readonly ScenarioEvent[];
-  readonly stacks: readonly StackCapture[];
-  readonly kprobeHits: number;
-  readonly pageFaults: number;
-  readonly breakpoints: number;
-}
-
-export interface RunOptions {
-  /** Instructions after the first exception's iret (or after the first NMI) at which the second NMI arrives. */
-  readonly delay?: number;
-  readonly seed?: number;
-  /** Capture the NMI stack at the entry's landmarks (default true). */
-  readonly captureStacks?: boolean;
-  /** Keep the story of events (default true; sweeps turn it off). */
-  readonly events?: boolean;
-  /** Serial line cost in cycles per byte. */
-  readonly serialCyclesPerByte?: number;
-  /** Replace the scenario's specification (tests of single windows build their own). */
-  readonly spec?: ScenarioSpec;
-  /** Called once after boot, before the first step (load more code, point a CPU elsewhere, register handlers). */
-  readonly setup?: (k: Kernel) => void;
-  /** Called before each step; return an NMI source to raise at that CPU now (tests of exact windows). */
-  readonly probe?: (k: Kernel, cpu: number) => 'watchdog' | 'sampler' | undefined;
-}
+import { dueInjections, initialRunState, isQuiet, onEvent } from './scenario-state.js';
+import type { Due, MachineView, RunContext, RunEvent, RunState } from './scenario-state.js';
+import type { CpuNmiAccount, DumpStatus, PreparedRunOptions, RunOptions, ScenarioEvent, ScenarioResult, StackCapture } from './scenario-types.js';
 
 const STACK_WORDS = 48;
 
@@ -122,8 +28,8 @@ export function runNmiScenario(entry: NmiEntry, id: ScenarioId, options: RunOpti
 /** A scenario booted once, run many times from the same snapshot (sweeps over arrival points). */
 export interface PreparedScenario {
   readonly kernel: Kernel;
-  /** Restores the boot snapshot and runs with this second-NMI delay. */
-  run(delay: number, options?: RunOptions): ScenarioResult;
+  /** Restores the boot snapshot and runs with this second-NMI delay (the boot's options were fixed by `prepareNmiScenario`). */
+  run(delay: number, options?: PreparedRunOptions): ScenarioResult;
 }
 
 export function prepareNmiScenario(entry: NmiEntry, id: ScenarioId, params: { readonly small?: boolean; readonly serialCyclesPerByte?: number } = {}): PreparedScenario {
@@ -146,296 +52,235 @@ export function prepareNmiScenario(entry: NmiEntry, id: ScenarioId, params: { re
   };
 }
 
-function runBooted(k: Kernel, spec: ScenarioSpec, options: RunOptions): ScenarioResult {
+/** The machine as the reducer's queries see it. */
+function machineView(k: Kernel): MachineView {
+  const m = k.machine;
+  return {
+    instructions: (cpu) => m.cpus[cpu]!.instructions,
+    rip: (cpu) => m.cpus[cpu]!.rip,
+    nmiPending: (cpu) => m.cpus[cpu]!.nmiPending,
+  };
+}
+
+/**
+ * Watches the entry's merge and repeat labels (and `nmi`, which resets "where the CPU
+ * came from"); each execution is queued as an event for after the step. Returns the
+ * function that removes the watches.
+ */
+function watchAccountingLabels(k: Kernel, queue: RunEvent[]): () => void {
+  const entry = k.entry;
+  const repeats = entry.repeatLabels ?? [];
+  const labels = new Set<string>([...(entry.mergeLabels ?? []), ...repeats.map((r) => r.at)]);
+  for (const r of repeats) if (r.after !== undefined) labels.add(r.after).add('nmi');
+  const removers = [...labels].map((label) =>
+    k.machine.onExecute(k.symbol(label), 1, (cpu) => {
+      queue.push({ type: 'executed', cpu, label });
+    }),
+  );
+  return () => {
+    for (const remove of removers) remove();
+  };
+}
+
+function runBooted(k: Kernel, spec: ScenarioSpec, options: PreparedRunOptions): ScenarioResult {
   options.setup?.(k);
   const m = k.machine;
-  const entry = k.entry;
-  const w = k.image.isa.w;
   const keepEvents = options.events ?? true;
-  const capture = options.captureStacks ?? true;
   const ncpu = k.cpuCount;
-  const sym = (a: bigint): string => k.symbols.symbolize(a) ?? `0x${a.toString(16)}`;
-  const tracker = new NmiTracker(entry.exitFrameOffsets, entry.trampolines.map((t) => k.symbol(t)));
-  // Breakpoints too: a #BP frame overwritten by a nested #BP (same IST top) returns to the wrong stack.
-  const bpTracker = new NmiTracker([0], [], { checkRip: false });
+  const ctx: RunContext = {
+    spec,
+    wordSize: k.image.isa.w,
+    symbolize: (a) => k.symbols.symbolize(a) ?? `0x${a.toString(16)}`,
+    mergeLabels: k.entry.mergeLabels ?? [],
+    repeatLabels: k.entry.repeatLabels ?? [],
+  };
+  let state = initialRunState(ctx, ncpu, k.entry.exitFrameOffsets, k.entry.trampolines.map((t) => k.symbol(t)));
   const events: ScenarioEvent[] = [];
   const stacks: StackCapture[] = [];
-  const note = (step: number, cpu: number, kind: ScenarioEvent['kind'], text: string): void => {
-    if (keepEvents) events.push({ step, cpu, kind, text });
+  const dispatch = (event: RunEvent): void => {
+    const t = onEvent(state, event, ctx);
+    state = t.state;
+    if (keepEvents) for (const n of t.notes) events.push(n);
   };
+  const executed: RunEvent[] = [];
+  const unwatch = watchAccountingLabels(k, executed);
   m.startTrace({ kinds: ['delivery', 'iret', 'fault', 'nmi', 'death'] });
-
   const landmarks = new Map<bigint, string>();
-  for (const l of entry.landmarks) {
+  for (const l of k.entry.landmarks) {
     const a = k.image.symbols.get(l);
     if (a !== undefined) landmarks.set(a, l);
   }
   for (const l of ['nmi_handler_start', 'panic_halt']) landmarks.set(k.symbol(l), l);
+  const symbolTargets = spec.injections.map((p) => (p.arrival.kind === 'at-symbol' ? k.symbol(p.arrival.symbol) : undefined));
+  // Watching RIP costs a BigInt per step; sweeps that only need the outcome skip it.
+  const watchRip = keepEvents || (options.captureStacks ?? true) || symbolTargets.some((t) => t !== undefined) || options.probe !== undefined;
+  const view = machineView(k);
+  try {
+    const step = runLoop(k, { state: () => state, dispatch, executed, ctx, view, landmarks, symbolTargets, watchRip, options, stacks });
+    if (state.crash === undefined && step >= spec.budget * ncpu) dispatch({ type: 'budget-spent' });
+    return scenarioResult(k, spec, state, { steps: step, events, stacks, watchRip });
+  } finally {
+    unwatch();
+  }
+}
+
+interface LoopParts {
+  state(): RunState;
+  dispatch(event: RunEvent): void;
+  /** Accounting labels executed during the last step. */
+  readonly executed: RunEvent[];
+  readonly ctx: RunContext;
+  readonly view: MachineView;
+  readonly landmarks: ReadonlyMap<bigint, string>;
+  readonly symbolTargets: readonly (bigint | undefined)[];
+  readonly watchRip: boolean;
+  readonly options: PreparedRunOptions;
+  readonly stacks: StackCapture[];
+}
+
+/** Steps the CPUs round-robin, turning what happens into events, until the run crashes, settles or spends its budget. Returns the steps taken. */
+function runLoop(k: Kernel, p: LoopParts): number {
+  const m = k.machine;
+  const ncpu = k.cpuCount;
+  const budget = p.ctx.spec.budget * ncpu;
   const handlerStart = k.symbol('nmi_handler_start');
   const panicHalt = k.symbol('panic_halt');
-
-  // Injection state.
-  interface Pending {
-    readonly cpu: number;
-    readonly source: 'watchdog' | 'sampler';
-    armedAt: number | undefined;
-    fired: boolean;
-    readonly spec: ScenarioSpec['injections'][number];
-    seen: number;
-  }
-  const pending: Pending[] = spec.injections.map((s) => ({ cpu: s.cpu, source: s.source, armedAt: undefined, fired: false, spec: s, seen: 0 }));
-  const symbolTargets = new Map<Pending, bigint>();
-  for (const p of pending) if (p.spec.arrival.kind === 'at-symbol') symbolTargets.set(p, k.symbol(p.spec.arrival.symbol));
-  const storm = spec.storm;
-  const stormFired = new Array<number>(ncpu).fill(0);
-  const lastRaise = new Array<number>(ncpu).fill(-1);
-  const lastHandlerStart = new Array<number>(ncpu).fill(-1);
-  const firstNmiSeen = new Array<number | undefined>(ncpu).fill(undefined);
-  const exceptionIretSeen = new Array<number | undefined>(ncpu).fill(undefined);
-  const lastNmiDelivery = new Array<number>(ncpu).fill(-1);
-  let crash: string | undefined;
-  let pageFaults = 0;
-  let breakpoints = 0;
-  let traceIndex = 0;
-  let step = 0;
-  let quietSince: number | undefined;
-  let rr = 0;
-
-  const raise = (cpu: number, source: 'watchdog' | 'sampler'): void => {
-    lastRaise[cpu] = step;
+  const raise = (step: number, cpu: number, source: 'watchdog' | 'sampler', due: Due | undefined): void => {
+    p.dispatch({ type: 'raised', step, cpu, due });
     k.raisePmuNmi(cpu, source);
   };
-
-  const instructions = (cpu: number): number => m.cpus[cpu]!.instructions;
-
-  const processTrace = (): void => {
-    const trace = m.trace;
-    for (; traceIndex < trace.length; traceIndex++) {
-      const e: TraceEvent = trace[traceIndex]!;
-      const cpu = e.cpu;
-      switch (e.kind) {
-        case 'nmi':
-          note(step, cpu, e.what === 'raised' ? 'nmi-raised' : e.what === 'latched' ? 'nmi-latched' : 'nmi-dropped', `NMI ${e.what} (${e.source})`);
-          break;
-        case 'delivery': {
-          const ctx = frameContext(e.words, w);
-          if (!ctx) break;
-          if (e.vector === 2) {
-            const before = tracker.overwrites.length;
-            const rec = tracker.delivered({ cpu, step, frame: ctx.frame, rip: ctx.rip, rsp: ctx.rsp, cs: ctx.cs });
-            lastNmiDelivery[cpu] = step;
-            firstNmiSeen[cpu] ??= instructions(cpu);
-            note(step, cpu, 'delivery', `NMI #${rec.id} delivered: frame at 0x${ctx.frame.toString(16)}, interrupted ${sym(ctx.rip)} (rsp 0x${ctx.rsp.toString(16)}), nesting ${tracker.active(cpu).length}`);
-            for (const o of tracker.overwrites.slice(before)) {
-              note(step, cpu, 'overwrite', `NMI #${o.by}'s frame lands on NMI #${o.victim}'s at 0x${o.frame.toString(16)} (same IST top)`);
-            }
-          } else if (e.vector !== 0x80) {
-            if (e.vector === 14) pageFaults++;
-            if (e.vector === 3) {
-              breakpoints++;
-              const before = bpTracker.overwrites.length;
-              bpTracker.delivered({ cpu, step, frame: ctx.frame, rip: ctx.rip, rsp: ctx.rsp, cs: ctx.cs });
-              for (const o of bpTracker.overwrites.slice(before)) {
-                note(step, cpu, 'overwrite', `#BP frame lands on an active #BP's frame at 0x${o.frame.toString(16)} (same debug IST top)`);
-              }
-            }
-            note(step, cpu, 'delivery', `${e.name} delivered${tracker.active(cpu).length > 0 ? ' inside NMI context' : ''}: frame at 0x${ctx.frame.toString(16)}, from ${sym(ctx.rip)}`);
-          }
-          break;
-        }
-        case 'iret': {
-          const ctx = frameContext(e.words, w);
-          if (!ctx) break;
-          const badBp = bpTracker.iret({ cpu, step, frame: ctx.frame, rip: ctx.rip, rsp: ctx.rsp, cs: ctx.cs });
-          if (badBp) {
-            crash ??= `corrupted return: the #BP handler's iret went to ${sym(badBp.landed.rip)} (rsp 0x${badBp.landed.rsp.toString(16)}) instead of back to ${sym(badBp.nmi.rip)}'s stack (rsp 0x${badBp.nmi.rsp.toString(16)}): its frame on the debug stack was overwritten by a breakpoint in the NMI handler`;
-            note(step, cpu, 'corrupted-return', crash);
-            break;
-          }
-          const activeBefore = tracker.active(cpu).length;
-          const bad = tracker.iret({ cpu, step, frame: ctx.frame, rip: ctx.rip, rsp: ctx.rsp, cs: ctx.cs });
-          const activeAfter = tracker.active(cpu).length;
-          if (bad) {
-            const by = bad.overwrittenBy.length > 0 ? `; its frame was overwritten by NMI #${bad.overwrittenBy.join(', #')}` : '';
-            crash ??= `corrupted return: NMI #${bad.nmi.id}'s iretq went to ${sym(bad.landed.rip)} (rsp 0x${bad.landed.rsp.toString(16)}) instead of ${sym(bad.nmi.rip)} (rsp 0x${bad.nmi.rsp.toString(16)})${by}`;
-            note(step, cpu, 'corrupted-return', crash);
-          } else {
-            note(step, cpu, 'iret', `iret to ${sym(ctx.rip)}${activeAfter < activeBefore ? ' (NMI done)' : activeBefore > 0 ? ' (NMIs unblocked inside NMI context)' : ''}`);
-            if (activeAfter === activeBefore && activeBefore > 0) exceptionIretSeen[cpu] ??= instructions(cpu);
-          }
-          break;
-        }
-        case 'fault':
-          if (e.vector !== 0x80) note(step, cpu, 'fault', `${e.name} at ${sym(e.rip)}: ${e.reason}`);
-          break;
-        case 'death':
-          crash ??= `CPU ${cpu} died: ${e.reason}`;
-          note(step, cpu, 'death', e.reason);
-          break;
-        default:
-          break;
-      }
+  let traceIndex = 0;
+  let rr = 0;
+  let step = 0;
+  for (; step < budget && p.state().crash === undefined; step++) {
+    // The hardware: NMIs due now.
+    for (const due of dueInjections(p.state(), p.ctx, p.view, p.symbolTargets)) {
+      if (due.kind === 'symbol-seen') p.dispatch({ type: 'symbol-seen', injection: due.index });
+      else raise(step, due.cpu, due.source, due);
     }
-  };
-
-  const captureStack = (cpu: number, landmark: string): void => {
-    if (!capture || stacks.length >= 24 || k.image.arch !== 'x86_64' || landmark === 'nmi_handler_start') return;
-    const top = k.nmiStackTop(cpu);
-    const from = top - BigInt(STACK_WORDS * w);
-    const view = m.stackView(cpu, from, top);
-    const words: bigint[] = [];
-    const pushedBy: (string | undefined)[] = [];
-    for (let i = view.length - 1; i >= 0; i--) {
-      words.push(view[i]!.value);
-      pushedBy.push(view[i]!.frame !== undefined ? `${view[i]!.frame ?? ''} ${view[i]!.field ?? ''}${view[i]!.overwritten ? ' (overwritten)' : ''}` : undefined);
-    }
-    const textEnd = k.symbol('__kernel_text_end');
-    const symbols = words.map((v) => (v >= k.image.layout.text && v < textEnd ? sym(v) : undefined));
-    stacks.push({ step, cpu, landmark, title: `CPU ${cpu} at ${landmark}`, top, words, pushedBy, symbols, activeNmis: tracker.active(cpu).length });
-  };
-
-  // Watching RIP costs a BigInt per step; sweeps that only need the outcome skip it.
-  const watchRip = keepEvents || capture || symbolTargets.size > 0 || options.probe !== undefined;
-  const budget = spec.budget * ncpu;
-  for (; step < budget && crash === undefined; step++) {
-    // The hardware: injections due now.
-    for (const p of pending) {
-      if (p.fired) continue;
-      const a = p.spec.arrival;
-      let due = false;
-      const ins = instructions(p.cpu);
-      if (a.kind === 'at-step') due = ins >= a.step;
-      else if (a.kind === 'after-first-nmi') due = firstNmiSeen[p.cpu] !== undefined && ins >= firstNmiSeen[p.cpu]! + a.delay;
-      else if (a.kind === 'after-exception-iret') due = exceptionIretSeen[p.cpu] !== undefined && ins >= exceptionIretSeen[p.cpu]! + a.delay;
-      else if (m.cpus[p.cpu]!.rip === symbolTargets.get(p)) {
-        p.seen++;
-        due = p.seen >= (a.occurrence ?? 1);
-      }
-      if (due) {
-        p.fired = true;
-        raise(p.cpu, p.source);
-      }
-    }
-    if (storm) {
-      for (const cpu of storm.cpus) {
-        const n = stormFired[cpu]!;
-        if (n < storm.count && instructions(cpu) >= storm.start + n * storm.period) {
-          stormFired[cpu] = n + 1;
-          raise(cpu, 'sampler');
-        }
-      }
-    }
-    // Pick the next runnable CPU, round-robin.
-    let cpu = -1;
-    for (let i = 0; i < ncpu; i++) {
-      const c = (rr + i) % ncpu;
-      if (m.isRunnable(c)) {
-        cpu = c;
-        break;
-      }
-    }
+    const cpu = nextRunnable(k, rr);
     if (cpu < 0) break;
     rr = (cpu + 1) % ncpu;
-    const probeSource = options.probe?.(k, cpu);
-    if (probeSource) raise(cpu, probeSource);
-    const rip = watchRip ? m.cpus[cpu]!.rip : 0n;
-    const mark = watchRip ? landmarks.get(rip) : undefined;
+    const probeSource = p.options.probe?.(k, cpu);
+    if (probeSource) raise(step, cpu, probeSource, undefined);
+    const rip = p.watchRip ? m.cpus[cpu]!.rip : 0n;
+    const mark = p.watchRip ? p.landmarks.get(rip) : undefined;
     if (mark !== undefined) {
-      if (rip === handlerStart) lastHandlerStart[cpu] = step;
       if (rip === panicHalt) {
-        // The latest overwrite is the one that did it (under 3.3 a nested NMI's hardware frame always lands on the first's, by design).
-        const o = tracker.overwrites.findLast((x) => x.cpu === cpu);
-        const b = bpTracker.overwrites.findLast((x) => x.cpu === cpu);
-        const why = o
-          ? ` (after NMI #${o.by} restarted the NMI stack on top of NMI #${o.victim}, whose frames it overwrote)`
-          : b
-            ? ' (after a breakpoint in the NMI handler restarted the debug IST stack on top of the interrupted #BP handler\'s frame)'
-            : '';
-        crash ??= `panic on CPU ${cpu}: ${lastConsoleLine(m.console, 'BUG:')}${why}`;
-        note(step, cpu, 'panic', crash);
+        p.dispatch({ type: 'panic', step, cpu, console: lastConsoleLine(m.console, 'BUG:'), explain: true });
         break;
       }
-      if (rip !== handlerStart) note(step, cpu, 'landmark', mark);
-      captureStack(cpu, mark);
+      p.dispatch({ type: 'landmark', step, cpu, label: mark, handlerStart: rip === handlerStart });
+      if (p.options.captureStacks ?? true) captureStack(k, p.state(), p.stacks, step, cpu, mark);
     }
     m.step(cpu);
-    if (m.trace.length !== traceIndex) processTrace();
-    if (!watchRip && m.isHalted(cpu)) {
-      crash ??= `panic on CPU ${cpu}: ${lastConsoleLine(m.console, 'BUG:')}`;
+    if (m.trace.length !== traceIndex) {
+      const trace = m.trace;
+      for (; traceIndex < trace.length; traceIndex++) {
+        const e = trace[traceIndex]!;
+        p.dispatch({ type: 'trace', step, event: e, instructions: m.cpus[e.cpu]!.instructions });
+      }
+    }
+    for (const e of p.executed.splice(0)) p.dispatch(e);
+    if (!p.watchRip && m.isHalted(cpu)) {
+      p.dispatch({ type: 'panic', step, cpu, console: lastConsoleLine(m.console, 'BUG:'), explain: false });
       break;
     }
     if ((step & 15) !== 0) continue;
-    // Finished: everything fired, no NMI active or pending anywhere, for a short while.
-    const allFired = pending.every((p) => p.fired) && (!storm || storm.cpus.every((c) => stormFired[c]! >= storm.count));
-    let quiet = allFired;
-    if (quiet) {
-      for (let c = 0; c < ncpu; c++) {
-        // A #BP handler an NMI interrupted must have returned too (later breakpoints of a probed loop do not count).
-        const bpOpen = bpTracker.active(c).some((b) => b.step <= lastNmiDelivery[c]!);
-        if (tracker.active(c).length > 0 || bpOpen || m.cpus[c]!.nmiPending) {
-          quiet = false;
-          break;
-        }
-      }
-    }
-    if (!quiet) quietSince = undefined;
-    else {
-      quietSince ??= step;
-      if (step - quietSince > 64) break;
-    }
+    p.dispatch({ type: 'quiet', step, quiet: isQuiet(p.state(), p.ctx, p.view) });
+    const since = p.state().quietSince;
+    if (since !== undefined && step - since > 64) break;
   }
-  if (crash === undefined && step >= budget) crash = `stuck: the run did not settle within ${spec.budget} instructions per CPU`;
+  return step;
+}
 
-  // Accounting.
-  const perCpu: CpuNmiAccount[] = [];
-  for (let c = 0; c < ncpu; c++) {
-    const hw = m.cpus[c]!.nmiCounters;
-    const handled = Number(k.readPercpu(c, 'nmiCount'));
-    const unknown = Number(k.readPercpu(c, 'nmiUnknown'));
-    const pendingNow = m.cpus[c]!.nmiPending ? 1 : 0;
-    const statusLeft = k.readPercpu(c, 'pmuStatus');
-    perCpu.push({
-      cpu: c,
-      raised: hw.raised,
-      delivered: hw.delivered,
-      mergedByHardware: hw.dropped,
-      mergedBySoftware: Math.max(0, hw.delivered - handled),
-      handled,
-      unknown,
-      pending: pendingNow,
-      accountedFor: pendingNow === 0 && statusLeft === 0n && (!watchRip || lastHandlerStart[c]! >= lastRaise[c]!),
-    });
+function nextRunnable(k: Kernel, from: number): number {
+  const ncpu = k.cpuCount;
+  for (let i = 0; i < ncpu; i++) {
+    const c = (from + i) % ncpu;
+    if (k.machine.isRunnable(c)) return c;
   }
+  return -1;
+}
+
+/** Records the words of the CPU's NMI stack at a landmark (x86_64, at most 24 captures). */
+function captureStack(k: Kernel, state: RunState, stacks: StackCapture[], step: number, cpu: number, landmark: string): void {
+  if (stacks.length >= 24 || k.image.arch !== 'x86_64' || landmark === 'nmi_handler_start') return;
+  const w = k.image.isa.w;
+  const top = k.nmiStackTop(cpu);
+  const view = k.machine.stackView(cpu, top - BigInt(STACK_WORDS * w), top);
+  const words: bigint[] = [];
+  const pushedBy: (string | undefined)[] = [];
+  for (let i = view.length - 1; i >= 0; i--) {
+    const slot = view[i]!;
+    words.push(slot.value);
+    pushedBy.push(slot.frame !== undefined ? `${slot.frame} ${slot.field ?? ''}${slot.overwritten ? ' (overwritten)' : ''}` : undefined);
+  }
+  const textEnd = k.symbol('__kernel_text_end');
+  const sym = (a: bigint): string => k.symbols.symbolize(a) ?? `0x${a.toString(16)}`;
+  const symbols = words.map((v) => (v >= k.image.layout.text && v < textEnd ? sym(v) : undefined));
+  stacks.push({ step, cpu, landmark, title: `CPU ${cpu} at ${landmark}`, top, words, pushedBy, symbols, activeNmis: state.nmis.active(cpu).length });
+}
+
+/** One CPU's NMI figures: the hardware's counters, the kernel's, and the merges and losses the run counted where they happened. */
+function accountCpu(k: Kernel, state: RunState, cpu: number, watchRip: boolean): CpuNmiAccount {
+  const hw = k.machine.cpus[cpu]!.nmiCounters;
+  const run = state.cpus[cpu]!;
+  const pending = k.machine.cpus[cpu]!.nmiPending ? 1 : 0;
+  const statusLeft = k.readPercpu(cpu, 'pmuStatus');
+  return {
+    cpu,
+    raised: hw.raised,
+    delivered: hw.delivered,
+    mergedByHardware: hw.dropped,
+    mergedBySoftware: run.merged,
+    lost: run.lost,
+    repeats: run.repeats,
+    handled: Number(k.readPercpu(cpu, 'nmiCount')),
+    unknown: Number(k.readPercpu(cpu, 'nmiUnknown')),
+    pending,
+    accountedFor: pending === 0 && statusLeft === 0n && run.lost === 0 && (!watchRip || run.lastHandlerStart >= run.lastRaise),
+  };
+}
+
+function scenarioResult(
+  k: Kernel,
+  spec: ScenarioSpec,
+  state: RunState,
+  run: { readonly steps: number; readonly events: readonly ScenarioEvent[]; readonly stacks: readonly StackCapture[]; readonly watchRip: boolean },
+): ScenarioResult {
+  const perCpu = Array.from({ length: k.cpuCount }, (_, c) => accountCpu(k, state, c, run.watchRip));
   const sum = (f: (a: CpuNmiAccount) => number): number => perCpu.reduce((s, a) => s + f(a), 0);
-  const consoleText = m.console;
-  const dump = spec.cpus.some((c) => c.lockedUp) ? dumpStatus(consoleText, k.tasks.map((t) => t.name)) : undefined;
+  const consoleText = k.machine.console;
   return {
     scenario: spec.id,
     title: spec.title,
     arch: k.image.arch,
-    entry: entry.id,
-    crashed: crash !== undefined,
-    crashReason: crash,
-    corruptedReturns: tracker.corrupted,
+    entry: k.entry.id,
+    crashed: state.crash !== undefined,
+    crashReason: state.crash,
+    corruptedReturns: state.nmis.corrupted,
     nmis: {
       raised: sum((a) => a.raised),
       handled: sum((a) => a.handled),
       mergedByHardware: sum((a) => a.mergedByHardware),
       mergedBySoftware: sum((a) => a.mergedBySoftware),
+      lost: sum((a) => a.lost),
+      repeats: sum((a) => a.repeats),
       unknown: sum((a) => a.unknown),
       perCpu,
     },
     accountedFor: perCpu.every((a) => a.accountedFor),
     console: consoleText,
-    dump,
-    deepestNesting: tracker.deepest,
+    dump: spec.cpus.some((c) => c.lockedUp) ? dumpStatus(consoleText, k.tasks.map((t) => t.name)) : undefined,
+    deepestNesting: state.nmis.deepest,
     deepestHandlerNesting: Math.max(...perCpu.map((a) => Number(k.readPercpu(a.cpu, 'nmiDepthMax')))),
-    steps: step,
-    events,
-    stacks,
+    steps: run.steps,
+    events: run.events,
+    stacks: run.stacks,
     kprobeHits: perCpu.reduce((s, a) => s + Number(k.readPercpu(a.cpu, 'kprobeHits')), 0),
-    pageFaults,
-    breakpoints,
+    pageFaults: state.pageFaults,
+    breakpoints: state.breakpoints,
   };
 }
 

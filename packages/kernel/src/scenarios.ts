@@ -62,34 +62,7 @@ export function scenarioSpec(id: ScenarioId, params: { readonly delay?: number; 
   const user = (synced: boolean): CpuSetup => ({ program: { kind: 'user-syscalls' }, bufferSynced: synced, lockedUp: false });
   switch (id) {
     case 'watchdog-dump':
-      if (params.small) {
-        // One CPU and three sleepers: the sweep's version (same code paths, a shorter dump).
-        return {
-          id,
-          title: 'Watchdog dump (one CPU, short task list), second NMI at a chosen point of the first',
-          cpus: [{ program: { kind: 'kernel-lockup' }, bufferSynced: true, lockedUp: true }],
-          sleepers: [SLEEPERS[0], SLEEPERS[2], SLEEPERS[4]],
-          injections: [
-            { cpu: 0, source: 'watchdog', arrival: { kind: 'at-step', step: 20 } },
-            { cpu: 0, source: 'sampler', arrival: { kind: 'after-first-nmi', delay: params.delay ?? 3000 } },
-          ],
-          kprobes: [],
-          budget: 100_000,
-        };
-      }
-      return {
-        id,
-        title: 'Watchdog dump: show_state() from the hard-lockup NMI, careful reads fault, slow serial, another NMI during the dump',
-        cpus: [{ program: { kind: 'kernel-lockup' }, bufferSynced: true, lockedUp: true }, user(true)],
-        sleepers: SLEEPERS,
-        injections: [
-          { cpu: 0, source: 'watchdog', arrival: { kind: 'at-step', step: 50 } },
-          { cpu: 0, source: 'sampler', arrival: { kind: 'after-exception-iret', delay: params.delay ?? 400 } },
-          { cpu: 1, source: 'sampler', arrival: { kind: 'at-step', step: 300 } },
-        ],
-        kprobes: [],
-        budget: 400_000,
-      };
+      return watchdogDumpSpec(params, user);
     case 'perf-vmalloc':
       return {
         id,
@@ -140,4 +113,36 @@ export function scenarioSpec(id: ScenarioId, params: { readonly delay?: number; 
         budget: 100_000,
       };
   }
+}
+
+/** Scenario 1: the hard-lockup watchdog's show_state() from NMI context (`small`: the sweeps' one-CPU version). */
+function watchdogDumpSpec(params: { readonly delay?: number; readonly small?: boolean }, user: (synced: boolean) => CpuSetup): ScenarioSpec {
+  if (params.small) {
+    // One CPU and three sleepers: the sweep's version (same code paths, a shorter dump).
+    return {
+      id: 'watchdog-dump',
+      title: 'Watchdog dump (one CPU, short task list), second NMI at a chosen point of the first',
+      cpus: [{ program: { kind: 'kernel-lockup' }, bufferSynced: true, lockedUp: true }],
+      sleepers: [SLEEPERS[0], SLEEPERS[2], SLEEPERS[4]],
+      injections: [
+        { cpu: 0, source: 'watchdog', arrival: { kind: 'at-step', step: 20 } },
+        { cpu: 0, source: 'sampler', arrival: { kind: 'after-first-nmi', delay: params.delay ?? 3000 } },
+      ],
+      kprobes: [],
+      budget: 100_000,
+    };
+  }
+  return {
+    id: 'watchdog-dump',
+    title: 'Watchdog dump: show_state() from the hard-lockup NMI, careful reads fault, slow serial, another NMI during the dump',
+    cpus: [{ program: { kind: 'kernel-lockup' }, bufferSynced: true, lockedUp: true }, user(true)],
+    sleepers: SLEEPERS,
+    injections: [
+      { cpu: 0, source: 'watchdog', arrival: { kind: 'at-step', step: 50 } },
+      { cpu: 0, source: 'sampler', arrival: { kind: 'after-exception-iret', delay: params.delay ?? 400 } },
+      { cpu: 1, source: 'sampler', arrival: { kind: 'at-step', step: 300 } },
+    ],
+    kprobes: [],
+    budget: 400_000,
+  };
 }

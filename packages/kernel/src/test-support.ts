@@ -1,3 +1,4 @@
+import type { Arch } from '@kernsim/cpu-core';
 import { reg } from '@kernsim/cpu-core';
 import type { NmiEntry } from './nmi-entry.js';
 import type { BuildContext } from './build-context.js';
@@ -8,7 +9,7 @@ import { restoreAll64 } from './x86_64/restore.js';
 import { restoreAll32, saveAll32 } from './i386/arch-i386.js';
 
 /** The simplest NMI entry for each architecture, for the kernel's own tests. */
-export function minimalEntry(arch: 'x86_64' | 'i386'): NmiEntry {
+export function minimalEntry(arch: Arch): NmiEntry {
   return {
     id: `minimal-${arch}`,
     arch,
@@ -49,7 +50,7 @@ export function minimalEntry(arch: 'x86_64' | 'i386'): NmiEntry {
  * results in `layout.extraData`.
  */
 export function bootHarness(
-  arch: 'x86_64' | 'i386',
+  arch: Arch,
   harness: (ctx: BuildContext) => void,
   options: Partial<Omit<BootOptions, 'arch' | 'entry' | 'extraCode'>> = {},
 ): Kernel {

@@ -1,3 +1,4 @@
+import { VECTOR } from '@kernsim/cpu-core';
 import type { FrameWord, TraceEvent } from '@kernsim/cpu-core';
 
 /** The interrupted (delivery) or resumed (iret) context a frame describes. */
@@ -27,5 +28,5 @@ export function frameContext(words: readonly FrameWord[], wordSize: number): Fra
 }
 
 export function isNmiDelivery(e: TraceEvent): e is Extract<TraceEvent, { kind: 'delivery' }> {
-  return e.kind === 'delivery' && e.vector === 2;
+  return e.kind === 'delivery' && e.vector === VECTOR.NMI;
 }

@@ -1,5 +1,6 @@
 import type { Assembler } from '@kernsim/cpu-core';
 import type { Isa } from './isa.js';
+import { KERNEL_VECTOR } from './vectors.js';
 
 /** What a CPU's running task does. */
 export type TaskProgram =
@@ -21,7 +22,7 @@ export function emitUserPrograms(a: Assembler, isa: Isa): void {
   a.label('user_syscall_loop');
   a.mov(isa.eax, nr);
   if (isa.arch === 'x86_64') a.syscall();
-  else a.int(0x80);
+  else a.int(KERNEL_VECTOR.SYSCALL);
   a.jmp('user_syscall_loop');
   // user_stack_pointer: the task loads its RSP from its first argument register (set at boot) and loops on syscalls.
   a.label('user_stack_pointer');

@@ -3,4 +3,3 @@ export { runScenario } from './scenarios.js';
 export type { I386ScenarioOptions } from './scenarios.js';
 export { NmiI386Error } from './errors.js';
 export type { NmiI386ErrorCode } from './errors.js';
-export type { ScenarioId, ScenarioResult } from '@kernsim/kernel';

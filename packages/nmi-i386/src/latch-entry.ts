@@ -1,6 +1,7 @@
 import { dword, reg } from '@kernsim/cpu-core';
-import { NMI_STATE, PERCPU, restoreAll32, saveAll32 } from '@kernsim/kernel';
-import type { BuildContext, DoNmiLabels, NmiEntry } from '@kernsim/kernel';
+import type { NmiEntry } from '@kernsim/kernel';
+import { NMI_STATE, PERCPU, restoreAll32, saveAll32 } from '@kernsim/kernel/entry-kit';
+import type { BuildContext, DoNmiLabels } from '@kernsim/kernel/entry-kit';
 
 const nmiState = (): ReturnType<typeof dword.fs> => dword.fs(PERCPU.nmiState * 4);
 
@@ -20,6 +21,7 @@ export function latchEntry(options: { readonly latch?: boolean } = {}): NmiEntry
     title: latch ? 'i386 3.3: NMI on the current stack, nmi_state latch with cmpxchg' : 'i386 before 3.3: NMI on the current stack, no latch',
     exitFrameOffsets: [0],
     trampolines: [],
+    ...(latch ? { mergeLabels: ['nmi_latched'], repeatLabels: [{ at: 'nmi_restart', after: 'nmi_cmpxchg' }] } : {}),
     landmarks: ['nmi', 'nmi_latched', 'nmi_restart', 'nmi_cmpxchg'],
     emit: emitEntry,
     doNmiHooks: latch ? { preprocess: latchPreprocess, postprocess: latchPostprocess } : {},

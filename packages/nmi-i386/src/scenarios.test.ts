@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scenarioSpec } from '@kernsim/kernel';
+import { nmiAccountingErrors, scenarioSpec } from '@kernsim/kernel';
 import type { ScenarioResult } from '@kernsim/kernel';
 import { runScenario } from './scenarios.js';
 import { NmiI386Error } from './errors.js';
@@ -13,7 +13,7 @@ describe('i386 with the 3.3 nmi_state latch', () => {
       expect(r.crashed).toBe(false);
       expect(r.accountedFor).toBe(true);
       expect(r.deepestHandlerNesting).toBe(1);
-      expect(r.nmis.raised).toBe(r.nmis.handled + r.nmis.mergedByHardware + r.nmis.mergedBySoftware);
+      expect(nmiAccountingErrors(r)).toEqual([]);
       if (id === 'watchdog-dump') expect(r.dump?.complete).toBe(true);
       // No IST: every frame goes below the running one, none lands on an active NMI's.
       expect(r.events.some((e) => e.kind === 'overwrite' || e.kind === 'corrupted-return')).toBe(false);
@@ -41,7 +41,10 @@ describe('i386 with the 3.3 nmi_state latch', () => {
     expect(latched.crashed).toBe(false);
     expect(latched.nmis.raised).toBe(3);
     expect(latched.nmis.handled).toBe(2);
-    expect(latched.nmis.mergedBySoftware).toBe(1);
+    // Both later NMIs were latched while the first ran; one restart of the handler served them.
+    expect(latched.nmis.mergedBySoftware).toBe(2);
+    expect(latched.nmis.repeats).toBe(1);
+    expect(latched.nmis.lost).toBe(0);
     expect(latched.accountedFor).toBe(true);
     expect(marks(latched).filter((m) => m === 'nmi_latched')).toHaveLength(2);
     // Without the latch the handler simply runs inside itself.

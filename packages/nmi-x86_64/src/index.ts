@@ -11,8 +11,6 @@ export { NmiX86Error } from './errors.js';
 export type { NmiX86ErrorCode } from './errors.js';
 export { stackDiagrams, renderStackText, renderStackSvg } from './stack-diagram.js';
 export type { StackDiagram, DiagramSlot } from './stack-diagram.js';
-export { SCENARIO_IDS } from '@kernsim/kernel';
-export type { ScenarioId, ScenarioResult, ScenarioEvent, CpuNmiAccount, DumpStatus, StackCapture } from '@kernsim/kernel';
 export { runSeriesCase, SERIES_CASES } from './series.js';
 export type { SeriesCase, SeriesPart } from './series.js';
 export { exploreNmiWindow } from './explore-window.js';

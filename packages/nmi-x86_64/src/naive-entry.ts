@@ -1,4 +1,5 @@
-import type { BuildContext, NmiEntry } from '@kernsim/kernel';
+import type { NmiEntry } from '@kernsim/kernel';
+import type { BuildContext } from '@kernsim/kernel/entry-kit';
 import { emitNmiHandlerCall } from './nmi-handler-call.js';
 
 /**

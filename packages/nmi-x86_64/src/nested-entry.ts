@@ -1,6 +1,7 @@
 import { imm, qword, dword, reg } from '@kernsim/cpu-core';
-import { PERCPU, PT_REGS_64, SEL64 } from '@kernsim/kernel';
-import type { BuildContext, DoNmiLabels, NmiEntry } from '@kernsim/kernel';
+import type { NmiEntry } from '@kernsim/kernel';
+import { PERCPU, PT_REGS_64, SEL64 } from '@kernsim/kernel/entry-kit';
+import type { BuildContext, DoNmiLabels } from '@kernsim/kernel/entry-kit';
 import { emitNmiHandlerCall } from './nmi-handler-call.js';
 
 /** 3.3's EXCEPTION_STKSZ: the NMI stack is one 4 KiB page. */
@@ -48,6 +49,8 @@ export function nestedEntry(options: NestedEntryOptions = {}): NmiEntry {
     // A nested NMI returns through its own hardware frame; a first one through the copied frame.
     exitFrameOffsets: [0, -12 * 8],
     trampolines: ['repeat_nmi'],
+    mergeLabels: ['nested_nmi'],
+    repeatLabels: [{ at: 'repeat_nmi' }],
     landmarks: ['nmi', 'nested_nmi', 'nested_nmi_out', 'first_nmi', 'restart_nmi', 'nmi_restore', 'repeat_nmi', ...(debugStackFix ? ['debug_stack_set_zero', 'debug_stack_reset'] : [])],
     debugStackFix,
     emit: (ctx) => {
@@ -145,7 +148,13 @@ function emitNested(ctx: BuildContext, parts: Parts): void {
   a.mov(qword(rsp, 10 * 8), 0);
   a.label('nmi_exit_jmp');
   a.jmp('irq_return');
+  emitRepeatNmi(ctx, parts);
+}
 
+/** repeat_nmi: rerun the handler for the NMIs merged into this one (the copied frame pointed here). */
+function emitRepeatNmi(ctx: BuildContext, parts: Parts): void {
+  const { a } = ctx;
+  const { rsp } = reg;
   a.label('repeat_nmi');
   if (parts.rearmInRepeat) a.mov(qword(rsp, 5 * 8), 1);
   if (parts.restoreCopiedFrame) {

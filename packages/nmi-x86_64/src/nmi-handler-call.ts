@@ -1,6 +1,6 @@
 import { reg } from '@kernsim/cpu-core';
-import { PT_REGS_64, restoreAll64 } from '@kernsim/kernel';
-import type { BuildContext } from '@kernsim/kernel';
+import { PT_REGS_64, restoreAll64 } from '@kernsim/kernel/entry-kit';
+import type { BuildContext } from '@kernsim/kernel/entry-kit';
 
 /**
  * The part both x86_64 entries share (3.3 kept it from the old entry): build pt_regs with

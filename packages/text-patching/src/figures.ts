@@ -1,5 +1,7 @@
+import type { Arch } from '@kernsim/cpu-core';
 import { runPatch } from './run.js';
-import type { Arch, PatchMethod, PatchResult, PatchUser } from './run.js';
+import type { PatchMethod, PatchUser } from './patch-config.js';
+import type { PatchResult } from './run.js';
 
 /** The CPU counts the issue asks figures for. */
 export const CPU_COUNTS: readonly number[] = [2, 4, 16, 64, 256, 1024, 4096];

@@ -1,57 +1,12 @@
-import { createMachine } from '@kernsim/cpu-core';
 import type { Machine, TraceEvent } from '@kernsim/cpu-core';
-import { VECTOR } from './code/context.js';
-import type { UserKind } from './code/functions.js';
+import { STAT, varAddress } from '@kernsim/kernel/smp';
+import type { VarName } from '@kernsim/kernel/smp';
 import { buildImage } from './code/image.js';
-import type { ImageOptions, KernelImage, PatchSite } from './code/image.js';
-import { STAT, varAddress } from './code/layout.js';
-import type { BpMode, VarName } from './code/layout.js';
-import { encodeKprobeTable, encodePatchTable, sortSites } from './code/tables.js';
-import { TextPatchingError } from './errors.js';
-import type { Bits } from './isa.js';
-
-export type PatchMethod = 'direct' | 'stop-machine' | 'breakpoint';
-export type PatchUser = UserKind;
-export type Arch = 'x86_64' | 'i386';
-
-export interface PatchConfig {
-  readonly arch?: Arch;
-  /** 1 to 4096 (default 2). CPU 0 patches; the others run the patched code in a loop. */
-  readonly cpus?: number;
-  readonly method: PatchMethod;
-  readonly user?: PatchUser;
-  /** `on` (default): nop to call/jmp (tracing on, key enabled, probe optimized); `off`: back to the nop (ftrace, static-key). */
-  readonly direction?: 'on' | 'off';
-  /** Sites patched in one go (default 1). */
-  readonly sites?: number;
-  /** Breakpoint method: all sites with the same three syncs (`batch`, default) or three syncs per site (`each`). */
-  readonly batching?: 'batch' | 'each';
-  /** Breakpoint method: what a CPU that hits a site's int3 does (default `skip`, the article's). */
-  readonly bpMode?: BpMode;
-  /** Work-loop iterations CPU 0 runs before it starts patching (default 2). */
-  readonly startAfter?: number;
-  /** One CPU spends this many cycles with interrupts off from the start (it runs no patched code meanwhile). */
-  readonly irqOff?: { readonly cpu: number; readonly cycles: number };
-  /** Inject an NMI at `cpu` once `afterCycles` have passed on CPU 0 since the patch started. */
-  readonly nmi?: { readonly cpu: number; readonly afterCycles: number };
-  /** stop_machine: write through 3.3 ftrace's NMI protocol (do_ftrace_mod_code + ftrace_nmi_enter). */
-  readonly ftraceNmiProtocol?: boolean;
-  /** Record what CPU 1 sees at site 0 (needs a trace; keep for small runs). */
-  readonly observe?: boolean;
-  /** Work-loop iterations every CPU runs after the patch is complete (default 2 per site). */
-  readonly settle?: number;
-  readonly seed?: number;
-  /** Which CPU steps next: in turn (default) or seeded random, which varies the interleavings. */
-  readonly scheduler?: 'round-robin' | 'random';
-  /**
-   * Round-robin: instructions each CPU runs per turn (default 1: every CPU advances in
-   * lockstep, as parallel CPUs do). Larger turns simulate faster on many CPUs but stretch
-   * waits (a spinning CPU burns its whole turn), so simulated times grow.
-   */
-  readonly quantum?: number;
-  /** Safety net on simulated steps (default 60 million, or 50 000 per CPU when that is more). */
-  readonly maxSteps?: number;
-}
+import type { ImageOptions, PatchImage, PatchSite } from './code/image.js';
+import { resolvePatchConfig, routineFor } from './patch-config.js';
+import type { PatchConfig, ResolvedPatchConfig } from './patch-config.js';
+import { bootPatchMachine, driveToCompletion } from './patch-drive.js';
+import type { Drive, Listing } from './patch-drive.js';
 
 export interface CpuFigures {
   readonly cpu: number;
@@ -68,14 +23,8 @@ export interface CpuFigures {
   readonly status: string;
 }
 
-export interface Listing {
-  readonly when: string;
-  readonly address: bigint;
-  readonly bytes: Uint8Array;
-}
-
 export interface PatchResult {
-  readonly config: Required<Omit<PatchConfig, 'irqOff' | 'nmi'>> & Pick<PatchConfig, 'irqOff' | 'nmi'>;
+  readonly config: ResolvedPatchConfig;
   /** The patch routine returned on CPU 0. */
   readonly completed: boolean;
   /** Simulated cycles from the start of the patch routine to its return (CPU 0's TSC). */
@@ -113,20 +62,8 @@ export interface PatchResult {
    */
   readonly listings: readonly Listing[];
   readonly steps: number;
-  readonly image: KernelImage;
+  readonly image: PatchImage;
   readonly machine: Machine;
-}
-
-const REG = { x86_64: { bx: 'rbx', si: 'rsi', di: 'rdi', cx: 'rcx' }, i386: { bx: 'ebx', si: 'esi', di: 'edi', cx: 'ecx' } } as const;
-
-function routineFor(method: PatchMethod, batching: 'batch' | 'each'): string {
-  if (method === 'direct') return 'patch_direct';
-  if (method === 'stop-machine') return 'patch_stop_machine';
-  return batching === 'batch' ? 'patch_breakpoint' : 'patch_breakpoint_each';
-}
-
-function check(ok: boolean, what: string): void {
-  if (!ok) throw new TextPatchingError('KERNSIM_PATCH_BAD_OPTIONS', what);
 }
 
 /**
@@ -135,160 +72,28 @@ function check(ok: boolean, what: string): void {
  * and every CPU has worked on a while, and reads the figures the machine code kept.
  */
 export function runPatch(input: PatchConfig): PatchResult {
-  const config = {
-    arch: input.arch ?? 'x86_64',
-    cpus: input.cpus ?? 2,
-    method: input.method,
-    user: input.user ?? 'ftrace',
-    sites: input.sites ?? 1,
-    direction: input.direction ?? 'on',
-    batching: input.batching ?? 'batch',
-    bpMode: input.bpMode ?? 'skip',
-    startAfter: input.startAfter ?? 2,
-    ftraceNmiProtocol: input.ftraceNmiProtocol ?? false,
-    observe: input.observe ?? false,
-    settle: input.settle ?? 2 * (input.sites ?? 1),
-    seed: input.seed ?? 1,
-    scheduler: input.scheduler ?? 'round-robin',
-    quantum: input.quantum ?? 1,
-    maxSteps: input.maxSteps ?? Math.max(60_000_000, (input.cpus ?? 2) * 50_000),
-    ...(input.irqOff ? { irqOff: input.irqOff } : {}),
-    ...(input.nmi ? { nmi: input.nmi } : {}),
-  };
-  check(['x86_64', 'i386'].includes(config.arch), `arch must be x86_64 or i386, got ${config.arch}`);
-  check(Number.isInteger(config.cpus) && config.cpus >= 1 && config.cpus <= 4096, `cpus must be 1..4096, got ${String(config.cpus)}`);
-  check(['direct', 'stop-machine', 'breakpoint'].includes(config.method), `method must be direct, stop-machine or breakpoint, got ${config.method}`);
-  check(['ftrace', 'static-key', 'kprobe'].includes(config.user), `user must be ftrace, static-key or kprobe, got ${config.user}`);
-  check(Number.isInteger(config.sites) && config.sites >= 1 && config.sites <= 1000, `sites must be 1..1000, got ${String(config.sites)}`);
-  check(Number.isInteger(config.quantum) && config.quantum >= 1 && config.quantum <= 4096, `quantum must be 1..4096, got ${String(config.quantum)}`);
-  check(['on', 'off'].includes(config.direction), `direction must be on or off, got ${config.direction}`);
-  check(['skip', 'handler', 'emulate'].includes(config.bpMode), `bpMode must be skip, handler or emulate, got ${config.bpMode}`);
-  if (config.irqOff) check(config.irqOff.cpu > 0 && config.irqOff.cpu < config.cpus, `irqOff.cpu must be another CPU than 0, got ${String(config.irqOff.cpu)}`);
-  if (config.nmi) check(config.nmi.cpu >= 0 && config.nmi.cpu < config.cpus, `nmi.cpu must name a CPU, got ${String(config.nmi.cpu)}`);
-
-  const bits: Bits = config.arch === 'x86_64' ? 64 : 32;
-  const image = cachedImage({ bits, user: config.user, functions: config.sites, ftraceNmiProtocol: config.ftraceNmiProtocol, bpMode: config.bpMode, direction: config.direction });
-  const { layout } = image;
-  const m = createMachine({ arch: config.arch, cpus: config.cpus, seed: config.seed, memoryMiB: Math.max(64, Math.ceil((config.cpus * layout.stackSize) / 1048576) + 32) });
-  const sites = sortSites(image.sites);
-  loadImage(m, image, config.cpus);
-  const v = (name: VarName): bigint => varAddress(layout, name);
-  const word = bits === 64 ? 8 : 4;
-  const wr = (name: VarName, value: bigint): void => {
-    m.write(v(name), word, value);
-  };
-  m.writeBytes(layout.table, encodePatchTable(sites));
-  wr('bpVec', layout.table);
-  wr('bpNr', BigInt(sites.length));
-  if (image.kprobes.length > 0) {
-    m.writeBytes(layout.kprobeTable, encodeKprobeTable(image.kprobes, image.symbol('kprobe_pre_handler')));
-    wr('kprobeVec', layout.kprobeTable);
-    wr('kprobeNr', BigInt(image.kprobes.length));
-    wr('slotsEnd', image.symbol('kprobe_slots_end'));
-  }
-  wr('onlineCpus', BigInt(config.cpus));
-  if (config.ftraceNmiProtocol) wr('modifyingCode', 1n);
-  if (sites.some((s) => (s.span ?? s.newBytes.length) > s.newBytes.length)) wr('quiesceOn', 1n);
-
-  const regs = REG[config.arch];
+  const config = resolvePatchConfig(input);
+  const image = cachedImage({ arch: config.arch, user: config.user, functions: config.sites, ftraceNmiProtocol: config.ftraceNmiProtocol, bpMode: config.bpMode, direction: config.direction });
   const routine = image.symbol(routineFor(config.method, config.batching));
-  for (let i = 0; i < config.cpus; i++) {
-    const cpu = m.cpus[i]!;
-    const stackTop = layout.stacks + BigInt((i + 1) * layout.stackSize) - 64n;
-    let rip = 'workload';
-    let count = 0;
-    if (i === 0) {
-      rip = 'patcher_main';
-      count = config.startAfter;
-    } else if (config.irqOff?.cpu === i) {
-      rip = 'irqoff_main';
-      count = Math.max(1, Math.ceil(config.irqOff.cycles / 3));
-    }
-    m.start(i, { rip: image.symbol(rip), rsp: stackTop, interrupts: true });
-    cpu.setReg(regs.bx, layout.work + BigInt(i * STAT.size));
-    cpu.setReg(regs.si, BigInt(i % config.sites));
-    cpu.setReg(regs.di, BigInt(count));
-    cpu.setReg(regs.cx, routine);
-  }
-
+  const m = bootPatchMachine(config, image, routine);
   const firstSite = image.sites[0]!;
   if (config.observe && config.cpus > 1) {
     m.watch(firstSite.address, firstSite.oldBytes.length, 'site');
     m.startTrace({ kinds: ['instruction', 'write'], cpus: [0, 1] });
   }
-
-  // Run in rounds; the machine code keeps every figure, the loop only decides when to stop.
-  const n = config.cpus;
-  const chunk = n * 64;
-  let steps = 0;
-  const flag = (name: VarName): boolean => m.read(v(name), 4) !== 0n;
-  let nmiAt: number | undefined;
-  let doneAt: number | undefined;
-  let settleTarget = Infinity;
-  let hungAt: number | undefined;
-  const listings: Listing[] = [];
-  const fn0 = image.symbol(image.sites[0]!.function);
-  const fnLength = Number(firstSite.address - fn0) + firstSite.oldBytes.length + 10;
-  const runSync = image.symbol('run_sync');
-  const smRun = image.symbol('stop_machine_text_poke');
-  const stops = config.observe ? [runSync, routine, ...(config.method === 'stop-machine' ? [smRun] : [])] : [];
-  let syncsSeen = 0;
-  const atStop = (mm: Machine): boolean => {
-    const rip = mm.cpus[0]!.rip;
-    return stops.includes(rip);
-  };
-  const listing = (when: string): void => {
-    listings.push({ when, address: fn0, bytes: m.readBytes(fn0, fnLength) });
-  };
-  while (steps < config.maxSteps) {
-    const nmiDue = nmiAt !== undefined && nmiAt >= 0;
-    const waitStart = config.nmi !== undefined && nmiAt === undefined;
-    let until: ((mm: Machine) => boolean) | undefined;
-    if (config.observe && doneAt === undefined) until = atStop;
-    if (waitStart) until = (mm): boolean => mm.cpus[0]!.rip === routine || (config.observe && atStop(mm));
-    else if (nmiDue) until = (mm): boolean => mm.cpus[0]!.cycles >= (nmiAt ?? 0) || (config.observe && doneAt === undefined && atStop(mm));
-    const r = m.run({ steps: chunk, scheduler: config.scheduler === 'round-robin' ? { kind: 'round-robin', quantum: config.quantum } : { kind: 'random' }, ...(until ? { until } : {}) });
-    steps += r.steps;
-    if (r.reason === 'until' && waitStart && m.cpus[0]!.rip === routine) {
-      nmiAt = m.cpus[0]!.cycles + (config.nmi?.afterCycles ?? 0);
-    }
-    if (r.reason === 'until' && nmiDue && m.cpus[0]!.cycles >= (nmiAt ?? 0)) {
-      m.injectNmi(config.nmi?.cpu ?? 0);
-      nmiAt = -1;
-      continue;
-    }
-    if (r.reason === 'until' && stops.includes(m.cpus[0]!.rip)) {
-      const rip = m.cpus[0]!.rip;
-      if (rip === routine) listing('patch starts');
-      else if (rip === smRun) listing('every CPU stopped, interrupts off (RUN): CPU 0 writes next');
-      else listing(`sync ${String(++syncsSeen)}`);
-      while (m.cpus[0]!.rip === rip && m.cpus[0]!.status === 'running') {
-        m.step(0);
-        steps++;
-      }
-      continue;
-    }
-    if (r.reason === 'until') {
-      // stopped for the NMI's start point: step past the patch routine's first instruction
-      m.step(0);
-      steps++;
-      continue;
-    }
-    if (r.reason === 'idle') break;
-    if (doneAt === undefined && flag('patchDone')) {
-      doneAt = steps;
-      if (config.observe) listing('patch done');
-      settleTarget = steps + config.settle * n * 64;
-    }
-    if (doneAt !== undefined && steps >= settleTarget) break;
-    if (doneAt === undefined && m.cpus[0]!.status !== 'running' && m.cpus[0]!.status !== 'halted') break;
-    // A CPU that died (#GP, unclaimed int3) never answers a sync or a rendezvous: give the
-    // patcher a while, then call it hung, as the kernel's soft-lockup detector would.
-    if (doneAt === undefined && hungAt === undefined && (flag('gpCount') || flag('strayInt3'))) hungAt = steps + HUNG_ROUNDS * chunk;
-    if (hungAt !== undefined && doneAt === undefined && steps >= hungAt) break;
-  }
+  const drive = driveToCompletion(m, image, config, routine);
   m.stopTrace();
+  return patchResult(m, image, config, drive);
+}
 
+/** Reads the figures the machine code kept. */
+function patchResult(m: Machine, image: PatchImage, config: ResolvedPatchConfig, drive: Drive): PatchResult {
+  const { layout } = image;
+  const bits = config.arch === 'x86_64' ? 64 : 32;
+  const word = bits === 64 ? 8 : 4;
+  const v = (name: VarName): bigint => varAddress(layout, name);
+  const firstSite = image.sites[0]!;
+  const { steps, doneAt, listings } = drive;
   const rd = (name: VarName): number => Number(m.read(v(name), bits === 64 ? 8 : 4));
   const perCpu: CpuFigures[] = m.cpus.map((cpu, i) => {
     const base = layout.work + BigInt(i * STAT.size);
@@ -355,13 +160,10 @@ function observedStates(
   return out;
 }
 
-/** Rounds of every CPU stepping 64 times that a patcher may still finish in after a CPU died. */
-const HUNG_ROUNDS = 64;
-
 // Assembling the image costs far more than a small run; sweeps reuse it (it is never mutated).
-const images = new Map<string, KernelImage>();
+const images = new Map<string, PatchImage>();
 
-function cachedImage(options: ImageOptions): KernelImage {
+function cachedImage(options: ImageOptions): PatchImage {
   const key = JSON.stringify(options);
   let image = images.get(key);
   if (image === undefined) {
@@ -370,26 +172,4 @@ function cachedImage(options: ImageOptions): KernelImage {
     images.set(key, image);
   }
   return image;
-}
-
-/** Maps the image's memory, loads code and installs the gates. */
-function loadImage(m: Machine, image: KernelImage, cpus: number): void {
-  const { layout } = image;
-  m.map(layout.text, layout.textSize);
-  m.map(layout.data, layout.dataSize);
-  m.map(layout.table, 0x8000);
-  m.map(layout.kprobeTable, 0x4000);
-  m.map(layout.work, Math.max(4096, cpus * STAT.size));
-  m.map(layout.stacks, cpus * layout.stackSize);
-  m.loadCode(image.code);
-  if (image.slots) {
-    m.map(layout.slots, Math.max(4096, image.slots.bytes.length));
-    m.loadCode(image.slots);
-  }
-  m.addSymbols(image.symbols);
-  m.setGate(VECTOR.nmi, { handler: image.symbol('nmi') });
-  m.setGate(VECTOR.bp, { handler: image.symbol('int3') });
-  m.setGate(VECTOR.gp, { handler: image.symbol('general_protection') });
-  m.setGate(VECTOR.callFunction, { handler: image.symbol('call_function_interrupt') });
-  m.setGate(VECTOR.reschedule, { handler: image.symbol('reschedule_interrupt') });
 }

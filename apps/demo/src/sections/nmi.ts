@@ -1,6 +1,8 @@
+import { SCENARIO_IDS } from '@kernsim/kernel';
+import type { ScenarioId, ScenarioResult } from '@kernsim/kernel';
 import { runScenario as runI386 } from '@kernsim/nmi-i386';
-import { renderStackSvg, renderStackText, runScenario as runX86, runSeriesCase, SCENARIO_IDS, SERIES_CASES, stackDiagrams } from '@kernsim/nmi-x86_64';
-import type { ScenarioId, ScenarioResult, SeriesPart } from '@kernsim/nmi-x86_64';
+import { renderStackSvg, renderStackText, runScenario as runX86, runSeriesCase, SERIES_CASES, stackDiagrams } from '@kernsim/nmi-x86_64';
+import type { SeriesPart } from '@kernsim/nmi-x86_64';
 import type { Block, SectionReport } from '../report/model.js';
 import { choiceOption, intOption } from './options.js';
 import { UsageError } from './section.js';
@@ -39,6 +41,7 @@ function outcomeRow(spec: RunSpec, r: ScenarioResult): (string | number)[] {
     r.nmis.handled,
     r.nmis.mergedByHardware,
     r.nmis.mergedBySoftware,
+    r.nmis.lost,
     r.nmis.unknown,
     r.accountedFor ? 'yes' : 'no',
     r.dump ? (r.dump.complete ? 'complete' : `partial (${r.dump.printedTasks.length}/${r.dump.expectedTasks.length} tasks)`) : '-',
@@ -53,6 +56,7 @@ const COLUMNS = [
   { header: 'handled' },
   { header: 'merged (hw)' },
   { header: 'merged (entry)' },
+  { header: 'lost' },
   { header: 'unknown' },
   { header: 'accounted' },
   { header: 'dump' },

@@ -18,12 +18,20 @@ export const SAMPLE_PERIOD = 0x1000;
  * it is registered as an NMI_LOCAL handler.
  */
 export function emitNmiSources(ctx: BuildContext): void {
-  const { a, isa } = ctx;
-  const { ax, bx, cx, dx, di, si, sp, w } = isa;
-  const word = isa.word;
-  const pc = (f: keyof typeof PERCPU): ReturnType<typeof isa.percpu> => isa.percpu(PERCPU[f] * w);
-  const abs = (name: string): bigint => isa.abs(ctx.d(name));
+  emitPerfEventNmiHandler(ctx);
+  emitWatchdogCallback(ctx);
+  emitPerfSample(ctx);
+}
 
+/** A per-CPU variable as a memory operand. */
+function percpu(ctx: BuildContext, f: keyof typeof PERCPU): ReturnType<BuildContext['isa']['percpu']> {
+  return ctx.isa.percpu(PERCPU[f] * ctx.isa.w);
+}
+
+function emitPerfEventNmiHandler(ctx: BuildContext): void {
+  const { a, isa } = ctx;
+  const { ax, bx, dx, di, si, sp } = isa;
+  const pc = (f: keyof typeof PERCPU): ReturnType<typeof isa.percpu> => percpu(ctx, f);
   // perf_event_nmi_handler(di = type, si = regs) -> ax = counters handled
   a.label('perf_event_nmi_handler');
   a.push(bx).push(dx).push(di);
@@ -56,7 +64,12 @@ export function emitNmiSources(ctx: BuildContext): void {
   a.nop(5);
   a.pop(isa.bp);
   a.ret();
+}
 
+function emitWatchdogCallback(ctx: BuildContext): void {
+  const { a, isa } = ctx;
+  const { bx, di } = isa;
+  const pc = (f: keyof typeof PERCPU): ReturnType<typeof isa.percpu> => percpu(ctx, f);
   // watchdog_overflow_callback(di = regs): 3.3's hard-lockup check, with the
   // developer's show_state() where the kernel would WARN.
   a.label('watchdog_overflow_callback');
@@ -72,7 +85,7 @@ export function emitNmiSources(ctx: BuildContext): void {
   a.jne('.Lwd_out');
   a.mov(pc('hardWatchdogWarn'), 1);
   a.add(pc('lockups'), 1);
-  a.mov(di, imm(abs('str_lockup')));
+  a.mov(di, imm(isa.abs(ctx.d('str_lockup'))));
   a.call('puts');
   a.mov(di, pc('cpuNumber'));
   a.call('put_dec');
@@ -81,7 +94,13 @@ export function emitNmiSources(ctx: BuildContext): void {
   a.label('.Lwd_out');
   a.pop(di).pop(bx);
   a.ret();
+}
 
+function emitPerfSample(ctx: BuildContext): void {
+  const { a, isa } = ctx;
+  const { ax, bx, cx, di, si, sp, w } = isa;
+  const word = isa.word;
+  const pc = (f: keyof typeof PERCPU): ReturnType<typeof isa.percpu> => percpu(ctx, f);
   // perf_sample(di = regs): build the record on the stack, append it to the buffer.
   // The buffer is vmalloc'd: the first write from a task whose page table lacks the
   // mapping faults, in NMI context.

@@ -11,7 +11,7 @@ export const SERIAL_PORT = 0x3f8;
  */
 export function emitPrintk(ctx: BuildContext): void {
   const { a, isa } = ctx;
-  const { ax, cx, dx, di, si } = isa;
+  const { ax, dx, di, si } = isa;
 
   a.label('serial_putc');
   a.push(ax).push(dx);
@@ -42,7 +42,13 @@ export function emitPrintk(ctx: BuildContext): void {
   a.call('serial_putc');
   a.pop(di);
   a.ret();
+  emitPutNumbers(ctx);
+}
 
+/** `put_dec(di)` and `put_hex(di)`. */
+function emitPutNumbers(ctx: BuildContext): void {
+  const { a, isa } = ctx;
+  const { ax, cx, di, si } = isa;
   // Small decimal numbers (pids, CPU numbers below 1000), by repeated subtraction.
   a.label('put_dec');
   a.push(ax).push(cx).push(di);

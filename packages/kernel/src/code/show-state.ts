@@ -19,9 +19,8 @@ export const EFAULT = -14;
  */
 export function emitShowState(ctx: BuildContext): void {
   const { a, isa } = ctx;
-  const { ax, bx, cx, di, si, sp, bp, w } = isa;
+  const { ax, cx, di, si } = isa;
   const word = isa.word;
-  const abs = (name: string): bigint => isa.abs(ctx.d(name));
 
   // careful_read(di = address, si = destination) -> ax = 0 or -EFAULT
   a.label('careful_read');
@@ -36,7 +35,15 @@ export function emitShowState(ctx: BuildContext): void {
   a.label('careful_read_fixup');
   a.mov(ax, EFAULT);
   a.jmp('.Lcareful_out');
+  emitSchedShowTask(ctx);
+  emitShowStateLoop(ctx);
+}
 
+function emitSchedShowTask(ctx: BuildContext): void {
+  const { a, isa } = ctx;
+  const { ax, bx, cx, di, si, sp, bp, w } = isa;
+  const word = isa.word;
+  const abs = (name: string): bigint => isa.abs(ctx.d(name));
   // sched_show_task(di = task)
   a.label('sched_show_task');
   a.push(bx).push(bp).push(cx).push(di).push(si);
@@ -83,7 +90,13 @@ export function emitShowState(ctx: BuildContext): void {
   a.add(sp, w);
   a.pop(si).pop(di).pop(cx).pop(bp).pop(bx);
   a.ret();
+}
 
+function emitShowStateLoop(ctx: BuildContext): void {
+  const { a, isa } = ctx;
+  const { bx, di, si, sp, bp, w } = isa;
+  const word = isa.word;
+  const abs = (name: string): bigint => isa.abs(ctx.d(name));
   // show_state(): header, every task, footer.
   a.label('show_state');
   a.push(bx).push(bp).push(si).push(di);

@@ -4,6 +4,7 @@ import type { BuildContext } from '../build-context.js';
 import { PT_REGS_32 as R } from '../build-context.js';
 import { PERCPU } from '../percpu.js';
 import { TASK } from '../code/show-state.js';
+import { FATAL_TRAPS } from '../code/fatal-traps.js';
 
 const pc = (f: keyof typeof PERCPU): ReturnType<typeof dword.fs> => dword.fs(PERCPU[f] * 4);
 
@@ -49,10 +50,7 @@ export function arch32(): ArchCode {
         a.mov(edi, imm(abs(message)));
         a.call('die');
       };
-      fatal('general_protection', 'str_gp', true);
-      fatal('invalid_op', 'str_ud', false);
-      fatal('double_fault', 'str_df', true);
-      fatal('debug', 'str_db', false);
+      for (const t of FATAL_TRAPS) fatal(t.label, t.message, t.hasErrorCode);
 
       a.label('int3');
       a.push(-1);

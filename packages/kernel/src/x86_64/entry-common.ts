@@ -1,12 +1,9 @@
-import { imm, qword, reg } from '@kernsim/cpu-core';
+import { imm, MSR, qword, reg } from '@kernsim/cpu-core';
 import type { BuildContext } from '../build-context.js';
 import { PT_REGS_64 as R } from '../build-context.js';
 
 /** x86_64 selectors (3.3's GDT layout): __KERNEL_CS, __KERNEL_DS, __USER_CS, __USER_DS. */
 export const SEL64 = { kernelCs: 0x10, kernelDs: 0x18, userCs: 0x33, userDs: 0x2b } as const;
-
-/** MSR_GS_BASE, read by save_paranoid to decide whether to swapgs. */
-export const MSR_GS_BASE = 0xc0000101;
 
 const SAVED: readonly (readonly [keyof typeof R, (typeof reg)[keyof typeof reg]])[] = [
   ['rdi', reg.rdi], ['rsi', reg.rsi], ['rdx', reg.rdx], ['rcx', reg.rcx], ['rax', reg.rax],
@@ -27,7 +24,7 @@ export function restoreAll(ctx: BuildContext): void {
 
 /**
  * The shared x86_64 entry helpers: `save_paranoid` (swapgs decided by the sign of
- * MSR_GS_BASE, ebx = 1 when no swapgs is needed on exit), `error_entry` /
+ * MSR_GS_BASE (cpu-core's `MSR.GS_BASE`), ebx = 1 when no swapgs is needed on exit), `error_entry` /
  * `error_exit` for exceptions that cannot come from NMI-unsafe places, the one
  * `irq_return` (`iretq`) everything but the NMI entry returns through, and `die`.
  */
@@ -39,7 +36,7 @@ export function emitEntryCommon64(ctx: BuildContext): void {
   a.cld();
   saveAll(ctx, 8);
   a.mov(reg.ebx, 1);
-  a.mov(reg.ecx, MSR_GS_BASE);
+  a.mov(reg.ecx, MSR.GS_BASE);
   a.rdmsr();
   a.test(reg.edx, reg.edx);
   a.js('.Lsave_paranoid_kernel_gs');

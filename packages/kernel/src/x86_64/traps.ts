@@ -2,6 +2,7 @@ import { imm, qword, reg } from '@kernsim/cpu-core';
 import type { BuildContext } from '../build-context.js';
 import { PT_REGS_64 as R } from '../build-context.js';
 import { PERCPU } from '../percpu.js';
+import { FATAL_TRAPS } from '../code/fatal-traps.js';
 
 const pc = (f: keyof typeof PERCPU): ReturnType<typeof qword.gs> => qword.gs(PERCPU[f] * 8);
 
@@ -35,10 +36,7 @@ export function emitTraps64(ctx: BuildContext, opts: { readonly debugIstSlot: nu
     a.mov(rdi, imm(abs(message)));
     a.call('die');
   };
-  fatal('general_protection', 'str_gp', true);
-  fatal('invalid_op', 'str_ud', false);
-  fatal('double_fault', 'str_df', true);
-  fatal('debug', 'str_db', false);
+  for (const t of FATAL_TRAPS) fatal(t.label, t.message, t.hasErrorCode);
 
   a.label('int3');
   a.push(-1);

@@ -1,6 +1,6 @@
+import { emitFtraceCaller, emitKprobePreHandler } from '@kernsim/kernel/smp';
+import type { SmpCodeContext } from '@kernsim/kernel/smp';
 import { NOP5 } from '../forms.js';
-import type { CodeContext } from './context.js';
-import { STAT } from './layout.js';
 
 export type UserKind = 'ftrace' | 'static-key' | 'kprobe';
 
@@ -14,7 +14,7 @@ export type UserKind = 'ftrace' | 'static-key' | 'kprobe';
  * Symbols: `<prefix>_<i>` for the functions, `<prefix>_<i>_site` for each site, and
  * `<prefix>_<i>_on` for a static key's branch target.
  */
-export function emitFunctions(ctx: CodeContext, user: UserKind, count: number): void {
+export function emitFunctions(ctx: SmpCodeContext, user: UserKind, count: number): void {
   const { a, isa } = ctx;
   for (let i = 0; i < count; i++) {
     a.align(16);
@@ -34,7 +34,7 @@ export function emitFunctions(ctx: CodeContext, user: UserKind, count: number): 
         a.label(out).pop(isa.bp).ret();
         a.label(`${name}_on`);
         a.lock().inc(ctx.v('filtered'));
-        countPerCpu(ctx);
+        ctx.countTraced();
         a.jmp(out);
         break;
       }
@@ -53,15 +53,9 @@ export function emitFunctions(ctx: CodeContext, user: UserKind, count: number): 
         break;
     }
   }
-  a.align(16);
-  a.label('ftrace_caller');
-  a.lock().inc(ctx.v('traceCalls'));
-  countPerCpu(ctx);
-  a.ret();
-  a.label('kprobe_pre_handler');
-  a.lock().inc(ctx.v('kprobeHits'));
-  countPerCpu(ctx);
-  a.ret();
+  // The users' kernel ends of the calls: ftrace's tracer and the probes' pre-handler.
+  emitFtraceCaller(ctx);
+  emitKprobePreHandler(ctx);
   // The function table the workloads call through.
   a.align(8);
   a.label('fn_table');
@@ -69,15 +63,6 @@ export function emitFunctions(ctx: CodeContext, user: UserKind, count: number): 
     if (isa.bits === 64) a.dq(functionName(user, i));
     else a.dd(functionName(user, i));
   }
-}
-
-/** Bumps this CPU's `traced` statistic, keeping every register. */
-function countPerCpu(ctx: CodeContext): void {
-  const { a, isa } = ctx;
-  a.push(isa.ax).push(isa.cx).push(isa.dx);
-  ctx.cpuStat(isa.ax);
-  a.inc(isa.word(isa.ax, STAT.traced));
-  a.pop(isa.dx).pop(isa.cx).pop(isa.ax);
 }
 
 export function functionName(user: UserKind, i: number): string {

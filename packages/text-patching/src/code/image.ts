@@ -1,24 +1,29 @@
-import { Assembler, decodeOne } from '@kernsim/cpu-core';
-import type { AssembledCode } from '@kernsim/cpu-core';
+import type { Arch, AssembledCode } from '@kernsim/cpu-core';
+import {
+  SmpCodeContext,
+  buildKprobeSlots,
+  emitFtraceModCode,
+  emitHandlers,
+  emitInt3Entry,
+  emitKprobeInt3Handler,
+  emitSync,
+  smpLayoutOf,
+} from '@kernsim/kernel/smp';
+import type { KprobeSlot, SmpImage } from '@kernsim/kernel/smp';
 import { TextPatchingError } from '../errors.js';
 import { INT3, NOP5, callBytes, jmpBytes } from '../forms.js';
-import { isaFor } from '../isa.js';
-import type { Bits } from '../isa.js';
-import { emitInt3Entry, emitKprobeInt3Handler, emitPokeInt3Handler } from './bp-handler.js';
-import { CodeContext } from './context.js';
 import { emitFunctions, functionName } from './functions.js';
 import type { UserKind } from './functions.js';
-import { emitHandlers } from './handlers.js';
-import { layoutFor } from './layout.js';
-import type { BpMode, Layout } from './layout.js';
+import type { BpMode } from './patch-table.js';
 import { emitPatchers } from './patchers.js';
-import { emitStopMachine } from './stop-machine.js';
-import { emitSync } from './sync.js';
+import { emitPokeInt3Handler } from './poke-int3.js';
+import { emitQuiesceCheck } from './quiesce.js';
+import { emitStopMachinePoke } from './stop-machine-poke.js';
 import { emitTextPoke } from './text-poke.js';
 import { emitWorkloads } from './workload.js';
 
 export interface ImageOptions {
-  readonly bits: Bits;
+  readonly arch: Arch;
   readonly user: UserKind;
   readonly functions: number;
   /** 3.3 ftrace's NMI protocol: stop_machine writes via do_ftrace_mod_code and NMIs join in. */
@@ -44,23 +49,9 @@ export interface PatchSite {
   readonly span?: number;
 }
 
-export interface KprobeSlot {
-  readonly address: bigint;
-  /** The probed instruction, copied, and a jump back after it. */
-  readonly slot: bigint;
-  /** Optimized form's detour: pre-handler, the copied instructions, a jump back; undefined when the boundaries do not allow it. */
-  readonly detour: bigint | undefined;
-  /** Bytes of whole instructions the detour copies (at least 5), or 0. */
-  readonly copied: number;
-}
-
-export interface KernelImage {
-  readonly bits: Bits;
-  readonly layout: Layout;
+/** The lean SMP kernel of `@kernsim/kernel/smp` with a patching user's functions, its sites and the patch routines assembled in. */
+export interface PatchImage extends SmpImage {
   readonly user: UserKind;
-  readonly code: AssembledCode;
-  /** Out-of-line slots and detours (kprobes only). */
-  readonly slots: AssembledCode | undefined;
   readonly sites: readonly PatchSite[];
   readonly kprobes: readonly KprobeSlot[];
   readonly symbols: ReadonlyMap<string, bigint>;
@@ -73,20 +64,25 @@ function lookup(symbols: ReadonlyMap<string, bigint>, name: string): bigint {
   return at;
 }
 
-/** Assembles the patching kernel: users' functions, workloads, handlers, patchers. */
-export function buildImage(options: ImageOptions): KernelImage {
-  const layout = layoutFor(options.bits);
-  const ctx = new CodeContext(options.bits, layout);
+/**
+ * Assembles the lean SMP kernel with a patching user's functions, the workloads and the
+ * patch routines: the kernel's parts (IPIs, stop_machine, #BP chain, kprobes, ftrace, NMI
+ * and #GP handlers) come from `@kernsim/kernel/smp`, the patching methods from here.
+ */
+export function buildImage(options: ImageOptions): PatchImage {
+  const layout = smpLayoutOf(options.arch);
+  const ctx = new SmpCodeContext(options.arch, layout);
   emitFunctions(ctx, options.user, options.functions);
   emitWorkloads(ctx, options.functions);
-  emitSync(ctx);
+  emitSync(ctx, { onInterrupt: emitQuiesceCheck });
   emitTextPoke(ctx);
-  emitStopMachine(ctx, { nmiSafeWrites: options.ftraceNmiProtocol });
+  emitFtraceModCode(ctx);
+  emitStopMachinePoke(ctx, { nmiSafeWrites: options.ftraceNmiProtocol });
   emitPatchers(ctx);
   emitPokeInt3Handler(ctx);
   emitKprobeInt3Handler(ctx);
-  emitInt3Entry(ctx);
-  emitHandlers(ctx, { ftraceNmiProtocol: options.ftraceNmiProtocol });
+  emitInt3Entry(ctx, [{ label: 'poke_int3_handler', emulatesCall: true }, { label: 'kprobe_int3_handler' }]);
+  emitHandlers(ctx, { ftraceNmiProtocol: options.ftraceNmiProtocol, nmiCalls: 'fn_table' });
   const assembled = ctx.a.assemble();
   if (assembled.end - assembled.origin > BigInt(layout.textSize)) {
     throw new TextPatchingError('KERNSIM_PATCH_BAD_OPTIONS', `the image needs ${String(assembled.end - assembled.origin)} bytes; text holds ${String(layout.textSize)}`);
@@ -97,10 +93,11 @@ export function buildImage(options: ImageOptions): KernelImage {
   const sym = (name: string): bigint => lookup(symbols, name);
 
   const sites: PatchSite[] = [];
-  const kprobes: KprobeSlot[] = [];
+  let kprobes: readonly KprobeSlot[] = [];
   let slots: AssembledCode | undefined;
   if (options.user === 'kprobe') {
-    slots = buildKprobeSlots(options.bits, layout, code, options.functions, sym, kprobes);
+    const probes = Array.from({ length: options.functions }, (_, i) => sym(`${functionName('kprobe', i)}_site`));
+    ({ slots, kprobes } = buildKprobeSlots(options.arch, layout, code, probes, sym('kprobe_pre_handler')));
     for (const [name, at] of slots.symbols) symbols.set(name, at);
   }
   for (let i = 0; i < options.functions; i++) {
@@ -136,7 +133,7 @@ export function buildImage(options: ImageOptions): KernelImage {
     });
   }
   return {
-    bits: options.bits,
+    arch: options.arch,
     layout,
     user: options.user,
     code,
@@ -146,84 +143,4 @@ export function buildImage(options: ImageOptions): KernelImage {
     symbols,
     symbol: sym,
   };
-}
-
-/**
- * For every probed function: the out-of-line slot (the probed instruction and a jump back,
- * a "boosted" probe) and the optimized probe's detour, which covers whole instructions
- * until at least 5 bytes (the `jmp rel32`) are copied — can_optimize()'s boundary rule.
- */
-function buildKprobeSlots(
-  bits: Bits,
-  layout: Layout,
-  code: AssembledCode,
-  count: number,
-  sym: (name: string) => bigint,
-  out: KprobeSlot[],
-): AssembledCode {
-  const isa = isaFor(bits);
-  const a = new Assembler({ bitness: bits, origin: layout.slots });
-  const pending: { address: bigint; copied: number; optimizable: boolean }[] = [];
-  for (let i = 0; i < count; i++) {
-    const address = sym(`${functionName('kprobe', i)}_site`);
-    const at = Number(address - code.origin);
-    const copied = optimizableRun(code.bytes.subarray(at, at + 32), address, bits);
-    pending.push({ address, copied, optimizable: copied > 0 });
-  }
-  // The slots of probes to be optimized first, up to `kprobe_slots_end`: a CPU there is
-  // about to jump back into bytes the jmp replaces, which the quiescence check tells by
-  // address. Then the other probes' slots and the detours, which lead elsewhere.
-  const emitSlot = (i: number): void => {
-    const address = pending[i]!.address;
-    const at = Number(address - code.origin);
-    const first = decodeOne(code.bytes.subarray(at, at + 16), address, bits);
-    a.align(16).label(`kprobe_slot_${String(i)}`);
-    a.db(code.bytes.subarray(at, at + first.length));
-    a.jmp(address + BigInt(first.length));
-  };
-  pending.forEach((p, i) => {
-    if (p.optimizable) emitSlot(i);
-  });
-  a.align(16).label('kprobe_slots_end');
-  pending.forEach((p, i) => {
-    if (!p.optimizable) emitSlot(i);
-  });
-  a.align(16).label('kprobe_detours');
-  for (const [i, p] of pending.entries()) {
-    if (!p.optimizable) continue;
-    const { address, copied } = p;
-    const at = Number(address - code.origin);
-    a.align(16).label(`kprobe_detour_${String(i)}`);
-    a.push(isa.ax).push(isa.cx).push(isa.dx).push(isa.si).push(isa.di);
-    a.mov(isa.di, address);
-    a.call(sym('kprobe_pre_handler'));
-    a.pop(isa.di).pop(isa.si).pop(isa.dx).pop(isa.cx).pop(isa.ax);
-    a.db(code.bytes.subarray(at, at + copied));
-    a.jmp(address + BigInt(copied));
-  }
-  const slots = a.assemble();
-  pending.forEach((p, i) => {
-    out.push({
-      address: p.address,
-      slot: lookup(slots.labels, `kprobe_slot_${String(i)}`),
-      detour: p.optimizable ? lookup(slots.labels, `kprobe_detour_${String(i)}`) : undefined,
-      copied: p.copied,
-    });
-  });
-  return slots;
-}
-
-/**
- * can_optimize()'s boundary rule, simplified: whole instructions from the probe on, none of
- * them a jump, call or return, must cover the 5 bytes the jmp rel32 replaces. Returns the
- * bytes they cover, or 0 when they cannot.
- */
-export function optimizableRun(bytes: Uint8Array, address: bigint, bits: Bits): number {
-  let copied = 0;
-  while (copied < 5) {
-    const insn = decodeOne(bytes.subarray(copied, copied + 16), address + BigInt(copied), bits);
-    if (!insn.valid || insn.mnemonic.startsWith('ret') || insn.mnemonic.startsWith('j') || insn.mnemonic.startsWith('call')) return 0;
-    copied += insn.length;
-  }
-  return copied;
 }

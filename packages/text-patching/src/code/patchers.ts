@@ -1,5 +1,5 @@
-import type { CodeContext } from './context.js';
-import { ENTRY } from './layout.js';
+import type { SmpCodeContext } from '@kernsim/kernel/smp';
+import { ENTRY } from './patch-table.js';
 
 /**
  * The three ways to change every site of the patch table, as routines the patching CPU
@@ -7,7 +7,7 @@ import { ENTRY } from './layout.js';
  * (3.6+ ftrace / text_poke_bp_batch: all int3s, sync, all tails, sync, all heads, sync)
  * and `patch_breakpoint_each` (the same three steps and three syncs per site).
  */
-export function emitPatchers(ctx: CodeContext): void {
+export function emitPatchers(ctx: SmpCodeContext): void {
   const { a, isa } = ctx;
 
   /** Calls `routine` with each table entry in ax. */

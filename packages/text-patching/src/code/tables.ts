@@ -1,7 +1,7 @@
 import { TextPatchingError } from '../errors.js';
 import { hex } from '../forms.js';
-import type { KprobeSlot, PatchSite } from './image.js';
-import { BP_MODE, ENTRY, KPROBE_ENTRY } from './layout.js';
+import type { PatchSite } from './image.js';
+import { BP_MODE, ENTRY } from './patch-table.js';
 
 function putWord(out: Uint8Array, at: number, value: bigint): void {
   let v = BigInt.asUintN(64, value);
@@ -42,19 +42,6 @@ export function encodePatchTable(sorted: readonly PatchSite[]): Uint8Array {
     new DataView(out.buffer, out.byteOffset).setInt32(at + ENTRY.pokeDelta, delta, true);
     out.set(s.newBytes, at + ENTRY.newBytes);
     putWord(out, at + ENTRY.handler, s.handler);
-  });
-  return out;
-}
-
-/** The kprobe table's bytes, sorted by probe address. */
-export function encodeKprobeTable(probes: readonly KprobeSlot[], handler: bigint): Uint8Array {
-  const sorted = [...probes].sort((x, y) => (x.address < y.address ? -1 : 1));
-  const out = new Uint8Array(Math.max(1, sorted.length) * KPROBE_ENTRY.size);
-  sorted.forEach((p, i) => {
-    const at = i * KPROBE_ENTRY.size;
-    putWord(out, at + KPROBE_ENTRY.addr, p.address);
-    putWord(out, at + KPROBE_ENTRY.slot, p.slot);
-    putWord(out, at + KPROBE_ENTRY.handler, handler);
   });
   return out;
 }

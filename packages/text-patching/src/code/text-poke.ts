@@ -1,7 +1,6 @@
-import { reg } from '@kernsim/cpu-core';
-import { mem } from '@kernsim/cpu-core';
-import type { CodeContext } from './context.js';
-import { ENTRY, MOD_CODE_WRITE_FLAG } from './layout.js';
+import { mem, reg } from '@kernsim/cpu-core';
+import type { SmpCodeContext } from '@kernsim/kernel/smp';
+import { ENTRY } from './patch-table.js';
 
 /**
  * Writers of code bytes. Each takes a patch-table entry in `ax` and keeps every register
@@ -10,10 +9,8 @@ import { ENTRY, MOD_CODE_WRITE_FLAG } from './layout.js';
  *  - `poke_int3`: the first byte becomes `cc`.
  *  - `poke_tail`: every byte but the first.
  *  - `poke_head`: the first byte of the new instruction.
- *  - `ftrace_mod_code_entry`: 3.3 ftrace's `do_ftrace_mod_code`, which lets an NMI that
- *    arrives meanwhile do the same write itself.
  */
-export function emitTextPoke(ctx: CodeContext): void {
+export function emitTextPoke(ctx: SmpCodeContext): void {
   const { a, isa } = ctx;
   const dl = reg.dl;
 
@@ -60,41 +57,10 @@ export function emitTextPoke(ctx: CodeContext): void {
   pokeAddress(ctx);
   a.mov(dl, isa.byte(isa.ax, ENTRY.newBytes)).mov(isa.byte(isa.di), dl);
   a.pop(isa.dx).pop(isa.di).ret();
-
-  // ftrace_mod_code(): write mod_code_newcode to mod_code_ip (the patcher or an NMI).
-  a.label('ftrace_mod_code');
-  a.push(isa.ax);
-  a.mov(isa.ax, ctx.v('modCodeNew'));
-  a.call('text_poke_entry');
-  a.pop(isa.ax).ret();
-
-  a.label('ftrace_mod_code_entry');
-  a.push(isa.ax).push(isa.dx);
-  a.mov(ctx.v('modCodeNew'), isa.ax);
-  a.mov(isa.dx, isa.word(isa.ax, ENTRY.addr)).mov(ctx.v('modCodeIp'), isa.dx);
-  // wait_for_nmi_and_set_mod_flag(): nmi_running 0 -> WRITE_FLAG
-  const waitSet = ctx.local('mod_wait');
-  const go = ctx.local('mod_go');
-  a.label(waitSet);
-  a.xor(isa.eax, isa.eax).mov(isa.edx, MOD_CODE_WRITE_FLAG);
-  a.lock().cmpxchg(ctx.vd('nmiRunning'), isa.edx).je(go);
-  ctx.relax().jmp(waitSet);
-  a.label(go);
-  a.call('ftrace_mod_code');
-  // clear_mod_flag(), then wait_for_nmi()
-  a.lock().and(ctx.vd('nmiRunning'), 0x7fffffff);
-  const waitNmi = ctx.local('mod_wait_nmi');
-  const done = ctx.local('mod_done');
-  a.label(waitNmi);
-  a.cmp(ctx.vd('nmiRunning'), 0).je(done);
-  ctx.relax().jmp(waitNmi);
-  a.label(done);
-  a.call('sync_core');
-  a.pop(isa.dx).pop(isa.ax).ret();
 }
 
 /** `di` = where entry `ax`'s bytes are written: its address plus the alias distance. Clobbers dx. */
-function pokeAddress(ctx: CodeContext): void {
+function pokeAddress(ctx: SmpCodeContext): void {
   const { a, isa } = ctx;
   a.mov(isa.di, isa.word(isa.ax, ENTRY.addr));
   if (isa.bits === 64) a.movsx(isa.dx, isa.dword(isa.ax, ENTRY.pokeDelta));

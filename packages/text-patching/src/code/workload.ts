@@ -1,4 +1,4 @@
-import type { CodeContext } from './context.js';
+import type { SmpCodeContext } from '@kernsim/kernel/smp';
 
 /**
  * What each CPU runs. Registers on entry (set at boot): bx = this CPU's work counter,
@@ -8,7 +8,7 @@ import type { CodeContext } from './context.js';
  *  - `patcher_main`: `di` iterations of that, then the patch method in `cx`, then work on;
  *  - `irqoff_main`: `cli`, a delay loop of `di` turns (3 cycles each), `sti`, then work on.
  */
-export function emitWorkloads(ctx: CodeContext, functionCount: number): void {
+export function emitWorkloads(ctx: SmpCodeContext, functionCount: number): void {
   const { a, isa } = ctx;
 
   const iteration = (): void => {

@@ -1,0 +1,149 @@
+import { Assembler, decodeOne } from '@kernsim/cpu-core';
+import type { Arch, AssembledCode } from '@kernsim/cpu-core';
+import { packWords } from '../data-area.js';
+import { KernelError } from '../errors.js';
+import { isaOf } from '../isa.js';
+import { emitInt3TableLookup } from './bsearch.js';
+import type { SmpCodeContext } from './code-context.js';
+import { KPROBE_ENTRY } from './layout.js';
+import type { SmpLayout } from './layout.js';
+
+/** One armed kprobe of the lean SMP kernel. */
+export interface KprobeSlot {
+  readonly address: bigint;
+  /** The probed instruction, copied, and a jump back after it. */
+  readonly slot: bigint;
+  /** Optimized form's detour: pre-handler, the copied instructions, a jump back; undefined when the boundaries do not allow it. */
+  readonly detour: bigint | undefined;
+  /** Bytes of whole instructions the detour copies (at least 5), or 0. */
+  readonly copied: number;
+}
+
+/**
+ * `kprobe_int3_handler(di = &saved ip)` -> ax: a trap on an armed kprobe runs the probe's
+ * pre-handler and continues at its out-of-line slot (the probed instruction, copied, then a
+ * jump back: a "boosted" probe that needs no single step).
+ */
+export function emitKprobeInt3Handler(ctx: SmpCodeContext): void {
+  const { a, isa } = ctx;
+  const no = ctx.local('kp_no');
+  a.label('kprobe_int3_handler');
+  emitInt3TableLookup(ctx, { guard: 'kprobeNr', vec: 'kprobeVec', nr: 'kprobeNr', shift: KPROBE_ENTRY.shift }, no);
+  a.push(isa.ax);
+  a.call(isa.word(isa.ax, KPROBE_ENTRY.handler));
+  a.pop(isa.ax);
+  a.mov(isa.dx, isa.word(isa.ax, KPROBE_ENTRY.slot));
+  a.mov(isa.si, isa.word(isa.sp)).mov(isa.word(isa.si), isa.dx);
+  a.mov(isa.eax, 1);
+  const out = ctx.local('kp_out');
+  a.jmp(out);
+  a.label(no);
+  a.xor(isa.eax, isa.eax);
+  a.label(out);
+  a.pop(isa.di).pop(isa.si).pop(isa.dx).pop(isa.cx).pop(isa.bx);
+  a.ret();
+}
+
+/** `kprobe_pre_handler`: the probes' pre-handler (it counts its runs machine-wide and per CPU). */
+export function emitKprobePreHandler(ctx: SmpCodeContext): void {
+  const { a } = ctx;
+  a.label('kprobe_pre_handler');
+  a.lock().inc(ctx.v('kprobeHits'));
+  ctx.countTraced();
+  a.ret();
+}
+
+function lookup(symbols: ReadonlyMap<string, bigint>, name: string): bigint {
+  const at = symbols.get(name);
+  if (at === undefined) throw new KernelError('KERNSIM_KERNEL_UNKNOWN_SYMBOL', `symbol ${name} is not in the kprobe slots`);
+  return at;
+}
+
+/**
+ * For every probe (an address in `code`): the out-of-line slot (the probed instruction and
+ * a jump back, a "boosted" probe) and the optimized probe's detour, which calls the
+ * pre-handler and covers whole instructions until at least 5 bytes (the `jmp rel32`) are
+ * copied — can_optimize()'s boundary rule. Assembled at `layout.slots`; `kprobe_slots_end`
+ * marks the end of the slots of optimizable probes.
+ */
+export function buildKprobeSlots(
+  arch: Arch,
+  layout: SmpLayout,
+  code: AssembledCode,
+  probes: readonly bigint[],
+  preHandler: bigint,
+): { readonly slots: AssembledCode; readonly kprobes: readonly KprobeSlot[] } {
+  const isa = isaOf(arch);
+  const bits = isa.bits;
+  const a = new Assembler({ bitness: bits, origin: layout.slots });
+  const pending: { address: bigint; copied: number; optimizable: boolean }[] = [];
+  for (const address of probes) {
+    const at = Number(address - code.origin);
+    const copied = optimizableRun(code.bytes.subarray(at, at + 32), address, bits);
+    pending.push({ address, copied, optimizable: copied > 0 });
+  }
+  // The slots of probes to be optimized first, up to `kprobe_slots_end`: a CPU there is
+  // about to jump back into bytes the jmp replaces, which the quiescence check tells by
+  // address. Then the other probes' slots and the detours, which lead elsewhere.
+  const emitSlot = (i: number): void => {
+    const address = pending[i]!.address;
+    const at = Number(address - code.origin);
+    const first = decodeOne(code.bytes.subarray(at, at + 16), address, bits);
+    a.align(16).label(`kprobe_slot_${String(i)}`);
+    a.db(code.bytes.subarray(at, at + first.length));
+    a.jmp(address + BigInt(first.length));
+  };
+  pending.forEach((p, i) => {
+    if (p.optimizable) emitSlot(i);
+  });
+  a.align(16).label('kprobe_slots_end');
+  pending.forEach((p, i) => {
+    if (!p.optimizable) emitSlot(i);
+  });
+  a.align(16).label('kprobe_detours');
+  for (const [i, p] of pending.entries()) {
+    if (!p.optimizable) continue;
+    const { address, copied } = p;
+    const at = Number(address - code.origin);
+    a.align(16).label(`kprobe_detour_${String(i)}`);
+    a.push(isa.ax).push(isa.cx).push(isa.dx).push(isa.si).push(isa.di);
+    a.mov(isa.di, address);
+    a.call(preHandler);
+    a.pop(isa.di).pop(isa.si).pop(isa.dx).pop(isa.cx).pop(isa.ax);
+    a.db(code.bytes.subarray(at, at + copied));
+    a.jmp(address + BigInt(copied));
+  }
+  const slots = a.assemble();
+  const kprobes = pending.map((p, i) => ({
+      address: p.address,
+      slot: lookup(slots.labels, `kprobe_slot_${String(i)}`),
+      detour: p.optimizable ? lookup(slots.labels, `kprobe_detour_${String(i)}`) : undefined,
+      copied: p.copied,
+  }));
+  return { slots, kprobes };
+}
+
+/**
+ * can_optimize()'s boundary rule, simplified: whole instructions from the probe on, none of
+ * them a jump, call or return, must cover the 5 bytes the jmp rel32 replaces. Returns the
+ * bytes they cover, or 0 when they cannot.
+ */
+export function optimizableRun(bytes: Uint8Array, address: bigint, bits: 32 | 64): number {
+  let copied = 0;
+  while (copied < 5) {
+    const insn = decodeOne(bytes.subarray(copied, copied + 16), address + BigInt(copied), bits);
+    if (!insn.valid || insn.mnemonic.startsWith('ret') || insn.mnemonic.startsWith('j') || insn.mnemonic.startsWith('call')) return 0;
+    copied += insn.length;
+  }
+  return copied;
+}
+
+/** The kprobe table's bytes (`KPROBE_ENTRY` entries, 8-byte words on both architectures), sorted by probe address. */
+export function encodeKprobeTable(probes: readonly KprobeSlot[], handler: bigint): Uint8Array {
+  const sorted = [...probes].sort((x, y) => (x.address < y.address ? -1 : 1));
+  const out = new Uint8Array(Math.max(1, sorted.length) * KPROBE_ENTRY.size);
+  sorted.forEach((p, i) => {
+    out.set(packWords([p.address, p.slot, handler], 8), i * KPROBE_ENTRY.size + KPROBE_ENTRY.addr);
+  });
+  return out;
+}

@@ -1,0 +1,77 @@
+import { createMachine } from '@kernsim/cpu-core';
+import type { Arch } from '@kernsim/cpu-core';
+import { describe, expect, it } from 'vitest';
+import { SmpCodeContext } from './code-context.js';
+import { emitHandlers } from './handlers.js';
+import { emitInt3Entry } from './int3.js';
+import { emitKprobeInt3Handler } from './kprobes.js';
+import { STAT, smpLayoutOf, varAddress } from './layout.js';
+import type { VarName } from './layout.js';
+import { loadSmpKernel, smpMemoryMiB } from './smp-kernel.js';
+import { emitStopMachine } from './stop-machine.js';
+import { emitSync } from './sync.js';
+
+// CPU 0 runs one on_each_cpu(do_sync_core) round and one stop_machine whose function counts
+// its runs with interrupts off; the other CPUs idle with interrupts on and answer the IPIs.
+function boot(arch: Arch, cpus: number) {
+  const layout = smpLayoutOf(arch);
+  const ctx = new SmpCodeContext(arch, layout);
+  const { a, isa } = ctx;
+  a.label('main');
+  a.call('run_sync');
+  a.call('stop_machine_text_poke_batch');
+  a.mov(ctx.v('patchDone'), 1);
+  a.label('idle').sti();
+  a.label('spin').nop().jmp('spin');
+  // The stop_machine function: count the runs, and the runs with interrupts on.
+  a.label('sm_fn');
+  a.lock().inc(ctx.v('scratch'));
+  a.pushf().pop(isa.ax).test(isa.eax, 0x200).je('sm_fn_out');
+  a.lock().inc(ctx.v('filtered'));
+  a.label('sm_fn_out').ret();
+  a.label('nmi_fn').ret();
+  a.align(8).label('nmi_fn_ptr');
+  if (isa.bits === 64) a.dq('nmi_fn');
+  else a.dd('nmi_fn');
+  emitSync(ctx);
+  emitStopMachine(ctx, { run: 'sm_fn' });
+  emitKprobeInt3Handler(ctx);
+  emitInt3Entry(ctx, [{ label: 'kprobe_int3_handler' }]);
+  emitHandlers(ctx, { ftraceNmiProtocol: false, nmiCalls: 'nmi_fn_ptr' });
+  const code = a.assemble();
+  const m = createMachine({ arch, cpus, seed: 1, memoryMiB: smpMemoryMiB(layout, cpus) });
+  loadSmpKernel(m, { arch, layout, code, slots: undefined, symbols: code.labels }, cpus);
+  const w = isa.w;
+  const v = (name: VarName): bigint => varAddress(layout, name);
+  m.write(v('onlineCpus'), w, BigInt(cpus));
+  for (let i = 0; i < cpus; i++) {
+    m.start(i, { rip: code.labels.get(i === 0 ? 'main' : 'idle')!, rsp: layout.stacks + BigInt((i + 1) * layout.stackSize) - 64n, interrupts: true });
+  }
+  const read = (name: VarName): number => Number(m.read(v(name), w));
+  const stat = (cpu: number, field: 'ipis' | 'stall'): number => Number(m.read(layout.work + BigInt(cpu * STAT.size + STAT[field]), w));
+  return { m, read, stat };
+}
+
+describe('the lean SMP kernel', () => {
+  for (const arch of ['x86_64', 'i386'] as const) {
+    it(`${arch}: a sync round reaches every other CPU once, and stop_machine runs its function on every CPU with interrupts off`, () => {
+      const cpus = 4;
+      const { m, read, stat } = boot(arch, cpus);
+      const r = m.run({ steps: 200_000, scheduler: { kind: 'round-robin', quantum: 1 }, until: () => read('patchDone') !== 0 });
+      expect(r.reason).toBe('until');
+      // the stoppers leave their handlers after CPU 0 returned
+      m.run({ steps: 4000, scheduler: { kind: 'round-robin', quantum: 1 } });
+      expect(read('syncRounds')).toBe(1);
+      // one broadcast per round: n-1 sync IPIs, then n-1 stopper wake-ups
+      expect(read('ipisSent')).toBe(2 * (cpus - 1));
+      expect(read('scratch')).toBe(cpus);
+      expect(read('filtered')).toBe(0);
+      for (let c = 1; c < cpus; c++) {
+        expect(stat(c, 'ipis')).toBe(2);
+        expect(stat(c, 'stall')).toBeGreaterThan(0);
+      }
+      expect(stat(0, 'ipis')).toBe(0);
+      expect(m.cpus.every((c) => c.status === 'running')).toBe(true);
+    });
+  }
+});
