@@ -1,5 +1,7 @@
-import { SCENARIO_IDS, SERIES_CASES } from '@kernsim/nmi-x86_64';
-import type { ScenarioId, SeriesPart } from '@kernsim/nmi-x86_64';
+import { SCENARIO_IDS } from '@kernsim/kernel';
+import type { ScenarioId } from '@kernsim/kernel';
+import { SERIES_CASES } from '@kernsim/nmi-x86_64';
+import type { SeriesPart } from '@kernsim/nmi-x86_64';
 
 export type ArchName = 'x86_64' | 'i386';
 /** naive = before 3.3; nested = the 3.3 entry (on i386: the nmi_state latch). */

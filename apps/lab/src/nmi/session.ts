@@ -1,8 +1,7 @@
 import type { Snapshot } from '@kernsim/cpu-core';
-import type { Kernel } from '@kernsim/kernel';
+import type { Kernel, ScenarioResult } from '@kernsim/kernel';
 import { runScenario as runI386 } from '@kernsim/nmi-i386';
 import { runScenario as runX86 } from '@kernsim/nmi-x86_64';
-import type { ScenarioResult } from '@kernsim/nmi-x86_64';
 import type { NmiConfig, NmiSource } from './config.js';
 
 /** Steps between snapshots: a seek replays fewer than this many instructions (plus HISTORY). */

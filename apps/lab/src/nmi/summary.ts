@@ -1,4 +1,4 @@
-import type { ScenarioEvent } from '@kernsim/nmi-x86_64';
+import type { ScenarioEvent } from '@kernsim/kernel';
 import { entryLabel } from './config.js';
 import type { NmiSession } from './session.js';
 

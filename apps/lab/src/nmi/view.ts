@@ -1,8 +1,7 @@
 import { disassemble } from '@kernsim/cpu-core';
 import type { AddressSpace, Cpu, RegName } from '@kernsim/cpu-core';
-import type { Kernel } from '@kernsim/kernel';
+import type { Kernel, ScenarioEvent } from '@kernsim/kernel';
 import { naiveSlotRole, nestedSlotRole } from '@kernsim/nmi-x86_64';
-import type { ScenarioEvent } from '@kernsim/nmi-x86_64';
 import type { NmiSession } from './session.js';
 
 /** Everything the NMI lab draws, read from the machine at one step (plain data: it crosses to the page). */
