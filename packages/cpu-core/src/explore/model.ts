@@ -73,8 +73,8 @@ export interface SearchOptions {
   readonly events?: readonly EventSource[];
   readonly invariants?: readonly Invariant[];
   readonly monitors?: readonly Monitor[];
-  /** The scenario is over: stop this path (final checks run). */
-  readonly done?: (m: Machine) => boolean;
+  /** The scenario is over: stop this path (final checks run). Gets the monitors' states, in `monitors` order. */
+  readonly done?: (m: Machine, monitors: readonly unknown[]) => boolean;
   /** Symbols the code treats as fatal (panic, die): a CPU about to execute one is a violation `fatal`. */
   readonly fatalSymbols?: readonly string[];
   /** Partial-order reduction of private steps (default true). */
