@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import { main } from './cli.js';
 import { sections } from './sections/index.js';
 
@@ -8,4 +9,8 @@ process.exitCode = await main(process.argv.slice(2), sections, {
   stderr: process.stderr,
   env: process.env,
   writeFile: (path, contents) => writeFile(path, contents, 'utf8'),
+  readFile: (path) => readFile(path, 'utf8'),
+  stderrIsTTY: process.stderr.isTTY,
+  onInterrupt: (callback) => process.once('SIGINT', callback),
+  now: () => performance.now(),
 });

@@ -40,6 +40,7 @@ export function buildNmiModel(p: NmiModelParams): NmiModel {
     exitFrameOffsets: entry.exitFrameOffsets,
     trampolines: entry.trampolines.map((t) => k.symbol(t)),
     handlerStart: k.symbol('nmi_handler_start'),
+    exceptionEntries: { breakpoint: k.symbol('int3'), pageFault: k.symbol('page_fault') },
     nmiStack: (cpu) => [k.nmiStackTop(cpu) - 0x1000n, k.nmiStackTop(cpu)],
     symbolize: (a) => k.symbols.symbolize(a) ?? `0x${a.toString(16)}`,
   });
@@ -63,7 +64,7 @@ export function buildNmiModel(p: NmiModelParams): NmiModel {
     fatalSymbols: ['die', 'panic_halt'],
     done: (mm: Machine, mons) => {
       const s = mons[0] as NmiTrackState;
-      return windowClosed(mm, s, TRACKED) || (noNmiYet(mm, s, TRACKED) && quietEnd(mm));
+      return (windowClosed(mm, s, TRACKED) || noNmiYet(mm, s, TRACKED)) && quietEnd(mm);
     },
     reduction: p.reduction ?? true,
     ...(p.maxStates !== undefined ? { maxStates: p.maxStates } : {}),

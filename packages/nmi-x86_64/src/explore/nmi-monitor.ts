@@ -6,7 +6,7 @@ export const NMI_INVARIANTS = {
   transparent: 'nmi-transparent',
   once: 'nmi-handled-once',
   notNested: 'nmi-handler-not-nested',
-  returnFrame: 'nmi-return-frame',
+  returnFrame: 'return-frame',
   stack: 'nmi-stack',
   fatal: 'fatal',
 } as const;
@@ -15,8 +15,9 @@ export type NmiInvariantName = (typeof NMI_INVARIANTS)[keyof typeof NMI_INVARIAN
 
 const GPRS: readonly RegName[] = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
 
-/** What an NMI interrupted: every register the interrupted code can read afterwards. */
+/** What an NMI (or a #BP/#PF) interrupted: every register the interrupted code can read afterwards. */
 interface Context {
+  readonly kind: 'NMI' | '#BP' | '#PF';
   /** Address of the RIP slot of the frame the CPU pushed. */
   readonly frame: bigint;
   readonly rip: bigint;
@@ -40,6 +41,7 @@ interface CpuTrack {
 }
 
 interface Pending {
+  readonly rip: bigint;
   readonly iretFrame: bigint | undefined;
   readonly atHandlerStart: boolean;
 }
@@ -59,6 +61,8 @@ export interface NmiMonitorConfig {
   readonly trampolines: readonly bigint[];
   /** The first instruction of a handler run (do_nmi past the nesting check). */
   readonly handlerStart: bigint;
+  /** The #BP and #PF entry points (their frames are followed too: a return through an overwritten one is a violation). */
+  readonly exceptionEntries: { readonly breakpoint: bigint; readonly pageFault: bigint };
   /** [bottom, top) of each tracked CPU's NMI stack. */
   readonly nmiStack: (cpu: number) => readonly [bigint, bigint];
   readonly symbolize: (a: bigint) => string;
@@ -69,7 +73,8 @@ const hex = (v: bigint): string => `0x${v.toString(16)}`;
 /**
  * Follows every NMI of the tracked CPUs along a path and judges each return: the interrupted
  * context must get back exactly its state (`nmi-transparent`), the entry's final iret must pop
- * the frame the NMI came with (`nmi-return-frame`), and every delivered NMI must be covered by
+ * the frame the NMI came with (`return-frame`; #BP and #PF frames are followed the same way,
+ * so a breakpoint whose IST frame a nested one overwrote is caught), and every delivered NMI must be covered by
  * a handler run that started after it (hardware-style merging), with no run covering none
  * (`nmi-handled-once`). It also watches the NMI stack's lower bound (`nmi-stack`).
  */
@@ -97,7 +102,7 @@ export function nmiMonitor(cfg: NmiMonitorConfig): Monitor<NmiTrackState> {
       if (choice.kind !== 'step' || !index.has(choice.cpu)) return s;
       const c = m.cpus[choice.cpu]!;
       const rip = c.rip;
-      return { cpus: s.cpus, pending: { iretFrame: isIret(m, rip) ? c.rsp : undefined, atHandlerStart: rip === cfg.handlerStart } };
+      return { cpus: s.cpus, pending: { rip, iretFrame: isIret(m, rip) ? c.rsp : undefined, atHandlerStart: rip === cfg.handlerStart } };
     },
     after(m, choice, s) {
       const i = choice.kind === 'step' ? index.get(choice.cpu) : undefined;
@@ -110,7 +115,7 @@ export function nmiMonitor(cfg: NmiMonitorConfig): Monitor<NmiTrackState> {
     final(_m, s) {
       const out: Finding[] = [];
       s.cpus.forEach((t, i) => {
-        if (t.owed > 0 && t.active.length === 0) out.push({ invariant: NMI_INVARIANTS.once, detail: `CPU ${cfg.cpus[i]}: ${t.owed} NMI(s) delivered and never handled` });
+        if (t.owed > 0 && !t.active.some((a) => a.kind === 'NMI')) out.push({ invariant: NMI_INVARIANTS.once, detail: `CPU ${cfg.cpus[i]}: ${t.owed} NMI(s) delivered and never handled` });
       });
       return out;
     },
@@ -119,7 +124,7 @@ export function nmiMonitor(cfg: NmiMonitorConfig): Monitor<NmiTrackState> {
 }
 
 function contextKey(x: Context): string {
-  return [x.frame, x.rip, x.cs, x.rflags, x.rsp, x.ss, x.gs, x.kernelGs, x.fs, ...x.regs].map((v) => v.toString(36)).join(',');
+  return x.kind + [x.frame, x.rip, x.cs, x.rflags, x.rsp, x.ss, x.gs, x.kernelGs, x.fs, ...x.regs].map((v) => v.toString(36)).join(',');
 }
 
 function step(m: Machine, choice: Choice, t: CpuTrack, pre: Pending | undefined, cfg: NmiMonitorConfig, findings: Finding[]): CpuTrack {
@@ -127,13 +132,20 @@ function step(m: Machine, choice: Choice, t: CpuTrack, pre: Pending | undefined,
   const delivered = cpu.nmiCounters.delivered;
   let next = t;
   if (delivered !== t.delivered) {
-    next = { ...t, delivered, owed: t.owed + 1, active: [...t.active, captureContext(m, choice.cpu)] };
+    next = { ...t, delivered, owed: t.owed + 1, active: [...t.active, captureContext(m, choice.cpu, 'NMI', 0n)] };
+  } else if (pre?.iretFrame !== undefined) {
+    next = iret(m, choice.cpu, next, pre.iretFrame, cfg, findings);
   } else if (pre) {
     if (pre.atHandlerStart) {
       if (t.owed === 0) findings.push({ invariant: NMI_INVARIANTS.once, detail: `CPU ${choice.cpu}: the handler ran again with no NMI left to handle (an NMI handled twice)` });
       next = { ...next, owed: 0 };
     }
-    if (pre.iretFrame !== undefined) next = iret(m, choice.cpu, next, pre.iretFrame, cfg, findings);
+    const rip = cpu.rip;
+    if (pre.rip !== rip && (rip === cfg.exceptionEntries.breakpoint || rip === cfg.exceptionEntries.pageFault)) {
+      // A #BP or #PF was delivered (#PF pushes an error code below its frame).
+      const pf = rip === cfg.exceptionEntries.pageFault;
+      next = { ...next, active: [...next.active, captureContext(m, choice.cpu, pf ? '#PF' : '#BP', pf ? 8n : 0n)] };
+    }
   }
   const [bottom] = cfg.nmiStack(choice.cpu);
   const rsp = cpu.rsp;
@@ -141,33 +153,38 @@ function step(m: Machine, choice: Choice, t: CpuTrack, pre: Pending | undefined,
   return next;
 }
 
-function captureContext(m: Machine, cpu: number): Context {
+function captureContext(m: Machine, cpu: number, kind: Context['kind'], errorCode: bigint): Context {
   const c = m.cpus[cpu]!;
-  const frame = c.rsp;
+  const frame = c.rsp + errorCode;
   const word = (k: number): bigint => m.read(frame + BigInt(8 * k), 8);
-  return { frame, rip: word(0), cs: word(1), rflags: word(2), rsp: word(3), ss: word(4), regs: GPRS.map((r) => c.reg(r)), gs: c.gsBase, kernelGs: c.kernelGsBase, fs: c.fsBase };
+  return { kind, frame, rip: word(0), cs: word(1), rflags: word(2), rsp: word(3), ss: word(4), regs: GPRS.map((r) => c.reg(r)), gs: c.gsBase, kernelGs: c.kernelGsBase, fs: c.fsBase };
 }
 
-/** An iret popped the frame at `frame`: is it an NMI's final return, and did it go home intact? */
+/** An iret popped the frame at `frame`: is it an NMI's (or exception's) final return, and did it go home intact? */
 function iret(m: Machine, cpu: number, t: CpuTrack, frame: bigint, cfg: NmiMonitorConfig, findings: Finding[]): CpuTrack {
   const c = m.cpus[cpu]!;
   for (let k = t.active.length - 1; k >= 0; k--) {
     const x = t.active[k]!;
-    if (!cfg.exitFrameOffsets.some((off) => x.frame + BigInt(off) === frame)) continue;
+    const nmi = x.kind === 'NMI';
+    const offsets = nmi ? cfg.exitFrameOffsets : [0];
+    if (!offsets.some((off) => x.frame + BigInt(off) === frame)) continue;
     const rip = c.rip;
     const rsp = c.rsp;
-    if (rip !== x.rip || rsp !== x.rsp || BigInt(c.cs) !== x.cs) {
-      if (cfg.trampolines.includes(rip)) return t;
+    // A kprobe's #BP resumes in the probe's out-of-line copy: only the stack and CS must match.
+    const home = (x.kind === '#BP' || rip === x.rip) && rsp === x.rsp && BigInt(c.cs) === x.cs;
+    if (!home) {
+      if (nmi && cfg.trampolines.includes(rip)) return t;
       findings.push({
         invariant: NMI_INVARIANTS.returnFrame,
-        detail: `CPU ${cpu}: NMI ${k + 1} of ${t.active.length} returned to ${cfg.symbolize(rip)} RSP ${hex(rsp)}, not to ${cfg.symbolize(x.rip)} RSP ${hex(x.rsp)} that it interrupted: its frame was overwritten`,
+        detail: `CPU ${cpu}: ${x.kind} ${k + 1} of ${t.active.length} returned to ${cfg.symbolize(rip)} RSP ${hex(rsp)}, not to ${cfg.symbolize(x.rip)} RSP ${hex(x.rsp)} that it interrupted: its frame was overwritten`,
       });
-    } else {
+    } else if (nmi) {
       const diff = differences(m, cpu, x);
       if (diff.length > 0) findings.push({ invariant: NMI_INVARIANTS.transparent, detail: `CPU ${cpu}: back at ${cfg.symbolize(x.rip)} after NMI ${k + 1} with ${diff.join(', ')}` });
     }
     const active = t.active.slice(0, k);
-    const closed = active.length === 0;
+    if (!nmi) return { ...t, active };
+    const closed = !active.some((a) => a.kind === 'NMI');
     if (closed && t.owed > 0) findings.push({ invariant: NMI_INVARIANTS.once, detail: `CPU ${cpu}: back outside NMI context with ${t.owed} NMI(s) delivered after the last handler run: lost` });
     return { ...t, active, windows: t.windows + (closed ? 1 : 0) };
   }
