@@ -132,9 +132,9 @@ async function explore(o: SectionOptions, ctx: SectionContext): Promise<SectionR
     const saved = await readJson(ctx, checkpoint, 'checkpoint').catch(() => undefined);
     if (saved !== undefined) resume = (saved as { plans?: NmiExploreReport['plans'] }).plans;
   }
-  let stopped = false;
+  const stop = { requested: false };
   ctx.onInterrupt(() => {
-    stopped = true;
+    stop.requested = true;
   });
   const t0 = ctx.now();
   const r = await exploreNmi({
@@ -147,7 +147,7 @@ async function explore(o: SectionOptions, ctx: SectionContext): Promise<SectionR
     maxStates: p.maxStates,
     threads: p.threads,
     ...(resume ? { resume } : {}),
-    shouldStop: () => stopped,
+    shouldStop: () => stop.requested,
     onJob: async (start, plans, states) => {
       if (ctx.stderr.isTTY === true) ctx.stderr.write(`\r\x1b[Kexplore: ${start}: ${states} states, ${((ctx.now() - t0) / 1000).toFixed(1)} s`);
       if (checkpoint !== undefined) await ctx.writeFile(checkpoint, JSON.stringify({ plans }));
@@ -162,7 +162,7 @@ async function explore(o: SectionOptions, ctx: SectionContext): Promise<SectionR
   const verdict =
     r.violations.length > 0
       ? `${r.violations.length} violation${r.violations.length === 1 ? '' : 's'} found for ${r.budget} (${r.states} states, ${r.schedules} schedules, ${seconds} s)`
-      : stopped || r.verdict === 'incomplete'
+      : stop.requested || r.verdict === 'incomplete'
         ? `incomplete: stopped at ${r.states} states for ${r.budget} (${seconds} s); nothing violated so far`
         : `verified for ${r.budget} (${r.states} states, ${r.schedules} schedules, ${seconds} s)`;
   const blocks: Block[] = [
@@ -171,7 +171,7 @@ async function explore(o: SectionOptions, ctx: SectionContext): Promise<SectionR
   ];
   for (const f of files) blocks.push(...violationBlocks(f));
   if (save !== undefined) blocks.push({ kind: 'paragraph', text: files[0] ? `Saved the first counterexample to ${save}: kernsim explore --replay ${save}` : `Nothing to save to ${save}: no violation.` });
-  return { id: 'explore', title: 'Explorer: every NMI arrival, no hints', blocks, data: jsonOf(r, elapsed, stopped) };
+  return { id: 'explore', title: 'Explorer: every NMI arrival, no hints', blocks, data: jsonOf(r, elapsed, stop.requested) };
 }
 
 export const exploreSection: Section = {
