@@ -9,7 +9,7 @@ export { SearchPlan } from './explore/plan.js';
 export type { JobOutcome, PlanData, SearchJob } from './explore/plan.js';
 export { runJob, runPlan, searchInJobs } from './explore/jobs.js';
 export type { PlanHooks } from './explore/jobs.js';
-export { searchInPool } from './explore/pool.js';
+export { SearchPool, searchInPool } from './explore/pool.js';
 export type { PoolOptions } from './explore/pool.js';
 export { loadModel } from './explore/worker.js';
 export type { BuiltModel, ModelRef } from './explore/worker.js';

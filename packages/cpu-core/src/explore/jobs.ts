@@ -5,8 +5,8 @@ import type { SearchPlan } from './plan.js';
 import { runSearch } from './search.js';
 
 /** Runs one subtree job on a machine at the search's start state: `chunk` levels below the prefix. */
-export function runJob(machine: Machine, options: SearchOptions, job: SearchJob, chunk: number): JobOutcome {
-  const r = runSearch(machine, options, { prefix: job.prefix, frontierAt: job.prefix.length + chunk });
+export function runJob(machine: Machine, options: SearchOptions, job: SearchJob, chunk: number, visited?: Set<string>): JobOutcome {
+  const r = runSearch(machine, options, { prefix: job.prefix, frontierAt: job.prefix.length + chunk, ...(visited ? { visited } : {}) });
   return {
     states: r.states,
     transitions: r.transitions,
@@ -55,7 +55,8 @@ export async function runPlan(plan: SearchPlan, exec: (job: SearchJob) => Promis
   return plan.result();
 }
 
-/** The same search as `search`, as subtree jobs run one after another in this thread (same verdicts; a checkpointable plan). */
+/** The same search as `search`, as subtree jobs run one after another in this thread, sharing one visited set (same verdicts; a checkpointable plan). */
 export async function searchInJobs(machine: Machine, options: SearchOptions, plan: SearchPlan, hooks: Omit<PlanHooks, 'concurrency'> = {}): Promise<SearchResult> {
-  return runPlan(plan, (job) => Promise.resolve(runJob(machine, options, job, plan.chunk)), hooks);
+  const visited = new Set<string>();
+  return runPlan(plan, (job) => Promise.resolve(runJob(machine, options, job, plan.chunk, visited)), hooks);
 }

@@ -3,7 +3,7 @@ import Tinypool from 'tinypool';
 import { runPlan } from './jobs.js';
 import type { PlanHooks } from './jobs.js';
 import type { SearchResult } from './model.js';
-import type { JobOutcome, SearchPlan } from './plan.js';
+import type { JobOutcome, SearchJob, SearchPlan } from './plan.js';
 import type { ModelRef, WorkerTask } from './worker.js';
 
 export interface PoolOptions extends Omit<PlanHooks, 'concurrency'> {
@@ -12,24 +12,43 @@ export interface PoolOptions extends Omit<PlanHooks, 'concurrency'> {
 }
 
 /**
- * Runs a plan's jobs on worker threads (tinypool). Each worker builds the model from `ref`
- * once and runs jobs on its own machine; only jobs (schedule prefixes) and outcomes cross
- * threads, so a multi-machine runner can take the same jobs. From the TypeScript sources the
- * workers load them through tsx, as the caller does.
+ * Workers (tinypool) that run subtree jobs. Each builds a model from its `ModelRef` once and
+ * keeps it, with the states it explored, for later jobs; only jobs (schedule prefixes) and
+ * outcomes cross threads, so a multi-machine runner can take the same jobs. From the
+ * TypeScript sources the workers are child processes that load the sources through tsx,
+ * as the caller does (worker threads take no module hooks from execArgv).
  */
+export class SearchPool {
+  readonly threads: number;
+  readonly #pool: Tinypool;
+
+  constructor(threads = availableParallelism()) {
+    this.threads = Math.max(1, threads);
+    const fromSource = import.meta.url.endsWith('.ts');
+    this.#pool = new Tinypool({
+      filename: new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url).href,
+      minThreads: this.threads,
+      maxThreads: this.threads,
+      ...(fromSource ? { runtime: 'child_process' as const, execArgv: ['--import', import.meta.resolve('tsx'), '--conditions=@kernsim/source'] } : {}),
+    });
+  }
+
+  /** Runs a plan to its end (or a stop) on the workers. */
+  run(ref: ModelRef, plan: SearchPlan, hooks: Omit<PlanHooks, 'concurrency'> = {}): Promise<SearchResult> {
+    const exec = (job: SearchJob): Promise<JobOutcome> => this.#pool.run({ ref, job, chunk: plan.chunk } satisfies WorkerTask, { name: 'runWorkerTask' }) as Promise<JobOutcome>;
+    return runPlan(plan, exec, { ...hooks, concurrency: this.threads });
+  }
+
+  destroy(): Promise<void> {
+    return this.#pool.destroy();
+  }
+}
+
+/** One plan on a pool of its own (started and stopped around it). */
 export async function searchInPool(ref: ModelRef, plan: SearchPlan, options: PoolOptions = {}): Promise<SearchResult> {
-  const threads = Math.max(1, options.threads ?? availableParallelism());
-  const fromSource = import.meta.url.endsWith('.ts');
-  const pool = new Tinypool({
-    filename: new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url).href,
-    minThreads: threads,
-    maxThreads: threads,
-    // Worker threads take no module hooks from execArgv: from the sources, child processes run through tsx.
-    ...(fromSource ? { runtime: 'child_process' as const, execArgv: ['--import', import.meta.resolve('tsx'), '--conditions=@kernsim/source'] } : {}),
-  });
+  const pool = new SearchPool(options.threads);
   try {
-    const exec = (job: WorkerTask['job']): Promise<JobOutcome> => pool.run({ ref, job, chunk: plan.chunk } satisfies WorkerTask, { name: 'runWorkerTask' }) as Promise<JobOutcome>;
-    return await runPlan(plan, exec, { ...options, concurrency: threads });
+    return await pool.run(ref, plan, options);
   } finally {
     await pool.destroy();
   }

@@ -22,6 +22,13 @@ export interface RunOptions {
   readonly prefix?: readonly Choice[];
   /** Do not expand nodes at this depth: hand them back as `frontier` (splitting work into jobs). */
   readonly frontierAt?: number;
+  /**
+   * Visited-state keys shared with other runs on the same start state (jobs of one plan in one
+   * thread or one worker): a state some earlier job explored is not explored again. Sound
+   * because the key includes the depth: the subtree below a (state, depth) pair is the same
+   * whichever path reached it.
+   */
+  readonly visited?: Set<string>;
 }
 
 export interface RunResult extends SearchResult {
@@ -92,7 +99,7 @@ class Search {
   /** CPUs whose steps the reduction may not reorder (some invariant reads their registers). */
   readonly visible: Uint8Array;
   readonly fatal: readonly (readonly [string, bigint])[];
-  readonly visited = new Set<string>();
+  visited = new Set<string>();
   readonly found = new Map<string, Violation>();
   readonly frontier: SearchJob[] = [];
   readonly path: Choice[] = [];
@@ -127,6 +134,7 @@ class Search {
   run(run: RunOptions): RunResult {
     const m = this.m;
     const home = m.snapshot();
+    if (run.visited) this.visited = run.visited;
     try {
       const budgets = new Int32Array(this.events.length * this.ncpu);
       this.events.forEach((s, i) => budgets.fill(s.budget, i * this.ncpu, (i + 1) * this.ncpu));
@@ -206,7 +214,7 @@ class Search {
   visit(depth: number, budgets: Int32Array, monitors: readonly unknown[], findings: readonly Finding[], parent: Level, frontierAt: number | undefined): boolean {
     const m = this.m;
     if (this.report([...findings, ...this.checkState()])) return true;
-    const key = `${m.hash()}|${depth}|${budgets.join(',')}|${this.monitors.map((x, i) => x.key(monitors[i])).join('|')}`;
+    const key = `${m.hash()}|${depth}|${budgets.join(',')}|${this.monitors.length === 0 ? '' : digest(this.monitors.map((x, i) => x.key(monitors[i])).join('|'))}`;
     if (this.visited.has(key)) {
       // The reduction's proviso: a reduced node whose private step leads somewhere seen is expanded in full.
       if (parent.deferred) {
@@ -317,6 +325,18 @@ class Search {
     }
     return findings.length > 0;
   }
+}
+
+/** 64 bits of a string (two FNV-1a lanes): keeps visited keys short; as strong as the machine's own 64-bit hash. */
+function digest(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
+  }
+  return (a >>> 0).toString(36) + ':' + (b >>> 0).toString(36);
 }
 
 /** Whether firing the source at this CPU now can change what happens (see EventSource). */

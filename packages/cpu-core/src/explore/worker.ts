@@ -23,6 +23,8 @@ export interface WorkerTask {
 }
 
 const models = new Map<string, Promise<BuiltModel>>();
+/** Each worker keeps the states it has explored per model: its later jobs skip them. */
+const seen = new Map<string, Set<string>>();
 
 /** Builds (once per worker) the model a reference names. */
 export function loadModel(ref: ModelRef): Promise<BuiltModel> {
@@ -42,5 +44,11 @@ export function loadModel(ref: ModelRef): Promise<BuiltModel> {
 /** The pool's task: one subtree job on this worker's copy of the model. */
 export async function runWorkerTask(task: WorkerTask): Promise<JobOutcome> {
   const { machine, options } = await loadModel(task.ref);
-  return runJob(machine, options, task.job, task.chunk);
+  const key = JSON.stringify(task.ref);
+  let visited = seen.get(key);
+  if (!visited) {
+    visited = new Set();
+    seen.set(key, visited);
+  }
+  return runJob(machine, options, task.job, task.chunk, visited);
 }

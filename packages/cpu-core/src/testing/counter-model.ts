@@ -41,3 +41,28 @@ export function buildCounterModel(p: CounterModelParams): BuiltModel {
     options: { maxDepth: 200, monitors: [count], done: (m) => m.cpus.every((c) => c.status === 'halted'), reduction: p.reduction ?? true },
   };
 }
+
+export interface NmiToyParams {
+  /** Register-only instructions the CPU runs before it halts. */
+  readonly length: number;
+  /** External NMIs the search may raise. */
+  readonly nmis: number;
+}
+
+/**
+ * One CPU running a straight line of register work while up to `nmis` NMIs arrive anywhere;
+ * the handler counts itself in memory and returns. A tree-shaped search (few states merge),
+ * the shape of an NMI-window search: the engine's benchmark of parallel jobs.
+ */
+export function buildNmiToyModel(p: NmiToyParams): BuiltModel {
+  const k = kit({ arch: 'x86_64', cpus: 1 });
+  const a = k.asm();
+  a.label('start');
+  for (let i = 0; i < p.length; i++) a.add(reg.rbx, imm((i % 7) + 1));
+  a.hlt();
+  a.label('nmi').add(qword(k.layout.data), imm(1)).add(reg.rcx, imm(1)).sub(reg.rcx, imm(1)).iretq();
+  k.m.loadCode(a.assemble());
+  k.m.setGate(2, { handler: 'nmi' });
+  k.m.start(0, { rip: 'start', rsp: k.stackTop(0) });
+  return { machine: k.m, options: { maxDepth: p.length * 2 + 64, events: [{ name: 'nmi', kind: 'nmi', budget: p.nmis }], done: (m) => m.cpus[0]!.status === 'halted' } };
+}
