@@ -53,7 +53,7 @@ describe('kernsim explore', () => {
   it('says "verified for" its budget when nothing breaks', async () => {
     const c = capture();
     expect(await main(['explore', '--start', 'kernel-thread', '--nmis', '1', '--threads', '1'], [exploreSection], c.io)).toBe(0);
-    expect(c.out()).toMatch(/verified for 1 NMI, depth 1500, 1 start state \(\d+ states, \d+ schedules, [\d.]+ s\)/);
+    expect(c.out()).toMatch(/verified for 1 NMI, depth 6000, 1 start state \(\d+ states, \d+ schedules, [\d.]+ s\)/);
   }, 30_000);
 
   it('Ctrl-C stops cleanly and reports what it has', async () => {

@@ -53,7 +53,7 @@ function parsePlan(o: SectionOptions): Plan {
     ...(without !== undefined ? { without } : {}),
     nmis: intOption(o, 'nmis', 2, { min: 0, max: 8 }),
     starts,
-    depth: intOption(o, 'depth', 1500, { min: 1, max: 100_000 }),
+    depth: intOption(o, 'depth', 6000, { min: 1, max: 100_000 }),
     maxStates: intOption(o, 'maxStates', 3_000_000, { min: 1, max: 1_000_000_000 }),
     threads: intOption(o, 'threads', Math.min(2, availableParallelism()), { min: 1, max: 64 }),
   };
@@ -186,7 +186,7 @@ export const exploreSection: Section = {
     { flags: '--without <part>', description: `leave one part of the 3.3 series out: ${SERIES_PARTS.join(', ')}` },
     { flags: '--nmis <n>', description: 'NMIs the search may raise along one path (besides a start\'s own)', defaultValue: '2' },
     { flags: '--start <ids>', description: `all, or some of: ${START_STATES.map((s) => s.id).join(', ')}`, defaultValue: 'all' },
-    { flags: '--depth <n>', description: 'longest schedule', defaultValue: '1500' },
+    { flags: '--depth <n>', description: 'longest schedule', defaultValue: '6000' },
     { flags: '--max-states <n>', description: 'state budget per start state', defaultValue: '3000000' },
     { flags: '--threads <n>', description: 'worker threads (default: 2 or the cores there are)' },
     { flags: '--save <file>', description: 'write the first counterexample to <file>' },

@@ -11,7 +11,7 @@ export interface NmiExploreOptions extends EntryChoice {
   readonly starts?: readonly StartId[];
   /** NMIs the search may raise along one path, besides a start's own (default 2). */
   readonly nmis?: number;
-  /** Longest schedule (default 1500: the 3.3 window with a repeat fits). */
+  /** Longest schedule (default 6000: the watchdog dump's window, the longest start, fits). */
   readonly maxDepth?: number;
   /** State budget per start (default 3 000 000). */
   readonly maxStates?: number;
@@ -69,7 +69,7 @@ export async function exploreNmi(options: NmiExploreOptions): Promise<NmiExplore
     ...(options.variant !== undefined ? { variant: options.variant } : {}),
     ...(options.without !== undefined ? { without: options.without } : {}),
     nmis: options.nmis ?? 2,
-    maxDepth: options.maxDepth ?? 1500,
+    maxDepth: options.maxDepth ?? 6000,
     maxStates: options.maxStates ?? 3_000_000,
   };
   const chunk = options.chunk ?? 96;

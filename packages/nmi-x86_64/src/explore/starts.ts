@@ -16,6 +16,8 @@ interface StartDef extends StartState {
   readonly kprobes?: readonly string[];
   /** Runs CPU 0 from boot to the start point (deterministic). */
   readonly reach: (k: Kernel) => void;
+  /** Sleeping tasks show_state walks (default: two well-formed ones). */
+  readonly sleepers?: readonly { readonly name: string; readonly badFrame?: boolean }[];
   /**
    * Where the start's stretch of code is over (back in the loop it came from): a path ends
    * there once no NMI is active. Starts that raise their own first NMI end when its window closes.
@@ -119,8 +121,9 @@ const DEFS: readonly StartDef[] = [
   },
   {
     id: 'nmi-watchdog',
-    title: 'a watchdog NMI on a locked-up kernel thread: the handler dumps every task (careful reads fault)',
+    title: 'a watchdog NMI on a locked-up kernel thread: the handler dumps every task; a sleeper\'s broken frame chain makes a careful read fault',
     task: () => ({ program: { kind: 'kernel-lockup' }, bufferSynced: true, lockedUp: true }),
+    sleepers: [{ name: 'kworker/0:1', badFrame: true }],
     reach: (k) => {
       until(k, 'kthread_lockup_spin', atSymbol(k, 'kthread_lockup_spin'));
       firstNmi(k, 'watchdog');
@@ -145,7 +148,7 @@ export const START_STATES: readonly StartState[] = DEFS.map(({ id, title }) => (
 export function bootAtStart(entry: NmiEntry, start: StartId): { kernel: Kernel; quietEnd: (m: Machine) => boolean } {
   const d = DEFS.find((x) => x.id === start);
   if (!d) throw new NmiX86Error('KERNSIM_NMI64_BAD_EXPLORE', `unknown start state ${start}; expected one of ${START_IDS.join(', ')}`);
-  const options: BootOptions = { arch: 'x86_64', entry, cpus: [d.task()], sleepers: SLEEPERS, kprobes: d.kprobes ?? [], serialCyclesPerByte: 0 };
+  const options: BootOptions = { arch: 'x86_64', entry, cpus: [d.task()], sleepers: d.sleepers ?? SLEEPERS, kprobes: d.kprobes ?? [], serialCyclesPerByte: 0 };
   const k = bootKernel(options);
   if (k.nmiStackTop(0) !== NMI_STACK_TOP0) throw new NmiX86Error('KERNSIM_NMI64_BAD_EXPLORE', `expected CPU 0's NMI stack top at 0x${NMI_STACK_TOP0.toString(16)}, found 0x${k.nmiStackTop(0).toString(16)}`);
   d.reach(k);
