@@ -1,90 +1,67 @@
 import { describe, expect, it } from 'vitest';
 import { imm, qword, reg } from '../asm/operands.js';
 import type { Machine } from '../machine/machine.js';
-import { kit } from '../testing/kit.js';
+import { buildCounterModel } from '../testing/counter-model.js';
+import { kit, LAYOUT64 } from '../testing/kit.js';
 import type { Monitor, SearchOptions } from './model.js';
 import { replaySchedule } from './replay.js';
 import { search } from './search-api.js';
 
-const { rax, rbx, rcx } = reg;
+/** Where the counter model keeps its counter. */
+const COUNTER = LAYOUT64.data;
 
-/** Two CPUs each do `work` register-only instructions, then increment a shared counter (atomically or not). */
-function counterModel(atomic: boolean, work = 3, cpus = 2) {
-  const k = kit({ arch: 'x86_64', cpus });
-  const a = k.asm();
-  const counter = k.layout.data;
-  a.label('start');
-  for (let i = 0; i < work; i++) a.add(rbx, imm(i + 1));
-  if (atomic) a.mov(rax, imm(1)).lock().xadd(qword(counter), rax);
-  else a.mov(rax, qword(counter)).add(rax, imm(1)).mov(qword(counter), rax);
-  a.mov(rcx, rbx).hlt();
-  k.m.loadCode(a.assemble());
-  for (let i = 0; i < cpus; i++) k.m.start(i, { rip: 'start', rsp: k.stackTop(i) });
-  return { k, counter };
-}
-
-/** The final value must be the CPU count: a monitor that reads memory only, so no CPU is visible to it. */
-function countIs(n: bigint, counter: bigint): Monitor<null> {
-  return {
-    names: ['lost-update'],
-    reads: [],
-    init: () => null,
-    after: (_m, _c, s) => ({ state: s }),
-    final: (m) => (m.read(counter, 8) === n ? [] : [{ invariant: 'lost-update', detail: `counter is ${m.read(counter, 8)}, expected ${n}` }]),
-    key: () => '',
-  };
-}
+const { rbx } = reg;
 
 const allHalted = (m: Machine): boolean => m.cpus.every((c) => c.status === 'halted');
 
 describe('search', () => {
   it('finds the lost update with a shortest schedule that replays to the same state', () => {
-    const { k, counter } = counterModel(false, 1);
-    const opts: SearchOptions = { maxDepth: 30, monitors: [countIs(2n, counter)], done: allHalted, reduction: false };
-    const r = search(k.m, opts);
+    const { machine: m, options } = buildCounterModel({ cpus: 2, work: 1, atomic: false, reduction: false });
+    const opts: SearchOptions = { ...options, maxDepth: 30 };
+    const r = search(m, opts);
     expect(r.verdict).toBe('violated');
     const v = r.violations.find((x) => x.invariant === 'lost-update')!;
     expect(v.detail).toMatch(/counter is 1/);
-    // Both CPUs run their 6 instructions, hlt included: 12 steps is what every complete run takes.
-    expect(v.schedule).toHaveLength(12);
-    const start = k.m.snapshot();
-    replaySchedule(k.m, v.schedule);
-    expect(k.m.read(counter, 8)).toBe(1n);
-    k.m.restore(start);
-    const shorter = search(k.m, { ...opts, maxDepth: 11 });
+    // Both CPUs run their 5 instructions, hlt included: 10 steps is what every complete run takes.
+    expect(v.schedule).toHaveLength(10);
+    const start = m.snapshot();
+    replaySchedule(m, v.schedule);
+    expect(m.read(COUNTER, 8)).toBe(1n);
+    m.restore(start);
+    const shorter = search(m, { ...opts, maxDepth: 9 });
     expect(shorter.violations).toHaveLength(0);
   });
 
   it('verifies the atomic counter over every interleaving, exhaustively', () => {
-    const { k, counter } = counterModel(true, 1);
-    const r = search(k.m, { maxDepth: 30, monitors: [countIs(2n, counter)], done: allHalted });
+    const { machine: m, options } = buildCounterModel({ cpus: 2, work: 1, atomic: true });
+    const r = search(m, options);
     expect(r.verdict).toBe('verified');
     expect(r.exhaustive).toBe(true);
     expect(r.states).toBeGreaterThan(5);
   });
 
   it('reports every distinct violation, not only the first', () => {
-    const { k, counter } = counterModel(false, 1);
-    const ripNot = { name: 'never-at-hlt', reads: [0], check: (m: Machine) => (m.cpus[0]!.rip === m.address('start') + 100n ? 'x' : undefined) };
-    const neverThree = { name: 'counter-below-2', reads: [], check: (m: Machine) => (m.read(counter, 8) >= 2n ? 'counter reached 2' : undefined) };
-    const r = search(k.m, { maxDepth: 30, monitors: [countIs(2n, counter)], invariants: [ripNot, neverThree], done: allHalted });
+    const { machine: m, options } = buildCounterModel({ cpus: 2, work: 1, atomic: false });
+    const never = { name: 'never-true', reads: [0], check: (mm: Machine) => (mm.cpus[0]!.rip === 0n ? 'at 0' : undefined) };
+    const belowTwo = { name: 'counter-below-2', reads: [], check: (mm: Machine) => (mm.read(COUNTER, 8) >= 2n ? 'counter reached 2' : undefined) };
+    const r = search(m, { ...options, invariants: [never, belowTwo] });
     expect(r.violations.map((v) => v.invariant).sort()).toEqual(['counter-below-2', 'lost-update']);
   });
 
   it('stops at the state budget and says the search is incomplete', () => {
-    const { k, counter } = counterModel(true, 4, 3);
-    const r = search(k.m, { maxDepth: 60, monitors: [countIs(3n, counter)], done: allHalted, reduction: false, maxStates: 20 });
+    const { machine: m, options } = buildCounterModel({ cpus: 3, work: 4, atomic: true, reduction: false });
+    const r = search(m, { ...options, maxStates: 20 });
     expect(r.verdict).toBe('incomplete');
     expect(r.exhaustive).toBe(false);
   });
 
   it('refuses a bad depth, a duplicate event source and a schedule naming an unknown source', () => {
-    const { k } = counterModel(true, 1);
-    expect(() => search(k.m, { maxDepth: 0 })).toThrow(expect.objectContaining({ code: 'KERNSIM_CPU_BAD_ARGUMENT' }));
+    const { machine: m } = buildCounterModel({ cpus: 2, work: 1, atomic: true });
+    expect(() => search(m, { maxDepth: 0 })).toThrow(expect.objectContaining({ code: 'KERNSIM_CPU_BAD_ARGUMENT' }));
     const nmi = { name: 'nmi', kind: 'nmi', budget: 1 } as const;
-    expect(() => search(k.m, { maxDepth: 3, events: [nmi, nmi] })).toThrow(expect.objectContaining({ code: 'KERNSIM_CPU_BAD_ARGUMENT' }));
+    expect(() => search(m, { maxDepth: 3, events: [nmi, nmi] })).toThrow(expect.objectContaining({ code: 'KERNSIM_CPU_BAD_ARGUMENT' }));
     expect(() => {
-      replaySchedule(k.m, [{ kind: 'event', source: 'nope', cpu: 0 }]);
+      replaySchedule(m, [{ kind: 'event', source: 'nope', cpu: 0 }]);
     }).toThrow(expect.objectContaining({ code: 'KERNSIM_CPU_SCHEDULE' }));
   });
 });
