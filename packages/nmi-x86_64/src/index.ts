@@ -23,7 +23,7 @@ export { buildNmiModel } from './explore/model.js';
 export type { NmiModel, NmiModelParams } from './explore/model.js';
 export { NMI_INVARIANTS } from './explore/nmi-monitor.js';
 export type { NmiInvariantName } from './explore/nmi-monitor.js';
-export { START_IDS, START_STATES } from './explore/starts.js';
+export { I386_START_IDS, START_IDS, START_STATES } from './explore/starts.js';
 export type { StartId, StartState } from './explore/starts.js';
 export { ENTRY_VARIANTS, SERIES_PARTS, selectEntry } from './explore/variants.js';
 export type { EntryChoice, EntryVariant } from './explore/variants.js';

@@ -56,6 +56,13 @@ describe('kernsim explore', () => {
     expect(c.out()).toMatch(/verified for 1 NMI, depth 6000, 1 start state \(\d+ states, \d+ schedules, [\d.]+ s\)/);
   }, 30_000);
 
+  it('--arch i386: the latch without cmpxchg loses an NMI', async () => {
+    const c = capture();
+    expect(await main(['explore', '--arch', 'i386', '--variant', 'no-cmpxchg', '--start', 'nmi-perf', '--nmis', '1', '--threads', '1', '--json'], [exploreSection], c.io)).toBe(0);
+    const data = JSON.parse(c.out()) as { violations: { invariant: string; detail: string }[] };
+    expect(data.violations.find((v) => v.invariant === 'nmi-handled-once')?.detail).toMatch(/lost/);
+  }, 30_000);
+
   it('Ctrl-C stops cleanly and reports what it has', async () => {
     const c = capture(true);
     expect(await main([...naive, '--json'], [exploreSection], c.io)).toBe(0);
@@ -75,7 +82,7 @@ describe('kernsim explore', () => {
   }, 30_000);
 
   it('bad options are one line and exit 2', async () => {
-    for (const args of [['--nmis', 'x'], ['--entry', 'weird'], ['--variant', 'faulting-iret'], ['--without', 'nothing'], ['--start', 'moon'], ['--arch', 'i386'], ['--entry', 'naive', '--without', 'stackCheck'], ['--replay', 'missing.json']]) {
+    for (const args of [['--nmis', 'x'], ['--entry', 'weird'], ['--variant', 'faulting-iret'], ['--without', 'nothing'], ['--start', 'moon'], ['--arch', 'i386', '--start', 'user-rsp-nmi-stack'], ['--arch', 'i386', '--variant', 'variable-only'], ['--variant', 'no-cmpxchg'], ['--entry', 'naive', '--without', 'stackCheck'], ['--replay', 'missing.json']]) {
       const c = capture();
       expect(await main(['explore', ...args], [exploreSection], c.io)).toBe(2);
       expect(c.err().trim().split('\n')).toHaveLength(1);

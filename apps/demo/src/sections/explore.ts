@@ -3,6 +3,7 @@ import {
   counterexampleFile,
   ENTRY_VARIANTS,
   exploreNmi,
+  I386_START_IDS,
   parseCounterexample,
   renderStackSvg,
   renderStackText,
@@ -22,6 +23,7 @@ const NOT_MODELLED = ['ret-from-fault', 'faulting-iret'] as const;
 const VARIANTS = [...ENTRY_VARIANTS, ...NOT_MODELLED] as const;
 
 interface Plan {
+  readonly arch: 'x86_64' | 'i386';
   readonly entry: 'naive' | 'nested';
   readonly variant?: (typeof ENTRY_VARIANTS)[number];
   readonly without?: (typeof SERIES_PARTS)[number];
@@ -34,20 +36,23 @@ interface Plan {
 
 function parsePlan(o: SectionOptions): Plan {
   const arch = choiceOption(o, 'arch', ['x86_64', 'i386'] as const, 'x86_64');
-  if (arch === 'i386') throw new UsageError('--arch i386: the explorer drives the x86_64 entries only in this version (the i386 latch runs in `kernsim nmi --arch i386`)');
   const entry = choiceOption(o, 'entry', ['naive', 'nested'] as const, 'nested');
   const rawVariant = typeof o.variant === 'string' ? choiceOption(o, 'variant', VARIANTS, 'variable-only') : undefined;
   if (rawVariant === 'ret-from-fault' || rawVariant === 'faulting-iret') throw new UsageError(`--variant ${rawVariant} is not modelled as machine code yet (modelled: ${ENTRY_VARIANTS.join(', ')})`);
   const without = typeof o.without === 'string' ? choiceOption(o, 'without', SERIES_PARTS, 'stackCheck') : undefined;
   if (entry === 'naive' && (rawVariant !== undefined || without !== undefined)) throw new UsageError('--variant and --without apply to --entry nested');
   if (rawVariant !== undefined && without !== undefined) throw new UsageError('give --variant or --without, not both');
+  if (arch === 'i386' && without !== undefined) throw new UsageError('--without applies to the x86_64 3.3 entry');
+  if ((arch === 'i386') !== (rawVariant === 'no-cmpxchg') && rawVariant !== undefined) throw new UsageError(`--variant ${rawVariant} is ${rawVariant === 'no-cmpxchg' ? 'i386\'s (--arch i386)' : 'an x86_64 design'}`);
+  const startIds = arch === 'i386' ? I386_START_IDS : START_IDS;
   const startList = stringOption(o, 'start', 'all');
-  const starts = startList === 'all' ? START_IDS : startList.split(',').map((s) => {
-    const id = START_IDS.find((x) => x === s.trim());
-    if (!id) throw new UsageError(`--start must be all or a comma-separated list of ${START_IDS.join(', ')}; got "${s}"`);
+  const starts = startList === 'all' ? startIds : startList.split(',').map((s) => {
+    const id = startIds.find((x) => x === s.trim());
+    if (!id) throw new UsageError(`--start must be all or a comma-separated list of ${startIds.join(', ')}; got "${s}"`);
     return id;
   });
   return {
+    arch,
     entry,
     ...(rawVariant !== undefined ? { variant: rawVariant } : {}),
     ...(without !== undefined ? { without } : {}),
@@ -60,6 +65,7 @@ function parsePlan(o: SectionOptions): Plan {
 }
 
 function entryName(p: Plan): string {
+  if (p.arch === 'i386') return p.entry === 'naive' ? 'i386 without the nmi_state latch' : p.variant ? 'i386 nmi_state latch without cmpxchg' : 'i386 3.3 (nmi_state latch with cmpxchg)';
   if (p.entry === 'naive') return 'x86_64 before 3.3 (naive)';
   if (p.variant) return `x86_64 3.3 entry, ${p.variant}`;
   if (p.without) return `x86_64 3.3 entry without ${p.without}`;
@@ -138,6 +144,7 @@ async function explore(o: SectionOptions, ctx: SectionContext): Promise<SectionR
   });
   const t0 = ctx.now();
   const r = await exploreNmi({
+    arch: p.arch,
     entry: p.entry,
     ...(p.variant ? { variant: p.variant } : {}),
     ...(p.without ? { without: p.without } : {}),
@@ -180,7 +187,7 @@ export const exploreSection: Section = {
   summary: 'search every NMI arrival point for broken NMI entries (a model checker on the machine code)',
   standalone: true,
   options: [
-    { flags: '--arch <arch>', description: 'x86_64 (i386: not in the explorer yet)', defaultValue: 'x86_64' },
+    { flags: '--arch <arch>', description: 'x86_64 or i386 (naive: no latch, nested: the nmi_state latch)', defaultValue: 'x86_64' },
     { flags: '--entry <entry>', description: 'naive (before 3.3) or nested (3.3)', defaultValue: 'nested' },
     { flags: '--variant <variant>', description: `one of the article's other designs: ${ENTRY_VARIANTS.join(', ')}` },
     { flags: '--without <part>', description: `leave one part of the 3.3 series out: ${SERIES_PARTS.join(', ')}` },

@@ -2,12 +2,12 @@ import { SearchPlan, searchInJobs, searchInPool } from '@kernsim/cpu-core/explor
 import type { Choice, PlanData, SearchResult } from '@kernsim/cpu-core/explore';
 import { buildNmiModel } from './model.js';
 import type { NmiModelParams } from './model.js';
-import { START_IDS } from './starts.js';
+import { I386_START_IDS, START_IDS } from './starts.js';
 import type { StartId } from './starts.js';
 import type { EntryChoice } from './variants.js';
 
 export interface NmiExploreOptions extends EntryChoice {
-  /** Start states to search from (default: all of them). */
+  /** Start states to search from (default: all of them that exist on the arch). */
   readonly starts?: readonly StartId[];
   /** NMIs the search may raise along one path, besides a start's own (default 2). */
   readonly nmis?: number;
@@ -63,8 +63,9 @@ const fromSource = import.meta.url.endsWith('.ts');
  * counterexample per (invariant, start). Nothing tells it where an NMI should land.
  */
 export async function exploreNmi(options: NmiExploreOptions): Promise<NmiExploreReport> {
-  const starts = options.starts ?? START_IDS;
+  const starts = options.starts ?? (options.arch === 'i386' ? I386_START_IDS : START_IDS);
   const params: Omit<NmiModelParams, 'start'> = {
+    ...(options.arch !== undefined ? { arch: options.arch } : {}),
     entry: options.entry,
     ...(options.variant !== undefined ? { variant: options.variant } : {}),
     ...(options.without !== undefined ? { without: options.without } : {}),

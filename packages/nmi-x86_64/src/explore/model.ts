@@ -34,6 +34,7 @@ export function buildNmiModel(p: NmiModelParams): NmiModel {
   const entry = selectEntry(p);
   const { kernel: k, quietEnd } = bootAtStart(entry, p.start);
   const m = k.machine;
+  const w = m.bitness === 64 ? 8 : 4;
   const sampler: EventSource = { name: 'nmi', kind: 'nmi', budget: p.nmis, cpus: TRACKED, fire: (mm, cpu) => { raiseSampler(k, mm, cpu); } };
   const monitor = nmiMonitor({
     cpus: TRACKED,
@@ -41,16 +42,17 @@ export function buildNmiModel(p: NmiModelParams): NmiModel {
     trampolines: entry.trampolines.map((t) => k.symbol(t)),
     handlerStart: k.symbol('nmi_handler_start'),
     exceptionEntries: { breakpoint: k.symbol('int3'), pageFault: k.symbol('page_fault') },
-    nmiStack: (cpu) => [k.nmiStackTop(cpu) - 0x1000n, k.nmiStackTop(cpu)],
+    ...(w === 8 ? { nmiStack: (cpu: number) => [k.nmiStackTop(cpu) - 0x1000n, k.nmiStackTop(cpu)] as const } : {}),
+    wordSize: w,
     symbolize: (a) => k.symbols.symbolize(a) ?? `0x${a.toString(16)}`,
   });
-  const depthAt = (cpu: number): bigint => k.percpuBase(cpu) + BigInt(PERCPU.nmiDepth * 8);
+  const depthAt = (cpu: number): bigint => k.percpuBase(cpu) + BigInt(PERCPU.nmiDepth * w);
   const notNested: Invariant = {
     name: NMI_INVARIANTS.notNested,
     reads: [],
     check: (mm) => {
       for (const cpu of TRACKED) {
-        const d = mm.read(depthAt(cpu), 8);
+        const d = mm.read(depthAt(cpu), w);
         if (d > 1n) return `CPU ${cpu}: the NMI handler body is running ${d} deep`;
       }
       return undefined;
@@ -74,7 +76,8 @@ export function buildNmiModel(p: NmiModelParams): NmiModel {
 
 /** The PMU's sampling counter overflows: its status bit, then its NMI (as Kernel.raisePmuNmi, here on the machine the search drives). */
 function raiseSampler(k: Kernel, m: Machine, cpu: number): void {
-  const a = k.percpuBase(cpu) + BigInt(PERCPU.pmuStatus * 8);
-  m.write(a, 8, m.read(a, 8) | BigInt(PMU.sampler));
+  const w = m.bitness === 64 ? 8 : 4;
+  const a = k.percpuBase(cpu) + BigInt(PERCPU.pmuStatus * w);
+  m.write(a, w, m.read(a, w) | BigInt(PMU.sampler));
   m.injectNmi(cpu);
 }

@@ -13,7 +13,8 @@ export const NMI_INVARIANTS = {
 
 export type NmiInvariantName = (typeof NMI_INVARIANTS)[keyof typeof NMI_INVARIANTS];
 
-const GPRS: readonly RegName[] = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+const GPRS64: readonly RegName[] = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+const GPRS32: readonly RegName[] = ['eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp'];
 
 /** What an NMI (or a #BP/#PF) interrupted: every register the interrupted code can read afterwards. */
 interface Context {
@@ -63,8 +64,10 @@ export interface NmiMonitorConfig {
   readonly handlerStart: bigint;
   /** The #BP and #PF entry points (their frames are followed too: a return through an overwritten one is a violation). */
   readonly exceptionEntries: { readonly breakpoint: bigint; readonly pageFault: bigint };
-  /** [bottom, top) of each tracked CPU's NMI stack. */
-  readonly nmiStack: (cpu: number) => readonly [bigint, bigint];
+  /** [bottom, top) of each tracked CPU's NMI stack (x86_64: IST; i386 has none, NMIs use the current stack). */
+  readonly nmiStack?: (cpu: number) => readonly [bigint, bigint];
+  /** 8 on x86_64, 4 on i386 (frame words, registers). */
+  readonly wordSize: 4 | 8;
   readonly symbolize: (a: bigint) => string;
 }
 
@@ -85,7 +88,7 @@ export function nmiMonitor(cfg: NmiMonitorConfig): Monitor<NmiTrackState> {
     if (v === undefined) {
       try {
         const b = m.readBytes(rip, 2);
-        v = b[0] === 0x48 && b[1] === 0xcf;
+        v = cfg.wordSize === 8 ? b[0] === 0x48 && b[1] === 0xcf : b[0] === 0xcf;
       } catch {
         v = false;
       }
@@ -132,7 +135,7 @@ function step(m: Machine, choice: Choice, t: CpuTrack, pre: Pending | undefined,
   const delivered = cpu.nmiCounters.delivered;
   let next = t;
   if (delivered !== t.delivered) {
-    next = { ...t, delivered, owed: t.owed + 1, active: [...t.active, captureContext(m, choice.cpu, 'NMI', 0n)] };
+    next = { ...t, delivered, owed: t.owed + 1, active: [...t.active, captureContext(m, choice.cpu, 'NMI', false, cfg.wordSize)] };
   } else if (pre?.iretFrame !== undefined) {
     next = iret(m, choice.cpu, next, pre.iretFrame, cfg, findings);
   } else if (pre) {
@@ -144,20 +147,28 @@ function step(m: Machine, choice: Choice, t: CpuTrack, pre: Pending | undefined,
     if (pre.rip !== rip && (rip === cfg.exceptionEntries.breakpoint || rip === cfg.exceptionEntries.pageFault)) {
       // A #BP or #PF was delivered (#PF pushes an error code below its frame).
       const pf = rip === cfg.exceptionEntries.pageFault;
-      next = { ...next, active: [...next.active, captureContext(m, choice.cpu, pf ? '#PF' : '#BP', pf ? 8n : 0n)] };
+      next = { ...next, active: [...next.active, captureContext(m, choice.cpu, pf ? '#PF' : '#BP', pf, cfg.wordSize)] };
     }
   }
-  const [bottom] = cfg.nmiStack(choice.cpu);
+  const [bottom] = cfg.nmiStack?.(choice.cpu) ?? [-1n];
   const rsp = cpu.rsp;
-  if (rsp < bottom && rsp >= bottom - 0x1000n) findings.push({ invariant: NMI_INVARIANTS.stack, detail: `CPU ${choice.cpu}: RSP ${hex(rsp)} is below the NMI stack's bottom ${hex(bottom)}` });
+  if (bottom >= 0n && rsp < bottom && rsp >= bottom - 0x1000n) findings.push({ invariant: NMI_INVARIANTS.stack, detail: `CPU ${choice.cpu}: RSP ${hex(rsp)} is below the NMI stack's bottom ${hex(bottom)}` });
   return next;
 }
 
-function captureContext(m: Machine, cpu: number, kind: Context['kind'], errorCode: bigint): Context {
+/**
+ * The frame the CPU just pushed (an error code first for #PF). x86_64 always pushes SS:RSP;
+ * i386 only on a privilege change, else the interrupted ESP is just above the frame.
+ */
+function captureContext(m: Machine, cpu: number, kind: Context['kind'], errorCode: boolean, w: 4 | 8): Context {
   const c = m.cpus[cpu]!;
-  const frame = c.rsp + errorCode;
-  const word = (k: number): bigint => m.read(frame + BigInt(8 * k), 8);
-  return { kind, frame, rip: word(0), cs: word(1), rflags: word(2), rsp: word(3), ss: word(4), regs: GPRS.map((r) => c.reg(r)), gs: c.gsBase, kernelGs: c.kernelGsBase, fs: c.fsBase };
+  const bytes = BigInt(w);
+  const frame = c.rsp + (errorCode ? bytes : 0n);
+  const word = (k: number): bigint => m.read(frame + bytes * BigInt(k), w);
+  const cs = word(1);
+  const full = w === 8 || (cs & 3n) !== BigInt(c.cpl);
+  const regs = (w === 8 ? GPRS64 : GPRS32).map((r) => c.reg(r));
+  return { kind, frame, rip: word(0), cs, rflags: word(2), rsp: full ? word(3) : frame + 3n * bytes, ss: full ? word(4) : BigInt(c.ss), regs, gs: c.gsBase, kernelGs: c.kernelGsBase, fs: c.fsBase };
 }
 
 /** An iret popped the frame at `frame`: is it an NMI's (or exception's) final return, and did it go home intact? */
@@ -194,7 +205,7 @@ function iret(m: Machine, cpu: number, t: CpuTrack, frame: bigint, cfg: NmiMonit
 function differences(m: Machine, cpu: number, x: Context): string[] {
   const c = m.cpus[cpu]!;
   const out: string[] = [];
-  GPRS.forEach((r, i) => {
+  (x.regs.length === GPRS64.length ? GPRS64 : GPRS32).forEach((r, i) => {
     const v = c.reg(r);
     if (v !== x.regs[i]) out.push(`${r} ${hex(v)} (was ${hex(x.regs[i]!)})`);
   });

@@ -44,8 +44,9 @@ const inUser = (k: Kernel) => () => k.machine.cpus[0]!.cpl === 3;
 /** Back in user mode after one more system call than at the start. */
 function afterSyscall(k: Kernel): (m: Machine) => boolean {
   const before = k.readPercpu(0, 'syscalls');
-  const at = k.percpuBase(0) + BigInt(PERCPU.syscalls * 8);
-  return (m) => m.cpus[0]!.cpl === 3 && m.read(at, 8) > before;
+  const w = k.machine.bitness === 64 ? 8 : 4;
+  const at = k.percpuBase(0) + BigInt(PERCPU.syscalls * w);
+  return (m) => m.cpus[0]!.cpl === 3 && m.read(at, w) > before;
 }
 
 /** Once CPU 0 has executed `n` more instructions than at the start. */
@@ -144,13 +145,17 @@ const DEFS: readonly StartDef[] = [
 export const START_IDS: readonly StartId[] = DEFS.map((d) => d.id);
 export const START_STATES: readonly StartState[] = DEFS.map(({ id, title }) => ({ id, title }));
 
-/** Boots a one-CPU kernel with the entry and brings CPU 0 to the start state; `quietEnd` as the StartDef says (at once, for starts with their own NMI: their paths end when its window closes). */
+/** Start states that exist on i386 too (no IST there: no RSP inside an NMI stack to start from). */
+export const I386_START_IDS: readonly StartId[] = START_IDS.filter((id) => id !== 'user-rsp-nmi-stack');
+
+/** Boots a one-CPU kernel with the entry (x86_64 or i386, as the entry says) and brings CPU 0 to the start state; `quietEnd` as the StartDef says (at once, for starts with their own NMI: their paths end when its window closes). */
 export function bootAtStart(entry: NmiEntry, start: StartId): { kernel: Kernel; quietEnd: (m: Machine) => boolean } {
   const d = DEFS.find((x) => x.id === start);
   if (!d) throw new NmiX86Error('KERNSIM_NMI64_BAD_EXPLORE', `unknown start state ${start}; expected one of ${START_IDS.join(', ')}`);
-  const options: BootOptions = { arch: 'x86_64', entry, cpus: [d.task()], sleepers: d.sleepers ?? SLEEPERS, kprobes: d.kprobes ?? [], serialCyclesPerByte: 0 };
+  if (entry.arch === 'i386' && !I386_START_IDS.includes(start)) throw new NmiX86Error('KERNSIM_NMI64_BAD_EXPLORE', `start state ${start} exists on x86_64 only; on i386: ${I386_START_IDS.join(', ')}`);
+  const options: BootOptions = { arch: entry.arch, entry, cpus: [d.task()], sleepers: d.sleepers ?? SLEEPERS, kprobes: d.kprobes ?? [], serialCyclesPerByte: 0 };
   const k = bootKernel(options);
-  if (k.nmiStackTop(0) !== NMI_STACK_TOP0) throw new NmiX86Error('KERNSIM_NMI64_BAD_EXPLORE', `expected CPU 0's NMI stack top at 0x${NMI_STACK_TOP0.toString(16)}, found 0x${k.nmiStackTop(0).toString(16)}`);
+  if (entry.arch === 'x86_64' && k.nmiStackTop(0) !== NMI_STACK_TOP0) throw new NmiX86Error('KERNSIM_NMI64_BAD_EXPLORE', `expected CPU 0's NMI stack top at 0x${NMI_STACK_TOP0.toString(16)}, found 0x${k.nmiStackTop(0).toString(16)}`);
   d.reach(k);
   return { kernel: k, quietEnd: d.quietEnd ? d.quietEnd(k) : () => true };
 }
