@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import { writeFileAtomic } from '@kernsim/dev-stats';
 import { main } from './cli.js';
 import { sections } from './sections/index.js';
@@ -9,4 +11,8 @@ process.exitCode = await main(process.argv.slice(2), sections, {
   env: process.env,
   // Beside the target, then renamed: never half a report; failures name the path.
   writeFile: writeFileAtomic,
+  readFile: (path) => readFile(path, 'utf8'),
+  stderrIsTTY: process.stderr.isTTY,
+  onInterrupt: (callback) => process.once('SIGINT', callback),
+  now: () => performance.now(),
 });

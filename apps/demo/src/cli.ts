@@ -4,13 +4,27 @@ import type { SectionReport } from './report/model.js';
 import { renderHtml } from './report/render-html.js';
 import { renderText } from './report/render-text.js';
 import { styleFor } from './report/style.js';
-import { type Section, type SectionOptions, UsageError } from './sections/section.js';
+import { type Section, type SectionContext, type SectionOptions, UsageError } from './sections/section.js';
 
 export interface Io {
   readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
   readonly stderr: { write(text: string): unknown };
   readonly env: NodeJS.ProcessEnv;
   writeFile(path: string, contents: string): Promise<void>;
+  readFile?(path: string): Promise<string>;
+  readonly stderrIsTTY?: boolean;
+  onInterrupt?(callback: () => void): void;
+  now?(): number;
+}
+
+function contextOf(io: Io): SectionContext {
+  return {
+    stderr: { write: (text) => io.stderr.write(text), isTTY: io.stderrIsTTY ?? false },
+    readFile: (path) => (io.readFile ? io.readFile(path) : Promise.reject(new UsageError(`cannot read ${path} here`))),
+    writeFile: (path, contents) => io.writeFile(path, contents),
+    onInterrupt: (callback) => io.onInterrupt?.(callback),
+    now: () => io.now?.() ?? 0,
+  };
 }
 
 interface OutputOptions {
@@ -20,8 +34,10 @@ interface OutputOptions {
 
 const VERSION = '0.0.0';
 
-async function emit(reports: readonly SectionReport[], output: OutputOptions, io: Io): Promise<void> {
-  if (output.json === true) {
+async function emit(reports: readonly SectionReport[], output: OutputOptions, io: Io, raw = false): Promise<void> {
+  if (output.json === true && raw) {
+    io.stdout.write(`${JSON.stringify(reports[0]?.data ?? null, null, 2)}\n`);
+  } else if (output.json === true) {
     const payload = { kernsim: VERSION, sections: reports.map(({ id, title, data }) => ({ id, title, data })) };
     io.stdout.write(`${JSON.stringify(payload, null, 2)}\n`);
   } else {
@@ -60,7 +76,7 @@ export function buildProgram(sections: readonly Section[], io: Io): Command {
         throw new UsageError(`unknown command '${unknown}' (commands: ${known})`);
       }
       const reports: SectionReport[] = [];
-      for (const section of sections) reports.push(await section.run({}));
+      for (const section of sections) if (section.standalone !== true) reports.push(await section.run({}));
       await emit(reports, options, io);
     });
   for (const section of sections) {
@@ -69,7 +85,7 @@ export function buildProgram(sections: readonly Section[], io: Io): Command {
       command.option(option.flags, option.description, option.defaultValue);
     }
     addOutputOptions(command).action(async (options: SectionOptions & OutputOptions) => {
-      await emit([await section.run(options)], options, io);
+      await emit([await section.run(options, contextOf(io))], options, io, section.standalone === true);
     });
   }
   return program;

@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { imm, MSR, qword, reg } from '../src/index.js';
 import { kit } from '../src/testing/kit.js';
+import { exploreBench } from './explore.js';
 
 /** A one-CPU loop of ALU work and a store; `timing` selects the cycle model the machine charges. */
 function mipsMachine(timing: 'flat' | 'modelled') {
@@ -115,14 +116,18 @@ function kernelMix(n: number, steps: number): number {
   return best;
 }
 
-const speed = mips();
-console.log(`cpu-core.mips: ${speed.modelled.toFixed(1)} Minstr/s`);
-console.log(`cpu-core.mips-flat: ${speed.flat.toFixed(1)} Minstr/s`);
-console.log(`cpu-core.mips-modelled-over-flat: ${(speed.modelled / speed.flat).toFixed(3)} ratio`);
-console.log(`cpu-core.snapshot-hash: ${snapshotHash().toFixed(2)} us`);
-for (const n of [1024, 4096]) {
-  const r = roundRobin(n, 5_000_000);
-  console.log(`cpu-core.round-robin-${n}: ${r.rate.toFixed(1)} Msteps/s`);
-  if (n === 4096) console.log(`cpu-core.round-robin-4096-heap-growth: ${Math.max(0, r.heapMB).toFixed(0)} MB per 5M steps`);
+const only = process.argv[2];
+if (only === undefined || only === 'machine') {
+  const speed = mips();
+  console.log(`cpu-core.mips: ${speed.modelled.toFixed(1)} Minstr/s`);
+  console.log(`cpu-core.mips-flat: ${speed.flat.toFixed(1)} Minstr/s`);
+  console.log(`cpu-core.mips-modelled-over-flat: ${(speed.modelled / speed.flat).toFixed(3)} ratio`);
+  console.log(`cpu-core.snapshot-hash: ${snapshotHash().toFixed(2)} us`);
+  for (const n of [1024, 4096]) {
+    const r = roundRobin(n, 5_000_000);
+    console.log(`cpu-core.round-robin-${n}: ${r.rate.toFixed(1)} Msteps/s`);
+    if (n === 4096) console.log(`cpu-core.round-robin-4096-heap-growth: ${Math.max(0, r.heapMB).toFixed(0)} MB per 5M steps`);
+  }
+  for (const n of [1024, 4096]) console.log(`cpu-core.round-robin-${n}-kernel-mix: ${kernelMix(n, 2_000_000).toFixed(1)} Msteps/s`);
 }
-for (const n of [1024, 4096]) console.log(`cpu-core.round-robin-${n}-kernel-mix: ${kernelMix(n, 2_000_000).toFixed(1)} Msteps/s`);
+if (only === undefined || only === 'explore') await exploreBench();

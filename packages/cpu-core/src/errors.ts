@@ -5,7 +5,8 @@ export type CpuErrorCode =
   | 'KERNSIM_CPU_OVERLAP'
   | 'KERNSIM_CPU_BAD_ARGUMENT'
   | 'KERNSIM_CPU_SCHEDULE'
-  | 'KERNSIM_CPU_SNAPSHOT';
+  | 'KERNSIM_CPU_SNAPSHOT'
+  | 'KERNSIM_CPU_CHECKPOINT';
 
 /** API misuse of the machine (not a fault inside it: those are delivered to the simulated CPU). */
 export class CpuError extends Error {

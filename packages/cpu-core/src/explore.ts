@@ -1,2 +1,15 @@
 export { explore } from './explore/explore.js';
-export type { Counterexample, ExploreOptions, ExploreResult, Invariant } from './explore/explore.js';
+export type { Counterexample, ExploreOptions, ExploreResult, Invariant as StateInvariant } from './explore/explore.js';
+export { search } from './explore/search-api.js';
+export { checkSchedule } from './explore/search.js';
+export type { Choice, EventSource, Finding, Invariant, Monitor, SearchOptions, SearchResult, Violation } from './explore/model.js';
+export { formatSchedule, replaySchedule } from './explore/replay.js';
+export { registerOnly } from './explore/reduction.js';
+export { SearchPlan } from './explore/plan.js';
+export type { JobOutcome, PlanData, SearchJob } from './explore/plan.js';
+export { runJob, runPlan, searchInJobs } from './explore/jobs.js';
+export type { PlanHooks } from './explore/jobs.js';
+export { SearchPool, searchInPool } from './explore/pool.js';
+export type { PoolOptions } from './explore/pool.js';
+export { loadModel } from './explore/worker.js';
+export type { BuiltModel, ModelRef } from './explore/worker.js';

@@ -11,20 +11,24 @@ const nmiState = (): ReturnType<typeof dword.fs> => dword.fs(PERCPU.nmiState * 4
  * nmi_nesting_preprocess / postprocess: the per-CPU `nmi_state` latch.
  *
  * Options: `latch: false` gives the i386 entry without the latch (before 3.3), where a
- * nested NMI simply runs the handler again on top of the first.
+ * nested NMI simply runs the handler again on top of the first; `cmpxchg: false` keeps the
+ * latch but leaves it with a plain test and store instead of 3.3's cmpxchg, so an NMI that
+ * latches between the two is wiped out (lost).
  */
-export function latchEntry(options: { readonly latch?: boolean } = {}): NmiEntry {
+export function latchEntry(options: { readonly latch?: boolean; readonly cmpxchg?: boolean } = {}): NmiEntry {
   const latch = options.latch ?? true;
+  const atomic = options.cmpxchg ?? true;
+  const post = atomic ? latchPostprocess : latchPostprocessPlain;
   return {
-    id: latch ? 'i386' : 'i386-no-latch',
+    id: latch ? (atomic ? 'i386' : 'i386-no-cmpxchg') : 'i386-no-latch',
     arch: 'i386',
-    title: latch ? 'i386 3.3: NMI on the current stack, nmi_state latch with cmpxchg' : 'i386 before 3.3: NMI on the current stack, no latch',
+    title: latch ? `i386 3.3: NMI on the current stack, nmi_state latch ${atomic ? 'with cmpxchg' : 'left with a plain test and store'}` : 'i386 before 3.3: NMI on the current stack, no latch',
     exitFrameOffsets: [0],
     trampolines: [],
     ...(latch ? { mergeLabels: ['nmi_latched'], repeatLabels: [{ at: 'nmi_restart', after: 'nmi_cmpxchg' }] } : {}),
     landmarks: ['nmi', 'nmi_latched', 'nmi_restart', 'nmi_cmpxchg'],
     emit: emitEntry,
-    doNmiHooks: latch ? { preprocess: latchPreprocess, postprocess: latchPostprocess } : {},
+    doNmiHooks: latch ? { preprocess: latchPreprocess, postprocess: post } : {},
   };
 }
 
@@ -62,4 +66,14 @@ function latchPostprocess(ctx: BuildContext, labels: DoNmiLabels): void {
   a.label('nmi_cmpxchg');
   a.lock().cmpxchg(nmiState(), reg.esi);
   a.jne(labels.restart);
+}
+
+/** The same exit without the atomic exchange: if (nmi_state != EXECUTING) goto nmi_restart; nmi_state = NOT_RUNNING; */
+function latchPostprocessPlain(ctx: BuildContext, labels: DoNmiLabels): void {
+  const { a } = ctx;
+  a.label('nmi_latch_test');
+  a.cmp(nmiState(), NMI_STATE.executing);
+  a.jne(labels.restart);
+  a.label('nmi_latch_clear');
+  a.mov(nmiState(), NMI_STATE.notRunning);
 }

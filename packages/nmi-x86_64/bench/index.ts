@@ -2,6 +2,7 @@ import { prepareNmiScenario } from '@kernsim/kernel';
 import { nestedEntry } from '../src/nested-entry.js';
 import { runScenario } from '../src/scenarios.js';
 
+// `pnpm bench` runs the scenario figures; `pnpm bench explore [window|variants|starts|three]` the explorer's.
 // nmi.scenario1: full runs of scenario 1 (watchdog dump, two CPUs, boot included) per second.
 function rate(label: string, seconds: number, once: () => void): void {
   once();
@@ -13,6 +14,12 @@ function rate(label: string, seconds: number, once: () => void): void {
   }
   const perSecond = n / ((performance.now() - start) / 1000);
   console.log(`${label}: ${perSecond.toFixed(1)} runs/s`);
+}
+
+if (process.argv[2] === 'explore') {
+  process.argv.splice(2, 1);
+  await import('./explore.js');
+  process.exit(0);
 }
 
 rate('nmi.scenario1', 3, () => {

@@ -1,4 +1,4 @@
-export type NmiX86ErrorCode = 'KERNSIM_NMI64_BAD_ENTRY' | 'KERNSIM_NMI64_BAD_SCENARIO';
+export type NmiX86ErrorCode = 'KERNSIM_NMI64_BAD_ENTRY' | 'KERNSIM_NMI64_BAD_SCENARIO' | 'KERNSIM_NMI64_BAD_EXPLORE';
 
 export class NmiX86Error extends Error {
   readonly code: NmiX86ErrorCode;

@@ -187,6 +187,11 @@ export class Cpu {
     return (this.#c.fl & (1 << 9)) !== 0;
   }
 
+  /** A maskable interrupt is pending (taken at the next boundary with IF set). */
+  get irqPending(): boolean {
+    return this.#c.irqCount > 0;
+  }
+
   get cycles(): number {
     return this.#c.cycles;
   }

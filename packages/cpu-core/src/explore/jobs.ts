@@ -1,0 +1,62 @@
+import type { Machine } from '../machine/machine.js';
+import type { SearchOptions, SearchResult } from './model.js';
+import type { JobOutcome, SearchJob } from './plan.js';
+import type { SearchPlan } from './plan.js';
+import { runSearch } from './search.js';
+
+/** Runs one subtree job on a machine at the search's start state: `chunk` levels below the prefix. */
+export function runJob(machine: Machine, options: SearchOptions, job: SearchJob, chunk: number, visited?: Set<string>): JobOutcome {
+  const r = runSearch(machine, options, { prefix: job.prefix, frontierAt: job.prefix.length + chunk, ...(visited ? { visited } : {}) });
+  return {
+    states: r.states,
+    transitions: r.transitions,
+    schedules: r.schedules,
+    violations: r.violations,
+    cut: r.cut,
+    bounded: r.bounded,
+    depth: r.depth,
+    reducedNodes: r.reducedNodes,
+    reductionWithdrawn: r.reductionWithdrawn,
+    frontier: r.frontier,
+  };
+}
+
+export interface PlanHooks {
+  /** Jobs in flight at once (the pool's thread count). */
+  readonly concurrency?: number;
+  /** Asked before each new job: true stops handing out work (jobs in flight finish). */
+  readonly shouldStop?: () => boolean;
+  /** Stop handing out work once this many states were visited in all. */
+  readonly maxStates?: number;
+  /** After every finished job: e.g. write the checkpoint, print progress. */
+  readonly onJob?: (plan: SearchPlan) => void | Promise<void>;
+}
+
+/** Drives a plan to its end (or a stop) with an executor that runs one job (in this thread, or in a pool). */
+export async function runPlan(plan: SearchPlan, exec: (job: SearchJob) => Promise<JobOutcome>, hooks: PlanHooks = {}): Promise<SearchResult> {
+  const width = Math.max(1, hooks.concurrency ?? 1);
+  const running = new Set<Promise<void>>();
+  const stopping = (): boolean => (hooks.shouldStop?.() ?? false) || (hooks.maxStates !== undefined && plan.states >= hooks.maxStates);
+  for (;;) {
+    while (running.size < width && !stopping()) {
+      const job = plan.take();
+      if (!job) break;
+      const p: Promise<void> = exec(job).then(async (o) => {
+        plan.complete(o);
+        await hooks.onJob?.(plan);
+        running.delete(p);
+      });
+      running.add(p);
+    }
+    if (running.size === 0) break;
+    await Promise.race(running);
+  }
+  plan.stop();
+  return plan.result();
+}
+
+/** The same search as `search`, as subtree jobs run one after another in this thread, sharing one visited set (same verdicts; a checkpointable plan). */
+export async function searchInJobs(machine: Machine, options: SearchOptions, plan: SearchPlan, hooks: Omit<PlanHooks, 'concurrency'> = {}): Promise<SearchResult> {
+  const visited = new Set<string>();
+  return runPlan(plan, (job) => Promise.resolve(runJob(machine, options, job, plan.chunk, visited)), hooks);
+}

@@ -1,0 +1,118 @@
+import type { Machine } from '../machine/machine.js';
+
+/**
+ * One choice at an instruction boundary: a CPU takes one step, or an event source fires at a
+ * CPU (an external NMI, an interrupt, an IPI, a fault the caller declared). A list of choices
+ * from a start state is a schedule; `replaySchedule` applies it bit for bit.
+ */
+export type Choice = { readonly kind: 'step'; readonly cpu: number } | { readonly kind: 'event'; readonly source: string; readonly cpu: number };
+
+/**
+ * Something outside the CPUs that can happen at a boundary. `kind` tells the engine how the
+ * hardware takes it, which lets it offer the event only where it changes what happens next:
+ * an NMI only while the CPU is not NMI-blocked and has none pending (raised while blocked it
+ * waits in the latch and is taken at the first unblocked boundary, which is the same as
+ * arriving there), an interrupt only while IF is set and it is not already pending.
+ * `fault` sources are offered wherever `enabled` says.
+ */
+export interface EventSource {
+  readonly name: string;
+  readonly kind: 'nmi' | 'irq' | 'fault';
+  /** How many times it may fire at each CPU along one path. */
+  readonly budget: number;
+  /** CPUs it may fire at (default: all). */
+  readonly cpus?: readonly number[];
+  /** Vector of an `irq` source (what `fire` defaults to). */
+  readonly vector?: number;
+  /** Extra condition for offering the event at this CPU now (required for `fault`). */
+  readonly enabled?: (m: Machine, cpu: number) => boolean;
+  /** Makes it happen (default: `injectNmi` / `injectIrq(vector)`). Must be deterministic. */
+  readonly fire?: (m: Machine, cpu: number) => void;
+}
+
+/** A violation as the engine reports it. */
+export interface Finding {
+  readonly invariant: string;
+  readonly detail: string;
+}
+
+/**
+ * A property checked after every choice. `reads` lists the CPUs whose private state (registers,
+ * flags) the check looks at; steps of those CPUs are never reordered by the partial-order
+ * reduction (the reduction's invisibility condition). Leave it out to mean "every CPU".
+ */
+export interface Invariant {
+  readonly name: string;
+  readonly reads?: readonly number[];
+  check(m: Machine): string | undefined;
+}
+
+/**
+ * An invariant with memory of the path (e.g. what each NMI interrupted). Its state must be an
+ * immutable value: the engine keeps one per node of the search and uses `key` in the
+ * visited-state identity, so two paths merge only when their monitors agree.
+ */
+export interface Monitor<S = unknown> {
+  /** The invariant names it may report. */
+  readonly names: readonly string[];
+  readonly reads?: readonly number[];
+  init(m: Machine): S;
+  /** Called before a choice is applied (read what the step is about to do). */
+  before?(m: Machine, choice: Choice, state: S): S;
+  /** Called after it: the new state and any violations. */
+  after(m: Machine, choice: Choice, state: S): { readonly state: S; readonly findings?: readonly Finding[] };
+  /** Checked where the search ends a path because nothing can run or `done` holds. */
+  final?(m: Machine, state: S): readonly Finding[];
+  key(state: S): string;
+}
+
+export interface SearchOptions {
+  /** Longest schedule considered (steps plus events). */
+  readonly maxDepth: number;
+  /** Event sources. */
+  readonly events?: readonly EventSource[];
+  readonly invariants?: readonly Invariant[];
+  readonly monitors?: readonly Monitor[];
+  /** The scenario is over: stop this path (final checks run). Gets the monitors' states, in `monitors` order. */
+  readonly done?: (m: Machine, monitors: readonly unknown[]) => boolean;
+  /** Symbols the code treats as fatal (panic, die): a CPU about to execute one is a violation `fatal`. */
+  readonly fatalSymbols?: readonly string[];
+  /** Partial-order reduction of private steps (default true). */
+  readonly reduction?: boolean;
+  /** Code ranges some CPU may rewrite while another runs them (text patching): steps there are never private. */
+  readonly sharedCode?: readonly (readonly [bigint, bigint])[];
+  /** Stop after this many distinct states (default 1 000 000); the result then says it is not exhaustive. */
+  readonly maxStates?: number;
+  /** Snapshot the path every this many levels; backtracking replays at most this many choices (default 24). */
+  readonly checkpointEvery?: number;
+  /** Asked every 1024 states: return true to stop now (Ctrl-C); the result keeps what was found. */
+  readonly shouldStop?: () => boolean;
+  /** Told every 1024 states. */
+  readonly onProgress?: (p: { readonly states: number; readonly transitions: number; readonly violations: number }) => void;
+}
+
+export interface Violation extends Finding {
+  /** A shortest schedule from the search's start state that ends in this violation. */
+  readonly schedule: readonly Choice[];
+}
+
+export interface SearchResult {
+  /** `verified`: every path within the depth bound was covered and none violated; `violated`: at least one violation; `incomplete`: the state budget or a stop cut the search short. */
+  readonly verdict: 'verified' | 'violated' | 'incomplete';
+  /** Distinct states visited. */
+  readonly states: number;
+  /** Choices applied (edges of the search graph, revisits included). */
+  readonly transitions: number;
+  /** Paths that ended (terminal, depth bound, pruned as seen, violation). */
+  readonly schedules: number;
+  /** One shortest counterexample per invariant. */
+  readonly violations: readonly Violation[];
+  /** Every path ended on its own (terminal or done), none at the depth bound, nothing cut. */
+  readonly exhaustive: boolean;
+  /** Deepest level reached. */
+  readonly depth: number;
+  /** Nodes the reduction expanded with one CPU's private step only. */
+  readonly reducedNodes: number;
+  /** True when the reduction was switched off because a CPU sent an IPI (see README). */
+  readonly reductionWithdrawn: boolean;
+}

@@ -1,0 +1,187 @@
+import { CpuError } from '../errors.js';
+import type { Choice, SearchResult, Violation } from './model.js';
+
+/** A subtree of the search: the schedule that leads to its root, and that root's state key. */
+export interface SearchJob {
+  readonly prefix: readonly Choice[];
+  readonly key: string;
+}
+
+/** What one job found: its counts and violations, and the subtrees it did not enter. */
+export interface JobOutcome {
+  readonly states: number;
+  readonly transitions: number;
+  readonly schedules: number;
+  readonly violations: readonly Violation[];
+  /** The job hit its state budget or a stop (its subtree is not covered). */
+  readonly cut: boolean;
+  /** Some path ended at the depth bound. */
+  readonly bounded: boolean;
+  readonly depth: number;
+  readonly reducedNodes: number;
+  readonly reductionWithdrawn: boolean;
+  readonly frontier: readonly SearchJob[];
+}
+
+/** A plan as saved in a checkpoint file (JSON). */
+export interface PlanData {
+  readonly version: 1;
+  /** Whatever the caller needs to rebuild the model (CLI options, a model reference). */
+  readonly model: unknown;
+  readonly chunk: number;
+  readonly queue: readonly SearchJob[];
+  readonly seen: readonly string[];
+  readonly totals: { readonly states: number; readonly transitions: number; readonly schedules: number; readonly depth: number; readonly reducedNodes: number; readonly jobs: number };
+  readonly cut: boolean;
+  readonly bounded: boolean;
+  readonly withdrawn: boolean;
+  readonly violations: readonly Violation[];
+}
+
+/** Shorter first, then the schedule's text: a total order, so the kept counterexample does not depend on which job finished first. */
+export function better(a: Violation, b: Violation): boolean {
+  if (a.schedule.length !== b.schedule.length) return a.schedule.length < b.schedule.length;
+  return JSON.stringify(a.schedule) < JSON.stringify(b.schedule);
+}
+
+/**
+ * The work of one search as a queue of subtree jobs (pure: no threads, no files). Each job
+ * explores `chunk` levels below its prefix and hands back the nodes below that as new jobs;
+ * a node whose state key another job already handed back is dropped (the two subtrees are the
+ * same), which keeps most of the visited-state pruning across jobs.
+ */
+export class SearchPlan {
+  readonly model: unknown;
+  readonly chunk: number;
+  readonly #queue: SearchJob[];
+  readonly #seen: Set<string>;
+  readonly #found = new Map<string, Violation>();
+  #totals: { states: number; transitions: number; schedules: number; depth: number; reducedNodes: number; jobs: number };
+  #cut: boolean;
+  #bounded: boolean;
+  #withdrawn: boolean;
+
+  constructor(model: unknown, chunk: number, data?: PlanData) {
+    if (!Number.isInteger(chunk) || chunk < 1) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `chunk must be a positive integer, got ${chunk}`);
+    this.model = model;
+    this.chunk = chunk;
+    this.#queue = data ? data.queue.slice() : [{ prefix: [], key: 'root' }];
+    this.#seen = new Set(data?.seen ?? []);
+    this.#totals = data ? { ...data.totals } : { states: 0, transitions: 0, schedules: 0, depth: 0, reducedNodes: 0, jobs: 0 };
+    this.#cut = data?.cut ?? false;
+    this.#bounded = data?.bounded ?? false;
+    this.#withdrawn = data?.withdrawn ?? false;
+    for (const v of data?.violations ?? []) this.#keep(v);
+  }
+
+  /** The next job, or undefined when none is queued (some may still be running). */
+  take(): SearchJob | undefined {
+    return this.#queue.shift();
+  }
+
+  /** Puts a job back (it was taken but not run: a stop). */
+  giveBack(job: SearchJob): void {
+    this.#queue.unshift(job);
+  }
+
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  get states(): number {
+    return this.#totals.states;
+  }
+
+  get violationCount(): number {
+    return this.#found.size;
+  }
+
+  complete(o: JobOutcome): void {
+    const t = this.#totals;
+    t.states += o.states;
+    t.transitions += o.transitions;
+    t.schedules += o.schedules;
+    t.depth = Math.max(t.depth, o.depth);
+    t.reducedNodes += o.reducedNodes;
+    t.jobs++;
+    this.#cut ||= o.cut;
+    this.#bounded ||= o.bounded;
+    this.#withdrawn ||= o.reductionWithdrawn;
+    for (const v of o.violations) this.#keep(v);
+    for (const j of o.frontier) {
+      if (this.#seen.has(j.key)) continue;
+      this.#seen.add(j.key);
+      this.#queue.push(j);
+    }
+  }
+
+  /** Marks the search as cut short (a stop or the global state budget) without running what is queued. */
+  stop(): void {
+    if (this.#queue.length > 0) this.#cut = true;
+  }
+
+  #keep(v: Violation): void {
+    const old = this.#found.get(v.invariant);
+    if (!old || better(v, old)) this.#found.set(v.invariant, v);
+  }
+
+  result(): SearchResult {
+    const violations = [...this.#found.values()].sort((a, b) => a.schedule.length - b.schedule.length || a.invariant.localeCompare(b.invariant));
+    const cut = this.#cut || this.#queue.length > 0;
+    const t = this.#totals;
+    return {
+      verdict: violations.length > 0 ? 'violated' : cut ? 'incomplete' : 'verified',
+      states: t.states,
+      transitions: t.transitions,
+      schedules: t.schedules,
+      violations,
+      exhaustive: !cut && !this.#bounded,
+      depth: t.depth,
+      reducedNodes: t.reducedNodes,
+      reductionWithdrawn: this.#withdrawn,
+    };
+  }
+
+  get jobsRun(): number {
+    return this.#totals.jobs;
+  }
+
+  toData(): PlanData {
+    return {
+      version: 1,
+      model: this.model,
+      chunk: this.chunk,
+      queue: this.#queue.slice(),
+      seen: [...this.#seen],
+      totals: { ...this.#totals },
+      cut: this.#cut,
+      bounded: this.#bounded,
+      withdrawn: this.#withdrawn,
+      violations: [...this.#found.values()],
+    };
+  }
+
+  /** Rebuilds a plan from `JSON.stringify(plan.toData())`; a file that is not one throws `KERNSIM_CPU_CHECKPOINT`. */
+  static fromJSON(text: string): SearchPlan {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (e) {
+      throw new CpuError('KERNSIM_CPU_CHECKPOINT', 'checkpoint is not JSON', { cause: e });
+    }
+    if (!isPlanData(data)) throw new CpuError('KERNSIM_CPU_CHECKPOINT', 'checkpoint: expected a version 1 search plan (version, model, chunk, queue, seen, totals, violations)');
+    return new SearchPlan(data.model, data.chunk, data);
+  }
+}
+
+function isPlanData(d: unknown): d is PlanData {
+  if (typeof d !== 'object' || d === null) return false;
+  const x = d as Record<string, unknown>;
+  return x.version === 1 && typeof x.chunk === 'number' && Array.isArray(x.queue) && Array.isArray(x.seen) && Array.isArray(x.violations) && typeof x.totals === 'object' && x.totals !== null && x.queue.every(isJob);
+}
+
+function isJob(j: unknown): boolean {
+  if (typeof j !== 'object' || j === null) return false;
+  const x = j as Record<string, unknown>;
+  return typeof x.key === 'string' && Array.isArray(x.prefix) && x.prefix.every((c) => typeof c === 'object' && c !== null && typeof (c as { cpu?: unknown }).cpu === 'number');
+}

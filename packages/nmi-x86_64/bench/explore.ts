@@ -1,0 +1,36 @@
+// The explorer on the NMI entries, full budgets: how long the 3.3 window takes with 2 NMIs
+// (1 worker and 2), where 3 NMIs get to, and what the weakened variants come to.
+import { availableParallelism, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { exploreNmi } from '../src/explore/explore-nmi.js';
+import type { NmiExploreOptions } from '../src/explore/explore-nmi.js';
+
+async function timed(label: string, o: NmiExploreOptions): Promise<void> {
+  const t0 = performance.now();
+  const r = await exploreNmi(o);
+  const s = (performance.now() - t0) / 1000;
+  const found = [...new Set(r.violations.map((v) => `${v.invariant}@${v.start}`))].join(' ') || 'none';
+  const cut = r.starts.filter((x) => !x.exhaustive).map((x) => x.start);
+  console.log(`${label}: ${s.toFixed(1)} s (${r.verdict}, ${r.states} states, ${(r.states / s).toFixed(0)} states/s, violations: ${found}${cut.length ? `, not exhaustive: ${cut.join(' ')}` : ''})`);
+}
+
+const which = process.argv[2];
+if (which === undefined || which === 'window') {
+  // The article's window: the sampler NMI's #PF in NMI context, every boundary from delivery to the last iretq, 2 more NMIs.
+  await timed('nmi.explore-3.3-window-2nmis-1core', { entry: 'nested', starts: ['nmi-perf'], nmis: 2, threads: 1 });
+  await timed('nmi.explore-3.3-window-2nmis-2cores', { entry: 'nested', starts: ['nmi-perf'], nmis: 2, threads: 2 });
+  console.log(`nmi.explore-load: ${loadavg()[0]!.toFixed(1)} load average on ${availableParallelism()} cores`);
+}
+if (which === undefined || which === 'variants') {
+  await timed('nmi.explore-naive-window-2nmis', { entry: 'naive', starts: ['nmi-perf'], nmis: 2 });
+  await timed('nmi.explore-without-repeatGuard-2nmis', { entry: 'nested', without: 'repeatGuard', starts: ['nmi-perf'], nmis: 2 });
+  await timed('nmi.explore-without-rearmInRepeat-2nmis', { entry: 'nested', without: 'rearmInRepeat', starts: ['nmi-kprobe'], nmis: 2, maxStates: 400_000 });
+}
+if (which === undefined || which === 'starts') {
+  await timed('nmi.explore-3.3-all-starts-1nmi', { entry: 'nested', nmis: 1, maxStates: 1_000_000 });
+  await timed('nmi.explore-3.3-all-starts-2nmis', { entry: 'nested', nmis: 2, maxStates: 1_000_000, threads: 2 });
+}
+if (which === 'three') {
+  // 3 NMIs: bounded by the state budget, not by the window (each NMI multiplies the placements by the window's length).
+  await timed('nmi.explore-3.3-window-3nmis', { entry: 'nested', starts: ['nmi-perf'], nmis: 3, maxStates: 2_000_000, threads: 2 });
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { counterexampleFile, replayCounterexample } from './counterexample.js';
+import { exploreNmi } from './explore-nmi.js';
+import type { NmiExploreReport } from './explore-nmi.js';
+import { NMI_INVARIANTS } from './nmi-monitor.js';
+
+const found = (r: NmiExploreReport): string[] => [...new Set(r.violations.map((v) => v.invariant))].sort();
+
+// Small budgets: one NMI beyond the start's own, from the start states that raise one. No arrival point, symbol or situation is given.
+describe('the explorer finds the weakened entries\' failures by itself', () => {
+  it('naive: a second NMI after the #PF\'s iret runs the handler nested and the first NMI returns through the second\'s frame', async () => {
+    const r = await exploreNmi({ entry: 'naive', starts: ['nmi-perf'], nmis: 1 });
+    expect(r.verdict).toBe('violated');
+    expect(found(r)).toEqual([NMI_INVARIANTS.notNested, NMI_INVARIANTS.returnFrame].sort());
+    const frame = r.violations.find((v) => v.invariant === NMI_INVARIANTS.returnFrame)!;
+    expect(frame.detail).toMatch(/not to user_syscall_loop/);
+    expect(frame.schedule.filter((c) => c.kind === 'event')).toHaveLength(1);
+  }, 30_000);
+
+  it('variable only (no stack check): an NMI between clearing the variable and iretq breaks the first NMI\'s return', async () => {
+    const r = await exploreNmi({ entry: 'nested', variant: 'variable-only', starts: ['nmi-perf'], nmis: 1 });
+    expect(found(r)).toContain(NMI_INVARIANTS.returnFrame);
+  }, 30_000);
+
+  it('stack check only (no variable): an NMI inside a kprobe\'s #BP handler on the debug stack runs the handler nested', async () => {
+    const r = await exploreNmi({ entry: 'nested', variant: 'stack-check-only', starts: ['nmi-kprobe'], nmis: 1 });
+    expect(r.verdict).toBe('violated');
+    expect(found(r)).toContain(NMI_INVARIANTS.notNested);
+  }, 30_000);
+
+  it('3.3 as it was: every schedule with one more NMI from the perf start holds every invariant', async () => {
+    const r = await exploreNmi({ entry: 'nested', starts: ['nmi-perf'], nmis: 1 });
+    expect(r.verdict).toBe('verified');
+    expect(r.starts[0]!.exhaustive).toBe(true);
+    expect(r.states).toBeGreaterThan(10_000);
+  }, 30_000);
+});
+
+describe('counterexamples', () => {
+  it('replay bit for bit from the saved file, and show the NMI stack at the failing step', async () => {
+    const r = await exploreNmi({ entry: 'naive', starts: ['nmi-perf'], nmis: 1 });
+    const v = r.violations.find((x) => x.invariant === NMI_INVARIANTS.returnFrame)!;
+    const file = JSON.parse(JSON.stringify(counterexampleFile(r.params, v))) as ReturnType<typeof counterexampleFile>;
+    const a = replayCounterexample(file);
+    const b = replayCounterexample(file);
+    expect(a.reproduced).toBe(true);
+    expect(a.hash).toBe(b.hash);
+    expect(a.trace).toContain('iretq');
+    expect(a.diagram.slots[0]!.role.field).toBe('SS');
+    // One step short of the schedule, the violation has not happened yet.
+    const short = replayCounterexample({ ...file, schedule: file.schedule.slice(0, -1) });
+    expect(short.reproduced).toBe(false);
+  }, 30_000);
+});

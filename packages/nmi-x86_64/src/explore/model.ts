@@ -1,0 +1,83 @@
+import type { Machine } from '@kernsim/cpu-core';
+import type { BuiltModel, EventSource, Invariant, SearchOptions } from '@kernsim/cpu-core/explore';
+import { PERCPU, PMU } from '@kernsim/kernel/entry-kit';
+import type { Kernel } from '@kernsim/kernel';
+import { NmiX86Error } from '../errors.js';
+import { NMI_INVARIANTS, nmiMonitor, noNmiYet, windowClosed } from './nmi-monitor.js';
+import type { NmiTrackState } from './nmi-monitor.js';
+import { bootAtStart } from './starts.js';
+import type { StartId } from './starts.js';
+import { selectEntry } from './variants.js';
+import type { EntryChoice } from './variants.js';
+
+/** Everything that defines one search, as JSON (a worker rebuilds the model from it). */
+export interface NmiModelParams extends EntryChoice {
+  readonly start: StartId;
+  /** Sampler NMIs the search may raise at CPU 0 along one path (besides a start's own first NMI). */
+  readonly nmis: number;
+  readonly maxDepth: number;
+  readonly maxStates?: number;
+  /** Partial-order reduction (default on; with one CPU it has nothing to reorder). */
+  readonly reduction?: boolean;
+}
+
+export interface NmiModel extends BuiltModel {
+  readonly kernel: Kernel;
+}
+
+const TRACKED = [0] as const;
+
+/** Boots the kernel with the chosen entry at the start state and builds the search: the sampler NMI source, the NMI invariants, the end of the window. */
+export function buildNmiModel(p: NmiModelParams): NmiModel {
+  if (!Number.isInteger(p.nmis) || p.nmis < 0 || p.nmis > 8) throw new NmiX86Error('KERNSIM_NMI64_BAD_EXPLORE', `nmis must be an integer from 0 to 8, got ${p.nmis}`);
+  if (!Number.isInteger(p.maxDepth) || p.maxDepth < 1) throw new NmiX86Error('KERNSIM_NMI64_BAD_EXPLORE', `maxDepth must be a positive integer, got ${p.maxDepth}`);
+  const entry = selectEntry(p);
+  const { kernel: k, quietEnd } = bootAtStart(entry, p.start);
+  const m = k.machine;
+  const w = m.bitness === 64 ? 8 : 4;
+  const sampler: EventSource = { name: 'nmi', kind: 'nmi', budget: p.nmis, cpus: TRACKED, fire: (mm, cpu) => { raiseSampler(k, mm, cpu); } };
+  const monitor = nmiMonitor({
+    cpus: TRACKED,
+    exitFrameOffsets: entry.exitFrameOffsets,
+    trampolines: entry.trampolines.map((t) => k.symbol(t)),
+    handlerStart: k.symbol('nmi_handler_start'),
+    exceptionEntries: { breakpoint: k.symbol('int3'), pageFault: k.symbol('page_fault') },
+    ...(w === 8 ? { nmiStack: (cpu: number) => [k.nmiStackTop(cpu) - 0x1000n, k.nmiStackTop(cpu)] as const } : {}),
+    wordSize: w,
+    symbolize: (a) => k.symbols.symbolize(a) ?? `0x${a.toString(16)}`,
+  });
+  const depthAt = (cpu: number): bigint => k.percpuBase(cpu) + BigInt(PERCPU.nmiDepth * w);
+  const notNested: Invariant = {
+    name: NMI_INVARIANTS.notNested,
+    reads: [],
+    check: (mm) => {
+      for (const cpu of TRACKED) {
+        const d = mm.read(depthAt(cpu), w);
+        if (d > 1n) return `CPU ${cpu}: the NMI handler body is running ${d} deep`;
+      }
+      return undefined;
+    },
+  };
+  const options: SearchOptions = {
+    maxDepth: p.maxDepth,
+    events: [sampler],
+    monitors: [monitor],
+    invariants: [notNested],
+    fatalSymbols: ['die', 'panic_halt'],
+    done: (mm: Machine, mons) => {
+      const s = mons[0] as NmiTrackState;
+      return (windowClosed(mm, s, TRACKED) || noNmiYet(mm, s, TRACKED)) && quietEnd(mm);
+    },
+    reduction: p.reduction ?? true,
+    ...(p.maxStates !== undefined ? { maxStates: p.maxStates } : {}),
+  };
+  return { machine: m, options, kernel: k };
+}
+
+/** The PMU's sampling counter overflows: its status bit, then its NMI (as Kernel.raisePmuNmi, here on the machine the search drives). */
+function raiseSampler(k: Kernel, m: Machine, cpu: number): void {
+  const w = m.bitness === 64 ? 8 : 4;
+  const a = k.percpuBase(cpu) + BigInt(PERCPU.pmuStatus * w);
+  m.write(a, w, m.read(a, w) | BigInt(PMU.sampler));
+  m.injectNmi(cpu);
+}

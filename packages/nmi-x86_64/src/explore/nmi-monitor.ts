@@ -1,0 +1,228 @@
+import type { Machine, RegName } from '@kernsim/cpu-core';
+import type { Choice, Finding, Monitor } from '@kernsim/cpu-core/explore';
+
+/** The names of the built-in NMI invariants, as reports print them. */
+export const NMI_INVARIANTS = {
+  transparent: 'nmi-transparent',
+  once: 'nmi-handled-once',
+  notNested: 'nmi-handler-not-nested',
+  returnFrame: 'return-frame',
+  stack: 'nmi-stack',
+  fatal: 'fatal',
+} as const;
+
+export type NmiInvariantName = (typeof NMI_INVARIANTS)[keyof typeof NMI_INVARIANTS];
+
+const GPRS64: readonly RegName[] = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+const GPRS32: readonly RegName[] = ['eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp'];
+
+/** What an NMI (or a #BP/#PF) interrupted: every register the interrupted code can read afterwards. */
+interface Context {
+  readonly kind: 'NMI' | '#BP' | '#PF';
+  /** Address of the RIP slot of the frame the CPU pushed. */
+  readonly frame: bigint;
+  readonly rip: bigint;
+  readonly cs: bigint;
+  readonly rflags: bigint;
+  readonly rsp: bigint;
+  readonly ss: bigint;
+  readonly regs: readonly bigint[];
+  readonly gs: bigint;
+  readonly kernelGs: bigint;
+  readonly fs: bigint;
+}
+
+interface CpuTrack {
+  readonly active: readonly Context[];
+  /** NMIs delivered since the handler last started a run (a run handles all of them: merging). */
+  readonly owed: number;
+  readonly delivered: number;
+  /** Windows closed: the CPU came back from its outermost NMI. */
+  readonly windows: number;
+}
+
+interface Pending {
+  readonly rip: bigint;
+  readonly iretFrame: bigint | undefined;
+  readonly atHandlerStart: boolean;
+}
+
+export interface NmiTrackState {
+  readonly cpus: readonly CpuTrack[];
+  /** What the step about to run is (set by `before`, used by `after`; not part of the key). */
+  readonly pending: Pending | undefined;
+}
+
+export interface NmiMonitorConfig {
+  /** CPUs whose NMIs are tracked (the ones NMIs are raised at). */
+  readonly cpus: readonly number[];
+  /** Where, relative to the hardware frame, the entry's final iret pops its frame (NmiEntry.exitFrameOffsets). */
+  readonly exitFrameOffsets: readonly number[];
+  /** Where an iret may legitimately go instead of the interrupted context (3.3's repeat_nmi). */
+  readonly trampolines: readonly bigint[];
+  /** The first instruction of a handler run (do_nmi past the nesting check). */
+  readonly handlerStart: bigint;
+  /** The #BP and #PF entry points (their frames are followed too: a return through an overwritten one is a violation). */
+  readonly exceptionEntries: { readonly breakpoint: bigint; readonly pageFault: bigint };
+  /** [bottom, top) of each tracked CPU's NMI stack (x86_64: IST; i386 has none, NMIs use the current stack). */
+  readonly nmiStack?: (cpu: number) => readonly [bigint, bigint];
+  /** 8 on x86_64, 4 on i386 (frame words, registers). */
+  readonly wordSize: 4 | 8;
+  readonly symbolize: (a: bigint) => string;
+}
+
+const hex = (v: bigint): string => `0x${v.toString(16)}`;
+
+/**
+ * Follows every NMI of the tracked CPUs along a path and judges each return: the interrupted
+ * context must get back exactly its state (`nmi-transparent`), the entry's final iret must pop
+ * the frame the NMI came with (`return-frame`; #BP and #PF frames are followed the same way,
+ * so a breakpoint whose IST frame a nested one overwrote is caught), and every delivered NMI must be covered by
+ * a handler run that started after it (hardware-style merging), with no run covering none
+ * (`nmi-handled-once`). It also watches the NMI stack's lower bound (`nmi-stack`).
+ */
+export function nmiMonitor(cfg: NmiMonitorConfig): Monitor<NmiTrackState> {
+  const iretAt = new Map<bigint, boolean>();
+  const isIret = (m: Machine, rip: bigint): boolean => {
+    let v = iretAt.get(rip);
+    if (v === undefined) {
+      try {
+        const b = m.readBytes(rip, 2);
+        v = cfg.wordSize === 8 ? b[0] === 0x48 && b[1] === 0xcf : b[0] === 0xcf;
+      } catch {
+        v = false;
+      }
+      iretAt.set(rip, v);
+    }
+    return v;
+  };
+  const index = new Map(cfg.cpus.map((c, i) => [c, i]));
+  return {
+    names: [NMI_INVARIANTS.transparent, NMI_INVARIANTS.once, NMI_INVARIANTS.returnFrame, NMI_INVARIANTS.stack],
+    reads: cfg.cpus,
+    init: (m) => ({ cpus: cfg.cpus.map((c) => ({ active: [], owed: 0, delivered: m.cpus[c]!.nmiCounters.delivered, windows: 0 })), pending: undefined }),
+    before(m, choice, s) {
+      if (choice.kind !== 'step' || !index.has(choice.cpu)) return s;
+      const c = m.cpus[choice.cpu]!;
+      const rip = c.rip;
+      return { cpus: s.cpus, pending: { rip, iretFrame: isIret(m, rip) ? c.rsp : undefined, atHandlerStart: rip === cfg.handlerStart } };
+    },
+    after(m, choice, s) {
+      const i = choice.kind === 'step' ? index.get(choice.cpu) : undefined;
+      if (i === undefined) return { state: s };
+      const findings: Finding[] = [];
+      const track = step(m, choice, s.cpus[i]!, s.pending, cfg, findings);
+      const cpus = track === s.cpus[i] ? s.cpus : s.cpus.map((t, k) => (k === i ? track : t));
+      return { state: { cpus, pending: undefined }, findings };
+    },
+    final(_m, s) {
+      const out: Finding[] = [];
+      s.cpus.forEach((t, i) => {
+        if (t.owed > 0 && !t.active.some((a) => a.kind === 'NMI')) out.push({ invariant: NMI_INVARIANTS.once, detail: `CPU ${cfg.cpus[i]}: ${t.owed} NMI(s) delivered and never handled` });
+      });
+      return out;
+    },
+    key: (s) => s.cpus.map((t) => `${t.owed},${t.delivered},${t.windows}:${t.active.map(contextKey).join(';')}`).join('/'),
+  };
+}
+
+function contextKey(x: Context): string {
+  return x.kind + [x.frame, x.rip, x.cs, x.rflags, x.rsp, x.ss, x.gs, x.kernelGs, x.fs, ...x.regs].map((v) => v.toString(36)).join(',');
+}
+
+function step(m: Machine, choice: Choice, t: CpuTrack, pre: Pending | undefined, cfg: NmiMonitorConfig, findings: Finding[]): CpuTrack {
+  const cpu = m.cpus[choice.cpu]!;
+  const delivered = cpu.nmiCounters.delivered;
+  let next = t;
+  if (delivered !== t.delivered) {
+    next = { ...t, delivered, owed: t.owed + 1, active: [...t.active, captureContext(m, choice.cpu, 'NMI', false, cfg.wordSize)] };
+  } else if (pre?.iretFrame !== undefined) {
+    next = iret(m, choice.cpu, next, pre.iretFrame, cfg, findings);
+  } else if (pre) {
+    if (pre.atHandlerStart) {
+      if (t.owed === 0) findings.push({ invariant: NMI_INVARIANTS.once, detail: `CPU ${choice.cpu}: the handler ran again with no NMI left to handle (an NMI handled twice)` });
+      next = { ...next, owed: 0 };
+    }
+    const rip = cpu.rip;
+    if (pre.rip !== rip && (rip === cfg.exceptionEntries.breakpoint || rip === cfg.exceptionEntries.pageFault)) {
+      // A #BP or #PF was delivered (#PF pushes an error code below its frame).
+      const pf = rip === cfg.exceptionEntries.pageFault;
+      next = { ...next, active: [...next.active, captureContext(m, choice.cpu, pf ? '#PF' : '#BP', pf, cfg.wordSize)] };
+    }
+  }
+  const [bottom] = cfg.nmiStack?.(choice.cpu) ?? [-1n];
+  const rsp = cpu.rsp;
+  if (bottom >= 0n && rsp < bottom && rsp >= bottom - 0x1000n) findings.push({ invariant: NMI_INVARIANTS.stack, detail: `CPU ${choice.cpu}: RSP ${hex(rsp)} is below the NMI stack's bottom ${hex(bottom)}` });
+  return next;
+}
+
+/**
+ * The frame the CPU just pushed (an error code first for #PF). x86_64 always pushes SS:RSP;
+ * i386 only on a privilege change, else the interrupted ESP is just above the frame.
+ */
+function captureContext(m: Machine, cpu: number, kind: Context['kind'], errorCode: boolean, w: 4 | 8): Context {
+  const c = m.cpus[cpu]!;
+  const bytes = BigInt(w);
+  const frame = c.rsp + (errorCode ? bytes : 0n);
+  const word = (k: number): bigint => m.read(frame + bytes * BigInt(k), w);
+  const cs = word(1);
+  const full = w === 8 || (cs & 3n) !== BigInt(c.cpl);
+  const regs = (w === 8 ? GPRS64 : GPRS32).map((r) => c.reg(r));
+  return { kind, frame, rip: word(0), cs, rflags: word(2), rsp: full ? word(3) : frame + 3n * bytes, ss: full ? word(4) : BigInt(c.ss), regs, gs: c.gsBase, kernelGs: c.kernelGsBase, fs: c.fsBase };
+}
+
+/** An iret popped the frame at `frame`: is it an NMI's (or exception's) final return, and did it go home intact? */
+function iret(m: Machine, cpu: number, t: CpuTrack, frame: bigint, cfg: NmiMonitorConfig, findings: Finding[]): CpuTrack {
+  const c = m.cpus[cpu]!;
+  for (let k = t.active.length - 1; k >= 0; k--) {
+    const x = t.active[k]!;
+    const nmi = x.kind === 'NMI';
+    const offsets = nmi ? cfg.exitFrameOffsets : [0];
+    if (!offsets.some((off) => x.frame + BigInt(off) === frame)) continue;
+    const rip = c.rip;
+    const rsp = c.rsp;
+    // A kprobe's #BP resumes in the probe's out-of-line copy: only the stack and CS must match.
+    const home = (x.kind === '#BP' || rip === x.rip) && rsp === x.rsp && BigInt(c.cs) === x.cs;
+    if (!home) {
+      if (nmi && cfg.trampolines.includes(rip)) return t;
+      findings.push({
+        invariant: NMI_INVARIANTS.returnFrame,
+        detail: `CPU ${cpu}: ${x.kind} ${k + 1} of ${t.active.length} returned to ${cfg.symbolize(rip)} RSP ${hex(rsp)}, not to ${cfg.symbolize(x.rip)} RSP ${hex(x.rsp)} that it interrupted: its frame was overwritten`,
+      });
+    } else if (nmi) {
+      const diff = differences(m, cpu, x);
+      if (diff.length > 0) findings.push({ invariant: NMI_INVARIANTS.transparent, detail: `CPU ${cpu}: back at ${cfg.symbolize(x.rip)} after NMI ${k + 1} with ${diff.join(', ')}` });
+    }
+    const active = t.active.slice(0, k);
+    if (!nmi) return { ...t, active };
+    const closed = !active.some((a) => a.kind === 'NMI');
+    if (closed && t.owed > 0) findings.push({ invariant: NMI_INVARIANTS.once, detail: `CPU ${cpu}: back outside NMI context with ${t.owed} NMI(s) delivered after the last handler run: lost` });
+    return { ...t, active, windows: t.windows + (closed ? 1 : 0) };
+  }
+  return t;
+}
+
+function differences(m: Machine, cpu: number, x: Context): string[] {
+  const c = m.cpus[cpu]!;
+  const out: string[] = [];
+  (x.regs.length === GPRS64.length ? GPRS64 : GPRS32).forEach((r, i) => {
+    const v = c.reg(r);
+    if (v !== x.regs[i]) out.push(`${r} ${hex(v)} (was ${hex(x.regs[i]!)})`);
+  });
+  if (c.rflags !== x.rflags) out.push(`rflags ${hex(c.rflags)} (was ${hex(x.rflags)})`);
+  if (BigInt(c.ss) !== x.ss) out.push(`ss ${hex(BigInt(c.ss))} (was ${hex(x.ss)})`);
+  if (c.gsBase !== x.gs) out.push(`gs base ${hex(c.gsBase)} (was ${hex(x.gs)})`);
+  if (c.kernelGsBase !== x.kernelGs) out.push(`kernel gs base ${hex(c.kernelGsBase)} (was ${hex(x.kernelGs)})`);
+  if (c.fsBase !== x.fs) out.push(`fs base ${hex(c.fsBase)} (was ${hex(x.fs)})`);
+  return out;
+}
+
+/** True once every tracked CPU's NMI window has closed (it came back from its outermost NMI) and nothing is owed or pending. */
+export function windowClosed(m: Machine, s: NmiTrackState, cpus: readonly number[]): boolean {
+  return s.cpus.every((t, i) => t.windows > 0 && t.active.length === 0 && t.owed === 0 && !m.cpus[cpus[i]!]!.nmiPending);
+}
+
+/** No NMI has reached a tracked CPU on this path yet (none delivered, none pending). */
+export function noNmiYet(m: Machine, s: NmiTrackState, cpus: readonly number[]): boolean {
+  return s.cpus.every((t, i) => t.windows === 0 && t.active.length === 0 && !m.cpus[cpus[i]!]!.nmiPending);
+}
