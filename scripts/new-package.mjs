@@ -14,6 +14,7 @@ if (existsSync(root)) {
   process.exit(1);
 }
 mkdirSync(join(root, 'src'), { recursive: true });
+mkdirSync(join(root, 'bench'), { recursive: true });
 const entry = (types, js) => ({ types, default: js });
 const pkg = {
   name: `@kernsim/${dir}`,
@@ -38,9 +39,11 @@ const pkg = {
   files: ['dist', '!dist/**/*.test.*', '!dist/**/*.tsbuildinfo'],
   scripts: {
     build: 'tsc -p tsconfig.build.json',
+    prepack: `turbo run build --filter=@kernsim/${dir} --output-logs=errors-only`,
     typecheck: 'tsc -p tsconfig.json',
     lint: 'eslint .',
     test: 'vitest run',
+    bench: 'tsx --conditions=@kernsim/source bench/index.ts',
   },
   devDependencies: {
     '@kernsim/eslint-config': 'workspace:*',
@@ -50,6 +53,8 @@ const pkg = {
     eslint: '10.15.0',
     typescript: '6.0.3',
     vitest: '4.1.12',
+    'fast-check': '4.10.2',
+    tsx: '4.23.15',
   },
 };
 const json = (value) => `${JSON.stringify(value, null, 2)}\n`;
@@ -64,7 +69,7 @@ writeFileSync(
     extends: '@kernsim/tsconfig/build.json',
     compilerOptions: { rootDir: 'src', outDir: 'dist' },
     include: ['src'],
-    exclude: ['src/**/*.test.ts'],
+    exclude: ['src/**/*.test.ts', 'src/**/*.test-support.ts', 'src/**/test-support.ts', 'src/testing/**'],
   }),
 );
 writeFileSync(
@@ -75,5 +80,31 @@ writeFileSync(
   join(root, 'vitest.config.ts'),
   "import { kernsimVitestConfig } from '@kernsim/vitest-config';\n\nexport default kernsimVitestConfig();\n",
 );
-writeFileSync(join(root, 'src', 'index.ts'), 'export {};\n');
+const errorClass = `${dir.replace(/(^|-)(\w)/g, (_, __, c) => c.toUpperCase())}Error`;
+const codePrefix = `KERNSIM_${dir.toUpperCase().replace(/-/g, '_')}`;
+writeFileSync(
+  join(root, 'src', 'errors.ts'),
+  `/** Stable codes for every error this package throws; tests check the code, not the wording. */
+export type ${errorClass}Code = '${codePrefix}_BAD_ARGUMENT';
+
+export class ${errorClass} extends Error {
+  override readonly name = '${errorClass}';
+  readonly code: ${errorClass}Code;
+
+  constructor(code: ${errorClass}Code, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+`,
+);
+writeFileSync(join(root, 'src', 'index.ts'), `export { ${errorClass} } from './errors.js';\nexport type { ${errorClass}Code } from './errors.js';\n`);
+writeFileSync(
+  join(root, 'bench', 'index.ts'),
+  "// `pnpm bench " + dir + "`: prints each figure as `name: value unit` (see scripts/bench.mjs).\n",
+);
+writeFileSync(
+  join(root, 'README.md'),
+  `# @kernsim/${dir}\n\n${description}\n\n## Example\n\n## API\n\n## Limits\n`,
+);
 console.log(`created packages/${dir}`);

@@ -1,6 +1,7 @@
-// `pnpm test`: lint, typecheck and every package's tests through turbo, then one closing
-// line `N passed, N failed` summed over the packages' Vitest JSON reports. A lint or
-// typecheck task that fails counts as one failure, so the line never hides a red run.
+// `pnpm test`: the changeset check, lint (packages and the repository's own scripts),
+// typecheck and every package's tests through turbo, then one closing line
+// `N passed, N failed` summed over the packages' Vitest JSON reports. A lint, typecheck or
+// changeset check that fails counts as one failure, so the line never hides a red run.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,11 +13,13 @@ const workspaces = ['packages', 'apps']
 const reportOf = (dir) => join(dir, '.vitest-report.json');
 for (const dir of workspaces) rmSync(reportOf(dir), { force: true });
 
+const changesets = spawnSync(process.execPath, [join(root, 'scripts', 'check-changesets.mjs')], { cwd: root, stdio: 'inherit' });
+
 const runsDir = join(root, '.turbo', 'runs');
 const before = new Set(existsSync(runsDir) ? readdirSync(runsDir) : []);
 const turbo = spawnSync(
   'pnpm',
-  ['exec', 'turbo', 'run', 'lint', 'typecheck', 'test', '--continue', '--summarize', ...process.argv.slice(2)],
+  ['exec', 'turbo', 'run', 'lint', 'lint:repo', 'typecheck', 'test', '--continue', '--summarize', ...process.argv.slice(2)],
   { cwd: root, stdio: 'inherit', env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } },
 );
 
@@ -50,6 +53,10 @@ const crashedTestRuns = failedTasks.filter(
 for (const task of failedTasks) console.log(`failed task: ${task.taskId}`);
 if (turbo.status !== 0 && failedTasks.length === 0) failed += 1;
 failed += otherFailures + crashedTestRuns;
+if (changesets.status !== 0) {
+  console.log('failed task: changeset check');
+  failed += 1;
+}
 
 console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
 process.exit(failed > 0 || turbo.status !== 0 ? 1 : 0);

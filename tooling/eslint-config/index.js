@@ -1,12 +1,41 @@
 // One lint setup for the whole repository. Each package's eslint.config.js calls
-// `kernsimConfig(import.meta.dirname)` so type-aware rules use that package's tsconfig.
+// `kernsimConfig(import.meta.dirname)` so type-aware rules use that package's tsconfig;
+// the root eslint.config.js lints the repository scripts and tooling with `scriptConfig()`.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+// Plain JavaScript here runs on Node: scripts, configs, bins. Listed rather than taken
+// from a globals package so the config has no dependency the workspace does not pin.
+const nodeGlobals = Object.fromEntries(
+  ['console', 'process', 'URL', 'Buffer', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'structuredClone'].map(
+    (name) => [name, 'readonly'],
+  ),
+);
+
+/** Rules for plain `.js`/`.mjs` files: the recommended set, no type information. */
+function javascriptFiles() {
+  return [
+    {
+      files: ['**/*.js', '**/*.mjs'],
+      ...js.configs.recommended,
+      languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: nodeGlobals },
+    },
+    { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  ];
+}
+
+/** The root's config: repository scripts and shared tooling, all plain JavaScript. */
+export function scriptConfig() {
+  return tseslint.config(
+    { ignores: ['**/node_modules/**', '**/dist/**', 'packages/**', 'apps/**', '.turbo/**'] },
+    ...javascriptFiles(),
+  );
+}
 
 /** @param {string} tsconfigRootDir */
 export function kernsimConfig(tsconfigRootDir) {
   return tseslint.config(
-    { ignores: ['dist/**', 'coverage/**', 'node_modules/**', '**/*.js', '**/*.mjs'] },
+    { ignores: ['dist/**', 'coverage/**', 'node_modules/**'] },
     js.configs.recommended,
     ...tseslint.configs.strictTypeChecked,
     ...tseslint.configs.stylisticTypeChecked,
@@ -41,5 +70,6 @@ export function kernsimConfig(tsconfigRootDir) {
         '@typescript-eslint/no-unsafe-member-access': 'off',
       },
     },
+    ...javascriptFiles(),
   );
 }

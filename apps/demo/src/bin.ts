@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '@kernsim/dev-stats';
 import { main } from './cli.js';
 import { sections } from './sections/index.js';
 
@@ -7,5 +7,6 @@ process.exitCode = await main(process.argv.slice(2), sections, {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
-  writeFile: (path, contents) => writeFile(path, contents, 'utf8'),
+  // Beside the target, then renamed: never half a report; failures name the path.
+  writeFile: writeFileAtomic,
 });

@@ -1,6 +1,10 @@
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeFileAtomic } from '@kernsim/dev-stats';
 import { describe, expect, it } from 'vitest';
 import { main, type Io } from './cli.js';
-import { intOption } from './sections/options.js';
+import { dateOption, intChoiceOption, intOption } from './sections/options.js';
 import type { Section } from './sections/section.js';
 
 interface Captured {
@@ -10,7 +14,7 @@ interface Captured {
   files: Map<string, string>;
 }
 
-function capture(options: { tty?: boolean; env?: NodeJS.ProcessEnv } = {}): Captured {
+function capture(options: { tty?: boolean; env?: NodeJS.ProcessEnv; disk?: boolean } = {}): Captured {
   let out = '';
   let err = '';
   const files = new Map<string, string>();
@@ -18,7 +22,7 @@ function capture(options: { tty?: boolean; env?: NodeJS.ProcessEnv } = {}): Capt
     stdout: { write: (text: string) => (out += text), isTTY: options.tty ?? false },
     stderr: { write: (text: string) => (err += text) },
     env: options.env ?? {},
-    writeFile: (path, contents) => {
+    writeFile: options.disk === true ? writeFileAtomic : (path, contents) => {
       files.set(path, contents);
       return Promise.resolve();
     },
@@ -26,7 +30,11 @@ function capture(options: { tty?: boolean; env?: NodeJS.ProcessEnv } = {}): Capt
   return { io, out: () => out, err: () => err, files };
 }
 
-const hostile = '<script>alert("x")</script> & O\'Brien';
+const OSC = '\u001b]0;pwned\u0007';
+const hostile = `<script>alert("x")</script> & O'Brien ${OSC}\u009b2J`;
+// Control characters a terminal acts on (newlines aside).
+// eslint-disable-next-line no-control-regex
+const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
 const sample: Section = {
   id: 'sample',
   title: 'A sample section',
@@ -70,7 +78,8 @@ describe('kernsim CLI', () => {
     const html = c.files.get('/tmp/report.html') ?? '';
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).not.toContain('<script>');
-    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; O&#39;Brien');
+    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; O&#39;Brien \\x1b]0;pwned\\x07\\x9b2J');
+    expect(html).not.toMatch(RAW);
     expect(html).not.toMatch(/<(link|script|img)\b/);
     expect(c.err()).toContain('wrote /tmp/report.html');
   });
@@ -110,5 +119,59 @@ describe('kernsim CLI', () => {
     const crash = capture();
     expect(await main(['sample'], [failing], crash.io)).toBe(1);
     expect(crash.err()).toBe('kernsim: boom\n');
+  });
+
+  it('exits 2 for every kind of bad usage', async () => {
+    for (const args of [['sample', '--bogus'], ['--bogus'], ['nosuch'], ['sample', '--cpus'], ['sample', '--cpus', '0']]) {
+      const c = capture();
+      expect(await main(args, [sample], c.io), args.join(' ')).toBe(2);
+    }
+    for (const args of [['--help'], ['sample', '--help'], ['--version']]) {
+      expect(await main(args, [sample], capture().io), args.join(' ')).toBe(0);
+    }
+  });
+
+  it('shows control characters from outside as \\xNN in text and in messages; JSON stays exact', async () => {
+    const text = capture({ tty: true });
+    await main(['sample'], [sample], text.io);
+    // The only escape sequences left are the colours the renderer adds itself.
+    // eslint-disable-next-line no-control-regex
+    expect(text.out().replace(/\u001b\[\d+m/g, '')).not.toMatch(RAW);
+    expect(text.out()).toContain('\\x1b]0;pwned\\x07\\x9b2J');
+    const json = capture();
+    await main(['sample', '--json'], [{ ...sample, run: () => ({ id: 'sample', title: 't', blocks: [], data: { name: hostile } }) }], json.io);
+    expect((JSON.parse(json.out()) as { sections: { data: { name: string } }[] }).sections[0]?.data.name).toBe(hostile);
+    const failing = capture();
+    expect(await main(['sample'], [{ ...sample, run: () => Promise.reject(new Error(`bad name ${OSC}`)) }], failing.io)).toBe(1);
+    expect(failing.err()).toBe('kernsim: bad name \\x1b]0;pwned\\x07\n');
+    const option = capture();
+    expect(await main(['sample', `--x${OSC}`], [sample], option.io)).toBe(2);
+    expect(option.err()).not.toMatch(RAW);
+  });
+
+  it('writes --html atomically and names the path it cannot write', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kernsim-html-'));
+    const ok = capture({ disk: true });
+    expect(await main(['sample', '--html', join(dir, 'report.html')], [sample], ok.io)).toBe(0);
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toMatch(/<\/html>\n$/);
+    const failed = capture({ disk: true });
+    expect(await main(['sample', '--html', dir], [sample], failed.io)).toBe(1);
+    expect(failed.err()).toBe(`kernsim: cannot write ${dir}: is a directory\n`);
+    const missing = capture({ disk: true });
+    expect(await main(['sample', '--html', join(dir, 'nope', 'r.html')], [sample], missing.io)).toBe(1);
+    expect(missing.err()).toBe(`kernsim: cannot write ${join(dir, 'nope', 'r.html')}: no such file or directory\n`);
+    expect(readdirSync(dir)).toEqual(['report.html']);
+  });
+
+  it('options with a fixed set of values reject the others', () => {
+    expect(intChoiceOption({ maxCpus: '16' }, 'maxCpus', [2, 4, 16, 64], 64)).toBe(16);
+    expect(intChoiceOption({}, 'maxCpus', [2, 4, 16, 64], 64)).toBe(64);
+    for (const bad of ['5', '16.0', '-4', 'x', '']) {
+      expect(() => intChoiceOption({ maxCpus: bad }, 'maxCpus', [2, 4, 16, 64], 64)).toThrow(`--max-cpus must be one of 2, 4, 16, 64; got "${bad}"`);
+    }
+    expect(dateOption({ now: '2012-02-29' }, 'now', 'x')).toBe('2012-02-29');
+    for (const bad of ['2011-02-29', '2012-13-01', 'today', '2012-3-1']) {
+      expect(() => dateOption({ now: bad }, 'now', 'x')).toThrow(expect.objectContaining({ code: 'KERNSIM_USAGE' }));
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { escapeText } from './report/escape.js';
 import type { SectionReport } from './report/model.js';
 import { renderHtml } from './report/render-html.js';
 import { renderText } from './report/render-text.js';
@@ -28,7 +29,7 @@ async function emit(reports: readonly SectionReport[], output: OutputOptions, io
   }
   if (output.html !== undefined) {
     await io.writeFile(output.html, renderHtml(reports, `kernsim ${VERSION}`));
-    io.stderr.write(`kernsim: wrote ${output.html}\n`);
+    io.stderr.write(`kernsim: wrote ${escapeText(output.html)}\n`);
   }
 }
 
@@ -46,7 +47,8 @@ export function buildProgram(sections: readonly Section[], io: Io): Command {
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
-      writeErr: (text) => io.stderr.write(text),
+      // Commander quotes what was typed: shown with control characters escaped.
+      writeErr: (text) => io.stderr.write(escapeText(text)),
     })
     .showHelpAfterError('(run kernsim --help for usage)');
   addOutputOptions(program)
@@ -80,10 +82,11 @@ export async function main(argv: readonly string[], sections: readonly Section[]
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
+    // Help and --version exit 0; every other commander error is bad usage.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     const message = error instanceof Error ? error.message : String(error);
     const usage = error instanceof Error && 'code' in error && error.code === 'KERNSIM_USAGE';
-    io.stderr.write(`kernsim: ${message.split('\n')[0] ?? message}\n`);
+    io.stderr.write(`kernsim: ${escapeText(message.split('\n')[0] ?? message)}\n`);
     if (io.env.KERNSIM_DEBUG !== undefined && error instanceof Error) io.stderr.write(`${error.stack ?? ''}\n`);
     return usage ? 2 : 1;
   }

@@ -30,18 +30,20 @@ function pnpm(args: string[], cwd: string): string {
 }
 
 let work = '';
+const tarballs = new Map<string, string>();
 let project = '';
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'kernsim-pack-'));
   project = join(work, 'consumer');
-  const tarballs = packageDirs.map((dir) => {
+  // No build step here on purpose: each package's `prepack` must build it from a clean tree.
+  for (const dir of packageDirs) {
     const out = pnpm(['pack', '--pack-destination', work], dir).trim().split('\n');
-    return out[out.length - 1]!.trim();
-  });
+    tarballs.set(readManifest(join(dir, 'package.json')).name, out[out.length - 1]!.trim());
+  }
   execFileSync('mkdir', ['-p', project]);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...tarballs], {
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...tarballs.values()], {
     cwd: project,
     encoding: 'utf8',
   });
@@ -54,6 +56,14 @@ afterAll(() => {
 describe.each(packageDirs.map((dir) => [readManifest(join(dir, 'package.json')).name, dir] as const))(
   'published %s',
   (name, dir) => {
+    it('ships no test code', () => {
+      const tarball = tarballs.get(name);
+      expect(tarball).toBeDefined();
+      const files = execFileSync('tar', ['-tzf', tarball!], { encoding: 'utf8' }).split('\n');
+      expect(files.some((file) => file.startsWith('package/dist/'))).toBe(true);
+      expect(files.filter((file) => /\.test\.|test-support|\/testing\//.test(file))).toEqual([]);
+    });
+
     it('is publint-clean', async () => {
       const { messages, pkg } = await publint({ pkgDir: dir, pack: 'pnpm', level: 'suggestion' });
       expect(messages.map((message) => formatMessage(message, pkg))).toEqual([]);

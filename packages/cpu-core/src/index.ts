@@ -20,5 +20,7 @@ export { formatEvent, hashTrace } from './machine/trace.js';
 export type { FrameWord, TraceEvent, TraceFilter, TraceKind } from './machine/trace.js';
 export type { StackWord } from './machine/stack-view.js';
 export { SUPPORTED_MNEMONICS } from './machine/compile.js';
+export type { CostFigure, CostTable } from './machine/timing/costs.js';
+export type { TimingKind, Topology } from './machine/timing/model.js';
 export { CpuError } from './errors.js';
 export type { CpuErrorCode } from './errors.js';

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Attribution, LineDecoder, LogParser, StatsAccumulator, buildReport, collectStats } from '@kernsim/dev-stats';
+import { Attribution, GitdmEmulator, LineDecoder, LogParser, StatsAccumulator, buildReport, collectStats } from '@kernsim/dev-stats';
 
 const TARGET_BYTES = 50 * 1024 * 1024;
 
@@ -62,7 +62,26 @@ function generateNumstatLog(): Buffer {
   return Buffer.from(parts.join(''));
 }
 
-function benchParse(): void {
+/** `--gitdm` over the same log: gitdm's identity rules and report, line by line. */
+function benchGitdm(log: Buffer): void {
+  let bestCpu = Infinity;
+  for (let round = 0; round < 2; round++) {
+    const emulator = new GitdmEmulator({ today: '2012-12-31', numstat: true });
+    const decoder = new LineDecoder();
+    const line = (text: string): void => {
+      emulator.line(text);
+    };
+    const cpuStart = process.cpuUsage();
+    for (let offset = 0; offset < log.length; offset += 64 * 1024) decoder.push(log.subarray(offset, offset + 64 * 1024), line);
+    decoder.end(line);
+    emulator.end();
+    const cpu = process.cpuUsage(cpuStart);
+    bestCpu = Math.min(bestCpu, (cpu.user + cpu.system) / 1000);
+  }
+  console.log(`dev-stats.gitdm-parse-cpu: ${(log.length / (1024 * 1024) / (bestCpu / 1000)).toFixed(1)} MB/s`);
+}
+
+function benchParse(): Buffer {
   const log = generateNumstatLog();
   const chunk = 64 * 1024;
   let best = Infinity;
@@ -93,6 +112,7 @@ function benchParse(): void {
   console.log(`dev-stats.parse-cpu: ${(mb / (bestCpu / 1000)).toFixed(1)} MB/s`);
   console.log(`dev-stats.parse-log-size: ${mb.toFixed(1)} MB`);
   console.log(`dev-stats.parse-commits: ${commits} commits`);
+  return log;
 }
 
 function timeGitLog(repo: string, range: string): Promise<{ ms: number; bytes: number }> {
@@ -140,5 +160,5 @@ async function benchEndToEnd(): Promise<void> {
   }
 }
 
-benchParse();
+benchGitdm(benchParse());
 await benchEndToEnd();

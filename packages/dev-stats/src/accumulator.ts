@@ -56,7 +56,16 @@ export class StatsAccumulator {
   lastDate: string | undefined;
   readonly identities = new Map<string, IdentityCounts>();
   readonly employers = new Map<string, EmployerCounts>();
+  /**
+   * Where each identity and employer was first met in the log: the commit's position in
+   * the log × 4096 + the line's place in the commit (author 0, then its trailers). Tables
+   * keep this order between equal counts, as gitdm does, whatever order the commits
+   * arrived in (parallel parts, the cache).
+   */
+  readonly identityOrder = new Map<string, number>();
+  readonly employerOrder = new Map<string, number>();
   private readonly countAuthorSignoffs: boolean;
+  private nextPosition = 0;
 
   constructor(
     readonly attribution: Attribution,
@@ -65,7 +74,9 @@ export class StatsAccumulator {
     this.countAuthorSignoffs = options.countAuthorSignoffs ?? true;
   }
 
-  add(commit: CommitRecord): void {
+  /** Counts one commit; `position` is its place in the log (default: after the last one added). */
+  add(commit: CommitRecord, position: number = this.nextPosition): void {
+    this.nextPosition = Math.max(this.nextPosition, position + 1);
     if (commit.merge) {
       this.merges++;
       return;
@@ -82,26 +93,34 @@ export class StatsAccumulator {
       if (this.firstDate === undefined || commit.date < this.firstDate) this.firstDate = commit.date;
       if (this.lastDate === undefined || commit.date > this.lastDate) this.lastDate = commit.date;
     }
+    const seen = position * 4096;
+    this.meet(this.identityOrder, authorKey, seen);
     const person = this.identityCounts(authorKey);
     person.changesets++;
     person.added += commit.added;
     person.removed += commit.removed;
     person.changed += changed;
-    const employer = this.employerCounts(attribution.employer(author.email, commit.date));
+    const employerName = attribution.employer(author.email, commit.date);
+    this.meet(this.employerOrder, employerName, seen);
+    const employer = this.employerCounts(employerName);
     employer.changesets++;
     employer.added += commit.added;
     employer.removed += commit.removed;
     employer.changed += changed;
     employer.authors.add(authorKey);
-    for (const trailer of commit.trailers) {
+    commit.trailers.forEach((trailer, index) => {
       const who = attribution.identity(trailer.name, trailer.email);
-      const counts = this.identityCounts(identityKey(who.name, who.email));
+      const key = identityKey(who.name, who.email);
+      this.meet(this.identityOrder, key, seen + Math.min(index + 1, 4095));
+      const counts = this.identityCounts(key);
       switch (trailer.kind) {
         case 'signoff': {
           const own = who.email === author.email || who.name === author.name;
           if (own && !this.countAuthorSignoffs) break;
           counts.signoffs++;
-          this.employerCounts(attribution.employer(who.email, commit.date)).signoffs++;
+          const signer = attribution.employer(who.email, commit.date);
+          this.meet(this.employerOrder, signer, seen + Math.min(index + 1, 4095));
+          this.employerCounts(signer).signoffs++;
           break;
         }
         case 'review':
@@ -122,7 +141,7 @@ export class StatsAccumulator {
           person.reportCreditsGiven++;
           break;
       }
-    }
+    });
   }
 
   /** Adds another accumulator's counts (over other commits) into this one. */
@@ -134,6 +153,9 @@ export class StatsAccumulator {
     this.changed += other.changed;
     if (other.firstDate !== undefined && (this.firstDate === undefined || other.firstDate < this.firstDate)) this.firstDate = other.firstDate;
     if (other.lastDate !== undefined && (this.lastDate === undefined || other.lastDate > this.lastDate)) this.lastDate = other.lastDate;
+    this.nextPosition = Math.max(this.nextPosition, other.nextPosition);
+    for (const [key, order] of other.identityOrder) this.meet(this.identityOrder, key, order);
+    for (const [name, order] of other.employerOrder) this.meet(this.employerOrder, name, order);
     for (const [key, theirs] of other.identities) {
       const mine = this.identityCounts(key);
       for (const field of Object.keys(theirs) as (keyof IdentityCounts)[]) mine[field] += theirs[field];
@@ -147,6 +169,11 @@ export class StatsAccumulator {
       mine.signoffs += theirs.signoffs;
       for (const author of theirs.authors) mine.authors.add(author);
     }
+  }
+
+  private meet(order: Map<string, number>, key: string, at: number): void {
+    const known = order.get(key);
+    if (known === undefined || at < known) order.set(key, at);
   }
 
   private identityCounts(key: string): IdentityCounts {

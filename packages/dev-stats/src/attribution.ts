@@ -36,7 +36,8 @@ export class Attribution {
         break;
       }
     }
-    // A date after every dated span with no open-ended one: gitdm keeps the last employer.
+    // A date after every dated span with no open-ended one: the last employer holds
+    // (gitdm stops with an error there; `--gitdm` reports it).
     const name = chosen?.employer ?? UNKNOWN_EMPLOYER;
     return this.config.companyMap.get(name) ?? name;
   }

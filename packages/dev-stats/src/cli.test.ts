@@ -1,10 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileAtomic } from './adapters/write-file.js';
 import { main } from './cli.js';
-import { type FixtureRepo, buildStoryRepo } from './fixture-repo.test-support.js';
+import { FixtureRepo, buildStoryRepo } from './fixture-repo.test-support.js';
 
 let repo: FixtureRepo;
 let scratch: string;
@@ -26,10 +28,7 @@ async function run(args: readonly string[], stdin?: string, tty = false): Promis
     stderr: { write: (text: string) => (err += text), isTTY: tty },
     ...(stdin === undefined ? {} : { stdin: Readable.from([Buffer.from(stdin)]) }),
     today: () => '2012-03-05',
-    writeFile: (path, text) => {
-      writeFileSync(path, text);
-      return Promise.resolve();
-    },
+    writeFile: writeFileAtomic,
   });
   return { code, out, err };
 }
@@ -50,8 +49,8 @@ describe('dev-stats CLI', () => {
     expect(out).toContain(
       [
         'By changesets                          By changed lines',
-        '  Alice Liddell            2  33.3%      Alice Liddell           15  55.6%',
-        '  Bob Hacker               2  33.3%      Bob Hacker               5  18.5%',
+        '  Bob Hacker               2  33.3%      Alice Liddell           15  55.6%',
+        '  Alice Liddell            2  33.3%      Bob Hacker               5  18.5%',
         '',
         'By lines removed',
       ].join('\n'),
@@ -64,6 +63,11 @@ describe('dev-stats CLI', () => {
     ['unreadable log', ['--log', join(tmpdir(), 'dev-stats-no-such.log')], 1],
     ['bad --top', ['-C', '<repo>', '--top', 'lots'], 2],
     ['unknown format', ['-C', '<repo>', '--format', 'pdf'], 2],
+    ['unknown option', ['-C', '<repo>', '--bogus'], 2],
+    ['unknown log format', ['--log', '-', '--log-format', 'svn'], 2],
+    ['--now not a date', ['release', '-C', '<repo>', '--now', 'tomorrow'], 2],
+    ['--now not a real day', ['release', '-C', '<repo>', '--now', '2012-02-30'], 2],
+    ['--jobs 0', ['-C', '<repo>', '--jobs', '0'], 2],
   ])('%s: one line on stderr and a non-zero exit', async (_what, args, expected) => {
     const { code, err } = await run(args.map((a) => (a === '<repo>' ? repo.dir : a)));
     expect(code).toBe(expected);
@@ -118,4 +122,109 @@ describe('dev-stats CLI', () => {
     expect(release.code).toBe(0);
     expect(release.out).toContain('The last release was 1.1 on 2012-03-02, 3 days ago.');
   });
+
+  it('writes -o files whole or not at all, and names the path when it cannot', async () => {
+    const target = join(scratch, 'report.html');
+    expect((await run(['-C', repo.dir, '--no-cache', '-f', 'html', '-o', target, 'v1.0..v1.1'])).code).toBe(0);
+    expect(readFileSync(target, 'utf8')).toMatch(/^<!doctype html>[\s\S]*<\/html>\n$/);
+    const directory = join(scratch, 'a-directory');
+    mkdirSync(directory);
+    const failed = await run(['-C', repo.dir, '--no-cache', '-o', directory, 'v1.0..v1.1']);
+    expect(failed.code).toBe(1);
+    expect(failed.err).toBe(`dev-stats: cannot write ${directory}: is a directory\n`);
+    const missing = await run(['-C', repo.dir, '--no-cache', '-o', join(scratch, 'no-dir', 'r.txt'), 'v1.0..v1.1']);
+    expect(missing.err).toBe(`dev-stats: cannot write ${join(scratch, 'no-dir', 'r.txt')}: no such file or directory\n`);
+    // No temporary file is left behind.
+    expect(readdirSync(scratch).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('says an empty repository has no commits', async () => {
+    const empty = new FixtureRepo();
+    const { code, err } = await run(['-C', empty.dir, '--no-cache']);
+    expect(code).toBe(1);
+    expect(err).toBe(`dev-stats: the repository ${empty.dir} has no commits yet\n`);
+    expect((await run(['--gitdm', '-C', empty.dir])).err).toContain('has no commits yet');
+    empty.remove();
+  });
+});
+
+describe('names from outside never reach the terminal raw', () => {
+  const OSC = '\u001b]0;pwned\u0007';
+  const hostile = `Mallory ${OSC}\u009b2J Evil`;
+  // Control characters a terminal acts on (newlines and CSV's CRLF aside).
+  // eslint-disable-next-line no-control-regex
+  const RAW = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+  let evil: FixtureRepo;
+
+  beforeAll(() => {
+    evil = new FixtureRepo();
+    evil.write('f.txt', 'x\n');
+    evil.commit({ name: hostile, email: 'mallory@evil.example' }, '2012-01-01', `Evil\n\nReviewed-by: ${hostile} <r@evil.example>\nSigned-off-by: ${hostile} <mallory@evil.example>`);
+    evil.tag('v1.0', '2012-01-02');
+  }, 60_000);
+
+  afterAll(() => {
+    evil.remove();
+  });
+
+  it.each([
+    ['text', '\\x1b]0;pwned\\x07\\x9b2J'],
+    // Markdown escapes the backslash and bracket of the shown escape in turn; it renders as \x1b]0;…
+    ['markdown', '\\\\x1b\\]0;pwned\\\\x07\\\\x9b2J'],
+    ['csv', '\\x1b]0;pwned\\x07\\x9b2J'],
+    ['html', '\\x1b]0;pwned\\x07\\x9b2J'],
+  ])('%s output shows control characters as \\xNN', async (format, shown) => {
+    const { code, out } = await run(['-C', evil.dir, '--no-cache', '-f', format]);
+    expect(code).toBe(0);
+    expect(out).not.toMatch(RAW);
+    expect(out).toContain(shown);
+  });
+
+  it('--gitdm and the release and trend reports escape them too', async () => {
+    const gitdm = await run(['--gitdm', '-C', evil.dir]);
+    expect(gitdm.out).not.toMatch(RAW);
+    expect(gitdm.out).toContain('\\x1b]0;pwned\\x07\\x9b2J');
+    for (const args of [['release', '--now', '2012-03-01'], ['release', '-f', 'csv', '--now', '2012-03-01']]) {
+      const { out } = await run([...args, '-C', evil.dir]);
+      expect(out, args.join(' ')).not.toMatch(RAW);
+    }
+  });
+
+  it('JSON keeps names exact', async () => {
+    const { out } = await run(['-C', evil.dir, '--no-cache', '-f', 'json']);
+    const report = JSON.parse(out) as { developers: { rows: { name: string }[] }[] };
+    expect(report.developers[0]?.rows[0]?.name).toBe(hostile);
+  });
+
+  it('error messages quoting a config line, a log line or an option escape them', async () => {
+    const config = join(scratch, 'evil.config');
+    writeFileSync(config, `EmailMap evil.map\n`);
+    writeFileSync(join(scratch, 'evil.map'), `${OSC}\n`);
+    const cases = [
+      await run(['-C', evil.dir, '--no-cache', '--config', config]),
+      await run(['--log', '-'], `${OSC}\n`),
+      await run([`--bogus${OSC}`]),
+      await run(['--log', join(scratch, `missing${OSC}`)]),
+    ];
+    for (const { code, err } of cases) {
+      expect(code).not.toBe(0);
+      expect(err.slice(0, -1)).not.toMatch(RAW);
+      expect(err).toContain('\\x1b]0;pwned\\x07');
+    }
+    // git's own messages are shown escaped too (git already turns the ESC into "?").
+    const revision = await run(['-C', evil.dir, '--no-cache', `v9${OSC}`]);
+    expect(revision.err.slice(0, -1)).not.toMatch(RAW);
+  });
+});
+
+describe('the command the README documents', () => {
+  it('runs through pnpm from the workspace root', () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
+    const documented = 'pnpm --filter @kernsim/dev-stats dev-stats -C /path/to/repo v1..v2';
+    expect(readme).toContain(documented);
+    const root = join(import.meta.dirname, '..', '..', '..');
+    const args = documented.split(' ').slice(1).map((a) => (a === '/path/to/repo' ? repo.dir : a === 'v1..v2' ? 'v1.0..v1.1' : a));
+    const out = execFileSync('pnpm', ['--silent', ...args, '--no-cache', '-f', 'json'], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect((JSON.parse(out) as { totals: { changesets: number } }).totals.changesets).toBe(6);
+  }, 60_000);
 });

@@ -1,16 +1,18 @@
 import { availableParallelism } from 'node:os';
 import { readFileSync, realpathSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { collectStats, type CollectOptions } from './adapters/collect.js';
+import { collectGitdmReport } from './adapters/collect-gitdm.js';
+import { writeFileAtomic } from './adapters/write-file.js';
 import { collectTrend } from './adapters/collect-trend.js';
 import { readTagDates } from './adapters/tags.js';
 import { DevStatsError } from './errors.js';
 import type { LogFormat } from './log-parser.js';
 import { releaseStatus } from './release.js';
 import { OUTPUT_FORMATS, type OutputFormat, renderReleaseStatus, renderReport, renderTrend } from './render/index.js';
+import { escapeControls } from './render/escape.js';
 import { buildReport } from './report.js';
 
 export interface CliIo {
@@ -39,9 +41,9 @@ interface StatsOptions extends CommonOptions {
   readonly until?: string;
   readonly log?: string;
   readonly logFormat: LogFormat;
-  readonly top: string;
+  readonly top?: string;
   readonly range?: string;
-  readonly gitdmDeveloperLines?: boolean;
+  readonly gitdm?: boolean;
 }
 
 interface TrendOptions extends CommonOptions {
@@ -75,6 +77,13 @@ function positiveInt(value: string | undefined, flag: string, fallback: number):
   return Number(value);
 }
 
+/** A real day written YYYY-MM-DD (2012-02-30 is not one). */
+function isCalendarDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const time = Date.parse(`${text}T00:00:00Z`);
+  return Number.isFinite(time) && new Date(time).toISOString().slice(0, 10) === text;
+}
+
 function formatOption(): Option {
   return new Option('-f, --format <format>', 'output format').choices(OUTPUT_FORMATS).default('text');
 }
@@ -90,6 +99,28 @@ function addCommon(command: Command): Command {
     .option('--no-cache', 'do not read or write the commit cache')
     .option('--cache-dir <dir>', 'keep the commit cache here (default: <git dir>/dev-stats)')
     .option('--no-author-signoffs', "do not count authors' signoffs of their own changesets");
+}
+
+/** `--gitdm`: gitdm's report; options gitdm has no counterpart for are refused, not ignored. */
+async function gitdmReport(revisions: readonly string[], options: StatsOptions, command: Command, io: CliIo): Promise<string> {
+  for (const flag of ['format', 'mailmap', 'logFormat', 'jobs', 'cacheDir'] as const) {
+    if (command.getOptionValueSource(flag) === 'cli') {
+      const name = flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+      throw new UsageError(`--gitdm prints gitdm's text report and takes no --${name}`);
+    }
+  }
+  return collectGitdmReport({
+    ...(options.repo === undefined ? {} : { repo: options.repo }),
+    revisions,
+    ...(options.since === undefined ? {} : { since: options.since }),
+    ...(options.until === undefined ? {} : { until: options.until }),
+    ...(options.log === undefined ? {} : { log: options.log }),
+    ...(io.stdin === undefined ? {} : { stdin: io.stdin }),
+    ...(options.config === undefined ? {} : { config: options.config }),
+    authorSignoffs: options.authorSignoffs,
+    ...(options.top === undefined ? {} : { top: positiveInt(options.top, '--top', 20) }),
+    today: io.today(),
+  });
 }
 
 function collectOptions(options: CommonOptions, io: CliIo): CollectOptions {
@@ -117,7 +148,8 @@ export function buildProgram(io: CliIo): Command {
     .description("LWN-style development statistics (gitdm's tables) for a git repository or a saved log.")
     .version(packageVersion())
     .exitOverride()
-    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
+    // Commander's messages quote what was typed: shown with control characters escaped.
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text.split('\n').map(escapeControls).join('\n')) });
 
   addCommon(
     program
@@ -130,11 +162,17 @@ export function buildProgram(io: CliIo): Command {
     .option('--until <date>', 'only commits older than <date>')
     .option('--log <file>', "read a saved 'git log --numstat' or 'git log -p' (- for stdin) instead of a repository")
     .addOption(new Option('--log-format <format>', 'format of --log').choices(['auto', 'gitdm', 'dev-stats']).default('auto'))
-    .option('-n, --top <n>', 'rows per table', '20')
-    .option('--gitdm-developer-lines', "rank developers' changed lines as gitdm does: max(total added, total removed)")
-    .action(async (revisions: string[], options: StatsOptions) => {
-      const top = positiveInt(options.top, '--top', 20);
+    .option('-n, --top <n>', 'rows per table (default 20; with --gitdm all, as gitdm)')
+    .option('--gitdm', "print gitdm's own report, byte for byte (its layout, identities and order)")
+    .action(async (revisions: string[], options: StatsOptions, command: Command) => {
       const all = options.range === undefined ? revisions : [options.range, ...revisions];
+      if (options.gitdm === true) {
+        // gitdm's bytes, except that control characters in names are shown as \xNN.
+        const text = await gitdmReport(all, options, command, io);
+        await emit(text.split('\n').map(escapeControls).join('\n'), options.output, io);
+        return;
+      }
+      const top = positiveInt(options.top, '--top', 20);
       const { accumulator, config } = await collectStats({
         ...collectOptions(options, io),
         revisions: all,
@@ -147,7 +185,6 @@ export function buildProgram(io: CliIo): Command {
         title,
         top,
         ...(config === undefined ? {} : { config }),
-        ...(options.gitdmDeveloperLines === true ? { gitdmDeveloperLines: true } : {}),
       });
       await emit(renderReport(report, options.format), options.output, io);
     });
@@ -161,7 +198,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--now <date>', 'the date to report as of (YYYY-MM-DD; default today)')
     .action(async (options: ReleaseOptions) => {
       const now = options.now ?? io.today();
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(now)) throw new UsageError(`--now expects YYYY-MM-DD, got "${now}"`);
+      if (!isCalendarDate(now)) throw new UsageError(`--now expects a date YYYY-MM-DD, got "${now}"`);
       const status = releaseStatus(await readTagDates(options.repo ?? '.'), now);
       await emit(renderReleaseStatus(status, options.format), options.output, io);
     });
@@ -195,7 +232,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (io.stderr.isTTY === true) io.stderr.write('\r\u001b[K');
     const message = error instanceof Error ? error.message : String(error);
-    io.stderr.write(`dev-stats: ${message.split('\n')[0] ?? message}\n`);
+    // Messages quote names, config lines and log text from outside: escaped like the reports.
+    io.stderr.write(`dev-stats: ${escapeControls(message.split('\n')[0] ?? message)}\n`);
     return error instanceof UsageError ? 2 : error instanceof DevStatsError ? 1 : 1;
   }
 }
@@ -203,12 +241,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 /** Entry point for the `dev-stats` bin. */
 export async function runFromProcess(): Promise<void> {
   process.stdout.on('error', () => process.exit(0)); // closed pipe (| head)
-  process.exitCode = await main(process.argv.slice(2), {
+  // `pnpm … dev-stats -- -C repo` and `npm run … -- -C repo` hand the `--` on.
+  const args = process.argv.slice(2);
+  process.exitCode = await main(args[0] === '--' ? args.slice(1) : args, {
     stdout: process.stdout,
     stderr: process.stderr,
     stdin: process.stdin,
     today: () => new Date().toISOString().slice(0, 10),
-    writeFile: (path, text) => writeFile(path, text),
+    writeFile: writeFileAtomic,
   });
 }
 

@@ -62,10 +62,15 @@ export class GitFormatParser {
     if (counts !== undefined) {
       current.added += counts.added;
       current.removed += counts.removed;
+    } else if (line !== '') {
+      throw new DevStatsError('DEV_STATS_BAD_LOG', `line ${this.lineNumber}: expected a numstat line or the next commit, found "${line.slice(0, 40)}"`);
     }
   }
 
   end(): void {
+    if (this.current?.inMessage === true) {
+      throw new DevStatsError('DEV_STATS_BAD_LOG', `line ${this.lineNumber}: the log ends inside the message of commit ${this.current.id.slice(0, 12)} (cut short?)`);
+    }
     this.flush();
   }
 

@@ -11,9 +11,19 @@ export interface VirtualSplit {
   readonly percent: number;
 }
 
+/** One employer-defining line, in the order the configuration gave it (see `sequence`). */
+export type GitdmConfigEntry =
+  | { readonly kind: 'employer'; readonly key: string; readonly employer: string; readonly until: string | undefined }
+  | { readonly kind: 'virtual'; readonly name: string; readonly splits: readonly VirtualSplit[] };
+
 /** gitdm's maps, as read from its configuration files. */
 export interface GitdmConfig {
   readonly aliases: ReadonlyMap<string, string>;
+  /**
+   * EmailMap/GroupMap lines and VirtualEmployer blocks in file order: gitdm creates its
+   * employers in this order, which decides how it lists equal counts (`--gitdm` replays it).
+   */
+  readonly sequence: readonly GitdmConfigEntry[];
   /** Keyed by lower-case address or domain; spans sorted by end date, open-ended last. */
   readonly employers: ReadonlyMap<string, readonly EmployerSpan[]>;
   readonly companyMap: ReadonlyMap<string, string>;
@@ -21,7 +31,7 @@ export interface GitdmConfig {
 }
 
 export function emptyGitdmConfig(): GitdmConfig {
-  return { aliases: new Map(), employers: new Map(), companyMap: new Map(), virtualEmployers: new Map() };
+  return { aliases: new Map(), sequence: [], employers: new Map(), companyMap: new Map(), virtualEmployers: new Map() };
 }
 
 interface Line {
@@ -57,6 +67,7 @@ function normaliseDate(text: string, where: string): string {
 
 class Builder {
   readonly aliases = new Map<string, string>();
+  readonly sequence: GitdmConfigEntry[] = [];
   readonly employers = new Map<string, EmployerSpan[]>();
   readonly companyMap = new Map<string, string>();
   readonly virtualEmployers = new Map<string, VirtualSplit[]>();
@@ -67,6 +78,7 @@ class Builder {
       throw bad(where, `"${key}" already has an employer ${until === undefined ? 'without an end date' : `ending ${until}`}`);
     }
     spans.push({ employer, until });
+    this.sequence.push({ kind: 'employer', key: key.toLowerCase(), employer, until });
     spans.sort((a, b) => (a.until ?? '9999') < (b.until ?? '9999') ? -1 : 1);
     this.employers.set(key.toLowerCase(), spans);
   }
@@ -158,6 +170,7 @@ export function parseGitdmConfig(configName: string, read: (file: string) => str
           throw bad(where, `the splits of VirtualEmployer ${name} add up to more than 100%`);
         }
         builder.virtualEmployers.set(name, splits);
+        builder.sequence.push({ kind: 'virtual', name, splits });
         break;
       }
       default:

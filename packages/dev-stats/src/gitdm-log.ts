@@ -14,6 +14,10 @@ const MONTHS: Readonly<Record<string, string>> = {
 
 type Section = 'header' | 'message' | 'files';
 
+// What git may print between a commit's message and the next commit besides numstat
+// lines and hunks: diff headers, mode and rename lines, binary notes, --summary lines.
+const DIFF_LINE = /^(?:diff |index |--- |\+\+\+ |new file mode |deleted file mode |old mode |new mode |similarity index |dissimilarity index |rename from |rename to |copy from |copy to |Binary files |GIT binary patch| (?:create|delete) mode | rename | copy | mode change )/;
+
 interface Pending {
   id: string;
   merge: boolean;
@@ -26,6 +30,9 @@ interface Pending {
   patchAdded: number;
   patchRemoved: number;
   inHunk: boolean;
+  /** Inside a `GIT binary patch` (base85 lines until the next diff). */
+  inBinary: boolean;
+  sawAuthor: boolean;
   trailers: Trailer[];
   section: Section;
 }
@@ -75,6 +82,8 @@ export class GitdmLogParser {
         patchAdded: 0,
         patchRemoved: 0,
         inHunk: false,
+        inBinary: false,
+        sawAuthor: false,
         trailers: [],
         section: 'header',
       };
@@ -111,6 +120,10 @@ export class GitdmLogParser {
     this.flush();
   }
 
+  private bad(what: string): DevStatsError {
+    return new DevStatsError('DEV_STATS_BAD_LOG', `line ${this.lineNumber}: ${what}`);
+  }
+
   private headerLine(current: Pending, line: string): void {
     if (line === '') {
       current.section = 'message';
@@ -124,6 +137,7 @@ export class GitdmLogParser {
     if (author !== null) {
       current.authorName = author[1] ?? '';
       current.authorEmail = author[2] ?? '';
+      current.sawAuthor = true;
       return;
     }
     if (line.startsWith('Date:') || line.startsWith('AuthorDate:')) {
@@ -138,8 +152,10 @@ export class GitdmLogParser {
   private fileLine(current: Pending, line: string): void {
     if (line.startsWith('diff ')) {
       current.inHunk = false;
+      current.inBinary = false;
       return;
     }
+    if (current.inBinary) return;
     if (line.startsWith('@@')) {
       current.inHunk = true;
       return;
@@ -158,12 +174,22 @@ export class GitdmLogParser {
       current.sawNumstat = true;
       current.numstatAdded += counts.added;
       current.numstatRemoved += counts.removed;
+      return;
+    }
+    if (line.startsWith('GIT binary patch')) current.inBinary = true;
+    // Anything else is not git's output: garbage appended to a log, or a damaged one.
+    if (line !== '' && !DIFF_LINE.test(line)) {
+      throw this.bad(`expected a numstat line, a diff or the next "commit <id>" in commit ${current.id.slice(0, 12)}, found "${line.slice(0, 40)}"`);
     }
   }
 
   private flush(): void {
     const current = this.current;
     if (current === undefined) return;
+    if (current.section === 'header' || !current.sawAuthor || current.date === '') {
+      // A commit that never got its Author:, Date: and the blank line after them was cut short.
+      throw this.bad(`commit ${current.id.slice(0, 12)} ends before its header is complete (Author:, Date:, blank line): a cut-short log?`);
+    }
     this.current = undefined;
     this.emit(
       closeCommit(

@@ -10,7 +10,7 @@ export type { LogFormat } from './log-parser.js';
 export { Mailmap } from './mailmap.js';
 export type { Identity } from './mailmap.js';
 export { emptyGitdmConfig, parseGitdmConfig } from './gitdm-config.js';
-export type { EmployerSpan, GitdmConfig, VirtualSplit } from './gitdm-config.js';
+export type { EmployerSpan, GitdmConfig, GitdmConfigEntry, VirtualSplit } from './gitdm-config.js';
 export { Attribution, NONE_EMPLOYER, UNKNOWN_EMPLOYER } from './attribution.js';
 export { StatsAccumulator } from './accumulator.js';
 export type { AccumulatorOptions } from './accumulator.js';
@@ -23,11 +23,18 @@ export type { ReleaseCycle, ReleaseOptions, ReleaseStatus, StableUpdate, TagDate
 export { buildTrend } from './trend.js';
 export type { Trend, TrendInput, TrendOptions, TrendPoint } from './trend.js';
 export { OUTPUT_FORMATS, renderReleaseStatus, renderReport, renderTrend } from './render/index.js';
+export { escapeControls } from './render/escape.js';
+export { formatPercent } from './render/format.js';
+export { GitdmEmulator } from './gitdm-mode/emulator.js';
+export type { GitdmModeOptions } from './gitdm-mode/emulator.js';
 export type { OutputFormat } from './render/index.js';
 
 // Adapters: git processes, files, streams.
 export { collectStats } from './adapters/collect.js';
 export type { CollectOptions, Collected } from './adapters/collect.js';
+export { collectGitdmReport } from './adapters/collect-gitdm.js';
+export type { GitdmCollectOptions } from './adapters/collect-gitdm.js';
+export { writeFileAtomic } from './adapters/write-file.js';
 export { collectTrend } from './adapters/collect-trend.js';
 export type { TrendCollectOptions } from './adapters/collect-trend.js';
 export { readTagDates } from './adapters/tags.js';

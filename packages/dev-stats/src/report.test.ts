@@ -36,15 +36,20 @@ const commitArb: fc.Arbitrary<CommitRecord> = fc.record({
   trailers: trailers.map(({ kind, who }) => ({ kind, name: who.name, email: who.email })),
 }));
 
-function reportOf(parts: readonly (readonly CommitRecord[])[]): StatsReport {
+/** `parts` hold [commit, position in the log] pairs, counted by one accumulator each. */
+function reportOf(parts: readonly (readonly (readonly [CommitRecord, number])[])[], top?: number): StatsReport {
   const attribution = new Attribution(mailmap, config);
   const total = new StatsAccumulator(attribution);
   for (const part of parts) {
     const acc = new StatsAccumulator(attribution);
-    for (const commit of part) acc.add(commit);
+    for (const [commit, position] of part) acc.add(commit, position);
     total.merge(acc);
   }
-  return buildReport(total, { config });
+  return buildReport(total, { config, ...(top === undefined ? {} : { top }) });
+}
+
+function inLogOrder(commits: readonly CommitRecord[]): [CommitRecord, number][] {
+  return commits.map((commit, position) => [commit, position]);
 }
 
 const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
@@ -53,7 +58,7 @@ describe('report invariants', () => {
   it('totals equal the sums of the rows, and percentages add up to 100', () => {
     fc.assert(
       fc.property(fc.array(commitArb, { maxLength: 40 }), (commits) => {
-        const report = reportOf([commits]);
+        const report = reportOf([inLogOrder(commits)]);
         const t = report.totals;
         const dev = (id: string): readonly { count: number; percent: number }[] => report.developers.find((x) => x.id === id)?.rows ?? [];
         const emp = (id: string): readonly { count: number; percent: number }[] => report.employers.find((x) => x.id === id)?.rows ?? [];
@@ -77,9 +82,12 @@ describe('report invariants', () => {
     fc.assert(
       fc.property(fc.array(commitArb, { maxLength: 40 }), fc.array(fc.nat(40), { maxLength: 4 }), (commits, cuts) => {
         const bounds = [0, ...[...cuts].sort((a, b) => a - b).map((c) => Math.min(c, commits.length)), commits.length];
-        const parts = bounds.slice(1).map((end, i) => commits.slice(bounds[i], end));
-        expect(reportOf(parts)).toEqual(reportOf([commits]));
-        expect(reportOf([[...commits].reverse()])).toEqual(reportOf([commits]));
+        const logged = inLogOrder(commits);
+        const parts = bounds.slice(1).map((end, i) => logged.slice(bounds[i], end));
+        expect(reportOf(parts)).toEqual(reportOf([logged]));
+        // Parts finish in any order: the positions, not the arrival, decide ties.
+        expect(reportOf([...parts].reverse())).toEqual(reportOf([logged]));
+        expect(reportOf([[...logged].reverse()])).toEqual(reportOf([logged]));
       }),
       { numRuns: 100 },
     );
@@ -90,7 +98,7 @@ describe('report invariants', () => {
     for (let i = 0; i < 7; i++) {
       commits.push({ id: `c${i}`, merge: false, authorName: 'Ben', authorEmail: 'ben@b.example', date: '2012-01-01', added: 10, removed: 1, trailers: [] });
     }
-    const rows = reportOf([commits]).employers.find((t) => t.id === 'changesets')?.rows.map((r) => [r.name, r.count]);
+    const rows = reportOf([inLogOrder(commits)]).employers.find((t) => t.id === 'changesets')?.rows.map((r) => [r.name, r.count]);
     // 7 changesets: 50% → 3, 30% → 2, the 2 left over stay with the virtual employer.
     expect(rows).toEqual([
       ['Alpha', 3],
@@ -99,12 +107,28 @@ describe('report invariants', () => {
     ]);
   });
 
-  it("ranks developers' lines the gitdm way on request: max(total added, total removed)", () => {
-    const attribution = new Attribution();
-    const acc = new StatsAccumulator(attribution);
+  it("counts a developer's changed lines as gitdm does: the sum of max(added, removed) per changeset", () => {
+    const acc = new StatsAccumulator(new Attribution());
     acc.add({ id: 'a', merge: false, authorName: 'Ann', authorEmail: 'ann@x', date: '2012-01-01', added: 10, removed: 0, trailers: [] });
     acc.add({ id: 'b', merge: false, authorName: 'Ann', authorEmail: 'ann@x', date: '2012-01-01', added: 0, removed: 8, trailers: [] });
     expect(buildReport(acc).developers.find((t) => t.id === 'changed-lines')?.rows[0]?.count).toBe(18);
-    expect(buildReport(acc, { gitdmDeveloperLines: true }).developers.find((t) => t.id === 'changed-lines')?.rows[0]?.count).toBe(10);
+  });
+
+  it('keeps equal counts in the order the log met them (not by name), so a top-N cut matches gitdm', () => {
+    const commit = (id: string, name: string, trailers: CommitRecord['trailers'] = []): CommitRecord => ({
+      id, merge: false, authorName: name, authorEmail: `${name.toLowerCase()}@z.example`, date: '2012-01-01', added: 1, removed: 0, trailers,
+    });
+    const log = inLogOrder([
+      commit('1', 'Zed', [{ kind: 'review', name: 'Yan', email: 'yan@z.example' }, { kind: 'review', name: 'Abe', email: 'abe@z.example' }]),
+      commit('2', 'Mia'),
+      commit('3', 'Abe'),
+    ]);
+    const report = reportOf([log], 2);
+    const names = (id: string): string[] => report.developers.find((t) => t.id === id)?.rows.map((r) => r.name) ?? [];
+    // Abe was met (as a reviewer) before Mia, so he ranks before her among the 1-changeset rows.
+    expect(names('changesets')).toEqual(['Zed', 'Abe']);
+    expect(names('reviews')).toEqual(['Yan', 'Abe']);
+    // However the commits arrive.
+    expect(reportOf([[...log].reverse()], 2)).toEqual(report);
   });
 });

@@ -45,17 +45,14 @@ export interface ReportOptions {
   readonly title?: string;
   /** Keep this many rows per table (all when undefined). */
   readonly top?: number;
-  /**
-   * gitdm ranks developers by max(Σadded, Σremoved) over their changesets; the default
-   * here is Σ max(added, removed) per changeset, so the rows add up to the total.
-   */
-  readonly gitdmDeveloperLines?: boolean;
   readonly config?: GitdmConfig;
 }
 
 interface Developer {
   name: string;
   bestNameScore: number;
+  /** Where the developer was first met in the log (the earliest of their identities). */
+  order: number;
   counts: IdentityCounts;
 }
 
@@ -63,17 +60,34 @@ function round2(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-function table(id: string, title: string, unit: string, entries: Iterable<readonly [string, number]>, top: number | undefined, total?: number): Table {
-  const rows = [...entries].filter(([, count]) => count > 0);
-  rows.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const denominator = total ?? rows.reduce((sum, [, count]) => sum + count, 0);
+interface Ranked<T> {
+  readonly item: T;
+  readonly name: string;
+}
+
+/**
+ * gitdm sorts one list in place for each table, by count only, with a stable sort: equal
+ * counts keep the order of the previous table, and the first table the order in which
+ * the log met them. `keys` are applied in gitdm's table order; each result is a ranking.
+ */
+function rankInChain<T>(items: readonly Ranked<T>[], keys: readonly ((item: T) => number)[]): Ranked<T>[][] {
+  let order = [...items];
+  return keys.map((key) => {
+    order = [...order].sort((a, b) => key(b.item) - key(a.item));
+    return order;
+  });
+}
+
+function table<T>(id: string, title: string, unit: string, ranked: readonly Ranked<T>[], count: (item: T) => number, top: number | undefined, total?: number): Table {
+  const rows = ranked.map(({ item, name }) => [name, count(item)] as const).filter(([, n]) => n > 0);
+  const denominator = total ?? rows.reduce((sum, [, n]) => sum + n, 0);
   const kept = top === undefined ? rows : rows.slice(0, top);
   return {
     id,
     title,
     unit,
     total: denominator,
-    rows: kept.map(([name, count]) => ({ name, count, percent: denominator === 0 ? 0 : round2((count * 100) / denominator) })),
+    rows: kept.map(([name, n]) => ({ name, count: n, percent: denominator === 0 ? 0 : round2((n * 100) / denominator) })),
   };
 }
 
@@ -96,10 +110,12 @@ function developers(acc: StatsAccumulator): { byKey: Map<string, Developer>; lis
     const root = sets.find(`k:${key}`);
     let dev = byRoot.get(root);
     const score = counts.changesets * 1e6 + counts.signoffs + counts.reviews + counts.tests + counts.reports;
+    const order = acc.identityOrder.get(key) ?? Number.MAX_SAFE_INTEGER;
     if (dev === undefined) {
-      dev = { name, bestNameScore: score, counts: { ...counts } };
+      dev = { name, bestNameScore: score, order, counts: { ...counts } };
       byRoot.set(root, dev);
     } else {
+      dev.order = Math.min(dev.order, order);
       for (const field of Object.keys(counts) as (keyof IdentityCounts)[]) dev.counts[field] += counts[field];
       if (score > dev.bestNameScore || (score === dev.bestNameScore && name < dev.name)) {
         dev.name = name;
@@ -108,7 +124,7 @@ function developers(acc: StatsAccumulator): { byKey: Map<string, Developer>; lis
     }
     byKey.set(key, dev);
   }
-  return { byKey, list: [...byRoot.values()] };
+  return { byKey, list: [...byRoot.values()].sort((a, b) => a.order - b.order) };
 }
 
 /** Shares a virtual employer's counts out to real ones; what rounding leaves stays with it. */
@@ -159,10 +175,8 @@ export function buildReport(acc: StatsAccumulator, options: ReportOptions = {}):
   const { byKey, list } = developers(acc);
   const authors = list.filter((dev) => dev.counts.changesets > 0);
   const employers = applyVirtualEmployers(acc.employers, options.config);
-  const allEmployers = [...employers];
-  // Virtual employers' splits can leave an employer lines without a whole changeset.
-  const activeEmployers = allEmployers.filter(([, counts]) => counts.changesets > 0 || counts.changed > 0);
-  const devs = (pick: (counts: IdentityCounts) => number): (readonly [string, number])[] => list.map((dev) => [dev.name, pick(dev.counts)] as const);
+  const employerOrder = (name: string): number => acc.employerOrder.get(name) ?? virtualOrder(acc, options.config, name);
+  const allEmployers = [...employers].sort(([a], [b]) => employerOrder(a) - employerOrder(b));
   const developersOf = (counts: EmployerCounts): number => {
     const seen = new Set<Developer>();
     for (const key of counts.authors) {
@@ -171,9 +185,18 @@ export function buildReport(acc: StatsAccumulator, options: ReportOptions = {}):
     }
     return seen.size;
   };
-  const lines = options.gitdmDeveloperLines === true
-    ? (c: IdentityCounts): number => Math.max(c.added, c.removed)
-    : (c: IdentityCounts): number => c.changed;
+  const [byChangesets = [], byLines = [], byRemoved = [], bySignoffs = [], byReviews = [], byTests = [], byTestsGiven = [], byReports = [], byReportsGiven = []] =
+    rankInChain(list.map((dev) => ({ item: dev.counts, name: dev.name })), [
+      (c) => c.changesets, (c) => c.changed, (c) => c.removed - c.added, (c) => c.signoffs, (c) => c.reviews,
+      (c) => c.tests, (c) => c.testCreditsGiven, (c) => c.reports, (c) => c.reportCreditsGiven,
+    ]);
+  const [eChangesets = [], eLines = [], eSignoffs = [], eDevelopers = []] = rankInChain(
+    allEmployers.map(([name, counts]) => ({ item: { ...counts, developers: developersOf(counts) }, name })),
+    [(c) => c.changesets, (c) => c.changed, (c) => c.signoffs, (c) => c.developers],
+  );
+  // Virtual employers' splits can leave an employer lines without a whole changeset.
+  const active = (ranked: readonly Ranked<EmployerCounts & { developers: number }>[]): typeof ranked =>
+    ranked.filter(({ item }) => item.changesets > 0 || item.changed > 0);
   return {
     schema: REPORT_SCHEMA,
     title: options.title ?? '',
@@ -182,28 +205,37 @@ export function buildReport(acc: StatsAccumulator, options: ReportOptions = {}):
       changesets: acc.changesets,
       merges: acc.merges,
       developers: authors.length,
-      employers: activeEmployers.length,
+      employers: active(eChangesets).length,
       added: acc.added,
       removed: acc.removed,
       changed: acc.changed,
       net: acc.added - acc.removed,
     },
     developers: [
-      table('changesets', 'By changesets', 'changesets', devs((c) => c.changesets), top, acc.changesets),
-      table('changed-lines', 'By changed lines', 'lines', devs(lines), top, acc.changed),
-      table('lines-removed', 'By lines removed', 'lines', devs((c) => c.removed - c.added), top, acc.removed),
-      table('signoffs', 'By signoffs', 'signoffs', devs((c) => c.signoffs), top),
-      table('reviews', 'By Reviewed-by', 'reviews', devs((c) => c.reviews), top),
-      table('tests', 'By Tested-by', 'credits', devs((c) => c.tests), top),
-      table('reports', 'By Reported-by', 'credits', devs((c) => c.reports), top),
-      table('test-credits-given', 'Tested-by credits given', 'credits', devs((c) => c.testCreditsGiven), top),
-      table('report-credits-given', 'Reported-by credits given', 'credits', devs((c) => c.reportCreditsGiven), top),
+      table('changesets', 'By changesets', 'changesets', byChangesets, (c) => c.changesets, top, acc.changesets),
+      table('changed-lines', 'By changed lines', 'lines', byLines, (c) => c.changed, top, acc.changed),
+      table('lines-removed', 'By lines removed', 'lines', byRemoved, (c) => c.removed - c.added, top, acc.removed),
+      table('signoffs', 'By signoffs', 'signoffs', bySignoffs, (c) => c.signoffs, top),
+      table('reviews', 'By Reviewed-by', 'reviews', byReviews, (c) => c.reviews, top),
+      table('tests', 'By Tested-by', 'credits', byTests, (c) => c.tests, top),
+      table('reports', 'By Reported-by', 'credits', byReports, (c) => c.reports, top),
+      table('test-credits-given', 'Tested-by credits given', 'credits', byTestsGiven, (c) => c.testCreditsGiven, top),
+      table('report-credits-given', 'Reported-by credits given', 'credits', byReportsGiven, (c) => c.reportCreditsGiven, top),
     ],
     employers: [
-      table('changesets', 'By changesets', 'changesets', activeEmployers.map(([name, c]) => [name, c.changesets] as const), top, acc.changesets),
-      table('changed-lines', 'By lines changed', 'lines', activeEmployers.map(([name, c]) => [name, c.changed] as const), top, acc.changed),
-      table('signoffs', 'By signoffs', 'signoffs', allEmployers.map(([name, c]) => [name, c.signoffs] as const), top),
-      table('developers', 'By developers', 'developers', activeEmployers.map(([name, c]) => [name, developersOf(c)] as const), top),
+      table('changesets', 'By changesets', 'changesets', active(eChangesets), (c) => c.changesets, top, acc.changesets),
+      table('changed-lines', 'By lines changed', 'lines', active(eLines), (c) => c.changed, top, acc.changed),
+      table('signoffs', 'By signoffs', 'signoffs', eSignoffs, (c) => c.signoffs, top),
+      table('developers', 'By developers', 'developers', active(eDevelopers), (c) => c.developers, top),
     ],
   };
+}
+
+/** An employer that only a VirtualEmployer's split created sits where that virtual one was met. */
+function virtualOrder(acc: StatsAccumulator, config: GitdmConfig | undefined, name: string): number {
+  let best = Number.MAX_SAFE_INTEGER;
+  for (const [virtual, splits] of config?.virtualEmployers ?? []) {
+    if (splits.some((split) => split.employer === name)) best = Math.min(best, acc.employerOrder.get(virtual) ?? best);
+  }
+  return best;
 }

@@ -13,6 +13,13 @@ export interface TrendPoint {
   readonly employers: number;
   /** Share of the release's changesets (percent, 2 decimals) per tracked employer. */
   readonly shares: Readonly<Record<string, number>>;
+  /** Changesets per tracked employer (what printed shares are computed from, rounded once). */
+  readonly counts: Readonly<Record<string, number>>;
+}
+
+/** An employer's share of a point's changesets, unrounded. */
+export function shareOf(point: TrendPoint, employer: string): number {
+  return point.changesets === 0 ? 0 : ((point.counts[employer] ?? 0) * 100) / point.changesets;
 }
 
 export interface Trend {
@@ -44,8 +51,10 @@ export function buildTrend(inputs: readonly TrendInput[], options: TrendOptions 
   const points = inputs.map(({ release, report }) => {
     const rows = report.employers.find((t) => t.id === 'changesets')?.rows ?? [];
     const shares: Record<string, number> = {};
+    const counts: Record<string, number> = {};
     for (const name of employers) {
       const count = rows.find((row) => row.name === name)?.count ?? 0;
+      counts[name] = count;
       shares[name] = report.totals.changesets === 0 ? 0 : Math.round((count * 10000) / report.totals.changesets) / 100;
     }
     return {
@@ -54,6 +63,7 @@ export function buildTrend(inputs: readonly TrendInput[], options: TrendOptions 
       developers: report.totals.developers,
       employers: report.totals.employers,
       shares,
+      counts,
     };
   });
   return { schema: 'dev-stats-trend/1', employers, points };

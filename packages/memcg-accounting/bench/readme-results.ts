@@ -2,7 +2,7 @@
 //   pnpm bench > /tmp/bench.txt; tsx --conditions=@kernsim/source bench/readme-results.ts /tmp/bench.txt
 // Everything between the markers is replaced; nothing in it is typed by hand.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { compareDesigns, DESIGNS, type WorkloadId, type WorkloadResult } from '@kernsim/memcg-accounting';
+import { compareDesigns, DESIGNS, WORKLOAD_KINDS, type WorkloadId, type WorkloadResult } from '@kernsim/memcg-accounting';
 
 const START = '<!-- results:start -->';
 const END = '<!-- results:end -->';
@@ -22,20 +22,33 @@ const harm = (r: WorkloadResult): number => (cg(r, 'quiet')?.failedAllocs ?? 0) 
 
 const lines: string[] = [];
 lines.push('Seed 2012, full size (`compareDesigns({ seed: 2012, scale: 1 })`); `kernsim memcg --scale 100` shows the same run.', '');
-lines.push('| Workload | Design | Slab pages | Utilisation | Caches | Failed allocs | Shrinker calls | Uncharged KiB | Dead caches | Dead cgroups (obj_cgroups) alive | Forced charges | Neighbour harmed | obj_exts KiB |');
-lines.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+lines.push('| Kind | Workload | Design | Slab pages | Utilisation | Caches | Failed allocs | Shrinker calls | Uncharged KiB | Dead caches | Dead cgroups (obj_cgroups) alive | Forced charges | Neighbour harmed | obj_exts KiB |');
+lines.push('|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
 for (const r of c.results) {
   lines.push(
-    `| ${r.workload} | ${name(r.design)} | ${String(r.slabPages)} | ${pct(r.utilisation)} | ${String(r.caches)} | ${String(r.failedAllocs)} | ${String(r.shrinkerCalls)} | ${kib(r.escapedBytes)} | ${String(r.deadCaches)} | ${String(r.deadCgroupsAlive)} (${String(r.deadObjcgsAlive)}) | ${String(r.forcedCharges)} | ${r.workload === 'isolation' ? String(harm(r)) : '-'} | ${kib(r.metadataBytes)} |`,
+    `| ${WORKLOAD_KINDS[r.workload]} | ${r.workload} | ${name(r.design)} | ${String(r.slabPages)} | ${pct(r.utilisation)} | ${String(r.caches)} | ${String(r.failedAllocs)} | ${String(r.shrinkerCalls)} | ${kib(r.escapedBytes)} | ${String(r.deadCaches)} | ${String(r.deadCgroupsAlive)} (${String(r.deadObjcgsAlive)}) | ${String(r.forcedCharges)} | ${r.workload === 'isolation' ? String(harm(r)) : '-'} | ${kib(r.metadataBytes)} |`,
   );
 }
-lines.push('', 'Charged vs used, KiB (churn: the parent `containers` against what removed containers left behind):', '');
-lines.push('| Workload | Design | Cgroup | Charged | Used | Max usage | Limit |', '|---|---|---|--:|--:|--:|--:|');
+lines.push('', 'Charged vs used, KiB (churn: the parent `containers` against what removed containers left behind; host: all containers of a type). *Counter* is the counter that holds the kernel memory: Costa without an independent kmem limit charges the memory counter only.', '');
+lines.push('| Workload | Design | Cgroup | Counter | Charged | Used | Charged/used | Max usage | Limit |', '|---|---|---|---|--:|--:|--:|--:|--:|');
 for (const r of c.results) {
   if (r.workload === 'many-cgroups') continue;
   for (const g of r.cgroups) {
-    lines.push(`| ${r.workload} | ${name(r.design)} | ${g.name} | ${kib(g.charged)} | ${kib(g.used)} | ${kib(g.maxUsage)} | ${g.limit === null ? '-' : kib(g.limit)} |`);
+    const ratio = g.used === 0 ? '-' : (g.charged / g.used).toFixed(2);
+    lines.push(`| ${r.workload} | ${name(r.design)} | ${g.name} | ${g.counter} | ${kib(g.charged)} | ${kib(g.used)} | ${ratio} | ${kib(g.maxUsage)} | ${g.limit === null ? '-' : kib(g.limit)} |`);
   }
+}
+const dying = c.dying ?? [];
+if (dying.length > 0) {
+  lines.push('', `Dying cgroups, ${String(dying[0]?.days ?? 0)} days of container churn (end of each day): removed memory cgroups still alive / dead caches / obj_cgroups of removed cgroups / slab pages:`, '');
+  const days = (dying[0]?.samples ?? []).filter((x) => x.hour > 0 && x.hour % 24 === 0);
+  lines.push(`| Design | ${days.map((x) => `Day ${String(x.hour / 24)}`).join(' | ')} |`, `|---|${days.map(() => '--:').join('|')}|`);
+  for (const series of dying) {
+    const cells = series.samples.filter((x) => x.hour > 0 && x.hour % 24 === 0).map((x) => `${String(x.deadCgroupsAlive)} / ${String(x.deadCaches)} / ${String(x.deadObjcgsAlive)} / ${String(x.slabPages)}`);
+    lines.push(`| ${name(series.design)} | ${cells.join(' | ')} |`);
+  }
+  const last = days.at(-1);
+  if (last !== undefined) lines.push('', `${String(last.containersStarted)} containers started in all; ${kib(last.leftBehindBytes)} KiB of their objects still alive at the end.`);
 }
 lines.push('', 'Allocation path, abstract operations per allocation + free (dentry cache):', '');
 lines.push('| Design | Accounting off | On, unused | On |', '|---|--:|--:|--:|');
@@ -47,7 +60,7 @@ const posted = c.souhlalAsPosted;
 if (posted !== null) {
   lines.push(
     '',
-    `Souhlal's removal as posted (charges dropped at removal), churn: root charged ${kib(posted.extra.rootCharged ?? 0)} KiB at the end (against ${kib(get('churn', 'souhlal').extra.rootCharged ?? 0)} KiB when the root holds the charges), ${String(posted.extra.clampedUncharges ?? 0)} uncharges clamped at zero, for ${kib(posted.extra.orphanUsedBytes ?? 0)} KiB still in use.`,
+    `Souhlal's removal as posted (charges dropped at removal), churn: root charged ${kib(posted.extra.rootCharged ?? 0)} KiB at the end (against ${kib(get('churn', 'souhlal').extra.rootCharged ?? 0)} KiB when the root holds the charges), ${String(posted.extra.clampedUncharges ?? 0)} counter uncharges clamped at zero (the root's kmem and memory counters each count), for ${kib(posted.extra.orphanUsedBytes ?? 0)} KiB still in use.`,
   );
 }
 const benchFile = process.argv[2];
@@ -83,6 +96,19 @@ lines.push(
 lines.push(
   `- *Atomic context*: packets dropped ${atomic.map((r) => `${name(r.design)} ${String(r.extra.dropped ?? 0)}`).join(', ')}; KiB served uncharged ${atomic.map((r) => `${name(r.design)} ${kib(r.escapedBytes)}`).join(', ')}; most KiB over the 1024 KiB limit ${atomic.map((r) => `${name(r.design)} ${kib(r.extra.maxOverLimitBytes ?? 0)}`).join(', ')}.`,
 );
+const host = DESIGNS.map((d) => get('host', d));
+const share = (r: WorkloadResult): string => {
+  const used = r.cgroups.reduce((sum, g) => sum + g.used, 0);
+  return used === 0 ? '-' : pct(r.cgroups.reduce((sum, g) => sum + g.charged, 0) / used);
+};
+lines.push(
+  `- *Modelled host* (share of the kernel memory containers use that is charged to them): ${host.map((r) => `${name(r.design)} ${share(r)}`).join(', ')}; slab pages ${host.map((r) => `${name(r.design)} ${String(r.slabPages)}`).join(', ')}.`,
+);
+if (dying.length > 0) {
+  lines.push(
+    `- *Dying cgroups* after ${String(dying[0]?.days ?? 0)} days: removed memory cgroups still alive ${dying.map((s) => `${name(s.design)} ${String(s.samples.at(-1)?.deadCgroupsAlive ?? 0)}`).join(', ')}; obj_cgroups ${dying.map((s) => `${name(s.design)} ${String(s.samples.at(-1)?.deadObjcgsAlive ?? 0)}`).join(', ')}.`,
+  );
+}
 lines.push(
   `- *Allocation path*: on but unused, ${DESIGNS.map((d) => `${name(d)} ${(c.pathCost[d].onUnused - c.pathCost[d].off).toFixed(2)}`).join(', ')} operations above no accounting; on, ${DESIGNS.map((d) => `${name(d)} ${(c.pathCost[d].on - c.pathCost[d].off).toFixed(2)}`).join(', ')}.`,
 );

@@ -1,8 +1,10 @@
-import { CgroupTree, ROOT_CGROUP, type Cgroup, type CounterName } from './cgroup-tree.js';
+import { CgroupTree, checkTask, ROOT_CGROUP, type Cgroup, type CounterName, type KmemRoute } from './cgroup-tree.js';
 import { MemcgError } from './errors.js';
+import type { ResCounter } from './res-counter.js';
 import type { AllocatorKind, CacheSpec, KmemCache } from './kmem-cache.js';
 import { PAGE_SIZE, PageAllocator } from './page-allocator.js';
 import { SlabAllocator, type SlabHooks } from './slab-allocator.js';
+import { checkBoolean, checkFunction, checkInt, checkName } from './validate.js';
 
 /** Allocation flags (a small subset of gfp_t). */
 export const GFP_KERNEL = 0;
@@ -18,6 +20,14 @@ export const GFP_ACCOUNT = 8;
  * where `current` is whatever task was interrupted, so no design charges it.
  */
 export const IN_INTERRUPT = 16;
+/** Every flag bit the model knows; any other bit in `flags` is refused. */
+const KNOWN_FLAGS = GFP_ATOMIC | GFP_NOACCOUNT | GFP_NOFAIL | GFP_ACCOUNT | IN_INTERRUPT;
+/** 2^26 pages of 4 KiB: 256 GiB, far beyond any workload here, small enough for typed arrays. */
+export const MAX_PAGES = 1 << 26;
+/** NR_CPUS of a large 2012 distribution kernel (CONFIG_NR_CPUS=4096 on x86_64 MAXSMP). */
+export const MAX_CPUS = 4096;
+/** Kernel stacks are 2^order pages; MAX_ORDER - 1 is the largest block the buddy allocator hands out. */
+export const MAX_STACK_ORDER = 10;
 
 export type DesignId = 'off' | 'costa' | 'souhlal' | 'objcg';
 
@@ -75,6 +85,8 @@ export abstract class Accounting implements SlabHooks {
   private readonly stacks = new Map<number, { pages: number; charged: number; user: number }>();
   /** Who inherited each removed cgroup's charges (followed until a live cgroup). */
   private readonly heirs: number[] = [];
+  /** config.cpus, read on every allocation. */
+  private readonly cpus: number;
   /** Flags of the allocation in progress, read by the slab hooks. */
   protected curFlags = 0;
 
@@ -82,16 +94,27 @@ export abstract class Accounting implements SlabHooks {
     readonly config: MachineConfig,
     kind: AllocatorKind,
   ) {
+    const raw: unknown = config;
+    if (typeof raw !== 'object' || raw === null) {
+      throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected a machine config { pages, cpus }; got ${raw === null ? 'null' : typeof raw}`);
+    }
+    checkInt(config.pages, 'a number of pages', 1, MAX_PAGES);
+    checkInt(config.cpus, 'a number of CPUs', 1, MAX_CPUS);
+    this.cpus = config.cpus;
     this.pages = new PageAllocator(config.pages);
     this.slabs = new SlabAllocator(this.pages, kind, config.cpus, this);
   }
 
   /** kmem_cache_create: a new original cache; returns its index. */
   createCache(spec: CacheSpec): number {
-    if (!(spec.objSize >= 8 && spec.objSize <= 8 * PAGE_SIZE)) {
-      throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected an object size from 8 to 32768 bytes; got ${String(spec.objSize)}`);
+    const raw: unknown = spec;
+    if (typeof raw !== 'object' || raw === null) {
+      throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected a cache spec { name, objSize, account }; got ${raw === null ? "null" : typeof raw}`);
     }
-    const cache = this.slabs.createCache(spec, -1, -1);
+    checkName(spec.name, 'a cache name');
+    checkInt(spec.objSize, 'an object size in bytes', 8, 8 * PAGE_SIZE);
+    checkBoolean(spec.account, 'account (SLAB_ACCOUNT)');
+    const cache = this.slabs.createCache({ name: spec.name, objSize: spec.objSize, account: spec.account }, -1, -1);
     this.rootCaches.push(cache);
     this.stats.cachesCreated++;
     this.onRootCacheCreated?.(this.rootCaches.length - 1);
@@ -99,7 +122,7 @@ export abstract class Accounting implements SlabHooks {
   }
 
   protected rootCache(index: number): KmemCache {
-    const cache = this.rootCaches[index];
+    const cache = Number.isInteger(index) ? this.rootCaches[index] : undefined;
     if (cache === undefined) {
       throw new MemcgError('KERNSIM_MEMCG_UNKNOWN_CACHE', `expected a cache index below ${String(this.rootCaches.length)}; got ${String(index)}`);
     }
@@ -109,9 +132,11 @@ export abstract class Accounting implements SlabHooks {
   /** A memcg-aware shrinker for the objects of one cache (today's list_lru shrinkers). */
   registerShrinker(cacheIndex: number, shrink: ShrinkFn): void {
     this.rootCache(cacheIndex);
+    checkFunction(shrink, 'a shrink function');
     this.shrinkers.set(cacheIndex, shrink);
   }
 
+  /** mkdir: a cgroup named `name` under `parent`. */
   createCgroup(parent: number, name: string): number {
     const id = this.tree.apply({ type: 'create', parent, name });
     this.onCgroupCreated?.(id);
@@ -145,9 +170,21 @@ export abstract class Accounting implements SlabHooks {
     this.afterRemoval?.(node);
   }
 
+  /** A CPU of this machine: an integer from 0 to cpus - 1. */
+  protected checkCpu(cpu: number): void {
+    checkInt(cpu, 'a CPU number', 0, this.config.cpus - 1);
+  }
+
   /** kmem_cache_alloc on behalf of `task`; returns an object handle or -1. */
   alloc(cacheIndex: number, task: number, cpu: number, flags: number): number {
     const root = this.rootCache(cacheIndex);
+    // One branch on the fast path: `(x | 0) === x` holds exactly for integers in the int32 range.
+    if ((task | 0) !== task || task < 0 || (cpu | 0) !== cpu || cpu < 0 || cpu >= this.cpus || (flags | 0) !== flags || flags < 0 || flags > KNOWN_FLAGS) {
+      checkTask(task);
+      this.checkCpu(cpu);
+      // Every integer from 0 to KNOWN_FLAGS is made of known bits only.
+      checkInt(flags, 'allocation flags made of GFP_* and IN_INTERRUPT bits', 0, KNOWN_FLAGS);
+    }
     this.stats.allocs++;
     this.curFlags = flags;
     let h = this.allocate(root, task, cpu, flags);
@@ -167,6 +204,7 @@ export abstract class Accounting implements SlabHooks {
 
   /** kmem_cache_free; freeing an object that is not live is a typed error and changes nothing. */
   free(handle: number, cpu: number): void {
+    if ((cpu | 0) !== cpu || cpu < 0 || cpu >= this.cpus) this.checkCpu(cpu);
     if (!this.slabs.isLive(handle)) {
       throw new MemcgError('KERNSIM_MEMCG_DOUBLE_FREE', `expected a live object; object ${String(handle)} is free`);
     }
@@ -180,6 +218,11 @@ export abstract class Accounting implements SlabHooks {
 
   /** A task's kernel stack: 2^order pages straight from the page allocator. */
   allocStack(task: number, order: number): boolean {
+    checkTask(task);
+    checkInt(order, 'a stack order', 0, MAX_STACK_ORDER);
+    if (this.stacks.has(task)) {
+      throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected a task without a kernel stack; task ${String(task)} has one`);
+    }
     const pages = 1 << order;
     const cg = this.tree.cgroupOf(task);
     const charged = this.chargeStack?.(cg, pages) ?? -1;
@@ -189,7 +232,7 @@ export abstract class Accounting implements SlabHooks {
       return false;
     }
     if (!this.pages.alloc(pages)) {
-      if (charged >= 0) this.tree.uncharge(this.tree.node(charged), pages * PAGE_SIZE);
+      if (charged >= 0) this.tree.uncharge(this.tree.node(charged), pages * PAGE_SIZE, this.kmemRoute(charged));
       this.stats.failedAllocs++;
       return false;
     }
@@ -198,13 +241,16 @@ export abstract class Accounting implements SlabHooks {
   }
 
   freeStack(task: number): void {
+    checkTask(task);
     const stack = this.stacks.get(task);
     if (stack === undefined) {
       throw new MemcgError('KERNSIM_MEMCG_DOUBLE_FREE', `expected task ${String(task)} to have a stack; it has none`);
     }
     this.stacks.delete(task);
     this.pages.free(stack.pages);
-    if (stack.charged >= 0) this.tree.uncharge(this.tree.node(this.holderOf(stack.charged)), stack.pages * PAGE_SIZE);
+    if (stack.charged >= 0) {
+      this.tree.uncharge(this.tree.node(this.holderOf(stack.charged)), stack.pages * PAGE_SIZE, this.kmemRoute(stack.charged));
+    }
   }
 
   /** Bytes each live cgroup really uses: live objects its tasks allocated, plus their stacks. */
@@ -257,12 +303,28 @@ export abstract class Accounting implements SlabHooks {
     const owner = this.slabOwner(cache);
     if (owner < 0) return -1;
     const node = this.tree.node(owner);
-    const failed = this.tree.chargeKmem(node, pages * PAGE_SIZE, (this.curFlags & GFP_NOFAIL) !== 0);
+    const failed = this.tree.chargeKmem(node, pages * PAGE_SIZE, (this.curFlags & GFP_NOFAIL) !== 0, this.kmemRoute(owner));
     return failed >= 0 ? -2 : owner;
   }
 
   onFreeSlab(chargedTo: number, pages: number): void {
-    if (chargedTo >= 0) this.tree.uncharge(this.tree.node(this.holderOf(chargedTo)), pages * PAGE_SIZE);
+    if (chargedTo >= 0) this.tree.uncharge(this.tree.node(this.holderOf(chargedTo)), pages * PAGE_SIZE, this.kmemRoute(chargedTo));
+  }
+
+  /**
+   * The counters a kernel-memory charge made by `cgroup` goes to. Both patch sets of 2012 let
+   * a cgroup choose an independent kmem limit; without one, Souhlal's charges both counters
+   * (the default here) and Costa's only the memory counter (his design overrides this).
+   * A removed cgroup keeps its setting, so its charges are given back the way they came.
+   */
+  protected kmemRoute(cgroup: number): KmemRoute {
+    return this.tree.node(cgroup).kmemIndependent ? 'kmem' : 'both';
+  }
+
+  /** The counter that limits the kernel memory of `cgroup`: kmem, or memory where kmem is not charged. */
+  kernelCounter(cgroup: number): ResCounter {
+    const node = this.tree.node(cgroup);
+    return this.kmemRoute(cgroup) === 'memory' ? node.memory : node.kmem;
   }
 
   /** The live cgroup that now holds what was charged to `cgroup` (itself unless removed). */

@@ -6,10 +6,30 @@ import {
   resCounterChargeNofail,
   resCounterUnchargeUntil,
 } from './res-counter.js';
+import { checkBoolean, checkChoice, checkInt, checkLimitBytes, checkName } from './validate.js';
+
+/** Task ids are pids: integers from 0 to 2^31 - 1 (pid_t). */
+export const MAX_TASK = 0x7fffffff;
+
+export function checkTask(task: unknown): number {
+  return checkInt(task, 'a task id', 0, MAX_TASK);
+}
 
 export const ROOT_CGROUP = 0;
 
 export type CounterName = 'memory' | 'kmem';
+
+/** The counters that take the names of `CounterName`, for validating names from outside. */
+export const COUNTER_NAMES: readonly CounterName[] = ['memory', 'kmem'];
+
+/**
+ * Which counters a kernel-memory charge goes to. 'both': the kmem counter and the memory
+ * counter (Souhlal's sets without an independent limit, and every kernel since 3.8); 'kmem':
+ * the kmem counter only (an independent kmem limit); 'memory': the memory counter only
+ * (Costa's February 2012 set without an independent limit: `memcg_kmem()` picks `memcg->res`).
+ */
+export type KmemRoute = 'both' | 'kmem' | 'memory';
+const KMEM_ROUTES: readonly KmemRoute[] = ['both', 'kmem', 'memory'];
 
 export interface Cgroup {
   readonly id: number;
@@ -30,6 +50,8 @@ export interface Cgroup {
    * removed child may have been made under the child's setting.
    */
   localKmemInMemory: number;
+  /** The part of localKmemInMemory charged to the memory counter only (route 'memory'). */
+  localKmemMemoryOnly: number;
   removed: boolean;
   /** References that keep a removed cgroup's structure alive (dead caches, pages). */
   pins: number;
@@ -61,6 +83,7 @@ export interface CgroupSnapshot {
   readonly localMemory: number;
   readonly localKmem: number;
   readonly localKmemInMemory: number;
+  readonly localKmemMemoryOnly: number;
   readonly memory: Omit<ResCounter, 'parent'>;
   readonly kmem: Omit<ResCounter, 'parent'>;
 }
@@ -99,6 +122,7 @@ export class CgroupTree {
       localMemory: 0,
       localKmem: 0,
       localKmemInMemory: 0,
+      localKmemMemoryOnly: 0,
       removed: false,
       pins: 0,
     };
@@ -118,7 +142,7 @@ export class CgroupTree {
 
   /** Any cgroup ever created, removed ones included. */
   node(id: number): Cgroup {
-    const node = this.nodes[id];
+    const node = Number.isInteger(id) ? this.nodes[id] : undefined;
     if (node === undefined) {
       throw new MemcgError('KERNSIM_MEMCG_UNKNOWN_CGROUP', `expected an existing cgroup id; got ${String(id)}`);
     }
@@ -139,16 +163,14 @@ export class CgroupTree {
     switch (op.type) {
       case 'create': {
         const parent = this.get(op.parent);
-        const node = this.makeNode(op.name, parent);
+        const node = this.makeNode(checkName(op.name, 'a cgroup name'), parent);
         this.nodes.push(node);
         parent.children.push(node);
         return node.id;
       }
       case 'attach': {
         const target = this.get(op.cgroup);
-        if (!Number.isInteger(op.task) || op.task < 0) {
-          throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected a task id >= 0; got ${String(op.task)}`);
-        }
+        checkTask(op.task);
         const from = this.taskCgroup.get(op.task);
         if (from !== undefined) this.node(from).tasks.delete(op.task);
         target.tasks.add(op.task);
@@ -156,6 +178,7 @@ export class CgroupTree {
         return target.id;
       }
       case 'exit': {
+        checkTask(op.task);
         const from = this.taskCgroup.get(op.task);
         if (from === undefined) {
           throw new MemcgError('KERNSIM_MEMCG_UNKNOWN_TASK', `expected a running task; task ${String(op.task)} is unknown`);
@@ -166,39 +189,38 @@ export class CgroupTree {
       }
       case 'setLimit': {
         const node = this.get(op.cgroup);
-        const counter = node[op.counter];
-        if (!(op.bytes >= 0)) {
-          throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected a limit >= 0 bytes; got ${String(op.bytes)}`);
-        }
-        if (counter.usage > op.bytes) {
+        const counter = node[checkChoice(op.counter, 'a counter name', COUNTER_NAMES)];
+        const bytes = checkLimitBytes(op.bytes, 'a limit');
+        if (counter.usage > bytes) {
           // res_counter_set_limit returns -EBUSY rather than shrinking usage.
           throw new MemcgError(
             'KERNSIM_MEMCG_LIMIT_BELOW_USAGE',
-            `expected a ${op.counter} limit of at least the usage ${String(counter.usage)} bytes of ${node.name}; got ${String(op.bytes)}`,
+            `expected a ${op.counter} limit of at least the usage ${String(counter.usage)} bytes of ${node.name}; got ${String(bytes)}`,
           );
         }
-        counter.limit = op.bytes;
+        counter.limit = bytes;
         return node.id;
       }
       case 'setSoftLimit': {
         const node = this.get(op.cgroup);
-        if (!(op.bytes >= 0)) {
-          throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected a soft limit >= 0 bytes; got ${String(op.bytes)}`);
-        }
-        node[op.counter].softLimit = op.bytes;
+        const counter = node[checkChoice(op.counter, 'a counter name', COUNTER_NAMES)];
+        counter.softLimit = checkLimitBytes(op.bytes, 'a soft limit');
         return node.id;
       }
       case 'setKmemIndependent': {
         const node = this.get(op.cgroup);
-        if (node.localKmem !== 0 || node.kmem.usage !== 0) {
+        const independent = checkBoolean(op.independent, 'independent_kmem_limit');
+        if (this.kernelCharged(node) !== 0) {
           throw new MemcgError(
             'KERNSIM_MEMCG_BAD_ARGUMENT',
-            `expected no kmem usage before switching independent_kmem_limit; ${node.name} has ${String(node.kmem.usage)} bytes`,
+            `expected no kernel memory charged before switching independent_kmem_limit; ${node.name} has ${String(this.kernelCharged(node))} bytes`,
           );
         }
-        node.kmemIndependent = op.independent;
+        node.kmemIndependent = independent;
         return node.id;
       }
+      default:
+        throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected a cgroup operation type; got ${String((op as { type?: unknown }).type)}`);
     }
   }
 
@@ -218,49 +240,72 @@ export class CgroupTree {
   }
 
   /**
-   * Charges kmem to `node`: the kmem counter always, the memory counter too unless the kmem
-   * limit is independent. Returns the cgroup whose counter refused, or -1.
+   * Charges kernel memory to `node` along `route` (see KmemRoute). A forced charge goes in
+   * over any limit (res_counter_charge_nofail). Returns the cgroup whose counter refused, or -1.
    */
-  chargeKmem(node: Cgroup, bytes: number, force: boolean): number {
-    const both = !node.kmemIndependent;
+  chargeKmem(node: Cgroup, bytes: number, force: boolean, route: KmemRoute): number {
+    this.checkCharge(node, bytes, route);
+    const toKmem = route !== 'memory';
+    const toMemory = route !== 'kmem';
     if (force) {
-      resCounterChargeNofail(node.kmem, bytes, this.cost);
-      if (both) {
-        resCounterChargeNofail(node.memory, bytes, this.cost);
-        node.localMemory += bytes;
-        node.localKmemInMemory += bytes;
+      if (toKmem) resCounterChargeNofail(node.kmem, bytes, this.cost);
+      if (toMemory) resCounterChargeNofail(node.memory, bytes, this.cost);
+    } else {
+      if (toKmem) {
+        const failed = resCounterCharge(node.kmem, bytes, this.cost);
+        if (failed !== null) return this.ownerOf(failed, 'kmem');
       }
-      node.localKmem += bytes;
-      return -1;
+      if (toMemory) {
+        const failed = resCounterCharge(node.memory, bytes, this.cost);
+        if (failed !== null) {
+          if (toKmem) resCounterUnchargeUntil(node.kmem, null, bytes, this.cost);
+          return this.ownerOf(failed, 'memory');
+        }
+      }
     }
-    const failedKmem = resCounterCharge(node.kmem, bytes, this.cost);
-    if (failedKmem !== null) return this.ownerOf(failedKmem, 'kmem');
-    if (both) {
-      const failedMem = resCounterCharge(node.memory, bytes, this.cost);
-      if (failedMem !== null) {
-        resCounterUnchargeUntil(node.kmem, null, bytes, this.cost);
-        return this.ownerOf(failedMem, 'memory');
-      }
+    if (toKmem) node.localKmem += bytes;
+    if (toMemory) {
       node.localMemory += bytes;
       node.localKmemInMemory += bytes;
     }
-    node.localKmem += bytes;
+    if (!toKmem) node.localKmemMemoryOnly += bytes;
     return -1;
   }
 
-  uncharge(node: Cgroup, bytes: number): void {
-    resCounterUnchargeUntil(node.kmem, null, bytes, this.cost);
-    node.localKmem = Math.max(0, node.localKmem - bytes);
-    const inMemory = Math.min(bytes, node.localKmemInMemory);
-    if (inMemory > 0) {
-      resCounterUnchargeUntil(node.memory, null, inMemory, this.cost);
-      node.localMemory = Math.max(0, node.localMemory - inMemory);
-      node.localKmemInMemory -= inMemory;
+  /** Gives back a kernel-memory charge made along `route` (the route of the cgroup that made it). */
+  uncharge(node: Cgroup, bytes: number, route: KmemRoute): void {
+    this.checkCharge(node, bytes, route);
+    if (route !== 'memory') {
+      resCounterUnchargeUntil(node.kmem, null, bytes, this.cost);
+      node.localKmem = Math.max(0, node.localKmem - bytes);
     }
+    if (route !== 'kmem') {
+      resCounterUnchargeUntil(node.memory, null, bytes, this.cost);
+      node.localMemory = Math.max(0, node.localMemory - bytes);
+      node.localKmemInMemory = Math.max(0, node.localKmemInMemory - bytes);
+    }
+    if (route === 'memory') node.localKmemMemoryOnly = Math.max(0, node.localKmemMemoryOnly - bytes);
+  }
+
+  /** A charge names a cgroup of this tree, a whole number of bytes and a route. */
+  private checkCharge(node: Cgroup, bytes: number, route: KmemRoute): void {
+    if (this.nodes[node.id] !== node) {
+      throw new MemcgError('KERNSIM_MEMCG_UNKNOWN_CGROUP', `expected a cgroup of this tree; got ${node.name}`);
+    }
+    checkInt(bytes, 'a charge in bytes', 0);
+    if (!KMEM_ROUTES.includes(route)) checkChoice(route, 'a charge route', KMEM_ROUTES);
+  }
+
+  /** Kernel memory charged to `node` and its live descendants, whichever counter holds it. */
+  kernelCharged(node: Cgroup): number {
+    let bytes = node.localKmem + node.localKmemMemoryOnly;
+    for (const child of node.children) if (!child.removed) bytes += this.kernelCharged(child);
+    return bytes;
   }
 
   /** Charges user memory (page cache, anonymous pages) to the memory counter only. */
   chargeUser(node: Cgroup, bytes: number): number {
+    this.checkCharge(node, bytes, 'memory');
     const failed = resCounterCharge(node.memory, bytes, this.cost);
     if (failed !== null) return this.ownerOf(failed, 'memory');
     node.localMemory += bytes;
@@ -268,6 +313,7 @@ export class CgroupTree {
   }
 
   unchargeUser(node: Cgroup, bytes: number): void {
+    this.checkCharge(node, bytes, 'memory');
     resCounterUnchargeUntil(node.memory, null, bytes, this.cost);
     node.localMemory = Math.max(0, node.localMemory - bytes);
   }
@@ -284,6 +330,8 @@ export class CgroupTree {
     to.localKmem += kmem;
     to.localMemory += memory;
     to.localKmemInMemory += from.localKmemInMemory;
+    to.localKmemMemoryOnly += from.localKmemMemoryOnly;
+    from.localKmemMemoryOnly = 0;
     from.localKmem = 0;
     from.localMemory = 0;
     from.localKmemInMemory = 0;
@@ -316,6 +364,7 @@ export class CgroupTree {
       localMemory: n.localMemory,
       localKmem: n.localKmem,
       localKmemInMemory: n.localKmemInMemory,
+      localKmemMemoryOnly: n.localKmemMemoryOnly,
       memory: counterView(n.memory),
       kmem: counterView(n.kmem),
     }));

@@ -1,7 +1,11 @@
 import { Accounting, GFP_ATOMIC, IN_INTERRUPT, type DesignId, type MachineConfig, type ShrinkFn } from './accounting.js';
-import { type Cgroup, ROOT_CGROUP } from './cgroup-tree.js';
+import { type Cgroup, type CounterName, type KmemRoute, ROOT_CGROUP } from './cgroup-tree.js';
 import { MemcgError } from './errors.js';
 import type { KmemCache } from './kmem-cache.js';
+import { checkBoolean, checkFunction, checkInt, checkLimitBytes } from './validate.js';
+
+/** Slots of register_memcg_cache: patch 3/7 has `enum memcg_cache_indexes { CACHE_DENTRY, NR_CACHES }`. */
+export const MEMCG_CACHE_SLOTS = 64;
 
 /** The argument of register_memcg_cache in Glauber Costa's patches (struct memcg_cache_struct). */
 export interface MemcgCacheRegistration {
@@ -34,8 +38,14 @@ export class CostaAccounting extends Accounting {
 
   registerMemcgCache(registration: MemcgCacheRegistration): void {
     this.rootCache(registration.cache);
+    checkInt(registration.index, 'a memcg cache index', 0, MEMCG_CACHE_SLOTS - 1);
+    checkFunction(registration.shrink, 'a shrink function');
     if ((this.slotOf[registration.cache] ?? -1) >= 0) {
       throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected an unregistered cache; cache ${String(registration.cache)} is registered`);
+    }
+    if (this.registered.some((r) => r.index === registration.index)) {
+      // register_memcg_cache: BUG_ON(kmem_avail_caches[cache->index]).
+      throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected a free memcg cache index; index ${String(registration.index)} is taken`);
     }
     if (this.tree.liveCount() > 1) {
       // Copies are made at cgroup creation, so registration belongs to boot time.
@@ -54,6 +64,8 @@ export class CostaAccounting extends Accounting {
    */
   resizeKmemLimit(cgroup: number, bytes: number): number {
     const node = this.tree.get(cgroup);
+    checkLimitBytes(bytes, 'a kmem limit');
+    this.checkKmemWritable(node);
     let calls = 0;
     let retries = 5;
     let old = node.kmem.usage;
@@ -70,12 +82,55 @@ export class CostaAccounting extends Accounting {
     return calls;
   }
 
+  /**
+   * Patch 2/7: `memcg_kmem()` charges `memcg->kmem` with an independent kmem limit and
+   * `memcg->res` (the memory counter) without one — never both.
+   */
+  protected override kmemRoute(cgroup: number): KmemRoute {
+    return this.tree.node(cgroup).kmemIndependent ? 'kmem' : 'memory';
+  }
+
+  /** Patch 2/7: writing memory.kmem.limit_in_bytes without an independent kmem limit is -EINVAL. */
+  private checkKmemWritable(node: Cgroup): void {
+    if (!node.kmemIndependent) {
+      throw new MemcgError(
+        'KERNSIM_MEMCG_KMEM_NOT_INDEPENDENT',
+        `expected memory.independent_kmem_limit = 1 before a kmem limit; ${node.name} charges kernel memory to its memory counter`,
+      );
+    }
+  }
+
+  override setLimit(cgroup: number, counter: CounterName, bytes: number): void {
+    const node = this.tree.get(cgroup);
+    if (counter === 'kmem') this.checkKmemWritable(node);
+    super.setLimit(cgroup, counter, bytes);
+  }
+
+  /**
+   * kmem_limit_independent_write (patch 2/7): with hierarchy a child inherits its parent's
+   * setting (-EINVAL below a non-root parent), and a cgroup with children cannot change (-EBUSY).
+   */
+  override setKmemIndependent(cgroup: number, independent: boolean): void {
+    const node = this.tree.get(cgroup);
+    checkBoolean(independent, 'independent_kmem_limit');
+    if (node.parent !== null && node.parent.id !== ROOT_CGROUP) {
+      throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected a cgroup directly below the root; ${node.name} inherits independent_kmem_limit from its parent`);
+    }
+    if (node.children.some((c) => !c.removed)) {
+      throw new MemcgError('KERNSIM_MEMCG_CGROUP_HAS_CHILDREN', `expected a cgroup without children to change independent_kmem_limit; ${node.name} has some`);
+    }
+    super.setKmemIndependent(cgroup, independent);
+  }
+
   protected override onRootCacheCreated(index: number): void {
     this.slotOf[index] = -1;
   }
 
   protected override onCgroupCreated(cgroup: number): void {
     this.active = true;
+    const node = this.tree.node(cgroup);
+    // mem_cgroup_create: with hierarchy the child takes the parent's kmem_independent_accounting.
+    if (node.parent !== null && node.parent.id !== ROOT_CGROUP) node.kmemIndependent = node.parent.kmemIndependent;
     const table = new Int32Array(this.registered.length);
     this.registered.forEach((reg, slot) => {
       const original = this.rootCache(reg.cache);

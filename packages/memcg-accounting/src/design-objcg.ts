@@ -8,7 +8,8 @@ import {
   type DesignId,
   type MachineConfig,
 } from './accounting.js';
-import { type Cgroup, ROOT_CGROUP } from './cgroup-tree.js';
+import { type Cgroup, type KmemRoute, ROOT_CGROUP } from './cgroup-tree.js';
+import { MemcgError } from './errors.js';
 import type { KmemCache } from './kmem-cache.js';
 import { PAGE_SIZE } from './page-allocator.js';
 
@@ -48,6 +49,20 @@ export class ObjcgAccounting extends Accounting {
     return -1;
   }
 
+  /** Since 3.8 kernel memory is always charged to the memory counter too; no kernel has had the switch since. */
+  protected override kmemRoute(): KmemRoute {
+    return 'both';
+  }
+
+  /** memory.independent_kmem_limit does not exist after 3.8: refused (typed error), nothing changes. */
+  override setKmemIndependent(cgroup: number, independent: boolean): void {
+    this.tree.get(cgroup);
+    throw new MemcgError(
+      'KERNSIM_MEMCG_BAD_ARGUMENT',
+      `expected no independent_kmem_limit in today's design (kmem is always charged to memory too since 3.8); got ${String(independent)}`,
+    );
+  }
+
   protected override onCgroupCreated(cgroup: number): void {
     if (cgroup !== ROOT_CGROUP) this.kmemOnline = true;
     const objcg = this.objcgMemcg.length;
@@ -75,15 +90,15 @@ export class ObjcgAccounting extends Accounting {
 
   private chargePages(objcg: number, bytes: number, force: boolean): boolean {
     const node = this.tree.node(this.objcgMemcg[objcg] ?? ROOT_CGROUP);
-    if (this.tree.chargeKmem(node, bytes, false) < 0) return true;
+    if (this.tree.chargeKmem(node, bytes, false, 'both') < 0) return true;
     if (!force) return false;
     // try_charge_memcg lets __GFP_NOFAIL and __GFP_HIGH (atomic) charges through over the limit.
-    this.tree.chargeKmem(node, bytes, true);
+    this.tree.chargeKmem(node, bytes, true, 'both');
     return true;
   }
 
   private unchargePages(objcg: number, pages: number): void {
-    if (pages > 0) this.tree.uncharge(this.tree.node(this.objcgMemcg[objcg] ?? ROOT_CGROUP), pages * PAGE_SIZE);
+    if (pages > 0) this.tree.uncharge(this.tree.node(this.objcgMemcg[objcg] ?? ROOT_CGROUP), pages * PAGE_SIZE, 'both');
   }
 
   private drainStock(cpu: number): void {
@@ -209,7 +224,7 @@ export class ObjcgAccounting extends Accounting {
 
   protected override chargeStack(cgroup: number, pages: number): number {
     if (cgroup === ROOT_CGROUP) return -1;
-    const failed = this.tree.chargeKmem(this.tree.node(cgroup), pages * PAGE_SIZE, false);
+    const failed = this.tree.chargeKmem(this.tree.node(cgroup), pages * PAGE_SIZE, false, 'both');
     return failed >= 0 ? -2 : cgroup;
   }
 

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Accounting, GFP_ACCOUNT, GFP_ATOMIC, GFP_NOACCOUNT, GFP_NOFAIL, IN_INTERRUPT } from './accounting.js';
-import { ROOT_CGROUP } from './cgroup-tree.js';
+import { type CounterName, ROOT_CGROUP } from './cgroup-tree.js';
 import { CostaAccounting } from './design-costa.js';
 import { DESIGNS, createDesign } from './designs.js';
-import { MemcgError } from './errors.js';
+import { MemcgError, type MemcgErrorCode } from './errors.js';
 import { PAGE_SIZE } from './page-allocator.js';
 
 type Op =
@@ -17,7 +17,45 @@ type Op =
   | { kind: 'limit'; at: number; pages: number }
   | { kind: 'independent'; at: number; on: boolean }
   | { kind: 'work' }
-  | { kind: 'stack'; task: number };
+  | { kind: 'stack'; task: number }
+  | { kind: 'bad'; which: number; at: number; task: number };
+
+/**
+ * Inputs from outside the model, one per class: each must be refused with this typed error
+ * and leave the state exactly as it was. `d` has 2 CPUs and caches 0..3.
+ */
+const BAD_CALLS: readonly { readonly code: MemcgErrorCode; readonly call: (d: Accounting, cg: number, task: number, live: readonly number[]) => unknown }[] = [
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d, _cg, task) => d.alloc(0, task, -1, 0) },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d, _cg, task) => d.alloc(0, task, 2, 0) },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d, _cg, task) => d.alloc(1, task, 1.5, 0) },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d, _cg, task) => d.alloc(2, task, Number.NaN, 0) },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d, _cg, task) => d.alloc(0, task, 0, 1 << 5) },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d, _cg, task) => d.alloc(0, task, 0, -1) },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d) => d.alloc(0, -1, 0, 0) },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d) => d.alloc(0, Number.NaN, 0, 0) },
+  { code: 'KERNSIM_MEMCG_UNKNOWN_CACHE', call: (d, _cg, task) => d.alloc(1.5, task, 0, 0) },
+  { code: 'KERNSIM_MEMCG_UNKNOWN_CACHE', call: (d, _cg, task) => d.alloc(-1, task, 0, 0) },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d) => d.allocStack(99, -1) },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d) => d.allocStack(99, 1.5) },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d) => d.allocStack(99, 40) },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d) => d.allocStack(-3, 1) },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d, cg) => { d.setLimit(cg, 'swap' as CounterName, PAGE_SIZE); } },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d, cg) => { d.setLimit(cg, 'memory', -PAGE_SIZE); } },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d, cg) => { d.setLimit(cg, 'memory', Number.NaN); } },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d, cg) => { d.setLimit(cg, 'memory', 4096.5); } },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d, cg) => { d.createCgroup(cg, ''); } },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d, cg) => { d.createCgroup(cg, 'a/b'); } },
+  { code: 'KERNSIM_MEMCG_UNKNOWN_CGROUP', call: (d) => { d.createCgroup(0.5, 'x'); } },
+  { code: 'KERNSIM_MEMCG_UNKNOWN_CGROUP', call: (d) => { d.removeCgroup(Number.NaN); } },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d, cg) => { d.attach(-1, cg); } },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d, cg) => { d.setKmemIndependent(cg, 1 as unknown as boolean); } },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d) => d.createCache({ name: 'odd', objSize: 100.5, account: true }) },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d) => d.createCache({ name: 'nan', objSize: Number.NaN, account: true }) },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d) => d.createCache({ name: '', objSize: 64, account: true }) },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d, _cg, _task, live) => { d.free(live[0] ?? 0, 2); } },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d, _cg, _task, live) => { d.free(live[0] ?? 0, -1); } },
+  { code: 'KERNSIM_MEMCG_BAD_ARGUMENT', call: (d) => { d.exit(Number.NaN); } },
+];
 
 const flagsArb = fc.constantFrom(
   0,
@@ -49,7 +87,19 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('independent' as const), at: fc.nat(20), on: fc.boolean() }),
   fc.record({ kind: fc.constant('work' as const) }),
   fc.record({ kind: fc.constant('stack' as const), task: fc.integer({ min: 1, max: 5 }) }),
+  { arbitrary: fc.record({ kind: fc.constant('bad' as const), which: fc.nat(BAD_CALLS.length - 1), at: fc.nat(20), task: fc.integer({ min: 1, max: 5 }) }), weight: 2 },
 );
+
+/** Runs a call that must be refused with `code`; returns the error. */
+function refused(code: MemcgErrorCode, call: () => unknown): MemcgError {
+  try {
+    call();
+  } catch (error) {
+    if (error instanceof MemcgError && error.code === code) return error;
+    throw new Error(`expected ${code}`, { cause: error });
+  }
+  throw new Error(`expected ${code}; the call was accepted`);
+}
 
 function slabCharges(d: Accounting): number {
   let bytes = 0;
@@ -74,7 +124,7 @@ function checkInvariants(d: Accounting): string | null {
   if (d.tree.cost.clamps !== 0) return 'an uncharge went below zero';
   if (d.id !== 'objcg') {
     let local = 0;
-    for (const n of d.tree.nodes) local += n.localKmem;
+    for (const n of d.tree.nodes) local += n.localKmem + n.localKmemMemoryOnly;
     const stacks = (d.snapshot() as { stacks: [number, { pages: number; charged: number }][] }).stacks;
     const stackBytes = stacks.reduce((s, [, st]) => s + (st.charged >= 0 ? st.pages * PAGE_SIZE : 0), 0);
     if (local !== slabCharges(d) + stackBytes) return `charged ${String(local)} != charged slab pages ${String(slabCharges(d))}`;
@@ -155,6 +205,13 @@ describe.each(DESIGNS)('%s under random operation sequences with removals', (id)
               case 'work':
                 d.runWork();
                 break;
+              case 'bad': {
+                const bad = BAD_CALLS[op.which];
+                if (bad === undefined) break;
+                refused(bad.code, () => bad.call(d, pick(op.at), op.task, live));
+                if (JSON.stringify(d.snapshot()) !== before) throw new Error(`refused call ${String(op.which)} changed the state`);
+                break;
+              }
               case 'stack':
                 if (stacks.has(op.task)) {
                   d.freeStack(op.task);

@@ -9,6 +9,7 @@ import {
 } from './accounting.js';
 import { type Cgroup, ROOT_CGROUP } from './cgroup-tree.js';
 import type { KmemCache } from './kmem-cache.js';
+import { checkBoolean, checkChoice } from './validate.js';
 
 export interface SouhlalOptions {
   /** CONFIG_CGROUP_MEM_RES_CTLR_KMEM_ACCT_ROOT: charge the root cgroup too (default on). */
@@ -44,8 +45,8 @@ export class SouhlalAccounting extends Accounting {
 
   constructor(config: MachineConfig, options: SouhlalOptions = {}) {
     super(config, 'slab');
-    this.trackRoot = options.trackRoot ?? true;
-    this.removal = options.removal ?? 'root-holds';
+    this.trackRoot = checkBoolean(options.trackRoot ?? true, 'souhlal.trackRoot');
+    this.removal = checkChoice(options.removal ?? 'root-holds', 'souhlal.removal', ['root-holds', 'as-posted']);
   }
 
   protected override slabOwner(cache: KmemCache): number {
@@ -132,13 +133,16 @@ export class SouhlalAccounting extends Accounting {
     const root = this.tree.node(ROOT_CGROUP);
     const asPosted = this.removal === 'as-posted';
     // memcg_kmem_move: the cgroup's kmem charge is dropped before its caches die.
-    if (asPosted) this.tree.uncharge(node, node.localKmem);
-    const heir = asPosted && !this.trackRoot ? -1 : ROOT_CGROUP;
+    if (asPosted) this.tree.uncharge(node, node.localKmem, this.kmemRoute(node.id));
+    const heir = this.trackRoot ? ROOT_CGROUP : -1;
     for (const id of this.copies[node.id] ?? []) {
       const cache = this.slabs.caches[id];
       if (cache === undefined) continue;
       cache.dead = true;
-      for (const s of this.slabs.slabsOf(cache)) this.slabs.slabCharge[s] = heir;
+      // As posted, a dead cache's pages are uncharged from the root (cache->memcg is NULL). Otherwise
+      // they keep their charger, which the root now holds for (holderOf), so the uncharge takes the
+      // route the charge took.
+      if (asPosted) for (const s of this.slabs.slabsOf(cache)) this.slabs.slabCharge[s] = heir;
       node.pins++;
     }
     return root;

@@ -4,7 +4,7 @@ import { ROOT_CGROUP } from './cgroup-tree.js';
 import { CostaAccounting } from './design-costa.js';
 import { ObjcgAccounting } from './design-objcg.js';
 import { SouhlalAccounting } from './design-souhlal.js';
-import { MemcgError } from './errors.js';
+import { codeOf } from './testing/code-of.js';
 import { PAGE_SIZE } from './page-allocator.js';
 import { pathCost } from './workloads.js';
 
@@ -16,16 +16,6 @@ function allocMany(d: Accounting, cache: number, task: number, n: number, flags 
   const out: number[] = [];
   for (let i = 0; i < n; i++) out.push(d.alloc(cache, task, 0, flags));
   return out;
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof MemcgError) return error.code;
-    throw error;
-  }
-  return undefined;
 }
 
 describe('Costa (opt-in, SLUB, per-cgroup copies of registered caches)', () => {
@@ -48,12 +38,45 @@ describe('Costa (opt-in, SLUB, per-cgroup copies of registered caches)', () => {
   it('charges slab pages of registered caches and lets unregistered ones escape', () => {
     const { d, dentry, km } = setup();
     const a = d.createCgroup(ROOT_CGROUP, 'a');
+    d.setKmemIndependent(a, true);
     d.attach(1, a);
     allocMany(d, dentry, 1, 1);
     allocMany(d, km, 1, 10);
     const node = d.tree.node(a);
     expect(node.kmem.usage).toBe(PAGE_SIZE);
     expect(d.stats.escapedBytes).toBe(640);
+  });
+
+  it('charges the kmem counter or the memory counter, never both (memcg_kmem in patch 3/7)', () => {
+    const { d, dentry } = setup();
+    const joint = d.createCgroup(ROOT_CGROUP, 'joint');
+    const independent = d.createCgroup(ROOT_CGROUP, 'independent');
+    d.setKmemIndependent(independent, true);
+    d.attach(1, joint);
+    d.attach(2, independent);
+    const objs = [...allocMany(d, dentry, 1, 22), ...allocMany(d, dentry, 2, 1)];
+    expect(d.tree.node(joint).memory.usage).toBe(2 * PAGE_SIZE);
+    expect(d.tree.node(joint).kmem.usage).toBe(0);
+    expect(d.kernelCounter(joint)).toBe(d.tree.node(joint).memory);
+    expect(d.tree.node(independent).kmem.usage).toBe(PAGE_SIZE);
+    expect(d.tree.node(independent).memory.usage).toBe(0);
+    // A memory limit now limits the joint cgroup's kernel memory; a kmem limit is refused (-EINVAL).
+    expect(codeOf(() => { d.setLimit(joint, 'kmem', 8 * PAGE_SIZE); })).toBe('KERNSIM_MEMCG_KMEM_NOT_INDEPENDENT');
+    d.setLimit(joint, 'memory', 2 * PAGE_SIZE);
+    expect(allocMany(d, dentry, 1, 30).filter((h) => h < 0).length).toBeGreaterThan(0);
+    expect(d.tree.node(joint).memory.failcnt).toBeGreaterThan(0);
+    for (const h of objs) d.free(h, 0);
+    expect(d.tree.cost.clamps).toBe(0);
+  });
+
+  it('children inherit independent_kmem_limit; only a childless cgroup below the root may change it', () => {
+    const { d } = setup();
+    const p = d.createCgroup(ROOT_CGROUP, 'p');
+    d.setKmemIndependent(p, true);
+    const c = d.createCgroup(p, 'c');
+    expect(d.tree.node(c).kmemIndependent).toBe(true);
+    expect(codeOf(() => { d.setKmemIndependent(c, false); })).toBe('KERNSIM_MEMCG_BAD_ARGUMENT');
+    expect(codeOf(() => { d.setKmemIndependent(p, false); })).toBe('KERNSIM_MEMCG_CGROUP_HAS_CHILDREN');
   });
 
   it('does not track the root cgroup, and with no other cgroup does no accounting work', () => {
@@ -86,7 +109,8 @@ describe('Costa (opt-in, SLUB, per-cgroup copies of registered caches)', () => {
     d.exit(1);
     d.removeCgroup(c);
     d.removeCgroup(p);
-    expect(d.tree.node(ROOT_CGROUP).localKmem).toBe(6 * PAGE_SIZE);
+    expect(d.tree.node(ROOT_CGROUP).localKmemMemoryOnly).toBe(6 * PAGE_SIZE);
+    expect(d.tree.node(ROOT_CGROUP).memory.usage).toBe(6 * PAGE_SIZE);
     for (const h of objs) d.free(h, 0);
     expect(d.tree.cost.clamps).toBe(0);
     expect(d.deadCaches()).toBe(0);
@@ -107,6 +131,7 @@ describe('Costa (opt-in, SLUB, per-cgroup copies of registered caches)', () => {
       },
     });
     const a = d.createCgroup(ROOT_CGROUP, 'a');
+    d.setKmemIndependent(a, true);
     d.attach(1, a);
     live.push(...allocMany(d, dentry, 1, 21 * 10));
     expect(d.tree.node(a).kmem.usage).toBe(10 * PAGE_SIZE);
@@ -124,11 +149,12 @@ describe('Costa (opt-in, SLUB, per-cgroup copies of registered caches)', () => {
     const c = d.createCgroup(p, 'c');
     d.attach(1, c);
     const objs = allocMany(d, dentry, 1, 21 * 3);
-    const charged = d.tree.node(c).kmem.usage;
+    const charged = d.tree.kernelCharged(d.tree.node(c));
+    expect(charged).toBe(3 * PAGE_SIZE);
     d.exit(1);
     d.removeCgroup(c);
-    expect(d.tree.node(p).kmem.usage).toBe(charged);
-    expect(d.tree.node(p).localKmem).toBe(charged);
+    expect(d.tree.node(p).memory.usage).toBe(charged);
+    expect(d.tree.node(p).localKmemMemoryOnly).toBe(charged);
     expect(d.deadCgroupsAlive()).toBe(1);
     for (const h of objs) d.free(h, 0);
     expect(d.deadCgroupsAlive()).toBe(0);
@@ -270,6 +296,7 @@ describe('typed errors change nothing', () => {
       const dentry = d.createCache(spec);
       if (d instanceof CostaAccounting) d.registerMemcgCache({ index: 0, cache: dentry, shrink: () => 0 });
       const a = d.createCgroup(ROOT_CGROUP, 'a');
+      if (d instanceof CostaAccounting) d.setKmemIndependent(a, true);
       d.attach(1, a);
       const [h] = allocMany(d, dentry, 1, 30);
       d.free(h ?? -1, 0);

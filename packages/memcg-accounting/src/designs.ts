@@ -3,9 +3,10 @@ import { CostaAccounting } from './design-costa.js';
 import { NoAccounting } from './design-off.js';
 import { ObjcgAccounting } from './design-objcg.js';
 import { SouhlalAccounting, type SouhlalOptions } from './design-souhlal.js';
-import { MemcgError } from './errors.js';
+import { checkChoice } from './validate.js';
 
 export const DESIGNS: readonly Exclude<DesignId, 'off'>[] = ['costa', 'souhlal', 'objcg'];
+const DESIGN_IDS: readonly DesignId[] = ['off', ...DESIGNS];
 
 export interface DesignOptions {
   readonly souhlal?: SouhlalOptions;
@@ -13,9 +14,7 @@ export interface DesignOptions {
 
 /** One of the three designs (or no accounting) on a fresh machine. */
 export function createDesign(id: DesignId, config: MachineConfig, options: DesignOptions = {}): Accounting {
-  if (!(config.pages > 0) || !Number.isInteger(config.cpus) || config.cpus < 1) {
-    throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected pages > 0 and cpus >= 1; got ${String(config.pages)} and ${String(config.cpus)}`);
-  }
+  checkChoice(id, 'a design', DESIGN_IDS);
   switch (id) {
     case 'off':
       return new NoAccounting(config);

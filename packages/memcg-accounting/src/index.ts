@@ -1,6 +1,8 @@
 export { CgroupTree, ROOT_CGROUP } from './cgroup-tree.js';
 export type { Cgroup, CgroupOp, CgroupSnapshot, CounterName } from './cgroup-tree.js';
 export type { ResCounter } from './res-counter.js';
+export { COUNTER_NAMES, MAX_TASK } from './cgroup-tree.js';
+export type { KmemRoute } from './cgroup-tree.js';
 export { MemcgError } from './errors.js';
 export type { MemcgErrorCode } from './errors.js';
 export { Prng } from './prng.js';
@@ -14,6 +16,9 @@ export {
   GFP_NOACCOUNT,
   GFP_NOFAIL,
   IN_INTERRUPT,
+  MAX_CPUS,
+  MAX_PAGES,
+  MAX_STACK_ORDER,
 } from './accounting.js';
 export type { AccountingStats, DesignId, MachineConfig, ShrinkFn } from './accounting.js';
 export { CostaAccounting } from './design-costa.js';
@@ -31,9 +36,15 @@ export {
   churnWorkload,
   isolationWorkload,
   manyCgroupsWorkload,
+  MAX_SCALE,
   pathCost,
 } from './workloads.js';
 export type { PathCost, WorkloadOptions } from './workloads.js';
 export type { CgroupFigures, WorkloadId, WorkloadResult } from './workload-result.js';
-export { compareDesigns, WORKLOADS } from './compare.js';
-export type { Comparison } from './compare.js';
+export { compareDesigns, RUNS, WORKLOAD_KINDS, WORKLOADS } from './compare.js';
+export type { Comparison, RunId } from './compare.js';
+export { hostWorkload } from './host-workloads.js';
+export { HOST_CACHES, PROFILES } from './host-profiles.js';
+export type { Basis, CacheUse, ContainerProfile, HostCache, ProfileId } from './host-profiles.js';
+export { dyingCgroupSeries } from './dying-series.js';
+export type { DyingSample, DyingSeries } from './dying-series.js';

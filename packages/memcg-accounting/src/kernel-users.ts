@@ -1,11 +1,17 @@
-import { type Accounting, GFP_ACCOUNT, GFP_ATOMIC, GFP_KERNEL, IN_INTERRUPT } from './accounting.js';
+import { type Accounting, GFP_ACCOUNT, GFP_ATOMIC, GFP_KERNEL, IN_INTERRUPT, MAX_STACK_ORDER } from './accounting.js';
 import { CostaAccounting } from './design-costa.js';
 import { ObjcgAccounting } from './design-objcg.js';
-import type { Prng } from './prng.js';
+import { MemcgError } from './errors.js';
+import type { CacheSpec } from './kmem-cache.js';
+import { PAGE_SIZE } from './page-allocator.js';
+import { Prng } from './prng.js';
+import { checkInt } from './validate.js';
 
 export const KMALLOC_SIZES: readonly number[] = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192];
 /** Names longer than this need an external name buffer from kmalloc (DNAME_INLINE_LEN). */
 const DNAME_INLINE_LEN = 32;
+/** The longest path component (NAME_MAX). */
+const NAME_MAX = 255;
 
 /** A first-in-first-out queue of handles that allocates only when it grows. */
 class HandleQueue {
@@ -42,6 +48,8 @@ export interface KernelOptions {
   readonly stackOrder?: number;
   /** Extra caches for workloads that touch many of them. */
   readonly miscCaches?: number;
+  /** Named caches beyond the dcache, kmalloc and skbuff ones (the host workloads' task, file and socket caches). */
+  readonly namedCaches?: readonly CacheSpec[];
 }
 
 /**
@@ -55,6 +63,8 @@ export class Kernel {
   readonly kmalloc: readonly number[];
   readonly skbuffHead: number;
   readonly misc: readonly number[];
+  /** Index of each cache created from `namedCaches`, by name. */
+  readonly named: ReadonlyMap<string, number>;
   readonly stackOrder: number;
   private readonly lru = new Map<number, HandleQueue>();
   /** dentry handle -> inode handle and external-name handle (-1 when inline). */
@@ -67,7 +77,8 @@ export class Kernel {
     readonly design: Accounting,
     options: KernelOptions = {},
   ) {
-    this.stackOrder = options.stackOrder ?? (design.id === 'objcg' ? 2 : 1);
+    this.stackOrder = checkInt(options.stackOrder ?? (design.id === 'objcg' ? 2 : 1), 'a stack order', 0, MAX_STACK_ORDER);
+    checkInt(options.miscCaches ?? 0, 'a number of extra caches', 0, 1000);
     this.dentry = design.createCache({ name: 'dentry', objSize: 192, account: true });
     this.inode = design.createCache({ name: 'inode_cache', objSize: 600, account: true });
     this.kmalloc = KMALLOC_SIZES.map((size) => design.createCache({ name: `kmalloc-${String(size)}`, objSize: size, account: false }));
@@ -77,6 +88,12 @@ export class Kernel {
       misc.push(design.createCache({ name: `misc-${String(i)}`, objSize: 48 + ((i * 88) % 900), account: true }));
     }
     this.misc = misc;
+    const named = new Map<string, number>();
+    for (const spec of options.namedCaches ?? []) {
+      if (named.has(spec.name)) throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected unique cache names; got ${JSON.stringify(spec.name)} twice`);
+      named.set(spec.name, design.createCache(spec));
+    }
+    this.named = named;
     const shrink = (cg: number, n: number): number => this.shrinkDcache(cg, n);
     if (design instanceof CostaAccounting) design.registerMemcgCache({ index: 0, cache: this.dentry, shrink });
     if (design instanceof ObjcgAccounting) design.registerShrinker(this.dentry, shrink);
@@ -100,8 +117,10 @@ export class Kernel {
 
   /** kmalloc: the smallest size class that fits. */
   kmallocIndex(size: number): number {
+    // Larger requests go to the page allocator in the kernel; the model has no path for them.
+    checkInt(size, 'a kmalloc size in bytes', 1, KMALLOC_SIZES[KMALLOC_SIZES.length - 1] ?? PAGE_SIZE);
     const i = KMALLOC_SIZES.findIndex((s) => s >= size);
-    return this.kmalloc[i < 0 ? KMALLOC_SIZES.length - 1 : i] ?? 0;
+    return this.kmalloc[i] ?? 0;
   }
 
   /**
@@ -109,6 +128,7 @@ export class Kernel {
    * does not keep what it looked up). Returns false when an allocation failed.
    */
   lookup(task: number, cpu: number, nameLen: number): boolean {
+    checkInt(nameLen, 'a name length', 1, NAME_MAX);
     const d = this.design.alloc(this.dentry, task, cpu, GFP_KERNEL);
     if (d < 0) return false;
     let name = -1;
@@ -143,6 +163,8 @@ export class Kernel {
 
   /** The dcache shrinker: frees the oldest unused dentries of `cg` (-1: of every cgroup, in turn). */
   shrinkDcache(cg: number, nrToScan: number, global = false): number {
+    checkInt(nrToScan, 'a number of objects to scan', 0);
+    if (cg !== -1) this.design.tree.node(cg);
     let freed = 0;
     if (cg >= 0) {
       const q = this.lru.get(cg);
@@ -189,6 +211,8 @@ export class Kernel {
    * unused on the LRU. Returns the number of lookups that failed.
    */
   walk(task: number, cpu: number, count: number, prng: Prng): number {
+    checkInt(count, 'a number of lookups', 0);
+    if (!(prng instanceof Prng)) throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', 'expected a Prng for the walk');
     let failed = 0;
     for (let i = 0; i < count; i++) if (!this.lookup(task, cpu, 8 + prng.int(56))) failed++;
     return failed;
@@ -196,6 +220,13 @@ export class Kernel {
 
   cachedDentries(cg: number): number {
     return this.lru.get(cg)?.length ?? 0;
+  }
+
+  /** Unused dentries cached on every LRU. */
+  cachedTotal(): number {
+    let n = 0;
+    for (const q of this.lru.values()) n += q.length;
+    return n;
   }
 
   /** fork: the new task's kernel stack. */
@@ -213,10 +244,11 @@ export class Kernel {
    * spinlock (process context, GFP_ATOMIC). Returns [head, data] or null.
    */
   skbAlloc(task: number, cpu: number, size: number, softirq = false): readonly [number, number] | null {
+    const dataCache = this.kmallocIndex(size);
     const flags = GFP_ATOMIC | GFP_ACCOUNT | (softirq ? IN_INTERRUPT : 0);
     const head = this.design.alloc(this.skbuffHead, task, cpu, flags);
     if (head < 0) return null;
-    const data = this.design.alloc(this.kmallocIndex(size), task, cpu, flags);
+    const data = this.design.alloc(dataCache, task, cpu, flags);
     if (data < 0) {
       this.design.free(head, cpu);
       return null;

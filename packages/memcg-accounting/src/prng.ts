@@ -1,3 +1,6 @@
+import { MemcgError } from './errors.js';
+import { checkInt } from './validate.js';
+
 /**
  * Mulberry32: a small seeded generator. Workloads take one of these, never Math.random,
  * so the same seed replays the same run bit for bit.
@@ -6,7 +9,7 @@ export class Prng {
   private state: number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.state = checkInt(seed, 'a seed', 0, 0xffffffff) >>> 0;
   }
 
   /** Uniform in [0, 1). */
@@ -20,6 +23,7 @@ export class Prng {
 
   /** Uniform integer in [0, n). */
   int(n: number): number {
+    if (!(n >= 1)) throw new MemcgError('KERNSIM_MEMCG_BAD_ARGUMENT', `expected a range of at least 1; got ${String(n)}`);
     return Math.floor(this.next() * n);
   }
 }

@@ -2,13 +2,15 @@ import type { Accounting, DesignId } from './accounting.js';
 import { ObjcgAccounting } from './design-objcg.js';
 import { PAGE_SIZE } from './page-allocator.js';
 
-export type WorkloadId = 'isolation' | 'churn' | 'many-cgroups' | 'atomic';
+export type WorkloadId = 'isolation' | 'churn' | 'many-cgroups' | 'atomic' | 'host';
 
 export interface CgroupFigures {
   readonly name: string;
+  /** The counter that limits this cgroup's kernel memory: 'kmem', or 'memory' where kernel memory is charged there only (Costa without an independent limit). */
+  readonly counter: 'kmem' | 'memory';
   readonly limit: number | null;
   readonly maxUsage: number;
-  /** Bytes charged at this cgroup itself (kmem). */
+  /** Kernel memory charged to this cgroup and its live descendants, whichever counter holds it. */
   readonly charged: number;
   /** Bytes its tasks really use (live objects and stacks). */
   readonly used: number;
@@ -54,18 +56,21 @@ export function collect(
   let limitsHeld = true;
   let forced = 0;
   for (const node of design.tree.nodes) {
-    forced += node.kmem.forcedCharges;
-    if (node.kmem.maxUsage > node.kmem.limit && node.kmem.forcedCharges === 0) limitsHeld = false;
+    // Forced charges are counted once, on the counter that holds the cgroup's kernel memory.
+    forced += design.kernelCounter(node.id).forcedCharges;
+    for (const c of [node.kmem, node.memory]) if (c.maxUsage > c.limit && c.forcedCharges === 0) limitsHeld = false;
   }
   const cgroups = watched.map((w) => {
     const node = design.tree.node(w.id);
+    const counter = design.kernelCounter(w.id);
     return {
       name: node.name,
-      limit: Number.isFinite(node.kmem.limit) ? node.kmem.limit : null,
-      maxUsage: node.kmem.maxUsage,
-      charged: node.kmem.usage,
+      counter: counter === node.kmem ? ('kmem' as const) : ('memory' as const),
+      limit: Number.isFinite(counter.limit) ? counter.limit : null,
+      maxUsage: counter.maxUsage,
+      charged: design.tree.kernelCharged(node),
       used: w.used ?? used.get(w.id) ?? 0,
-      failcnt: node.kmem.failcnt,
+      failcnt: counter.failcnt,
       failedAllocs: w.failedAllocs,
       evicted: w.evicted,
     };

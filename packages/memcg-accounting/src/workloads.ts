@@ -1,10 +1,11 @@
 import { type Accounting, type DesignId, GFP_ACCOUNT, GFP_KERNEL } from './accounting.js';
 import { ROOT_CGROUP } from './cgroup-tree.js';
 import { NoAccounting } from './design-off.js';
-import { createDesign, type DesignOptions } from './designs.js';
+import { createDesign, DESIGNS, type DesignOptions } from './designs.js';
 import { Kernel } from './kernel-users.js';
 import { PAGE_SIZE } from './page-allocator.js';
 import { Prng } from './prng.js';
+import { checkChoice, checkInt, checkPositive } from './validate.js';
 import { collect, type WorkloadResult } from './workload-result.js';
 
 export interface WorkloadOptions {
@@ -15,14 +16,26 @@ export interface WorkloadOptions {
   readonly design?: DesignOptions;
 }
 
-const MIB = 1024 * 1024;
+export const MIB = 1024 * 1024;
 
-function sized(options: WorkloadOptions): { prng: Prng; scale: number } {
-  return { prng: new Prng(options.seed ?? 2012), scale: options.scale ?? 1 };
+/** The largest `scale`: 100 times the full run is already minutes of simulation. */
+export const MAX_SCALE = 100;
+
+export function sized(options: WorkloadOptions): { prng: Prng; scale: number } {
+  return { prng: new Prng(options.seed ?? 2012), scale: checkPositive(options.scale ?? 1, 'a workload scale', MAX_SCALE) };
 }
 
-function pagesFor(bytes: number): number {
+export function pagesFor(bytes: number): number {
   return Math.max(64, Math.round(bytes / PAGE_SIZE));
+}
+
+/**
+ * A kmem limit of its own for `cg`: in 2012 that needs memory.independent_kmem_limit = 1 first;
+ * since 3.8 there is no such switch (kmem is charged to memory too, and limited by both).
+ */
+function limitKmem(design: Accounting, cg: number, bytes: number): void {
+  if (design.id !== 'objcg') design.setKmemIndependent(cg, true);
+  design.setLimit(cg, 'kmem', bytes);
 }
 
 /**
@@ -37,10 +50,7 @@ export function isolationWorkload(id: DesignId, options: WorkloadOptions = {}): 
   const limit = pagesFor(8 * MIB * scale) * PAGE_SIZE;
   const noisy = design.createCgroup(ROOT_CGROUP, 'noisy');
   const quiet = design.createCgroup(ROOT_CGROUP, 'quiet');
-  for (const cg of [noisy, quiet]) {
-    design.setKmemIndependent(cg, true);
-    design.setLimit(cg, 'kmem', limit);
-  }
+  for (const cg of [noisy, quiet]) limitKmem(design, cg, limit);
   design.attach(1, noisy);
   design.attach(2, quiet);
   const fails = { noisy: 0, quiet: 0 };
@@ -117,8 +127,8 @@ export function churnWorkload(id: DesignId, options: WorkloadOptions = {}): Work
   return collect(design, 'churn', [{ id: parent, failedAllocs: failed, evicted: 0, used: orphanUsed }], {
     containers: n,
     orphanUsedBytes: orphanUsed,
-    containersCharged: design.tree.node(parent).kmem.usage,
-    rootCharged: design.tree.node(ROOT_CGROUP).localKmem,
+    containersCharged: design.tree.kernelCharged(design.tree.node(parent)),
+    rootCharged: design.tree.node(ROOT_CGROUP).localKmem + design.tree.node(ROOT_CGROUP).localKmemMemoryOnly,
     clampedUncharges: design.tree.cost.clamps,
   });
 }
@@ -165,8 +175,7 @@ export function atomicWorkload(id: DesignId, options: WorkloadOptions = {}): Wor
   const webs: number[] = [];
   for (let w = 0; w < 4; w++) {
     const cg = design.createCgroup(ROOT_CGROUP, `web${String(w)}`);
-    design.setKmemIndependent(cg, true);
-    design.setLimit(cg, 'kmem', limit);
+    limitKmem(design, cg, limit);
     design.attach(500 + w, cg);
     webs.push(cg);
   }
@@ -230,6 +239,8 @@ function opsPerAlloc(design: Accounting, inChild: boolean, rounds: number): numb
 
 /** The allocation path's cost, in abstract operations, with accounting off, on but unused, and on. */
 export function pathCost(id: Exclude<DesignId, 'off'>, rounds = 200): PathCost {
+  checkChoice(id, 'a design', DESIGNS);
+  checkInt(rounds, 'a number of rounds', 1, 1_000_000);
   const config = { pages: 4096, cpus: 1 };
   const off = opsPerAlloc(new NoAccounting(config, id === 'souhlal' ? 'slab' : 'slub'), false, rounds);
   const onUnused = opsPerAlloc(createDesign(id, config), false, rounds);

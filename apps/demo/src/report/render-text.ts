@@ -1,3 +1,4 @@
+import { escapeText } from './escape.js';
 import type { Block, Cell, Column, SectionReport } from './model.js';
 import type { Style } from './style.js';
 
@@ -7,7 +8,7 @@ function alignRight(column: Column, cells: readonly Cell[]): boolean {
 }
 
 function formatCell(cell: Cell): string {
-  return typeof cell === 'number' ? cell.toLocaleString('en-US', { maximumFractionDigits: 2 }) : cell;
+  return typeof cell === 'number' ? cell.toLocaleString('en-US', { maximumFractionDigits: 2 }) : escapeText(cell);
 }
 
 export function renderTable(
@@ -25,34 +26,36 @@ export function renderTable(
       .map((cell, i) => (right[i] === true ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
       .join('  ')
       .trimEnd();
-  const header = style.bold(line(columns.map((column) => column.header)));
+  const header = style.bold(line(columns.map((column) => escapeText(column.header))));
   const rule = style.dim(widths.map((width) => '-'.repeat(width)).join('  '));
   return [header, rule, ...text.map(line)].join('\n');
 }
 
+// Every string a section hands over may hold names from outside: escaped before the
+// style adds its own escape codes.
 function renderBlock(block: Block, style: Style): string {
   switch (block.kind) {
     case 'heading':
-      return style.bold(block.text);
+      return style.bold(escapeText(block.text));
     case 'paragraph':
-      return block.text;
+      return escapeText(block.text);
     case 'list':
-      return block.items.map((item) => `  - ${item}`).join('\n');
+      return block.items.map((item) => `  - ${escapeText(item)}`).join('\n');
     case 'table': {
       const table = renderTable(block.columns, block.rows, style);
-      return block.title === undefined ? table : `${style.accent(block.title)}\n${table}`;
+      return block.title === undefined ? table : `${style.accent(escapeText(block.title))}\n${table}`;
     }
     case 'pre':
-      return block.title === undefined ? block.text : `${style.accent(block.title)}\n${block.text}`;
+      return block.title === undefined ? escapeText(block.text) : `${style.accent(escapeText(block.title))}\n${escapeText(block.text)}`;
     case 'figure':
-      return `${style.accent(block.title)}\n${block.alt}`;
+      return `${style.accent(escapeText(block.title))}\n${escapeText(block.alt)}`;
   }
 }
 
 export function renderText(reports: readonly SectionReport[], style: Style): string {
   return reports
     .map((report) => {
-      const title = `== ${report.title} ==`;
+      const title = `== ${escapeText(report.title)} ==`;
       const body = report.blocks.map((block) => renderBlock(block, style)).join('\n\n');
       return `${style.bold(style.accent(title))}\n\n${body}\n`;
     })

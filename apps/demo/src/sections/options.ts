@@ -14,7 +14,7 @@ export function choiceOption<const T extends string>(
   const value = stringOption(options, key, fallback);
   const found = choices.find((choice) => choice === value);
   if (found === undefined) {
-    throw new UsageError(`--${key} must be one of ${choices.join(', ')}; got "${value}"`);
+    throw new UsageError(`--${flagName(key)} must be one of ${choices.join(', ')}; got "${value}"`);
   }
   return found;
 }
@@ -29,7 +29,37 @@ export function intOption(
   if (typeof raw !== 'string') return fallback;
   const value = Number(raw);
   if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < range.min || value > range.max) {
-    throw new UsageError(`--${key} must be an integer from ${range.min} to ${range.max}; got "${raw}"`);
+    throw new UsageError(`--${flagName(key)} must be an integer from ${range.min} to ${range.max}; got "${raw}"`);
   }
   return value;
+}
+
+/**
+ * An integer option whose values are a fixed set (`--max-cpus 2|4|16|…`): anything else,
+ * 5 included, is bad usage rather than silently rounded to a neighbour.
+ */
+export function intChoiceOption(options: SectionOptions, key: string, choices: readonly number[], fallback: number): number {
+  const raw = options[key];
+  if (typeof raw !== 'string') return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !choices.includes(value)) {
+    throw new UsageError(`--${flagName(key)} must be one of ${choices.join(', ')}; got "${raw}"`);
+  }
+  return value;
+}
+
+/** A `YYYY-MM-DD` option that names a real day (2012-02-30 does not). */
+export function dateOption(options: SectionOptions, key: string, fallback: string): string {
+  const raw = options[key];
+  if (typeof raw !== 'string') return fallback;
+  const time = Date.parse(`${raw}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(raw) || !Number.isFinite(time) || new Date(time).toISOString().slice(0, 10) !== raw) {
+    throw new UsageError(`--${flagName(key)} must be a date YYYY-MM-DD; got "${raw}"`);
+  }
+  return raw;
+}
+
+/** Commander's camelCased key back to the flag a user typed (`maxCpus` → `max-cpus`). */
+function flagName(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }

@@ -1,7 +1,9 @@
 import {
   OUTPUT_FORMATS,
   buildReport,
+  collectGitdmReport,
   collectStats,
+  formatPercent,
   readTagDates,
   releaseStatus,
   renderReleaseStatus,
@@ -11,7 +13,7 @@ import {
 } from '@kernsim/dev-stats';
 import type { Block } from '../report/model.js';
 import { barChart } from '../report/svg.js';
-import { choiceOption, intOption, stringOption } from './options.js';
+import { choiceOption, dateOption, intOption, stringOption } from './options.js';
 import type { Section } from './section.js';
 
 function tableBlock(title: string, table: Table | undefined, who: string): Block[] {
@@ -21,10 +23,15 @@ function tableBlock(title: string, table: Table | undefined, who: string): Block
       kind: 'table',
       title: `${title}: ${table.title}`,
       columns: [{ header: who }, { header: table.unit, align: 'right' }, { header: '%', align: 'right' }],
-      rows: table.rows.map((row) => [row.name, row.count, `${row.percent.toFixed(1)}%`]),
+      // The share from count and total, rounded once, as dev-stats and gitdm print it.
+      rows: table.rows.map((row) => [row.name, row.count, formatPercent(row.count, table.total)]),
     },
   ];
 }
+
+/** The developer tables LWN prints, credits included (tables nobody has a credit in are left out). */
+const DEVELOPER_TABLES = ['changesets', 'changed-lines', 'lines-removed', 'signoffs', 'reviews', 'tests', 'reports', 'test-credits-given', 'report-credits-given'];
+const EMPLOYER_TABLES = ['changesets', 'changed-lines', 'signoffs', 'developers'];
 
 /** LWN's "who wrote this release" tables, computed from a real git repository. */
 export const statsSection: Section = {
@@ -36,6 +43,11 @@ export const statsSection: Section = {
     { flags: '--range <range>', description: 'revision range, e.g. v3.2..v3.3 (default: HEAD)' },
     { flags: '--top <n>', description: 'rows per table', defaultValue: '10' },
     { flags: '--config <file>', description: "gitdm.config with the employer maps" },
+    { flags: '--no-author-signoffs', description: "do not count authors' signoffs of their own changesets (gitdm's -s)" },
+    { flags: '--mailmap <file>', description: "mailmap to use instead of the repository's .mailmap" },
+    { flags: '--since <date>', description: 'only commits more recent than <date>' },
+    { flags: '--until <date>', description: 'only commits older than <date>' },
+    { flags: '--gitdm', description: "also show gitdm's own report for the range, byte for byte (dev-stats --gitdm)" },
     { flags: '--format <format>', description: `also show dev-stats' own output: ${OUTPUT_FORMATS.join(', ')}` },
     { flags: '--now <date>', description: 'date for the release status (YYYY-MM-DD)' },
   ],
@@ -44,12 +56,23 @@ export const statsSection: Section = {
     const range = stringOption(options, 'range', 'HEAD');
     const top = intOption(options, 'top', 10, { min: 1, max: 1000 });
     const config = options.config;
+    const now = dateOption(options, 'now', new Date().toISOString().slice(0, 10));
     const format = typeof options.format === 'string' ? choiceOption<OutputFormat>(options, 'format', OUTPUT_FORMATS, 'text') : undefined;
-    const { accumulator, config: parsed } = await collectStats({
+    const common = {
       repo,
       revisions: [range],
       ...(typeof config === 'string' ? { config } : {}),
+      ...(typeof options.since === 'string' ? { since: options.since } : {}),
+      ...(typeof options.until === 'string' ? { until: options.until } : {}),
+    };
+    const { accumulator, config: parsed } = await collectStats({
+      ...common,
+      ...(typeof options.mailmap === 'string' ? { mailmap: options.mailmap } : {}),
+      countAuthorSignoffs: options.authorSignoffs !== false,
     });
+    const gitdm = options.gitdm === true
+      ? await collectGitdmReport({ ...common, authorSignoffs: options.authorSignoffs !== false, top, today: now })
+      : undefined;
     const report = buildReport(accumulator, { title: range, top, ...(parsed === undefined ? {} : { config: parsed }) });
     const t = report.totals;
     const dev = (id: string): Table | undefined => report.developers.find((table) => table.id === id);
@@ -63,10 +86,8 @@ export const statsSection: Section = {
           `from ${count(t.developers, 'developer')} and ${count(t.employers, 'employer')}; ${t.added} lines added, ${t.removed} removed ` +
           `(net ${t.net}). Changed lines per changeset are max(added, removed), as LWN counts them.`,
       },
-      ...tableBlock('Most active developers', dev('changesets'), 'Developer'),
-      ...tableBlock('Most active developers', dev('changed-lines'), 'Developer'),
-      ...tableBlock('Most active employers', emp('changesets'), 'Employer'),
-      ...tableBlock('Most active employers', emp('changed-lines'), 'Employer'),
+      ...DEVELOPER_TABLES.flatMap((id) => tableBlock('Most active developers', dev(id), 'Developer')),
+      ...EMPLOYER_TABLES.flatMap((id) => tableBlock('Most active employers', emp(id), 'Employer')),
     ];
     const byChanged = dev('changed-lines');
     if (byChanged !== undefined && byChanged.rows.length > 0) {
@@ -81,7 +102,7 @@ export const statsSection: Section = {
     let release: unknown = null;
     if (tags.length > 0) {
       try {
-        const status = releaseStatus(tags, stringOption(options, 'now', new Date().toISOString().slice(0, 10)));
+        const status = releaseStatus(tags, now);
         release = status;
         blocks.push({ kind: 'pre', title: 'dev-stats release', text: renderReleaseStatus(status, 'text') });
       } catch {
@@ -89,6 +110,7 @@ export const statsSection: Section = {
       }
     }
     if (format !== undefined) blocks.push({ kind: 'pre', title: `dev-stats --format ${format}`, text: renderReport(report, format) });
-    return { id: 'stats', title: this.title, blocks, data: { report, release } };
+    if (gitdm !== undefined) blocks.push({ kind: 'pre', title: 'gitdm -n -u (dev-stats --gitdm)', text: gitdm });
+    return { id: 'stats', title: this.title, blocks, data: { report, release, ...(gitdm === undefined ? {} : { gitdm }) } };
   },
 };

@@ -126,6 +126,12 @@ function alu64(c: CpuState, op: number, a: number, ah: number, b: number, bh: nu
   return lo;
 }
 
+/**
+ * AF after shl/shr/sar with a non-zero count: the SDM leaves it undefined; the reference CPU
+ * (AMD EPYC, measured by tools/oracle) sets it.
+ */
+export const SHIFT_AF = 1;
+
 /** Shifts and rotates; a zero count leaves the flags alone, as on hardware. */
 export function shift(c: CpuState, kind: number, size: number, a: number, ah: number, countIn: number): number {
   const bits = size * 8;
@@ -144,7 +150,8 @@ export function shift(c: CpuState, kind: number, size: number, a: number, ah: nu
   } else if (kind === SHR) {
     c.cf = count > bits ? 0 : Math.floor(a / 2 ** (count - 1)) & 1;
     r = count >= bits ? 0 : Math.floor(a / 2 ** count);
-    c.of = (a & sign) !== 0 ? 1 : 0;
+    // MSB(original) for a count of 1; the reference CPU uses the same expression for any count.
+    c.of = (r & (sign >>> 1)) !== 0 ? 1 : 0;
   } else if (kind === SAR) {
     const s = size === 4 ? a | 0 : (a << (32 - bits)) >> (32 - bits);
     c.cf = (s >> Math.min(count - 1, 31)) & 1;
@@ -154,7 +161,10 @@ export function shift(c: CpuState, kind: number, size: number, a: number, ah: nu
     const m = count % bits;
     r = kind === ROL ? ((a * 2 ** m) % 2 ** bits) + Math.floor(a / 2 ** (bits - m)) : Math.floor(a / 2 ** m) + ((a * 2 ** (bits - m)) % 2 ** bits);
     r = r % 2 ** bits;
-    c.cf = kind === ROL ? r & 1 : (r & sign) !== 0 ? 1 : 0;
+    const msb = (r & sign) !== 0 ? 1 : 0;
+    c.cf = kind === ROL ? r & 1 : msb;
+    // OF is defined for a count of 1; hardware computes the same expression for any count.
+    c.of = kind === ROL ? msb ^ c.cf : msb ^ ((r & (sign >>> 1)) !== 0 ? 1 : 0);
     c.rh = 0;
     return r >>> 0;
   }
@@ -162,7 +172,7 @@ export function shift(c: CpuState, kind: number, size: number, a: number, ah: nu
   c.zf = r === 0 ? 1 : 0;
   c.sf = (r & sign) !== 0 ? 1 : 0;
   c.pf = PARITY[r & 0xff]!;
-  c.af = 0;
+  c.af = SHIFT_AF;
   c.rh = 0;
   return r;
 }
@@ -216,6 +226,7 @@ function shift64(c: CpuState, kind: number, lo: number, hi: number, n: number): 
       rlo = ((hi << k) | (lo >>> (32 - k))) >>> 0;
     }
     c.cf = kind === ROL ? rlo & 1 : rhi >>> 31;
+    c.of = kind === ROL ? (rhi >>> 31) ^ c.cf : (rhi >>> 31) ^ ((rhi >>> 30) & 1);
     c.rh = rhi;
     return rlo;
   }
@@ -239,7 +250,7 @@ function shift64(c: CpuState, kind: number, lo: number, hi: number, n: number): 
       rhi = 0;
     }
     c.cf = n <= 32 ? (lo >>> (n - 1)) & 1 : (hi >>> (n - 33)) & 1;
-    c.of = hi >>> 31;
+    c.of = n === 1 ? hi >>> 31 : 0;
   } else {
     const hs = hi | 0;
     if (n < 32) {
@@ -255,7 +266,7 @@ function shift64(c: CpuState, kind: number, lo: number, hi: number, n: number): 
   c.zf = (rlo | rhi) === 0 ? 1 : 0;
   c.sf = rhi >>> 31;
   c.pf = PARITY[rlo & 0xff]!;
-  c.af = 0;
+  c.af = SHIFT_AF;
   c.rh = rhi;
   return rlo;
 }

@@ -50,6 +50,9 @@ export const I386: ArchInfo = {
 /** Well-known vectors. */
 export const VECTOR = { DE: 0, DB: 1, NMI: 2, BP: 3, UD: 6, DF: 8, GP: 13, PF: 14 } as const;
 
+/** Indices of the general registers in `CpuState.lo`/`hi` (the x86 encoding order). */
+export const R = { RAX: 0, RCX: 1, RDX: 2, RBX: 3, RSP: 4, RBP: 5, RSI: 6, RDI: 7 } as const;
+
 /** MSR numbers the machine implements. */
 export const MSR = {
   TSC: 0x10,

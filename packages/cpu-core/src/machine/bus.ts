@@ -4,6 +4,7 @@ import { invalidateOps } from './core.js';
 import { F_CODE, F_PGD, F_SHARED, F_WATCH } from './frame.js';
 import type { Frame } from './frame.js';
 import { FAULT } from './op.js';
+import { chargeStore } from './timing/lines.js';
 
 const TLB_MASK = TLB_SIZE - 1;
 
@@ -70,8 +71,8 @@ export function translate(c: CpuState, lo: number, hi: number, acc: number): Fra
 export function rd(c: CpuState, lo: number, hi: number, size: number): number {
   const off = lo & 0xfff;
   const idx = tlbSlot(lo);
-  const f = c.tlbR[idx] === hi * 1048576 + (lo >>> 12) ? c.tlbF[idx]! : translate(c, lo, hi, 0);
   if (off + size > 4096) return rdCross(c, lo, hi, size);
+  const f = c.tlbR[idx] === hi * 1048576 + (lo >>> 12) ? c.tlbF[idx]! : translate(c, lo, hi, 0);
   const d = f.data;
   if (size === 4) return (off & 3) === 0 ? f.words[off >>> 2]! >>> 0 : (d[off]! | (d[off + 1]! << 8) | (d[off + 2]! << 16) | (d[off + 3]! << 24)) >>> 0;
   if (size === 8) {
@@ -86,7 +87,13 @@ export function rd(c: CpuState, lo: number, hi: number, size: number): number {
   return d[off]! | (d[off + 1]! << 8);
 }
 
+/** i386: an access running past 4 GiB exceeds the flat segment's limit: #GP before any paging check. */
+function wrapCheck(c: CpuState, lo: number, size: number): void {
+  if (!c.m.is64 && lo + size > 0x100000000) fault(c, 13, 0, 'access wraps past the 4 GiB segment limit');
+}
+
 function rdCross(c: CpuState, lo: number, hi: number, size: number): number {
+  wrapCheck(c, lo, size);
   let vlo = 0;
   let vhi = 0;
   for (let i = 0; i < size; i++) {
@@ -104,11 +111,12 @@ function rdCross(c: CpuState, lo: number, hi: number, size: number): number {
 export function wr(c: CpuState, lo: number, hi: number, size: number, vlo: number, vhi: number): void {
   const off = lo & 0xfff;
   const idx = tlbSlot(lo);
-  const f = c.tlbW[idx] === hi * 1048576 + (lo >>> 12) ? c.tlbF[idx]! : translate(c, lo, hi, 1);
   if (off + size > 4096) {
     wrCross(c, lo, hi, size, vlo, vhi);
     return;
   }
+  const f = c.tlbW[idx] === hi * 1048576 + (lo >>> 12) ? c.tlbF[idx]! : translate(c, lo, hi, 1);
+  if (c.m.lines && f.lineOwner?.[off >>> 6] !== c.id + 1) chargeStore(c, f, off);
   if (f.flags !== 0) {
     wrSlow(c, f, off, size, vlo, vhi);
     return;
@@ -127,12 +135,16 @@ export function wr(c: CpuState, lo: number, hi: number, size: number, vlo: numbe
 }
 
 function wrCross(c: CpuState, lo: number, hi: number, size: number, vlo: number, vhi: number): void {
+  wrapCheck(c, lo, size);
   // Translate every byte first so a fault on the second page leaves memory untouched.
   const frames: Frame[] = [];
   for (let i = 0; i < size; i++) {
     const a = (lo + i) >>> 0;
     frames.push(translate(c, a, a < lo ? (hi + 1) >>> 0 : hi, 1));
   }
+  // A store that straddles two pages takes ownership of its first line, as one on one page does.
+  const first = frames[0]!;
+  if (c.m.lines && first.lineOwner?.[(lo & 0xfff) >>> 6] !== c.id + 1) chargeStore(c, first, lo & 0xfff);
   for (let i = 0; i < size; i++) {
     const b = i < 4 ? (vlo >>> (8 * i)) & 0xff : (vhi >>> (8 * (i - 4))) & 0xff;
     wrSlow(c, frames[i]!, (lo + i) & 0xfff, 1, b, 0);

@@ -2,6 +2,7 @@ import { CpuError } from '../errors.js';
 import type { ArchInfo } from './arch.js';
 import type { CpuState } from './cpu.js';
 import { F_PGD, F_TABLE, Frame, PAGE } from './frame.js';
+import type { Timing } from './timing/model.js';
 import type { Tracer } from './tracer.js';
 
 /** A lower-level page table: a map from virtual page number to pte (pfn * 8 + P|W|U bits), or the direct map. */
@@ -51,15 +52,20 @@ export class MachineCore {
   readonly execWatches: ExecWatch[] = [];
   tracer: Tracer | null = null;
   readonly directTable: LowerTable = { direct: true, ptes: new Map() };
+  /** Stores track cache-line ownership (the modelled timing); kept here so the store path reads one field. */
+  readonly lines: boolean;
   directBaseVpn: number;
 
   constructor(
     readonly info: ArchInfo,
-    readonly cpi: number,
+    readonly timing: Timing,
     readonly serialCyclesPerByte: number,
     readonly maxFrames: number,
+    /** Cross-modified code: raise #GP (the strict detector) or execute the bytes as they are now. */
+    readonly tornCode: boolean,
   ) {
     this.is64 = info.bitness === 64;
+    this.lines = timing.lines;
     this.directBaseVpn = Number(info.pageOffset >> 12n);
   }
 

@@ -2,6 +2,7 @@ import { CpuError } from '../errors.js';
 import { fromLoHi, toLoHi } from './arch.js';
 import type { CpuState, CpuStatus, FaultRecord, NmiCounters } from './cpu.js';
 import { tssOffset } from './idt.js';
+import { fitting, intIn } from './validate.js';
 
 /** An IDTR value: the table's linear base address and its limit (size in bytes minus one). */
 export interface IdtRegister {
@@ -40,14 +41,21 @@ export interface TssState {
 export interface CpuCounters {
   /** IPI send commands this CPU issued (one per ICR write, whatever the shorthand). */
   readonly ipisSent: number;
-  /** IPIs (fixed or NMI) that reached this CPU. */
+  /** IPIs (fixed or NMI) addressed to this CPU, counted when sent (online or not, arrived or still in flight). */
   readonly ipisReceived: number;
+  /** IPIs that actually arrived at this CPU while it was online (after the modelled latency). */
+  readonly ipisDelivered: number;
+  /** Cache-line transfers this CPU's stores waited for (modelled timing), and the cycles they cost it. */
+  readonly lineTransfers: number;
+  readonly lineStallCycles: number;
   /** Exceptions raised, by vector (`raised[13]`: #GPs), including software interrupts and faults during delivery. */
   readonly raised: readonly number[];
   /** Events delivered through the IDT, by vector (exceptions, NMIs, interrupts). */
   readonly delivered: readonly number[];
   /** #GPs raised by the cross-modifying-code rule (also in `raised[13]`). */
   readonly xmcFaults: number;
+  /** Instructions executed with bytes another CPU changed since this CPU serialised (`crossModifyingCode: 'execute'`). */
+  readonly xmcTorn: number;
 }
 
 /** Outside access to memory through the reference kernel table (supplied by the machine). */
@@ -85,8 +93,10 @@ export class Cpu {
     return name.startsWith('e') ? v & 0xffffffffn : v;
   }
 
+  /** Sets a register; the value must fit it (unsigned, or negative in two's complement). */
   setReg(name: RegName, value: bigint): void {
     const i = regIndex(name);
+    fitting(value, name.startsWith('e') ? 32 : 64, `setReg ${name}`);
     const [lo, hi] = toLoHi(BigInt.asUintN(64, value));
     this.#c.lo[i] = lo;
     this.#c.hi[i] = name.startsWith('e') || !this.#c.m.is64 ? 0 : hi;
@@ -97,7 +107,7 @@ export class Cpu {
   }
 
   set rip(v: bigint) {
-    [this.#c.ipLo, this.#c.ipHi] = toLoHi(v);
+    [this.#c.ipLo, this.#c.ipHi] = toLoHi(BigInt.asUintN(64, fitting(v, this.#c.m.is64 ? 64 : 32, 'rip')));
   }
 
   get rsp(): bigint {
@@ -191,9 +201,13 @@ export class Cpu {
     return {
       ipisSent: c.ipisSent,
       ipisReceived: c.ipisReceived,
+      ipisDelivered: c.ipisDelivered,
+      lineTransfers: c.lineTransfers,
+      lineStallCycles: c.lineStall,
       raised: Array.from(c.counts.subarray(0, 256)),
       delivered: Array.from(c.counts.subarray(256, 512)),
       xmcFaults: c.xmcFaults,
+      xmcTorn: c.xmcTorn,
     };
   }
 
@@ -252,17 +266,18 @@ export class Cpu {
     if (period !== null && (!Number.isInteger(period) || period <= 0)) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `NMI source period must be a positive integer of cycles, got ${period}`);
     c.nmiPeriod = period ?? 0;
     c.nextNmi = period === null ? Infinity : c.cycles + period;
-    c.nextEvent = Math.min(c.nextNmi, c.nextTimer);
+    c.refreshNextEvent();
   }
 
   /** The local APIC timer: raises `vector` every `period` cycles (null switches it off). */
   setTimer(period: number | null, vector = 0xef): void {
     const c = this.#c;
     if (period !== null && (!Number.isInteger(period) || period <= 0)) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `timer period must be a positive integer of cycles, got ${period}`);
+    intIn(vector, 0, 255, 'timer vector');
     c.timerPeriod = period ?? 0;
-    c.timerVector = vector & 0xff;
+    c.timerVector = vector;
     c.nextTimer = period === null ? Infinity : c.cycles + period;
-    c.nextEvent = Math.min(c.nextNmi, c.nextTimer);
+    c.refreshNextEvent();
   }
 }
 

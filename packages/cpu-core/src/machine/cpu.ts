@@ -119,6 +119,16 @@ export class CpuState {
   readonly counts = new Uint32Array(512);
   ipisSent = 0;
   ipisReceived = 0;
+  /** IPIs that reached this CPU while it was online (after their latency under modelled timing). */
+  ipisDelivered = 0;
+  /** IPIs in flight to this CPU: arrival cycle (ascending) and what (sender * 512 + vector, or + 256 for an NMI). */
+  ipiAt: number[] = [];
+  ipiWhat: number[] = [];
+  /** Cache-line transfers this CPU's stores waited for, and the cycles they cost. */
+  lineTransfers = 0;
+  lineStall = 0;
+  /** Instructions executed although another CPU had changed their bytes (the torn-code option). */
+  xmcTorn = 0;
   /** #GPs raised by the cross-modifying-code rule. */
   xmcFaults = 0;
   /** The most recent exception raised on this CPU. */
@@ -164,6 +174,12 @@ export class CpuState {
     this.sf = (v >>> 7) & 1;
     this.of = (v >>> 11) & 1;
     this.fl = (v & ~0x8d5) | 2;
+  }
+
+  /** The next cycle at which a timed source (NMI source, timer, IPI in flight) needs attention. */
+  refreshNextEvent(): void {
+    const ipi = this.ipiAt.length > 0 ? this.ipiAt[0]! : Infinity;
+    this.nextEvent = Math.min(this.nextNmi, this.nextTimer, ipi);
   }
 
   /** Marks a serializing event: this CPU's view of code is refreshed. */

@@ -29,17 +29,27 @@ export function raiseIrq(c: CpuState, vector: number): void {
   }
 }
 
-/** Sends an IPI with an xAPIC ICR-low layout: vector bits 0-7, delivery mode 8-10 (0 fixed, 4 NMI), shorthand 18-19. */
+/**
+ * Sends an IPI with an xAPIC ICR-low layout: vector bits 0-7, delivery mode 8-10 (0 fixed,
+ * 4 NMI), shorthand 18-19. The sender pays one ICR write (per call: a loop over destinations
+ * pays per destination, a shorthand once); each destination gets the interrupt `ipiLatency`
+ * cycles later on the sender's clock (at once under flat timing).
+ */
 export function sendIpi(from: CpuState, icr: number, dest: number): void {
   const vector = icr & 0xff;
-  const mode = (icr >>> 8) & 7;
+  const what = from.id * 512 + (((icr >>> 8) & 7) === 4 ? 256 : vector);
   const shorthand = (icr >>> 18) & 3;
   const cpus = from.m.cpus;
+  const t = from.m.timing;
   from.ipisSent++;
+  from.cycles += t.icrWrite;
+  const at = from.cycles + t.ipiLatency;
   const hit = (c: CpuState): void => {
     c.ipisReceived++;
-    if (mode === 4) raiseNmi(c, `IPI from CPU ${from.id}`);
-    else raiseIrq(c, vector);
+    // An offline or dead CPU's APIC takes nothing: the IPI is lost, not held for a later start.
+    if (c.state !== RUNNING && c.state !== HALTED) return;
+    if (t.ipiLatency === 0) arrive(c, what);
+    else queueIpi(c, at, what);
   };
   if (shorthand === 0) {
     if (dest === 0xff || dest === 0xffffffff) for (const c of cpus) hit(c);
@@ -49,4 +59,28 @@ export function sendIpi(from: CpuState, icr: number, dest: number): void {
     }
   } else if (shorthand === 1) hit(from);
   else for (const c of cpus) if (shorthand === 2 || c !== from) hit(c);
+}
+
+function queueIpi(c: CpuState, at: number, what: number): void {
+  let i = c.ipiAt.length;
+  while (i > 0 && c.ipiAt[i - 1]! > at) i--;
+  c.ipiAt.splice(i, 0, at);
+  c.ipiWhat.splice(i, 0, what);
+  c.refreshNextEvent();
+}
+
+function arrive(c: CpuState, what: number): void {
+  if (c.state !== RUNNING && c.state !== HALTED) return;
+  c.ipisDelivered++;
+  const code = what % 512;
+  if (code === 256) raiseNmi(c, `IPI from CPU ${Math.floor(what / 512)}`);
+  else raiseIrq(c, code);
+}
+
+/** Makes the IPIs whose arrival time has come pending at the CPU. */
+export function arriveIpis(c: CpuState): void {
+  while (c.ipiAt.length > 0 && c.ipiAt[0]! <= c.cycles) {
+    c.ipiAt.shift();
+    arrive(c, c.ipiWhat.shift()!);
+  }
 }

@@ -1,143 +1,34 @@
-import { Decoder, DecoderError, DecoderOptions } from 'iced-x86';
-import { fromLoHi } from './arch.js';
-import { fault, translate } from './bus.js';
-import { compile } from './compile.js';
 import type { CpuState } from './cpu.js';
 import { FL_IF, FL_TF, HALTED, RUNNING } from './cpu.js';
-import { raiseIrq, raiseNmi } from './events.js';
-import { F_CODE, F_XWATCH } from './frame.js';
-import type { Frame } from './frame.js';
+import { arriveIpis, raiseIrq, raiseNmi } from './events.js';
+import { fetchOp, instructionBytes } from './fetch.js';
 import { deliverException, deliverIrq, deliverNmi } from './interrupts.js';
-import type { Op } from './op.js';
 import { FAULT } from './op.js';
 
-const fetchBuf = new Uint8Array(15);
-const oldAtSerial = new Int16Array(15);
-const byOther = new Uint8Array(15);
-
-/** Gathers up to 15 bytes at RIP (the second page only if the instruction could reach it). */
-function gather(c: CpuState, f: Frame, off: number): { n: number; nextFault: boolean } {
-  const first = Math.min(15, 4096 - off);
-  fetchBuf.set(f.data.subarray(off, off + first));
-  if (first === 15) return { n: 15, nextFault: false };
-  const lo = (c.ipLo + first) >>> 0;
-  const hi = lo < c.ipLo ? (c.ipHi + 1) >>> 0 : c.ipHi;
-  try {
-    const g = translate(c, lo, hi, 2);
-    fetchBuf.set(g.data.subarray(0, 15 - first), first);
-    return { n: 15, nextFault: false };
-  } catch (e) {
-    if (e !== FAULT) throw e;
-    return { n: first, nextFault: true };
-  }
-}
-
-function decode(c: CpuState, f: Frame, off: number): { op: Op; cacheable: boolean } {
-  const { n, nextFault } = gather(c, f, off);
-  const bytes = fetchBuf.slice(0, n);
-  const d = new Decoder(c.m.info.bitness, bytes, DecoderOptions.None);
-  d.ip = fromLoHi(c.ipLo, c.ipHi);
-  const instr = d.decode();
-  const err = d.lastError;
-  try {
-    if (err === DecoderError.NoMoreBytes && nextFault) {
-      // Re-run the translation of the next page to raise its #PF with the right CR2.
-      const lo = (c.ipLo + n) >>> 0;
-      translate(c, lo, lo < c.ipLo ? (c.ipHi + 1) >>> 0 : c.ipHi, 2);
-    }
-    const op = compile(instr, c.m.is64);
-    return { op, cacheable: off + op.len <= 4096 };
-  } finally {
-    instr.free();
-    d.free();
-  }
-}
-
-/** Finds (decoding and caching if needed) the instruction at RIP and applies the cross-modifying-code rule. */
-export function fetchOp(c: CpuState): Op {
-  const lo = c.ipLo;
-  const hi = c.ipHi;
-  const vpn = hi * 1048576 + (lo >>> 12);
-  let f: Frame;
-  if (c.codeVpn === vpn) f = c.codeFrame!;
-  else {
-    f = translate(c, lo, hi, 2);
-    c.codeVpn = vpn;
-    c.codeFrame = f;
-  }
-  const off = lo & 0xfff;
-  let ops = f.ops;
-  if (ops === null) {
-    ops = f.ops = new Array<Op | undefined>(4096).fill(undefined);
-    f.flags |= F_CODE;
-  }
-  let op = ops[off];
-  if (op === undefined) {
-    const r = decode(c, f, off);
-    op = r.op;
-    if (r.cacheable) ops[off] = op;
-  }
-  if (f.lastWriteSeq > c.serialSeq) xmcCheck(c, f, off, op.len);
-  if ((f.flags & F_XWATCH) !== 0) execWatch(c, f, off, op.len);
-  return op;
-}
-
-function execWatch(c: CpuState, f: Frame, off: number, len: number): void {
-  const phys = f.pfn * 4096 + off;
-  for (const w of c.m.execWatches) {
-    if (phys >= w.phys && phys < w.phys + w.len) w.callback(c.id, fromLoHi(c.ipLo, c.ipHi), f.data.slice(off, Math.min(off + len, 4096)));
-  }
-}
-
-/**
- * The cross-modifying-code rule: bytes of this instruction that another CPU changed since this
- * CPU's last serializing event raise #GP, unless the only change is the first byte to or from int3.
+/*
+ * The cycle model. Every way of running a CPU — `step()`, the round-robin burst, the random
+ * scheduler, replay — goes through `step` or `burst` below, and both charge a step the same
+ * way: the instruction's cost from the decode cache (plus what its semantics add: line
+ * transfers, serial bytes, rep iterations), or `timing.eventStep` for a step that delivers an
+ * event or a fault, or `timing.idleStep` for a halted CPU; then, after every step, the timed
+ * sources whose time has come fire. So a recorded schedule replays to the same clock.
  */
-function xmcCheck(c: CpuState, f: Frame, off: number, len: number): void {
-  const s = c.serialSeq;
-  const end = Math.min(off + len, 4096);
-  oldAtSerial.fill(-1);
-  byOther.fill(0);
-  for (let i = f.logSeq.length - 1; i >= 0 && f.logSeq[i]! > s; i--) {
-    const o = f.logOff[i]!;
-    if (o < off || o >= end) continue;
-    oldAtSerial[o - off] = f.logOld[i]!;
-    if (f.logCpu[i] !== c.id) byOther[o - off] = 1;
-  }
-  let first = false;
-  for (let k = 0; k < end - off; k++) {
-    if (byOther[k] === 0 || oldAtSerial[k] === f.data[off + k]) continue;
-    if (k === 0) first = true;
-    else xmcFault(c, f, off, end, `byte ${k} of the instruction changed by another CPU since this CPU last serialized`);
-  }
-  if (first && oldAtSerial[0] !== 0xcc && f.data[off] !== 0xcc) {
-    xmcFault(c, f, off, end, 'first byte changed by another CPU, not to or from int3');
-  }
-}
 
-const hex2 = (b: number): string => b.toString(16).padStart(2, '0');
-
-function xmcFault(c: CpuState, f: Frame, off: number, end: number, why: string): never {
-  const seen: string[] = [];
-  const now: string[] = [];
-  for (let k = 0; k < end - off; k++) {
-    const cur = f.data[off + k]!;
-    seen.push(hex2(oldAtSerial[k]! >= 0 ? oldAtSerial[k]! : cur));
-    now.push(hex2(cur));
-  }
-  c.xmcFaults++;
-  return fault(c, 13, 0, `cross-modified code: ${why} (this CPU saw ${seen.join(' ')}, memory has ${now.join(' ')})`);
+/** After a step's cycles are charged: fire what is due. */
+function retire(c: CpuState): void {
+  if (c.cycles >= c.nextEvent) timedEvents(c);
 }
 
 /** One scheduling step of one CPU: deliver a pending event, or execute one instruction. */
 export function step(c: CpuState): void {
-  const m = c.m;
+  const t = c.m.timing;
   if (c.state !== RUNNING) {
     if (c.state !== HALTED) return;
     if (c.nmiPending || (c.irqCount > 0 && (c.fl & FL_IF) !== 0)) c.state = RUNNING;
     else {
-      c.cycles += m.cpi;
-      if (c.cycles >= c.nextEvent) timedEvents(c);
+      // Modelled: hlt waits, so the clock runs to the next wake-up source in one step (flat: one slot per step).
+      c.cycles = t.kind === 'modelled' && c.nextEvent !== Infinity && c.nextEvent > c.cycles + t.idleStep ? c.nextEvent : c.cycles + t.idleStep;
+      retire(c);
       return;
     }
   }
@@ -145,7 +36,8 @@ export function step(c: CpuState): void {
     c.nmiPending = false;
     c.nmi[1]!++;
     deliverNmi(c);
-    c.cycles += m.cpi;
+    c.cycles += t.eventStep;
+    retire(c);
     return;
   }
   if (c.irqCount > 0 && (c.fl & FL_IF) !== 0) {
@@ -157,39 +49,34 @@ export function step(c: CpuState): void {
         break;
       }
     }
-    c.cycles += m.cpi;
+    c.cycles += t.eventStep;
+    retire(c);
     return;
   }
   // TF at the start of an instruction makes it trap with #DB once it completes (SDM vol. 3, 17.3.1.4).
   const singleStep = (c.fl & FL_TF) !== 0;
   try {
     const op = fetchOp(c);
-    if (m.tracer !== null) m.tracer.instruction(c, c.ipLo, c.ipHi, instructionBytes(c, op.len));
+    if (c.m.tracer !== null) c.m.tracer.instruction(c, c.ipLo, c.ipHi, instructionBytes(c, op.len));
     op.exec(c);
     c.instructions++;
+    c.cycles += op.cost;
     if (singleStep && c.state === RUNNING) {
       c.fVector = 1;
       c.fCode = -1;
       c.fReason = 'single step (TF)';
       deliverException(c);
+      c.cycles += t.delivery;
     }
   } catch (e) {
     if (e !== FAULT) throw e;
     deliverException(c);
+    c.cycles += t.eventStep;
   }
-  c.cycles += m.cpi;
-  if (c.cycles >= c.nextEvent) timedEvents(c);
+  retire(c);
 }
 
-function instructionBytes(c: CpuState, len: number): Uint8Array {
-  const f = c.codeFrame!;
-  const off = c.ipLo & 0xfff;
-  if (off + len <= 4096) return f.data.slice(off, off + len);
-  gather(c, f, off);
-  return fetchBuf.slice(0, len);
-}
-
-/** Periodic per-CPU sources: the perf-counter/watchdog NMI and the APIC timer. */
+/** Periodic per-CPU sources (the perf-counter/watchdog NMI, the APIC timer) and IPIs arriving. */
 export function timedEvents(c: CpuState): void {
   while (c.cycles >= c.nextNmi) {
     raiseNmi(c, 'perf counter');
@@ -199,7 +86,8 @@ export function timedEvents(c: CpuState): void {
     raiseIrq(c, c.timerVector);
     c.nextTimer += c.timerPeriod;
   }
-  c.nextEvent = Math.min(c.nextNmi, c.nextTimer);
+  arriveIpis(c);
+  c.refreshNextEvent();
 }
 
 /** Whether stepping this CPU can make progress (running, or halted with something to wake it). */
@@ -210,12 +98,13 @@ export function runnable(c: CpuState): boolean {
 }
 
 /**
- * Runs up to `n` instructions of one CPU back to back while nothing needs the slow path
- * (no pending event, no trace, no timed source due). Returns how many steps it took.
+ * Runs up to `n` steps of one CPU back to back. Instructions that need no boundary work (no
+ * pending event, no trace, no TF) run in a tight loop; it charges exactly what `step` charges
+ * and leaves the loop as soon as a timed source is due, so the result is the same as `n`
+ * calls of `step`. Returns how many steps it took.
  */
 export function burst(c: CpuState, n: number): number {
   const m = c.m;
-  const cpi = m.cpi;
   let i = 0;
   while (i < n) {
     if (!runnable(c)) return i;
@@ -225,21 +114,21 @@ export function burst(c: CpuState, n: number): number {
       continue;
     }
     try {
-      const limit = Math.min(n, i + Math.max(1, Math.floor((c.nextEvent - c.cycles) / cpi)));
-      while (i < limit) {
-        fetchOp(c).exec(c);
+      while (i < n) {
+        const op = fetchOp(c);
+        op.exec(c);
         c.instructions++;
-        c.cycles += cpi;
+        c.cycles += op.cost;
         i++;
-        if (needsBoundaryWork(c)) break;
+        if (c.cycles >= c.nextEvent || needsBoundaryWork(c)) break;
       }
     } catch (e) {
       if (e !== FAULT) throw e;
       deliverException(c);
-      c.cycles += cpi;
+      c.cycles += m.timing.eventStep;
       i++;
     }
-    if (c.cycles >= c.nextEvent) timedEvents(c);
+    retire(c);
   }
   return i;
 }

@@ -1,4 +1,4 @@
-import type { Op } from './op.js';
+import type { DecodedOp } from './op.js';
 
 /** Frame flag bits: any set bit sends writes down the slow path. */
 export const F_CODE = 1;
@@ -22,7 +22,7 @@ export class Frame {
   words: Int32Array;
   flags = 0;
   /** Decoded instructions by offset (only for frames code ran from). */
-  ops: (Op | undefined)[] | null = null;
+  ops: (DecodedOp | undefined)[] | null = null;
   /** Write log for cross-modifying code: offset, old byte, sequence number, writer CPU. */
   logOff: number[] = [];
   logOld: number[] = [];
@@ -30,6 +30,9 @@ export class Frame {
   logCpu: number[] = [];
   lastWriteSeq = 0;
   dirtyMask = 0;
+  /** Modelled timing: per 64-byte line, the CPU that wrote it last (id + 1, 0: none) and when its last transfer ends. */
+  lineOwner: Int16Array | null = null;
+  lineBusy: Float64Array | null = null;
   readonly chunkHash = new Int32Array(CHUNKS * 2);
 
   constructor(

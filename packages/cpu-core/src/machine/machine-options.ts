@@ -3,6 +3,8 @@ import type { AddressSpace } from './core.js';
 import type { Machine } from './machine.js';
 import type { Arch } from './arch.js';
 import type { Scheduler } from './schedule.js';
+import type { CostTable } from './timing/costs.js';
+import type { TimingKind, Topology } from './timing/model.js';
 
 export interface MachineConfig {
   readonly arch: Arch;
@@ -10,8 +12,25 @@ export interface MachineConfig {
   readonly cpus: number;
   /** Seeds the random scheduler (default 1). */
   readonly seed?: number;
-  /** Cycles each instruction costs (default 1). */
+  /**
+   * How instructions cost cycles. 'modelled' (the default): the cited per-instruction table,
+   * event delivery, cache-line transfers and IPI latency (README, "Timing model"). 'flat': every
+   * instruction costs `cyclesPerInstruction` (pause 11 of them), IPIs arrive inside the sending
+   * instruction and caches are free — the original model, for tests that count instructions.
+   */
+  readonly timing?: TimingKind;
+  /** Flat timing: cycles each instruction costs (default 1). */
   readonly cyclesPerInstruction?: number;
+  /** Overrides of single figures of the timing table, in cycles (e.g. `{ ipiLatency: 4000 }`). */
+  readonly costs?: Partial<Record<keyof CostTable, number>>;
+  /** Which CPUs share a socket, for line transfers (default 8 CPUs per socket). */
+  readonly topology?: Topology;
+  /**
+   * A CPU reaching code another CPU changed since it last serialised: 'fault' raises #GP (the
+   * strict detector, default); 'execute' runs the bytes as they are now (a torn instruction),
+   * counted in `counters.xmcTorn`.
+   */
+  readonly crossModifyingCode?: 'fault' | 'execute';
   /** Serial port cost; default 87 000 cycles per byte (115200 baud at 1 GHz). */
   readonly serial?: { readonly cyclesPerByte?: number };
   /** Physical memory limit in MiB (default 256). */

@@ -1,3 +1,4 @@
+import { CpuError } from '../errors.js';
 import type { AddressSpace, MachineCore } from './core.js';
 import { OFFLINE } from './cpu.js';
 import { F_CODE, F_SHARED, F_XWATCH, Frame, hashChunk } from './frame.js';
@@ -5,12 +6,21 @@ import type { ScheduleMark } from './schedule.js';
 import { hashCpu, loadCpu, saveCpu } from './snapshot.js';
 import type { CpuImage } from './snapshot.js';
 
+/** What a snapshot must match to be restored into a machine. */
+export interface MachineIdentity {
+  readonly arch: string;
+  readonly cpus: number;
+  readonly memoryMiB: number;
+  readonly timing: string;
+}
+
 /** What the Machine keeps outside the core that a snapshot must carry. */
 export interface MachineExtras {
   readonly rng: number;
   readonly rr: number;
   readonly mapVersion: number;
   readonly schedule: ScheduleMark;
+  readonly identity: MachineIdentity;
 }
 
 interface FrameImage {
@@ -19,6 +29,7 @@ interface FrameImage {
   readonly chunk: Int32Array;
   readonly log: readonly [number[], number[], number[], number[]];
   readonly lastWriteSeq: number;
+  readonly lines: readonly [Int16Array, Float64Array] | null;
 }
 
 /** The whole machine at one moment; frames' bytes are shared with the live machine copy-on-write. */
@@ -68,7 +79,7 @@ export function captureState(core: MachineCore, extras: MachineExtras): MachineS
   const frames = new Map<number, FrameImage>();
   for (const f of core.frames.values()) {
     f.flags |= F_SHARED;
-    frames.set(f.pfn, { data: f.data, flags: f.flags & ~F_SHARED, chunk: f.chunkHash.slice(), log: [f.logOff.slice(), f.logOld.slice(), f.logSeq.slice(), f.logCpu.slice()], lastWriteSeq: f.lastWriteSeq });
+    frames.set(f.pfn, { data: f.data, flags: f.flags & ~F_SHARED, chunk: f.chunkHash.slice(), log: [f.logOff.slice(), f.logOld.slice(), f.logSeq.slice(), f.logCpu.slice()], lastWriteSeq: f.lastWriteSeq, lines: f.lineOwner === null ? null : [f.lineOwner.slice(), f.lineBusy!.slice()] });
   }
   const tables = new Map<number, Map<number, number>>();
   for (const [pfn, t] of core.tables) if (!t.direct) tables.set(pfn, new Map(t.ptes));
@@ -101,6 +112,8 @@ export function restoreState(core: MachineCore, st: MachineState): MachineExtras
     f.chunkHash.set(s.chunk);
     [f.logOff, f.logOld, f.logSeq, f.logCpu] = [s.log[0].slice(), s.log[1].slice(), s.log[2].slice(), s.log[3].slice()];
     f.lastWriteSeq = s.lastWriteSeq;
+    f.lineOwner = s.lines === null ? null : s.lines[0].slice();
+    f.lineBusy = s.lines === null ? null : s.lines[1].slice();
     f.dirtyMask = 0;
   }
   core.dirtyFrames.length = 0;
@@ -120,4 +133,17 @@ export function restoreState(core: MachineCore, st: MachineState): MachineExtras
   core.memH2 = s.memH2;
   core.console = s.console;
   return st.extras;
+}
+
+/** Checks that a value is a snapshot this machine can take back (same arch, CPU count, memory size and timing). */
+export function checkSnapshot(snapshot: unknown, want: MachineIdentity): MachineState {
+  const st = (snapshot as { state?: unknown } | null)?.state as Partial<MachineState> | undefined;
+  const id = st?.extras?.identity;
+  if (typeof snapshot !== 'object' || snapshot === null || typeof st !== 'object' || !(st.frames instanceof Map) || !Array.isArray(st.cpus) || id === undefined) {
+    throw new CpuError('KERNSIM_CPU_SNAPSHOT', `restore needs a snapshot from machine.snapshot(), got ${snapshot === null ? 'null' : typeof snapshot === 'object' ? `an object with keys [${Object.keys(snapshot).join(', ')}]` : typeof snapshot}`);
+  }
+  for (const k of ['arch', 'cpus', 'memoryMiB', 'timing'] as const) {
+    if (id[k] !== want[k]) throw new CpuError('KERNSIM_CPU_SNAPSHOT', `snapshot has ${k} ${String(id[k])}, this machine ${String(want[k])}`);
+  }
+  return st as MachineState;
 }

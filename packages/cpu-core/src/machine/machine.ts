@@ -15,12 +15,16 @@ import { runnable, step } from './exec.js';
 import { F_CODE, F_WATCH, F_XWATCH } from './frame.js';
 import type { Frame } from './frame.js';
 import { FAULT } from './op.js';
-import { checkEntry, encode, nextRandom, ScheduleLog } from './schedule.js';
+import { checkEntry, checkScheduler, encode, nextRandom, ScheduleLog } from './schedule.js';
 import type { ScheduleEntry } from './schedule.js';
 import { runRoundRobin } from './round-robin.js';
+import { resolveTiming } from './timing/model.js';
+import type { CostTable } from './timing/costs.js';
+import { accessSize, address, byteArray, fitting, intIn, oneOf, positiveLength, show } from './validate.js';
 import type { RoundRobinState } from './round-robin.js';
 import { captureState, machineHash, restoreState } from './machine-state.js';
-import type { MachineState } from './machine-state.js';
+import { checkSnapshot } from './machine-state.js';
+import type { MachineIdentity } from './machine-state.js';
 import { formatEvent, hashTrace, TraceRecorder } from './trace.js';
 import type { TraceEvent, TraceFilter } from './trace.js';
 import { buildStackView } from './stack-view.js';
@@ -28,6 +32,9 @@ import type { GateInfo, GateOptions, GateTableOptions, LoadOptions, MachineConfi
 
 export type { GateInfo, GateOptions, GateTableOptions, LoadOptions, MachineConfig, MapOptions, RunOptions, RunResult, Snapshot, StartOptions } from './machine-options.js';
 import type { StackWord } from './stack-view.js';
+
+/** The most words one `stackView` call labels (512 KiB of 64-bit stack): wider ranges are paged by the caller. */
+const STACK_VIEW_WORDS = 65536;
 
 /** Validates the configuration and builds a machine. */
 export function createMachine(config: MachineConfig): Machine {
@@ -60,8 +67,8 @@ export class Machine {
   constructor(config: MachineConfig) {
     if (!['x86_64', 'i386'].includes(config.arch)) throw new CpuError('KERNSIM_CPU_CONFIG', `arch must be 'x86_64' or 'i386', got ${config.arch as string}`);
     if (!Number.isInteger(config.cpus) || config.cpus < 1 || config.cpus > 4096) throw new CpuError('KERNSIM_CPU_CONFIG', `cpus must be an integer from 1 to 4096, got ${config.cpus}`);
-    const cpi = config.cyclesPerInstruction ?? 1;
-    if (!Number.isInteger(cpi) || cpi < 1) throw new CpuError('KERNSIM_CPU_CONFIG', `cyclesPerInstruction must be a positive integer, got ${cpi}`);
+    const cpi = config.cyclesPerInstruction;
+    if (cpi !== undefined && (!Number.isInteger(cpi) || cpi < 1)) throw new CpuError('KERNSIM_CPU_CONFIG', `cyclesPerInstruction must be a positive integer, got ${cpi}`);
     const cpb = config.serial?.cyclesPerByte ?? 87_000;
     if (!Number.isInteger(cpb) || cpb < 0) throw new CpuError('KERNSIM_CPU_CONFIG', `serial.cyclesPerByte must be a non-negative integer, got ${cpb}`);
     const mib = config.memoryMiB ?? 256;
@@ -74,7 +81,9 @@ export class Machine {
     this.#rng = { rng: seed | 0 };
     this.#log = new ScheduleLog(config.cpus);
     this.#log.enabled = config.recordSchedule ?? true;
-    const core = new MachineCore(this.#info, cpi, cpb, mib * 256);
+    const xmc = oneOf(config.crossModifyingCode ?? 'fault', ['fault', 'execute'], 'crossModifyingCode', 'KERNSIM_CPU_CONFIG');
+    const timing = resolveTiming(config.timing, cpi, config.costs, config.topology);
+    const core = new MachineCore(this.#info, timing, cpb, mib * 256, xmc === 'execute');
     this.#core = core;
     // The reference table: its pgd, and the direct map of all physical memory at PAGE_OFFSET.
     const dm = core.allocFrame();
@@ -137,6 +146,7 @@ export class Machine {
     const space = options.space ?? this.kernelSpace;
     if (size <= 0 || !Number.isInteger(size)) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `map size must be a positive integer, got ${size}`);
     this.#checkVirt(virt);
+    if (options.phys !== undefined && (address(options.phys, 'map phys') < 0n || (options.phys & 0xfffn) !== 0n)) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `map phys must be a non-negative page-aligned (4 KiB) physical address, got ${show(options.phys)}`);
     const first = virt >> 12n;
     const last = (virt + BigInt(size) - 1n) >> 12n;
     const flags = PTE_P | (options.writable === false ? 0 : PTE_W) | (options.user ? PTE_U : 0);
@@ -177,6 +187,7 @@ export class Machine {
   }
 
   #checkVirt(virt: bigint): void {
+    address(virt, 'virtual address');
     const limit = this.bitness === 64 ? 1n << 64n : 1n << 32n;
     if (virt < 0n || virt >= limit) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `virtual address 0x${virt.toString(16)} does not fit ${this.bitness} bits`);
     if (this.bitness === 64) {
@@ -211,6 +222,8 @@ export class Machine {
 
   /** Writes bytes through a space's mapping (from outside the machine: counts as a write by no CPU). */
   writeBytes(virt: bigint, bytes: ArrayLike<number>, space: AddressSpace = this.kernelSpace): void {
+    address(virt, 'writeBytes address');
+    byteArray(bytes, 'writeBytes bytes');
     for (let i = 0; i < bytes.length; ) {
       const a = virt + BigInt(i);
       const r = this.#lookup(a, space);
@@ -222,6 +235,8 @@ export class Machine {
   }
 
   readBytes(virt: bigint, length: number, space: AddressSpace = this.kernelSpace): Uint8Array {
+    address(virt, 'readBytes address');
+    intIn(length, 0, this.#core.maxFrames * 4096, 'readBytes length');
     const out = new Uint8Array(length);
     for (let i = 0; i < length; ) {
       const a = virt + BigInt(i);
@@ -236,13 +251,16 @@ export class Machine {
 
   /** Reads a little-endian value of 1, 2, 4 or 8 bytes. */
   read(virt: bigint, size: 1 | 2 | 4 | 8, space: AddressSpace = this.kernelSpace): bigint {
+    accessSize(size, 'read size');
     const b = this.readBytes(virt, size, space);
     let v = 0n;
     for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
     return v;
   }
 
+  /** Writes a little-endian value; it must fit `size` bytes (unsigned, or negative in two's complement). */
   write(virt: bigint, size: 1 | 2 | 4 | 8, value: bigint, space: AddressSpace = this.kernelSpace): void {
+    fitting(value, accessSize(size, 'write size') * 8, `write of ${size} bytes: value`);
     const v = BigInt.asUintN(size * 8, value);
     this.writeBytes(virt, Array.from({ length: size }, (_, i) => Number((v >> BigInt(8 * i)) & 0xffn)), space);
   }
@@ -302,6 +320,7 @@ export class Machine {
     if (!Number.isInteger(ist) || ist < 0 || ist > 7 || (ist !== 0 && this.bitness !== 64)) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `IST index must be 0..7 (x86_64 only), got ${ist}`);
     const dpl: number = gate.dpl ?? 0;
     if (dpl !== 0 && dpl !== 3) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `gate DPL must be 0 or 3, got ${String(dpl)}`);
+    if (gate.type !== undefined) oneOf(gate.type, ['interrupt', 'trap'], 'gate type');
     const handler = this.address(gate.handler);
     const bytes = encodeGate(this.bitness === 64, { handler, selector: this.#info.kernelCs, dpl, ist, type: gate.type === 'trap' ? GATE_TRAP : GATE_INTERRUPT, present: true });
     this.writeBytes(this.#gateAddress(vector, options), bytes);
@@ -337,9 +356,14 @@ export class Machine {
     const info = this.#info;
     const space = options.space ?? this.kernelSpace;
     const view = this.cpus[cpu]!;
-    view.rip = this.address(options.rip);
+    const rip = this.address(options.rip);
+    this.#checkVirt(rip);
+    this.#checkVirt(options.rsp);
+    const cpl = intIn(options.cpl ?? 0, 0, 3, 'start cpl');
+    if (cpl === 1 || cpl === 2) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `start cpl must be 0 or 3, got ${cpl}`);
+    view.rip = rip;
     view.rsp = options.rsp;
-    c.cpl = options.cpl ?? 0;
+    c.cpl = cpl;
     c.cs = c.cpl === 3 ? info.userCs : info.kernelCs;
     c.ss = c.cpl === 3 ? info.userSs : info.kernelSs;
     c.cr3 = Number(space.cr3);
@@ -381,6 +405,7 @@ export class Machine {
     const max = options.steps ?? 1_000_000;
     if (!Number.isInteger(max) || max < 0) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `steps must be a non-negative integer, got ${max}`);
     const sched = options.scheduler ?? { kind: 'round-robin' };
+    checkScheduler(sched);
     const until = options.until;
     if (sched.kind === 'round-robin') {
       const quantum = sched.quantum ?? 1;
@@ -447,6 +472,18 @@ export class Machine {
     return max;
   }
 
+  /** IPIs that arrived at an online CPU, over all CPUs (each destination of a broadcast counts). */
+  get ipisDelivered(): number {
+    let n = 0;
+    for (const c of this.#core.cpus) n += c.ipisDelivered;
+    return n;
+  }
+
+  /** The cycle model this machine charges ('flat' or 'modelled') and its figures, each with its source. */
+  get timing(): { readonly kind: 'flat' | 'modelled'; readonly costs: CostTable } {
+    return { kind: this.#core.timing.kind, costs: this.#core.timing.costs };
+  }
+
   /** The serial console output so far. */
   get console(): string {
     return this.#core.console;
@@ -454,6 +491,8 @@ export class Machine {
 
   /** Watches writes to a virtual range (reported in the trace as 'write' events). */
   watch(virt: bigint, length: number, label: string, space: AddressSpace = this.kernelSpace): void {
+    address(virt, 'watch address');
+    positiveLength(length, 'watch length');
     for (let i = 0; i < length; ) {
       const r = this.#lookup(virt + BigInt(i), space);
       if (!r) throw new CpuError('KERNSIM_CPU_UNMAPPED', `watch at 0x${(virt + BigInt(i)).toString(16)}: page not mapped`);
@@ -471,6 +510,8 @@ export class Machine {
    */
   onExecute(virt: bigint, length: number, callback: ExecCallback, space: AddressSpace = this.kernelSpace): () => void {
     const core = this.#core;
+    address(virt, 'onExecute address');
+    positiveLength(length, 'onExecute length');
     const added: ExecWatch[] = [];
     for (let i = 0; i < length; ) {
       const r = this.#lookup(virt + BigInt(i), space);
@@ -527,6 +568,8 @@ export class Machine {
   stackView(cpu: number, from: bigint, to: bigint): StackWord[] {
     const c = this.#cpu(cpu);
     const w = this.bitness === 64 ? 8 : 4;
+    const words = (address(to, 'stackView to') - address(from, 'stackView from')) / BigInt(w);
+    if (words > BigInt(STACK_VIEW_WORDS)) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `stackView covers ${words} words (0x${from.toString(16)}-0x${to.toString(16)}); at most ${STACK_VIEW_WORDS} per call: page through a larger range in several calls`);
     const values: bigint[] = [];
     for (let a = from; a < to; a += BigInt(w)) {
       let v: bigint | undefined;
@@ -550,13 +593,17 @@ export class Machine {
   /** Captures the whole machine (memory is shared copy-on-write, so this is cheap). */
   snapshot(): Snapshot {
     const hash = this.hash();
-    return { hash, state: captureState(this.#core, { rng: this.#rng.rng, rr: this.#rr.rr, mapVersion: this.#mapVersion, schedule: this.#log.mark() }) };
+    return { hash, state: captureState(this.#core, { rng: this.#rng.rng, rr: this.#rr.rr, mapVersion: this.#mapVersion, schedule: this.#log.mark(), identity: this.#identity() }) };
   }
 
-  /** Returns the machine to a snapshot taken from it; the recorded schedule is cut back too. */
+  #identity(): MachineIdentity {
+    const core = this.#core;
+    return { arch: this.arch, cpus: core.cpus.length, memoryMiB: core.maxFrames / 256, timing: core.timing.kind };
+  }
+
+  /** Returns the machine to a snapshot taken from it (or from a machine built the same way); the recorded schedule is cut back too. */
   restore(snapshot: Snapshot): void {
-    const st = snapshot.state as MachineState;
-    if (st.cpus.length !== this.#core.cpus.length) throw new CpuError('KERNSIM_CPU_SNAPSHOT', `snapshot has ${st.cpus.length} CPUs, this machine ${this.#core.cpus.length}`);
+    const st = checkSnapshot(snapshot, this.#identity());
     const x = restoreState(this.#core, st);
     if (this.#core.execWatches.length > 0) this.#flagExecWatches();
     this.#rng.rng = x.rng;

@@ -6,5 +6,10 @@ export interface Op {
   readonly len: number;
 }
 
+/** An instruction as the decode cache holds it: the closure and its cost, looked up once at decode. */
+export interface DecodedOp extends Op {
+  readonly cost: number;
+}
+
 /** Thrown (always this one object) when an instruction faults; the vector and error code are on the CPU. */
 export const FAULT = { fault: true } as const;

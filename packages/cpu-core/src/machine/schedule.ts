@@ -1,4 +1,5 @@
 import { CpuError } from '../errors.js';
+import { intIn, oneOf, show } from './validate.js';
 
 /** One recorded choice: a CPU stepped, or an external NMI / interrupt arrived at a CPU. */
 export type ScheduleEntry =
@@ -22,6 +23,20 @@ export type Scheduler =
       readonly irqVector?: number;
     }
   | { readonly kind: 'replay'; readonly schedule: readonly ScheduleEntry[] };
+
+/** Refuses a scheduler the machine does not have, or one with out-of-range settings. */
+export function checkScheduler(s: Scheduler): void {
+  const kind = oneOf((s as { kind?: unknown } | null)?.kind, ['round-robin', 'random', 'replay'], 'scheduler kind');
+  if (kind === 'random') {
+    const r = s as Extract<Scheduler, { kind: 'random' }>;
+    for (const [name, v] of [['nmiChance', r.nmiChance], ['irqChance', r.irqChance]] as const) {
+      if (v !== undefined && (typeof v !== 'number' || !(v >= 0 && v <= 1))) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `random scheduler ${name} must be a probability from 0 to 1, got ${show(v)}`);
+    }
+    if (r.irqVector !== undefined) intIn(r.irqVector, 0, 255, 'random scheduler irqVector');
+  } else if (kind === 'replay' && !Array.isArray((s as { schedule?: unknown }).schedule)) {
+    throw new CpuError('KERNSIM_CPU_SCHEDULE', `replay scheduler needs a schedule array, got ${show((s as { schedule?: unknown }).schedule)}`);
+  }
+}
 
 /** Compact encoding: n >= 0 steps CPU n; negative values are events (cpu * 512 + code, code 0 = NMI, 1 + v = IRQ v). */
 export function encode(e: ScheduleEntry): number {

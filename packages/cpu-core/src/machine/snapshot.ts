@@ -4,12 +4,12 @@ const SKIP = new Set(['m', 'id', 'tlbR', 'tlbW', 'tlbF', 'codeVpn', 'codeFrame']
 
 export type CpuImage = Record<string, unknown>;
 
-/** Copies every architectural field of a CPU (typed arrays copied, caches left out). */
+/** Copies every architectural field of a CPU (typed and plain arrays copied, caches left out). */
 export function saveCpu(c: CpuState): CpuImage {
   const out: CpuImage = {};
   for (const [k, v] of Object.entries(c)) {
     if (SKIP.has(k)) continue;
-    out[k] = ArrayBuffer.isView(v) ? (v as Uint32Array).slice() : v;
+    out[k] = ArrayBuffer.isView(v) ? (v as Uint32Array).slice() : Array.isArray(v) ? v.slice() : v;
   }
   return out;
 }
@@ -19,7 +19,7 @@ export function loadCpu(c: CpuState, img: CpuImage): void {
   for (const [k, v] of Object.entries(img)) {
     const cur = target[k];
     if (ArrayBuffer.isView(cur)) (cur as Uint32Array).set(v as Uint32Array);
-    else target[k] = v;
+    else target[k] = Array.isArray(v) ? v.slice() : v;
   }
   c.flushTlb();
 }
@@ -69,6 +69,10 @@ export function hashCpu(c: CpuState, out: Int32Array): void {
   mix(c.cycles | 0);
   mix((c.cycles / 4294967296) | 0);
   mix(c.serialSeq);
+  for (let i = 0; i < c.ipiAt.length; i++) {
+    mix(c.ipiAt[i]! | 0);
+    mix(c.ipiWhat[i]!);
+  }
   out[0] = ha;
   out[1] = hb;
 }

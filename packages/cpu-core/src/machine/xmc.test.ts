@@ -11,8 +11,8 @@ const { eax, edx } = reg;
  * `sync` sends an IPI to all other CPUs and waits until each acknowledged it (its handler
  * is a serializing interrupt delivery plus iret), like text_poke_bp's sync_core IPIs.
  */
-function patchMachine(patch: (a: Assembler, sync: () => void, rel: number) => void, seed = 1) {
-  const k = kit({ arch: 'x86_64', cpus: 2, seed });
+function patchMachine(patch: (a: Assembler, sync: () => void, rel: number) => void, seed = 1, timing: 'flat' | 'modelled' = 'modelled') {
+  const k = kit({ arch: 'x86_64', cpus: 2, seed, timing });
   const ack = k.layout.data;
   const called = k.layout.data + 8n;
   const a = k.asm();
@@ -68,8 +68,8 @@ describe('cross-modifying code', () => {
     const { k, called } = patchMachine((a, sync, rel) => {
       a.mov(byte(reg.rip, 'site'), imm(0xe8)).mov(dword(reg.rip, 'site', 1), imm(rel));
       sync();
-    });
-    // CPU 0 patches and sends the IPI before CPU 1 moves: its next boundary takes the IPI first.
+    }, 1, 'flat');
+    // CPU 0 patches and sends the IPI before CPU 1 moves; under flat timing the IPI is pending at once, so CPU 1's next boundary takes it first.
     k.m.startTrace({ kinds: ['fault'] });
     for (let i = 0; i < 40 && k.m.cpus[0]!.status === 'running'; i++) k.m.step(0);
     k.m.run({ steps: 300 });
@@ -94,7 +94,8 @@ describe('cross-modifying code', () => {
         if (cpu === 1 && rip === site && seen[seen.length - 1] !== s) seen.push(s);
       });
       k.m.startTrace({ kinds: ['fault'] });
-      k.m.run({ steps: 3000, scheduler: { kind: 'random' } });
+      // Each sync waits for an IPI's modelled latency (thousands of cycles) while CPU 0 spins.
+      k.m.run({ steps: 40_000, scheduler: { kind: 'random' } });
       expect(k.m.cpus[0]!.status).toBe('halted');
       expect(k.m.trace.filter((e) => e.kind === 'fault' && e.vector === 13)).toEqual([]);
       // old nop -> int3 (its length is 1) -> the new call; never a mix of old and new tails.

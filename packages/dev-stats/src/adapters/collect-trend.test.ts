@@ -28,8 +28,14 @@ describe('trend over releases', () => {
     const trend = await collectTrend({ repo: repo.dir, config, topEmployers: 2 });
     expect(trend.employers).toEqual(['(None)', '(Unknown)', 'Carol Corp']);
     expect(trend.points).toEqual([
-      { release: 'v1.1', changesets: 6, developers: 4, employers: 5, shares: { '(None)': 33.33, '(Unknown)': 16.67, 'Carol Corp': 16.67 } },
-      { release: 'v1.2', changesets: 1, developers: 1, employers: 1, shares: { '(None)': 100, '(Unknown)': 0, 'Carol Corp': 0 } },
+      {
+        release: 'v1.1', changesets: 6, developers: 4, employers: 5,
+        shares: { '(None)': 33.33, '(Unknown)': 16.67, 'Carol Corp': 16.67 }, counts: { '(None)': 2, '(Unknown)': 1, 'Carol Corp': 1 },
+      },
+      {
+        release: 'v1.2', changesets: 1, developers: 1, employers: 1,
+        shares: { '(None)': 100, '(Unknown)': 0, 'Carol Corp': 0 }, counts: { '(None)': 1, '(Unknown)': 0, 'Carol Corp': 0 },
+      },
     ]);
   });
 

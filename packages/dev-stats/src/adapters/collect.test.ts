@@ -7,7 +7,33 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMAIL_MAP, type FixtureRepo, buildStoryRepo } from '../fixture-repo.test-support.js';
 import { buildReport, type StatsReport, type Table } from '../report.js';
 import { renderReport } from '../render/index.js';
+import type { CommitRecord } from '../model.js';
+import { CACHE_FILE, FileCommitCache, encodeCacheRecord } from './commit-cache.js';
 import { collectStats } from './collect.js';
+
+function recordId(line: string): string {
+  return /^\d+ [0-9a-f]{8} \["([0-9a-f]+)"/.exec(line)?.[1] ?? '';
+}
+
+function decodeRecord(line: string): CommitRecord {
+  const file = join(mkdtempSync(join(tmpdir(), 'dev-stats-one-')), 'c.jsonl');
+  writeFileSync(file, `${line}\n`);
+  const commit = new FileCommitCache(file).get(recordId(line));
+  if (commit === undefined) throw new Error(`not a record: ${line}`);
+  return commit;
+}
+
+/** A record with a right checksum around any JSON text. */
+function encodeRaw(json: string): string {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(json)) hash = Math.imul(hash ^ byte, 0x01000193);
+  return `2 ${(hash >>> 0).toString(16).padStart(8, '0')} ${json}`;
+}
+
+/** Every record of the cache file, each checked and decoded (throws on a bad one). */
+function cacheRecords(dir: string): CommitRecord[] {
+  return readFileSync(join(dir, CACHE_FILE), 'utf8').trimEnd().split('\n').map(decodeRecord);
+}
 
 let repo: FixtureRepo;
 let configPath: string;
@@ -48,11 +74,12 @@ describe('statistics of a fixture repository, counted by hand', () => {
 
   it('ranks developers by changesets, changed lines and net removal, after the mailmap', async () => {
     const report = await storyReport();
+    // Equal counts keep the order in which the log (newest first) met them, as in gitdm.
     expect(rows(byId(report.developers, 'changesets'))).toEqual([
-      ['Alice Liddell', 2, 33.33],
       ['Bob Hacker', 2, 33.33],
-      ['Carol Cook', 1, 16.67],
+      ['Alice Liddell', 2, 33.33],
       ['Dave Diver', 1, 16.67],
+      ['Carol Cook', 1, 16.67],
     ]);
     expect(rows(byId(report.developers, 'changed-lines'))).toEqual([
       ['Alice Liddell', 15, 55.56],
@@ -81,8 +108,8 @@ describe('statistics of a fixture repository, counted by hand', () => {
   it("leaves authors' own signoffs out on request", async () => {
     const report = await storyReport({ countAuthorSignoffs: false });
     expect(rows(byId(report.developers, 'signoffs'))).toEqual([
-      ['Alice Liddell', 1, 50],
       ['Carol Cook', 1, 50],
+      ['Alice Liddell', 1, 50],
     ]);
   });
 
@@ -91,8 +118,8 @@ describe('statistics of a fixture repository, counted by hand', () => {
     expect(rows(byId(report.employers, 'changesets'))).toEqual([
       ['(None)', 2, 33.33],
       ['(Unknown)', 1, 16.67],
-      ['Carol Corp', 1, 16.67],
       ['Looking Glass Ltd.', 1, 16.67],
+      ['Carol Corp', 1, 16.67],
       ['Wonderland Inc.', 1, 16.67],
     ]);
     expect(rows(byId(report.employers, 'changed-lines'))).toEqual([
@@ -102,19 +129,20 @@ describe('statistics of a fixture repository, counted by hand', () => {
       ['Carol Corp', 4, 14.81],
       ['(Unknown)', 3, 11.11],
     ]);
+    // Each table starts from the previous one's order (gitdm sorts one list in place).
     expect(rows(byId(report.employers, 'signoffs'))).toEqual([
+      ['Wonderland Inc.', 2, 25],
       ['(None)', 2, 25],
       ['Carol Corp', 2, 25],
-      ['Wonderland Inc.', 2, 25],
-      ['(Unknown)', 1, 12.5],
       ['Looking Glass Ltd.', 1, 12.5],
+      ['(Unknown)', 1, 12.5],
     ]);
     expect(rows(byId(report.employers, 'developers'))).toEqual([
+      ['Wonderland Inc.', 1, 20],
       ['(None)', 1, 20],
-      ['(Unknown)', 1, 20],
       ['Carol Corp', 1, 20],
       ['Looking Glass Ltd.', 1, 20],
-      ['Wonderland Inc.', 1, 20],
+      ['(Unknown)', 1, 20],
     ]);
   });
 
@@ -123,10 +151,10 @@ describe('statistics of a fixture repository, counted by hand', () => {
     expect(text).toContain(
       [
         'By changesets                          By changed lines',
-        '  Alice Liddell            2  33.3%      Alice Liddell           15  55.6%',
-        '  Bob Hacker               2  33.3%      Bob Hacker               5  18.5%',
-        '  Carol Cook               1  16.7%      Carol Cook               4  14.8%',
-        '  Dave Diver               1  16.7%      Dave Diver               3  11.1%',
+        '  Bob Hacker               2  33.3%      Alice Liddell           15  55.6%',
+        '  Alice Liddell            2  33.3%      Bob Hacker               5  18.5%',
+        '  Dave Diver               1  16.7%      Carol Cook               4  14.8%',
+        '  Carol Cook               1  16.7%      Dave Diver               3  11.1%',
       ].join('\n'),
     );
     expect(text.startsWith('Processed 6 changesets from 4 developers; 5 employers found; 19 lines added, 10 removed (delta 9); 1 merges not counted\n')).toBe(true);
@@ -136,7 +164,7 @@ describe('statistics of a fixture repository, counted by hand', () => {
     const empty = join(mkdtempSync(join(tmpdir(), 'dev-stats-mm-')), 'mailmap');
     writeFileSync(empty, '');
     const report = await storyReport({ mailmap: empty });
-    expect(rows(byId(report.developers, 'changesets'))[0]).toEqual(['Alice Liddell', 2, 33.33]);
+    expect(rows(byId(report.developers, 'changesets'))).toContainEqual(['Alice Liddell', 2, 33.33]);
     expect(rows(byId(report.employers, 'changesets'))).toContainEqual(['(Unknown)', 2, 33.33]);
   });
 
@@ -161,16 +189,36 @@ describe('statistics of a fixture repository, counted by hand', () => {
     const cacheDir = mkdtempSync(join(tmpdir(), 'dev-stats-cache-'));
     expect(await storyReport({ jobs: 3, parts: 4 })).toEqual(reference);
     expect(await storyReport({ jobs: 2, cache: cacheDir })).toEqual(reference);
-    // The cache now holds the range's 7 commits (the merge included), one line each.
-    expect(readFileSync(join(cacheDir, 'commits.v1.jsonl'), 'utf8').trim().split('\n')).toHaveLength(7);
+    // The cache now holds the range's 7 commits (the merge included), one checked record each.
+    expect(cacheRecords(cacheDir)).toHaveLength(7);
     // Second run: everything comes from the cache.
     expect(await storyReport({ jobs: 2, cache: cacheDir })).toEqual(reference);
-    // A damaged line is a miss: that commit is read from git again, counted once.
-    const file = join(cacheDir, 'commits.v1.jsonl');
-    const lines = readFileSync(file, 'utf8').split('\n');
-    lines[2] = (lines[2] ?? '').slice(0, 60);
-    writeFileSync(file, lines.join('\n'));
+  });
+
+  // Each damage leaves the report right and the file rebuilt: one good record per commit.
+  it.each<[string, (lines: string[]) => string[]]>([
+    ['a record cut short', (lines) => [...lines.slice(0, 2), (lines[2] ?? '').slice(0, 60), ...lines.slice(3)]],
+    ['a changed byte', (lines) => lines.map((line, i) => (i === 3 ? line.replace(/,(\d+),(\d+),\[/, (_, a: string, r: string) => `,${Number(a) + 1},${r},[`) : line))],
+    ['a duplicate with other contents', (lines) => [...lines, encodeCacheRecord({ ...decodeRecord(lines[1] ?? ''), added: 999 })]],
+    ['an identical duplicate', (lines) => [...lines, lines[4] ?? '']],
+    ['a record of another version', (lines) => lines.map((line, i) => (i === 5 ? `1${line.slice(1)}` : line))],
+    ['garbage lines', (lines) => ['not a record', ...lines, '{"half":']],
+    ['a record that checks but does not decode', (lines) => lines.map((line, i) => (i === 0 ? encodeRaw(`["${recordId(line)}",1,2,3]`) : line))],
+  ])('a damaged cache (%s) is ignored where damaged and rebuilt', async (_what, damage) => {
+    const reference = await storyReport();
+    const cacheDir = mkdtempSync(join(tmpdir(), 'dev-stats-cache-'));
+    await storyReport({ cache: cacheDir });
+    const file = join(cacheDir, CACHE_FILE);
+    writeFileSync(file, `${damage(readFileSync(file, 'utf8').trimEnd().split('\n')).join('\n')}\n`);
     expect(await storyReport({ jobs: 2, cache: cacheDir })).toEqual(reference);
+    const records = cacheRecords(cacheDir);
+    expect(records).toHaveLength(7);
+    expect(new Set(records.map((r) => r.id)).size).toBe(7);
+    // The rebuilt file is what a fresh cache would have written.
+    const fresh = mkdtempSync(join(tmpdir(), 'dev-stats-cache-'));
+    await storyReport({ cache: fresh });
+    expect(records.map(encodeCacheRecord).sort()).toEqual(readFileSync(join(fresh, CACHE_FILE), 'utf8').trimEnd().split('\n').sort());
+    expect(await storyReport({ cache: cacheDir })).toEqual(reference);
   });
 
   it('reports an unknown revision and a missing repository with typed errors', async () => {

@@ -6,8 +6,9 @@ import { Attribution } from '../attribution.js';
 import type { GitdmConfig } from '../gitdm-config.js';
 import type { LogFormat } from '../log-parser.js';
 import { Mailmap } from '../mailmap.js';
-import { type CommitCache, FileCommitCache } from './commit-cache.js';
-import { gitDir, readMailmapText } from './git.js';
+import type { CommitRecord } from '../model.js';
+import { CACHE_FILE, type CommitCache, FileCommitCache } from './commit-cache.js';
+import { explainingEmptyRepository, gitDir, readMailmapText } from './git.js';
 import { loadGitdmConfig, loadMailmapFile } from './load-config.js';
 import { readLogFile } from './read-log.js';
 import { readRepoCommits } from './read-repo.js';
@@ -51,7 +52,7 @@ export function openCache(option: CollectOptions['cache'], dir?: string): Commit
   if (option === undefined || option === false) return undefined;
   if (typeof option === 'object') return option;
   const base = option === true ? join(dir ?? '.', 'dev-stats') : option;
-  return new FileCommitCache(join(base, 'commits.v1.jsonl'));
+  return new FileCommitCache(join(base, CACHE_FILE));
 }
 
 export interface Collected {
@@ -72,11 +73,11 @@ export async function collectStats(options: CollectOptions): Promise<Collected> 
   const accumulator = new StatsAccumulator(new Attribution(mailmap, config), {
     ...(options.countAuthorSignoffs === undefined ? {} : { countAuthorSignoffs: options.countAuthorSignoffs }),
   });
-  const onCommit = (commit: Parameters<StatsAccumulator['add']>[0]): void => { accumulator.add(commit); };
+  const onCommit = (commit: CommitRecord, position?: number): void => { accumulator.add(commit, position); };
   if (options.log !== undefined) {
     let read = 0;
     const progress = options.onProgress;
-    const counted = progress === undefined ? onCommit : (commit: Parameters<StatsAccumulator['add']>[0]): void => {
+    const counted = progress === undefined ? onCommit : (commit: CommitRecord): void => {
       onCommit(commit);
       if (++read % 1000 === 0) progress(read);
     };
@@ -87,7 +88,7 @@ export async function collectStats(options: CollectOptions): Promise<Collected> 
     return { accumulator, config };
   }
   const cache = openCache(options.cache, dir);
-  await readRepoCommits({
+  await explainingEmptyRepository(repo, () => readRepoCommits({
     repo,
     onCommit,
     ...(options.revisions === undefined ? {} : { revisions: options.revisions }),
@@ -97,6 +98,6 @@ export async function collectStats(options: CollectOptions): Promise<Collected> 
     ...(options.parts === undefined ? {} : { parts: options.parts }),
     ...(cache === undefined ? {} : { cache }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-  });
+  }));
   return { accumulator, config };
 }

@@ -86,3 +86,21 @@ export async function readMailmapText(repo: string, readFile: (path: string) => 
     return '';
   }
 }
+
+/**
+ * Runs `read`; when git rejects a revision in a repository without a single commit, says
+ * so ("has no commits yet") instead of git's "bad revision 'HEAD'".
+ */
+export async function explainingEmptyRepository<T>(repo: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof DevStatsError && error.code === 'DEV_STATS_UNKNOWN_REVISION') {
+      const any = await runGit(repo, ['rev-list', '-n', '1', '--all']).catch(() => 'unknown');
+      if (any.trim() === '') {
+        throw new DevStatsError('DEV_STATS_NO_COMMITS', `the repository ${repo === '.' ? 'in the current directory' : repo} has no commits yet`, { cause: error });
+      }
+    }
+    throw error;
+  }
+}

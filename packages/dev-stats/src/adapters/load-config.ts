@@ -3,13 +3,14 @@ import { dirname, resolve } from 'node:path';
 import { DevStatsError } from '../errors.js';
 import { type GitdmConfig, parseGitdmConfig } from '../gitdm-config.js';
 import { Mailmap } from '../mailmap.js';
+import { escapeControls } from '../render/escape.js';
+import { describeFsError } from './fs-errors.js';
 
 function readText(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
-    throw new DevStatsError('DEV_STATS_UNREADABLE', `cannot read ${what} ${path} (${reason})`, { cause: error });
+    throw new DevStatsError('DEV_STATS_UNREADABLE', `cannot read ${what} ${escapeControls(path)}: ${describeFsError(error)}`, { cause: error });
   }
 }
 

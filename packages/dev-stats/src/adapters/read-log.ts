@@ -4,6 +4,30 @@ import { DevStatsError } from '../errors.js';
 import { LineDecoder } from '../line-decoder.js';
 import { type LogFormat, LogParser } from '../log-parser.js';
 import type { CommitRecord } from '../model.js';
+import { describeFsError } from './fs-errors.js';
+
+/**
+ * Feeds a stream to `onLine` line by line. git ends every log with a newline, so a last
+ * line without one is a log cut short (a truncated copy, a full disk): rejected.
+ */
+export async function readLines(stream: Readable, onLine: (line: string) => void): Promise<void> {
+  const decoder = new LineDecoder();
+  let lines = 0;
+  let last = 10;
+  const line = (text: string): void => {
+    lines++;
+    onLine(text);
+  };
+  for await (const chunk of stream) {
+    const bytes = chunk as Uint8Array;
+    if (bytes.length > 0) last = bytes[bytes.length - 1] ?? 10;
+    decoder.push(bytes, line);
+  }
+  if (last !== 10) {
+    throw new DevStatsError('DEV_STATS_BAD_LOG', `line ${lines + 1}: the log ends in the middle of a line (cut short?)`);
+  }
+  decoder.end(line);
+}
 
 /** Parses a saved log from a stream as it arrives. */
 export async function readLogStream(
@@ -11,14 +35,23 @@ export async function readLogStream(
   onCommit: (commit: CommitRecord) => void,
   format: LogFormat = 'auto',
 ): Promise<void> {
-  const decoder = new LineDecoder();
   const parser = new LogParser(onCommit, format);
-  const line = (text: string): void => { parser.line(text); };
-  for await (const chunk of stream) {
-    decoder.push(chunk as Uint8Array, line);
-  }
-  decoder.end(line);
+  await readLines(stream, (text) => {
+    parser.line(text);
+  });
   parser.end();
+}
+
+/** Opens a saved log (`-` is the given stdin) and hands its lines to `onLines`. */
+export async function withLogStream(path: string, stdin: Readable | undefined, onLines: (stream: Readable) => Promise<void>): Promise<void> {
+  const stream = path === '-' ? stdin : createReadStream(path);
+  if (stream === undefined) throw new DevStatsError('DEV_STATS_UNREADABLE', 'no stdin to read the log from');
+  try {
+    await onLines(stream);
+  } catch (error) {
+    if (error instanceof DevStatsError) throw error;
+    throw new DevStatsError('DEV_STATS_UNREADABLE', `cannot read log ${path}: ${describeFsError(error)}`, { cause: error });
+  }
 }
 
 /** Parses a saved log file (`-` reads the given stdin stream). */
@@ -27,13 +60,5 @@ export async function readLogFile(
   onCommit: (commit: CommitRecord) => void,
   options: { readonly format?: LogFormat; readonly stdin?: Readable } = {},
 ): Promise<void> {
-  const stream = path === '-' ? options.stdin : createReadStream(path);
-  if (stream === undefined) throw new DevStatsError('DEV_STATS_UNREADABLE', 'no stdin to read the log from');
-  try {
-    await readLogStream(stream, onCommit, options.format);
-  } catch (error) {
-    if (error instanceof DevStatsError) throw error;
-    const message = error instanceof Error ? error.message : String(error);
-    throw new DevStatsError('DEV_STATS_UNREADABLE', `cannot read log ${path}: ${message}`, { cause: error });
-  }
+  await withLogStream(path, options.stdin, (stream) => readLogStream(stream, onCommit, options.format));
 }

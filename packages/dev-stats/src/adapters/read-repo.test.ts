@@ -65,11 +65,19 @@ describe('reading a range in parts', () => {
             });
           }
           const got: CommitRecord[] = [];
+          const positions = new Map<string, number>();
           await readRepoCommits({
-            repo: repo.dir, revisions: ['main'], jobs, parts, maxListedIds, minCommitsPerPart: 1, onCommit: (c) => got.push(c),
+            repo: repo.dir, revisions: ['main'], jobs, parts, maxListedIds, minCommitsPerPart: 1,
+            onCommit: (c, position) => {
+              got.push(c);
+              positions.set(c.id, position);
+            },
             ...(cache === undefined ? {} : { cache }),
           });
           expect(got.map((c) => c.id).sort()).toEqual([...all].sort());
+          // Each commit's position is its place in git's order for the range, whatever
+          // part or cache it came from (ties in the tables follow it).
+          expect(all.map((id) => positions.get(id))).toEqual(all.map((_, i) => i));
           for (const commit of got) expect(commit).toEqual(byId.get(commit.id));
           if (cache !== undefined) expect(cache.entries.size).toBe(all.length);
         },

@@ -23,11 +23,13 @@ export interface ReadRepoOptions {
   readonly maxListedIds?: number;
   /** Ranges smaller than twice this are read by one process (default 500). */
   readonly minCommitsPerPart?: number;
-  readonly onCommit: (commit: CommitRecord) => void;
+  /** Called once per commit with its position in the range's log order (0 = newest). */
+  readonly onCommit: (commit: CommitRecord, position: number) => void;
   readonly onProgress?: (commits: number) => void;
 }
 
-function revisionArgs(options: ReadRepoOptions): string[] {
+/** `--since`/`--until`, then the revisions after `--end-of-options` (default HEAD). */
+export function revisionArgs(options: Pick<ReadRepoOptions, 'revisions' | 'since' | 'until'>): string[] {
   const revisions = options.revisions === undefined || options.revisions.length === 0 ? ['HEAD'] : options.revisions;
   for (const revision of revisions) {
     if (revision.startsWith('-')) {
@@ -41,10 +43,18 @@ function revisionArgs(options: ReadRepoOptions): string[] {
   return args;
 }
 
-/** Runs one `git log` in dev-stats' format and parses it as it streams. */
-async function gitLog(repo: string, args: readonly string[], onCommit: (commit: CommitRecord) => void, input?: string): Promise<void> {
+type Positioned = (commit: CommitRecord, position: number) => void;
+
+/**
+ * Runs one `git log` in dev-stats' format and parses it as it streams; the n-th commit
+ * it prints gets `position(n)`.
+ */
+async function gitLog(repo: string, args: readonly string[], onCommit: Positioned, position: (n: number) => number, input?: string): Promise<void> {
   const decoder = new LineDecoder();
-  const parser = new GitFormatParser(onCommit);
+  let n = 0;
+  const parser = new GitFormatParser((commit) => {
+    onCommit(commit, position(n++));
+  });
   const line = (text: string): void => {
     parser.line(text);
   };
@@ -104,16 +114,16 @@ export async function readRepoCommits(options: ReadRepoOptions): Promise<void> {
   const jobs = Math.max(1, options.jobs ?? 1);
   const parts = Math.max(1, options.parts ?? jobs);
   let seen = 0;
-  const emit = (commit: CommitRecord): void => {
+  const emit = (commit: CommitRecord, position: number): void => {
     seen++;
     if (options.onProgress !== undefined && seen % 1000 === 0) options.onProgress(seen);
-    options.onCommit(commit);
+    options.onCommit(commit, position);
   };
   const revisions = revisionArgs(options);
   const cache = options.cache;
   if (cache === undefined) {
     if (parts === 1) {
-      await gitLog(options.repo, revisions, emit);
+      await gitLog(options.repo, revisions, emit, (n) => n);
     } else {
       const count = Number((await runGit(options.repo, ['rev-list', '--count', ...revisions])).trim());
       // A small range is not worth the extra processes' cold start.
@@ -126,20 +136,24 @@ export async function readRepoCommits(options: ReadRepoOptions): Promise<void> {
   // Pass 1: serve what the cache knows; note what it does not.
   const maxListed = options.maxListedIds ?? 200_000;
   // Mutated by the rev-list callback below (an object, so the compiler sees the writes).
-  const pass: { total: number; uncached: number; listed: string[] | undefined } = { total: 0, uncached: 0, listed: [] };
+  const pass: { total: number; uncached: number; listed: string[] | undefined; at: number[] } = { total: 0, uncached: 0, listed: [], at: [] };
   const decoder = new LineDecoder();
   const onId = (line: string): void => {
     const id = line.trim();
     if (id === '') return;
-    pass.total++;
+    const position = pass.total++;
     const cached = cache.get(id);
     if (cached !== undefined) {
-      emit(cached);
+      emit(cached, position);
       return;
     }
     pass.uncached++;
-    if (pass.listed !== undefined && pass.listed.length < maxListed) pass.listed.push(id);
-    else pass.listed = undefined;
+    if (pass.listed !== undefined && pass.listed.length < maxListed) {
+      pass.listed.push(id);
+      pass.at.push(position);
+    } else {
+      pass.listed = undefined;
+    }
   };
   await streamGit(options.repo, ['rev-list', ...revisions], {
     onData: (data) => {
@@ -148,22 +162,22 @@ export async function readRepoCommits(options: ReadRepoOptions): Promise<void> {
   });
   decoder.end(onId);
   if (pass.uncached > 0) {
-    const store = (commit: CommitRecord): void => {
+    const store = (commit: CommitRecord, position: number): void => {
       cache.put(commit);
-      emit(commit);
+      emit(commit, position);
     };
     const ids = pass.listed;
     pass.listed = undefined;
     if (ids !== undefined && pass.uncached * 2 <= pass.total) {
       const tasks = partsByPosition(ids.length, ids.length < 200 ? 1 : parts).map(({ skip, take }) => () =>
-        gitLog(options.repo, ['--no-walk=unsorted', '--stdin'], store, `${ids.slice(skip, skip + take).join('\n')}\n`),
+        gitLog(options.repo, ['--no-walk=unsorted', '--stdin'], store, (n) => pass.at[skip + n] ?? skip + n, `${ids.slice(skip, skip + take).join('\n')}\n`),
       );
       await pool(tasks, jobs);
     } else {
       // Pass 1 served every commit the cache has (a damaged entry is dropped from the
       // cache when read, so it counts as missing); a range lists each commit once.
-      const fresh = (commit: CommitRecord): void => {
-        if (!cache.has(commit.id)) store(commit);
+      const fresh = (commit: CommitRecord, position: number): void => {
+        if (!cache.has(commit.id)) store(commit, position);
       };
       await readByPosition(options.repo, revisions, pass.total, parts, jobs, fresh);
     }
@@ -178,12 +192,12 @@ async function readByPosition(
   count: number,
   parts: number,
   jobs: number,
-  onCommit: (commit: CommitRecord) => void,
+  onCommit: Positioned,
 ): Promise<void> {
   if (count === 0) return;
   const [before, after] = splitAtEndOfOptions(revisions);
   const tasks = partsByPosition(count, parts).map(({ skip, take }) => () =>
-    gitLog(repo, [...before, `--skip=${skip}`, `--max-count=${take}`, ...after], onCommit),
+    gitLog(repo, [...before, `--skip=${skip}`, `--max-count=${take}`, ...after], onCommit, (n) => skip + n),
   );
   await pool(tasks, jobs);
 }

@@ -7,7 +7,7 @@ export function renderCsv(report: StatsReport): string {
   for (const [group, tables] of [['developers', report.developers], ['employers', report.employers]] as const) {
     for (const table of tables) {
       table.rows.forEach((row, index) => {
-        lines.push([group, table.id, String(index + 1), csvField(row.name), String(row.count), row.percent.toFixed(2), String(table.total)].join(','));
+        lines.push([group, table.id, String(index + 1), csvField(row.name), String(row.count), ((table.total === 0 ? 0 : (row.count * 100) / table.total)).toFixed(2), String(table.total)].join(','));
       });
     }
   }

@@ -1,7 +1,24 @@
-import type { Row } from '../report.js';
+import type { Row, Table } from '../report.js';
+import { escapeControls } from './escape.js';
 
-export function formatPercent(percent: number): string {
-  return `${percent.toFixed(1)}%`;
+/**
+ * `value` with one decimal, rounded as C's printf (and so gitdm's `%.1f`) rounds: to the
+ * nearest, and an exact half to the even digit. `toFixed` rounds an exact half up, which
+ * differs for values such as 1.25 (exactly representable, so a real tie).
+ */
+export function fixed1(value: number): string {
+  const quarter = value * 4;
+  if (Number.isInteger(quarter) && !Number.isInteger(value * 2)) {
+    const tenths = value * 10; // exact: n + 0.5
+    const down = Math.floor(tenths);
+    return ((down % 2 === 0 ? down : down + 1) / 10).toFixed(1);
+  }
+  return value.toFixed(1);
+}
+
+/** The share `count / total` as a percentage with one decimal, rounded once, here. */
+export function formatPercent(count: number, total: number): string {
+  return `${fixed1(total === 0 ? 0 : (count * 100) / total)}%`;
 }
 
 /** Display width of a string (code points; good enough for names in a terminal). */
@@ -17,12 +34,6 @@ export function padStart(text: string, size: number): string {
   return ' '.repeat(Math.max(0, size - width(text))) + text;
 }
 
-/** Control characters would let a name rewrite the terminal; show them as escapes. */
-export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
-
-export function rowCells(row: Row): readonly [string, string, string] {
-  return [printable(row.name), String(row.count), formatPercent(row.percent)];
+export function rowCells(row: Row, table: Table): readonly [string, string, string] {
+  return [escapeControls(row.name), String(row.count), formatPercent(row.count, table.total)];
 }

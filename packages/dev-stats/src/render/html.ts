@@ -12,7 +12,7 @@ const STYLE =
 
 function htmlTable(table: Table, who: string): string {
   const rows = table.rows
-    .map((row) => `<tr><td>${escapeHtml(row.name)}</td><td class="n">${row.count}</td><td class="n">${formatPercent(row.percent)}</td></tr>`)
+    .map((row) => `<tr><td>${escapeHtml(row.name)}</td><td class="n">${row.count}</td><td class="n">${formatPercent(row.count, table.total)}</td></tr>`)
     .join('');
   const chart = table.rows.length === 0 ? '' : svgBarChart(table.rows.slice(0, 20).map((row) => ({ label: row.name, value: row.count })));
   return (

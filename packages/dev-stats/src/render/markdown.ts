@@ -8,7 +8,7 @@ function markdownTable(table: Table, what: string): string[] {
   const lines = [`### ${what}: ${table.title}`, ''];
   if (table.rows.length === 0) return [...lines, '(none)', ''];
   lines.push(`| ${what === 'Developers' ? 'Developer' : 'Employer'} | ${table.unit} | % |`, '|---|---:|---:|');
-  for (const row of table.rows) lines.push(`| ${escapeMarkdown(row.name)} | ${row.count} | ${formatPercent(row.percent)} |`);
+  for (const row of table.rows) lines.push(`| ${escapeMarkdown(row.name)} | ${row.count} | ${formatPercent(row.count, table.total)} |`);
   return [...lines, ''];
 }
 

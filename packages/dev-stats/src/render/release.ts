@@ -1,7 +1,6 @@
 import type { ReleaseStatus } from '../release.js';
-import { csvField, escapeHtml, escapeMarkdown } from './escape.js';
+import { csvField, escapeControls, escapeHtml, escapeMarkdown } from './escape.js';
 import { htmlPage } from './html.js';
-import { printable } from './format.js';
 import { svgBarChart } from './svg.js';
 
 function strip(tag: string): string {
@@ -32,7 +31,7 @@ export function releaseSentences(status: ReleaseStatus): string[] {
   if (status.stable.length > 0) {
     lines.push(`Stable updates: ${status.stable.map((s) => `${strip(s.tag)} (${s.date})`).join(', ')}.`);
   }
-  return lines.map(printable);
+  return lines.map(escapeControls);
 }
 
 function recentCycles(status: ReleaseStatus): ReleaseStatus['cycles'] {
@@ -41,7 +40,7 @@ function recentCycles(status: ReleaseStatus): ReleaseStatus['cycles'] {
 
 export function renderReleaseText(status: ReleaseStatus): string {
   const out = [`Release status (as of ${status.now})`, '', ...releaseSentences(status), '', 'Cycle lengths (recent)'];
-  for (const cycle of recentCycles(status)) out.push(`  ${printable(cycle.release).padEnd(14)} ${cycle.date}  ${String(cycle.days).padStart(4)} days`);
+  for (const cycle of recentCycles(status)) out.push(`  ${escapeControls(cycle.release).padEnd(14)} ${cycle.date}  ${String(cycle.days).padStart(4)} days`);
   return `${out.join('\n')}\n`;
 }
 

@@ -1,9 +1,10 @@
 import type { StatsReport, Table } from '../report.js';
-import { padEnd, padStart, printable, rowCells, width } from './format.js';
+import { escapeControls } from './escape.js';
+import { padEnd, padStart, rowCells, width } from './format.js';
 import { shown } from './shown.js';
 
 function textTable(table: Table): string[] {
-  const cells = table.rows.map(rowCells);
+  const cells = table.rows.map((row) => rowCells(row, table));
   const nameWidth = Math.max(20, ...cells.map(([name]) => width(name)));
   const countWidth = Math.max(5, ...cells.map(([, count]) => count.length));
   const lines = [table.title];
@@ -51,7 +52,7 @@ function group(tables: readonly Table[]): string[] {
  * both fit in 100 columns, then the other tables one after another.
  */
 export function renderText(report: StatsReport): string {
-  const scope = report.title === '' ? '' : ` (${printable(report.title)})`;
+  const scope = report.title === '' ? '' : ` (${escapeControls(report.title)})`;
   const out = [summaryLine(report), ''];
   out.push(`Most active developers${scope}`, '', ...group(report.developers));
   out.push(`Most active employers${scope}`, '', ...group(report.employers));

@@ -1,7 +1,7 @@
-import type { Trend } from '../trend.js';
-import { csvField, escapeHtml, escapeMarkdown } from './escape.js';
+import { shareOf, type Trend } from '../trend.js';
+import { csvField, escapeControls, escapeHtml, escapeMarkdown } from './escape.js';
 import { htmlPage } from './html.js';
-import { padEnd, padStart, printable } from './format.js';
+import { fixed1, padEnd, padStart } from './format.js';
 import { svgLineChart } from './svg.js';
 
 function header(trend: Trend): string[] {
@@ -14,13 +14,13 @@ function cells(trend: Trend): string[][] {
     String(p.changesets),
     String(p.developers),
     String(p.employers),
-    ...trend.employers.map((e) => (p.shares[e] ?? 0).toFixed(1)),
+    ...trend.employers.map((e) => fixed1(shareOf(p, e))),
   ]);
 }
 
 export function renderTrendText(trend: Trend): string {
-  const head = header(trend).map(printable);
-  const body = cells(trend).map((row) => row.map(printable));
+  const head = header(trend).map(escapeControls);
+  const body = cells(trend).map((row) => row.map(escapeControls));
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
   const line = (row: readonly string[]): string =>
     row.map((cell, i) => (i === 0 ? padEnd(cell, widths[i] ?? 0) : padStart(cell, widths[i] ?? 0))).join('  ').trimEnd();
@@ -31,15 +31,15 @@ export function renderTrendText(trend: Trend): string {
 function textChart(trend: Trend): string {
   const employer = trend.employers[0];
   if (employer === undefined || trend.points.length === 0) return '';
-  const shares = trend.points.map((p) => p.shares[employer] ?? 0);
+  const shares = trend.points.map((p) => shareOf(p, employer));
   const max = Math.max(...shares);
-  const labelWidth = Math.max(...trend.points.map((p) => printable(p.release).length));
+  const labelWidth = Math.max(...trend.points.map((p) => escapeControls(p.release).length));
   const rows = trend.points.map((p, i) => {
     const share = shares[i] ?? 0;
     const bar = '#'.repeat(max > 0 ? Math.round((share / max) * 40) : 0);
-    return `  ${padEnd(printable(p.release), labelWidth)} ${padStart(share.toFixed(1), 5)}% ${bar}`;
+    return `  ${padEnd(escapeControls(p.release), labelWidth)} ${padStart(fixed1(share), 5)}% ${bar}`;
   });
-  return `\nShare of changesets from ${printable(employer)}\n${rows.join('\n')}\n`;
+  return `\nShare of changesets from ${escapeControls(employer)}\n${rows.join('\n')}\n`;
 }
 
 export function renderTrendMarkdown(trend: Trend): string {
