@@ -25,7 +25,6 @@ const HUNG_ROUNDS = 64;
  */
 export function bootPatchMachine(config: ResolvedPatchConfig, image: PatchImage, routine: bigint): Machine {
   const { layout } = image;
-  // Flat timing until the figures are recalibrated for cpu-core's timing model.
   const m = createMachine({ arch: config.arch, timing: 'flat', cpus: config.cpus, seed: config.seed, memoryMiB: smpMemoryMiB(layout, config.cpus) });
   const sites = sortSites(image.sites);
   loadSmpKernel(m, image, config.cpus);

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { imm, qword, reg } from '../asm/operands.js';
+import { dword, imm, qword, reg } from '../asm/operands.js';
 import { kit } from '../testing/kit.js';
 import { PORT } from './arch.js';
 import type { MachineConfig, RunOptions } from './machine.js';
 import type { ScheduleEntry, Scheduler } from './schedule.js';
 
-const { rax, eax, ecx, edx, rdi, al } = reg;
+const { eax, ecx, edx, al } = reg;
 
 /** The pieces a random program is made of: each one exercises a different part of the cycle model. */
 const PIECES = ['pause', 'serial', 'rep-stos', 'lock-add', 'store', 'rdtsc', 'cpuid', 'ud2', 'int3', 'ipi', 'nmi-ipi', 'alu', 'hlt', 'wrmsr'] as const;
@@ -18,22 +18,39 @@ interface Program {
   readonly timers: readonly (number | null)[];
   readonly nmiSources: readonly (number | null)[];
   readonly timing: 'flat' | 'modelled';
+  readonly arch: 'x86_64' | 'i386';
+}
+
+/** The registers, memory width and iret of the program's architecture. */
+function flavour(arch: Program['arch']) {
+  const wide = arch === 'x86_64';
+  return { ax: wide ? reg.rax : reg.eax, di: wide ? reg.rdi : reg.edi, sp: wide ? reg.rsp : reg.esp, word: wide ? qword : dword };
 }
 
 function build(p: Program) {
-  const config: Partial<MachineConfig> & { arch: 'x86_64' } = { arch: 'x86_64', cpus: p.cpus, serial: { cyclesPerByte: 37 }, timing: p.timing };
+  const config: Partial<MachineConfig> & { arch: Program['arch'] } = { arch: p.arch, cpus: p.cpus, serial: { cyclesPerByte: 37 }, timing: p.timing };
   const k = kit(config);
   const a = k.asm();
   const data = k.layout.data;
-  a.label('timer').lock().add(qword(data), imm(1)).iretq();
-  a.label('nmi').add(qword(data + 8n), imm(1)).iretq();
+  const f = flavour(p.arch);
+  const iret = (): void => {
+    if (p.arch === 'x86_64') a.iretq();
+    else a.iretd();
+  };
+  a.label('timer').lock().add(f.word(data), imm(1));
+  iret();
+  a.label('nmi').add(f.word(data + 8n), imm(1));
+  iret();
   // #UD: skip the two-byte ud2.
-  a.label('ud').add(qword(reg.rsp), imm(2)).iretq();
-  a.label('bp').iretq();
-  a.label('ipi').add(qword(data + 16n), imm(1)).iretq();
+  a.label('ud').add(f.word(f.sp), imm(2));
+  iret();
+  a.label('bp');
+  iret();
+  a.label('ipi').add(f.word(data + 16n), imm(1));
+  iret();
   for (let i = 0; i < p.cpus; i++) {
     a.label(`cpu${i}`);
-    for (const piece of p.pieces[i]!) emit(a, piece, i, p.cpus, data);
+    for (const piece of p.pieces[i]!) emit(a, piece, i, p, data);
     a.jmp(`cpu${i}`);
   }
   k.m.loadCode(a.assemble());
@@ -50,7 +67,9 @@ function build(p: Program) {
   return k;
 }
 
-function emit(a: ReturnType<ReturnType<typeof kit>['asm']>, piece: Piece, cpu: number, cpus: number, data: bigint): void {
+function emit(a: ReturnType<ReturnType<typeof kit>['asm']>, piece: Piece, cpu: number, p: Program, data: bigint): void {
+  const { ax, di, word } = flavour(p.arch);
+  const cpus = p.cpus;
   switch (piece) {
     case 'pause':
       a.pause();
@@ -59,13 +78,13 @@ function emit(a: ReturnType<ReturnType<typeof kit>['asm']>, piece: Piece, cpu: n
       a.mov(edx, imm(PORT.SERIAL)).mov(eax, imm(65 + cpu)).out(reg.dx, al);
       break;
     case 'rep-stos':
-      a.mov(ecx, imm(5 + cpu)).mov(rdi, imm(data + 0x100n + BigInt(cpu * 0x40))).rep().stosb();
+      a.mov(ecx, imm(5 + cpu)).mov(di, imm(data + 0x100n + BigInt(cpu * 0x40))).rep().stosb();
       break;
     case 'lock-add':
-      a.lock().add(qword(data + 0x200n), imm(1));
+      a.lock().add(word(data + 0x200n), imm(1));
       break;
     case 'store':
-      a.mov(qword(data + 0x240n + BigInt(cpu * 8)), rax);
+      a.mov(word(data + 0x240n + BigInt(cpu * 8)), ax);
       break;
     case 'rdtsc':
       a.rdtsc();
@@ -85,7 +104,7 @@ function emit(a: ReturnType<ReturnType<typeof kit>['asm']>, piece: Piece, cpu: n
       a.mov(edx, imm(PORT.APIC_ICR)).mov(eax, imm(piece === 'ipi' ? 0x40 : 4 << 8)).out(reg.dx, eax);
       break;
     case 'alu':
-      a.add(rax, imm(3)).xor(rax, imm(cpu));
+      a.add(ax, imm(3)).xor(ax, imm(cpu));
       break;
     case 'hlt':
       a.hlt();
@@ -130,14 +149,16 @@ function byStep(schedule: readonly ScheduleEntry[]): (k: ReturnType<typeof build
   };
 }
 
-const program = (timing: 'flat' | 'modelled'): fc.Arbitrary<Program> =>
+const program = (timing: 'flat' | 'modelled', arch: Program['arch']): fc.Arbitrary<Program> =>
   fc.integer({ min: 1, max: 3 }).chain((cpus) =>
     fc.record({
       cpus: fc.constant(cpus),
       pieces: fc.array(fc.array(fc.constantFrom(...PIECES), { minLength: 1, maxLength: 8 }), { minLength: cpus, maxLength: cpus }),
-      timers: fc.array(fc.option(fc.integer({ min: 3, max: 400 }), { nil: null }), { minLength: cpus, maxLength: cpus }),
-      nmiSources: fc.array(fc.option(fc.integer({ min: 5, max: 900 }), { nil: null }), { minLength: cpus, maxLength: cpus }),
+      // Short periods are interrupt storms under modelled timing (a delivery and iret outlast them); long ones let the pieces run.
+      timers: fc.array(fc.option(fc.integer({ min: 3, max: 5000 }), { nil: null }), { minLength: cpus, maxLength: cpus }),
+      nmiSources: fc.array(fc.option(fc.integer({ min: 5, max: 9000 }), { nil: null }), { minLength: cpus, maxLength: cpus }),
       timing: fc.constant(timing),
+      arch: fc.constant(arch),
     }),
   );
 
@@ -147,10 +168,10 @@ const schedulers: fc.Arbitrary<Scheduler> = fc.oneof(
 );
 
 describe('one cycle model: run() under every scheduler, step() and replay agree', () => {
-  for (const timing of ['flat', 'modelled'] as const) {
-    it(`${timing} timing: same hash, same trace, same console`, () => {
+  for (const [timing, arch, runs] of [['flat', 'x86_64', 40], ['modelled', 'x86_64', 40], ['modelled', 'i386', 20]] as const) {
+    it(`${timing} timing, ${arch}: same hash, same trace, same console`, () => {
       fc.assert(
-        fc.property(program(timing), schedulers, fc.integer({ min: 50, max: 1500 }), (p, scheduler, steps) => {
+        fc.property(program(timing, arch), schedulers, fc.integer({ min: 50, max: 1500 }), (p, scheduler, steps) => {
           const first = outcome(p, byRun({ steps, scheduler }));
           const replayed = outcome(p, byRun({ steps: Number.MAX_SAFE_INTEGER, scheduler: { kind: 'replay', schedule: first.schedule } }));
           const stepped = outcome(p, byStep(first.schedule));
@@ -176,13 +197,25 @@ describe('one cycle model: run() under every scheduler, step() and replay agree'
             expect(perStep.schedule).toEqual(first.schedule);
           }
         }),
-        { numRuns: 40, seed: 11 },
+        { numRuns: runs, seed: 11 },
       );
     });
   }
 
+  it('the generated programs run on both architectures: handlers, string stores and IPIs take effect', () => {
+    for (const arch of ['x86_64', 'i386'] as const) {
+      const p: Program = { cpus: 2, pieces: [['rep-stos', 'ipi', 'ud2', 'lock-add', 'pause'], ['alu', 'store', 'int3', 'lock-add']], timers: [2000, null], nmiSources: [null, 3000], timing: 'modelled', arch };
+      const k = build(p);
+      k.m.run({ steps: 20_000 });
+      const word = (off: bigint): bigint => k.m.read(k.layout.data + off, 4);
+      expect(k.m.cpus.map((c) => c.status)).toEqual(['running', 'running']);
+      for (const off of [0n, 8n, 16n, 0x200n]) expect(word(off)).toBeGreaterThan(0n);
+      expect(k.m.cpus[0]!.counters.delivered[6]).toBeGreaterThan(0);
+    }
+  });
+
   it('a pause-heavy loop with a timer replays to the same hash (the case that diverged)', () => {
-    const p: Program = { cpus: 1, pieces: [['pause', 'pause', 'alu']], timers: [7], nmiSources: [13], timing: 'flat' };
+    const p: Program = { cpus: 1, pieces: [['pause', 'pause', 'alu']], timers: [7], nmiSources: [13], timing: 'flat', arch: 'x86_64' };
     const first = outcome(p, byRun({ steps: 500 }));
     const stepped = outcome(p, byStep(first.schedule));
     expect(stepped.hash).toBe(first.hash);
