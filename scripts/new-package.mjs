@@ -38,7 +38,8 @@ const pkg = {
   },
   files: ['dist', '!dist/**/*.test.*', '!dist/**/*.tsbuildinfo'],
   scripts: {
-    build: 'tsc -p tsconfig.build.json',
+    // A clean dist/ each time: files of modules since removed or renamed never ship.
+    build: "node -e \"require('node:fs').rmSync('dist',{recursive:true,force:true})\" && tsc -p tsconfig.build.json",
     prepack: `turbo run build --filter=@kernsim/${dir} --output-logs=errors-only`,
     typecheck: 'tsc -p tsconfig.json',
     lint: 'eslint .',
