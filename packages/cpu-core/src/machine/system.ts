@@ -1,8 +1,9 @@
-import { MSR, PORT } from './arch.js';
+import { PORT, R, VECTOR } from './arch.js';
 import { fault } from './bus.js';
 import type { CpuState } from './cpu.js';
 import { HALTED } from './cpu.js';
 import { sendIpi } from './events.js';
+import { MSR_TABLE } from './msr-table.js';
 
 const VENDOR = [0x756e6547, 0x6c65746e, 0x49656e69]; // "GenuineIntel" in ebx, ecx, edx order below
 
@@ -62,91 +63,20 @@ export function inPort(c: CpuState, port: number, size: number): number {
 }
 
 export function rdmsr(c: CpuState): void {
-  const msr = c.lo[1]!;
-  let lo = 0;
-  let hi = 0;
-  switch (msr) {
-    case MSR.GS_BASE:
-      lo = c.gsLo;
-      hi = c.gsHi;
-      break;
-    case MSR.KERNEL_GS_BASE:
-      lo = c.kgsLo;
-      hi = c.kgsHi;
-      break;
-    case MSR.FS_BASE:
-      lo = c.fsLo;
-      hi = c.fsHi;
-      break;
-    case MSR.STAR:
-      lo = c.starLo;
-      hi = c.starHi;
-      break;
-    case MSR.LSTAR:
-      lo = c.lstarLo;
-      hi = c.lstarHi;
-      break;
-    case MSR.FMASK:
-      lo = c.fmask;
-      break;
-    case MSR.EFER:
-      lo = c.efer;
-      break;
-    case MSR.TSC:
-      lo = c.cycles >>> 0;
-      hi = Math.floor(c.cycles / 4294967296) >>> 0;
-      break;
-    case MSR.X2APIC_ID:
-      lo = c.id;
-      break;
-    default:
-      fault(c, 13, 0, `rdmsr of unknown MSR 0x${msr.toString(16)}`);
-  }
-  c.lo[0] = lo >>> 0;
-  c.hi[0] = 0;
-  c.lo[2] = hi >>> 0;
-  c.hi[2] = 0;
+  const msr = c.lo[R.RCX]!;
+  const read = MSR_TABLE.get(msr)?.read;
+  if (read === undefined) fault(c, VECTOR.GP, 0, `rdmsr of unknown MSR 0x${msr.toString(16)}`);
+  c.lo[R.RAX] = read.lo(c) >>> 0;
+  c.hi[R.RAX] = 0;
+  c.lo[R.RDX] = read.hi(c) >>> 0;
+  c.hi[R.RDX] = 0;
 }
 
 export function wrmsr(c: CpuState): void {
-  const msr = c.lo[1]!;
-  const lo = c.lo[0]!;
-  const hi = c.lo[2]!;
-  switch (msr) {
-    case MSR.GS_BASE:
-      c.gsLo = lo;
-      c.gsHi = hi;
-      break;
-    case MSR.KERNEL_GS_BASE:
-      c.kgsLo = lo;
-      c.kgsHi = hi;
-      break;
-    case MSR.FS_BASE:
-      c.fsLo = lo;
-      c.fsHi = hi;
-      break;
-    case MSR.STAR:
-      c.starLo = lo;
-      c.starHi = hi;
-      break;
-    case MSR.LSTAR:
-      c.lstarLo = lo;
-      c.lstarHi = hi;
-      break;
-    case MSR.FMASK:
-      c.fmask = lo;
-      break;
-    case MSR.EFER:
-      c.efer = lo;
-      break;
-    case MSR.X2APIC_ICR:
-      sendIpi(c, lo, hi);
-      break;
-    case MSR.X2APIC_EOI:
-      break;
-    default:
-      fault(c, 13, 0, `wrmsr of unknown MSR 0x${msr.toString(16)}`);
-  }
+  const msr = c.lo[R.RCX]!;
+  const write = MSR_TABLE.get(msr)?.write;
+  if (write === undefined) fault(c, VECTOR.GP, 0, `wrmsr of unknown MSR 0x${msr.toString(16)}`);
+  write(c, c.lo[R.RAX]!, c.lo[R.RDX]!);
   c.serialize();
 }
 
@@ -167,7 +97,7 @@ export function movToCr(c: CpuState, cr: number, lo: number, hi: number): void {
       c.cr4 = lo;
       break;
     default:
-      fault(c, 6, -1, `mov to CR${cr}`);
+      fault(c, VECTOR.UD, -1, `mov to CR${cr}`);
   }
   c.serialize();
 }
@@ -187,6 +117,6 @@ export function movFromCr(c: CpuState, cr: number): number {
       c.vh = 0;
       return c.cr4;
     default:
-      return fault(c, 6, -1, `mov from CR${cr}`);
+      return fault(c, VECTOR.UD, -1, `mov from CR${cr}`);
   }
 }
