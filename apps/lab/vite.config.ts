@@ -74,8 +74,9 @@ function nodeModulesStubbed(): Plugin {
     },
     async (name) =>
       [
-        `const fail = (what) => () => { throw new Error(\`node:${name} \${what} is not available in the browser\`); };`,
-        ...exportNames((await import(`node:${name}`)) as object).map((n) => `export const ${n} = fail(${JSON.stringify(n)});`),
+        // A name no Node module exports (node:assert exports `fail`, for one).
+        `const __kernsimUnavailable = (what) => () => { throw new Error(\`node:${name} \${what} is not available in the browser\`); };`,
+        ...exportNames((await import(`node:${name}`)) as object).map((n) => `export const ${n} = __kernsimUnavailable(${JSON.stringify(n)});`),
         'export default {};',
       ].join('\n'),
   );
