@@ -1,8 +1,12 @@
 // Prints `name: value unit` lines: simulated instructions per second on one CPU (under the
-// modelled timing, the default, and under flat timing in the same run, with their ratio), the cost of
-// an incremental state hash after one instruction on a 4-CPU machine with 1 MiB touched, and
-// round-robin steps per second on 1024 and 4096 CPUs (with the schedule recorded, as by default).
+// modelled timing, the default, and under flat timing in the same run, with their ratio; then the
+// interpreter against basic blocks under each model, in the same run), the cost of an incremental
+// state hash after one instruction on a 4-CPU machine with 1 MiB touched, round-robin steps per
+// second on 1024 and 4096 CPUs (with the schedule recorded, as by default), the kernel mix at
+// quantum 1 and, interpreter against blocks, at quantum 64, and the heap a 4096-CPU machine holds.
 import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { imm, MSR, qword, reg } from '../src/index.js';
 import { kit } from '../src/testing/kit.js';
 
@@ -90,10 +94,10 @@ function roundRobin(n: number, steps: number): { rate: number; heapMB: number } 
  * Round-robin over `n` CPUs running kernel-like code: a call into a function with the ftrace
  * prologue (push %rbp; mov %rsp,%rbp; 5-byte nop; %gs load; pop; ret), a locked per-CPU
  * increment, rdmsr of the APIC id, a 64-bit shift, loads and a compare: the shape of the
- * text-patching workload. Best of three.
+ * text-patching workload.
  */
-function kernelMix(n: number, steps: number): number {
-  const { m, asm, layout } = kit({ arch: 'x86_64', cpus: n });
+function kernelMixMachine(n: number, execution: Execution) {
+  const { m, asm, layout } = kit({ arch: 'x86_64', cpus: n, execution });
   const stacks = 0xffffffff84000000n;
   const percpu = 0xffffffff90000000n;
   m.map(stacks, n * 0x1000);
@@ -107,14 +111,36 @@ function kernelMix(n: number, steps: number): number {
     m.cpus[i]!.gsBase = percpu + BigInt(i * 0x1000);
     m.start(i, { rip: 'start', rsp: stacks + BigInt((i + 1) * 0x1000) });
   }
-  m.run({ steps: n * 64 });
+  return m;
+}
+
+/** Steps per second of the kernel mix in `n * 64`-step chunks with `quantum`; best of three rounds, in process CPU time. */
+function kernelMix(n: number, steps: number, quantum = 1, execution: Execution = 'blocks'): number {
+  const m = kernelMixMachine(n, execution);
+  const scheduler = { kind: 'round-robin', quantum } as const;
+  m.run({ steps: n * 64, scheduler });
   let best = 0;
   for (let r = 0; r < 3; r++) {
-    const t0 = performance.now();
-    for (let done = 0; done < steps; done += n * 64) m.run({ steps: n * 64 });
-    best = Math.max(best, steps / ((performance.now() - t0) / 1000) / 1e6);
+    const t0 = process.cpuUsage();
+    for (let done = 0; done < steps; done += n * 64) m.run({ steps: n * 64, scheduler });
+    const used = process.cpuUsage(t0);
+    best = Math.max(best, steps / ((used.user + used.system) / 1e6) / 1e6);
   }
   return best;
+}
+
+/** Heap held by a 4096-CPU kernel-mix machine after a run: CPU state, page frames, decode cache and (with a quantum) its blocks. */
+function machineMemoryMB(quantum: number): number {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  const h0 = process.memoryUsage().heapUsed;
+  const m = kernelMixMachine(4096, 'blocks');
+  m.run({ steps: 4096 * 256, scheduler: { kind: 'round-robin', quantum } });
+  gc();
+  const mb = (process.memoryUsage().heapUsed - h0) / 1e6;
+  if (m.cpus.length !== 4096) throw new Error('unreachable: keeps the machine alive past the measurement');
+  return mb;
 }
 
 const speed = mips('flat', 'modelled', (timing) => mipsMachine(timing, 'blocks'));
@@ -136,3 +162,13 @@ for (const n of [1024, 4096]) {
   if (n === 4096) console.log(`cpu-core.round-robin-4096-heap-growth: ${Math.max(0, r.heapMB).toFixed(0)} MB per 5M steps`);
 }
 for (const n of [1024, 4096]) console.log(`cpu-core.round-robin-${n}-kernel-mix: ${kernelMix(n, 2_000_000).toFixed(1)} Msteps/s`);
+{
+  // Quantum 64: each CPU runs 64 steps back to back, so blocks apply; the interpreter is the baseline.
+  const interp = kernelMix(4096, 2_000_000, 64, 'interpreter');
+  const blocks = kernelMix(4096, 2_000_000, 64, 'blocks');
+  console.log(`cpu-core.round-robin-4096-kernel-mix-q64-interpreter: ${interp.toFixed(1)} Msteps/s`);
+  console.log(`cpu-core.round-robin-4096-kernel-mix-q64-blocks: ${blocks.toFixed(1)} Msteps/s`);
+  console.log(`cpu-core.round-robin-4096-kernel-mix-q64-blocks-over-interpreter: ${(blocks / interp).toFixed(3)} ratio`);
+}
+console.log(`cpu-core.memory-4096-cpus: ${machineMemoryMB(1).toFixed(1)} MB`);
+console.log(`cpu-core.memory-4096-cpus-with-blocks: ${machineMemoryMB(64).toFixed(1)} MB`);

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { byte, imm, qword, reg } from '../asm/operands.js';
 import { kit } from '../testing/kit.js';
+import { COMMON_PIECES, emitCommon } from '../testing/pieces.js';
 import { blockCounters } from './block.js';
 import type { Machine } from './machine.js';
 
@@ -12,7 +13,7 @@ const { rax, eax, ecx, rdx, rdi } = reg;
  * after its store (inside the same block), `smc-loop` one of the loop's first instruction; both
  * store ecx's second byte, which changes every 256 passes, so the blocks get hot in between.
  */
-const PIECES = ['alu', 'mov', 'store', 'load', 'push-pop', 'branch', 'smc', 'smc-loop', 'pause', 'rdtsc', 'cpuid', 'hlt', 'int3', 'tf', 'rep-stos', 'lock-add'] as const;
+const PIECES = [...COMMON_PIECES, 'mov', 'load', 'push-pop', 'branch', 'smc', 'smc-loop', 'tf'] as const;
 type Piece = (typeof PIECES)[number];
 
 interface Program {
@@ -59,14 +60,8 @@ function build(p: Program, execution: 'blocks' | 'interpreter') {
 
 function emit(a: ReturnType<ReturnType<typeof kit>['asm']>, piece: Piece, tag: string, cpu: number, data: bigint): void {
   switch (piece) {
-    case 'alu':
-      a.add(rax, imm(3)).xor(rax, imm(cpu)).shl(rdx, imm(1)).sub(rdx, rax);
-      break;
     case 'mov':
-      a.mov(rdx, rax).mov(rdi, imm(data + 0x300n));
-      break;
-    case 'store':
-      a.mov(qword(data + 0x240n + BigInt(cpu * 8)), rax);
+      a.mov(rdx, rax).shl(rdx, imm(1)).sub(rdx, rax).mov(rdi, imm(data + 0x300n));
       break;
     case 'load':
       a.add(rax, qword(data));
@@ -83,30 +78,11 @@ function emit(a: ReturnType<ReturnType<typeof kit>['asm']>, piece: Piece, tag: s
     case 'smc-loop':
       a.add(ecx, imm(1)).mov(byte(reg.rip, `after${cpu}`, -1), reg.ch);
       break;
-    case 'pause':
-      a.pause();
-      break;
-    case 'rdtsc':
-      a.rdtsc();
-      break;
-    case 'cpuid':
-      a.mov(eax, imm(0)).cpuid();
-      break;
-    case 'hlt':
-      a.hlt();
-      break;
-    case 'int3':
-      a.int3();
-      break;
     case 'tf':
       a.pushf().or(qword(reg.rsp), imm(0x100)).popf().add(rax, imm(1)).add(rax, imm(2)).pushf().and(qword(reg.rsp), imm(-0x101)).popf();
       break;
-    case 'rep-stos':
-      a.mov(ecx, imm(3 + cpu)).mov(rdi, imm(data + 0x100n + BigInt(cpu * 0x40))).rep().stosb();
-      break;
-    case 'lock-add':
-      a.lock().add(qword(data + 0x200n), imm(1));
-      break;
+    default:
+      emitCommon(a, piece, cpu, data);
   }
 }
 

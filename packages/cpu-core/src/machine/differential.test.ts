@@ -2,14 +2,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { imm, qword, reg } from '../asm/operands.js';
 import { kit } from '../testing/kit.js';
+import { COMMON_PIECES, emitCommon } from '../testing/pieces.js';
 import { PORT } from './arch.js';
 import type { MachineConfig, RunOptions } from './machine.js';
 import type { ScheduleEntry, Scheduler } from './schedule.js';
 
-const { rax, eax, ecx, edx, rdi, al } = reg;
+const { eax, ecx, edx, al } = reg;
 
 /** The pieces a random program is made of: each one exercises a different part of the cycle model. */
-const PIECES = ['pause', 'serial', 'rep-stos', 'lock-add', 'store', 'rdtsc', 'cpuid', 'ud2', 'int3', 'ipi', 'nmi-ipi', 'alu', 'hlt', 'wrmsr'] as const;
+const PIECES = [...COMMON_PIECES, 'serial', 'ud2', 'ipi', 'nmi-ipi', 'wrmsr'] as const;
 type Piece = (typeof PIECES)[number];
 
 interface Program {
@@ -52,47 +53,22 @@ function build(p: Program) {
 
 function emit(a: ReturnType<ReturnType<typeof kit>['asm']>, piece: Piece, cpu: number, cpus: number, data: bigint): void {
   switch (piece) {
-    case 'pause':
-      a.pause();
-      break;
     case 'serial':
       a.mov(edx, imm(PORT.SERIAL)).mov(eax, imm(65 + cpu)).out(reg.dx, al);
       break;
-    case 'rep-stos':
-      a.mov(ecx, imm(5 + cpu)).mov(rdi, imm(data + 0x100n + BigInt(cpu * 0x40))).rep().stosb();
-      break;
-    case 'lock-add':
-      a.lock().add(qword(data + 0x200n), imm(1));
-      break;
-    case 'store':
-      a.mov(qword(data + 0x240n + BigInt(cpu * 8)), rax);
-      break;
-    case 'rdtsc':
-      a.rdtsc();
-      break;
-    case 'cpuid':
-      a.mov(eax, imm(0)).cpuid();
-      break;
     case 'ud2':
       a.ud2();
-      break;
-    case 'int3':
-      a.int3();
       break;
     case 'ipi':
     case 'nmi-ipi':
       a.mov(edx, imm(PORT.APIC_ICR_DEST)).mov(eax, imm((cpu + 1) % cpus)).out(reg.dx, eax);
       a.mov(edx, imm(PORT.APIC_ICR)).mov(eax, imm(piece === 'ipi' ? 0x40 : 4 << 8)).out(reg.dx, eax);
       break;
-    case 'alu':
-      a.add(rax, imm(3)).xor(rax, imm(cpu));
-      break;
-    case 'hlt':
-      a.hlt();
-      break;
     case 'wrmsr':
       a.mov(ecx, imm(0xc0000102)).mov(eax, imm(cpu)).mov(edx, imm(0)).wrmsr();
       break;
+    default:
+      emitCommon(a, piece, cpu, data);
   }
 }
 

@@ -1,0 +1,40 @@
+import type { Assembler } from '../asm/assembler.js';
+import { imm, qword, reg } from '../asm/operands.js';
+
+/** Program pieces the differential tests share: each exercises a different part of the cycle model. */
+export const COMMON_PIECES = ['pause', 'rep-stos', 'lock-add', 'store', 'rdtsc', 'cpuid', 'int3', 'alu', 'hlt'] as const;
+export type CommonPiece = (typeof COMMON_PIECES)[number];
+
+/** Emits one shared piece for CPU `cpu`; `data` is the kit's data area (counters at +0x200, per-CPU words at +0x240). */
+export function emitCommon(a: Assembler, piece: CommonPiece, cpu: number, data: bigint): void {
+  const { rax, eax, ecx, rdi } = reg;
+  switch (piece) {
+    case 'pause':
+      a.pause();
+      break;
+    case 'rep-stos':
+      a.mov(ecx, imm(5 + cpu)).mov(rdi, imm(data + 0x100n + BigInt(cpu * 0x40))).rep().stosb();
+      break;
+    case 'lock-add':
+      a.lock().add(qword(data + 0x200n), imm(1));
+      break;
+    case 'store':
+      a.mov(qword(data + 0x240n + BigInt(cpu * 8)), rax);
+      break;
+    case 'rdtsc':
+      a.rdtsc();
+      break;
+    case 'cpuid':
+      a.mov(eax, imm(0)).cpuid();
+      break;
+    case 'int3':
+      a.int3();
+      break;
+    case 'alu':
+      a.add(rax, imm(3)).xor(rax, imm(cpu));
+      break;
+    case 'hlt':
+      a.hlt();
+      break;
+  }
+}
