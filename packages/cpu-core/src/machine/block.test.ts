@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { byte, imm, qword, reg } from '../asm/operands.js';
 import { kit } from '../testing/kit.js';
-import { COMMON_PIECES, emitCommon } from '../testing/pieces.js';
+import { COMMON_PIECES, emitCommon, startPieceCpus } from '../testing/pieces.js';
+import type { PieceProgram } from '../testing/pieces.js';
 import { blockCounters } from './block.js';
 import type { Machine } from './machine.js';
 
@@ -16,12 +17,7 @@ const { rax, eax, ecx, rdx, rdi } = reg;
 const PIECES = [...COMMON_PIECES, 'mov', 'load', 'push-pop', 'branch', 'smc', 'smc-loop', 'tf'] as const;
 type Piece = (typeof PIECES)[number];
 
-interface Program {
-  readonly cpus: number;
-  readonly pieces: readonly (readonly Piece[])[];
-  readonly timers: readonly (number | null)[];
-  readonly nmiSources: readonly (number | null)[];
-  readonly timing: 'flat' | 'modelled';
+interface Program extends PieceProgram<Piece> {
   /** Watch the loop's first instruction with `onExecute` (the page then runs through the interpreter). */
   readonly watch: boolean;
 }
@@ -48,11 +44,7 @@ function build(p: Program, execution: 'blocks' | 'interpreter') {
   k.m.setGate(2, { handler: 'nmi' });
   k.m.setGate(1, { handler: 'iret' });
   k.m.setGate(3, { handler: 'iret', dpl: 3 });
-  for (let i = 0; i < p.cpus; i++) {
-    k.m.start(i, { rip: `cpu${i}`, rsp: k.stackTop(i), interrupts: true });
-    k.m.cpus[i]!.setTimer(p.timers[i] ?? null, 0x30);
-    k.m.cpus[i]!.setNmiSource(p.nmiSources[i] ?? null);
-  }
+  startPieceCpus(k.m, p, k.stackTop);
   const seen: string[] = [];
   if (p.watch) k.m.onExecute(k.m.address('loop0'), 1, (cpu, rip) => seen.push(`${cpu}@${rip.toString(16)}`));
   return { m: k.m, seen };

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { imm, qword, reg } from '../asm/operands.js';
 import { kit } from '../testing/kit.js';
-import { COMMON_PIECES, emitCommon } from '../testing/pieces.js';
+import { COMMON_PIECES, emitCommon, startPieceCpus } from '../testing/pieces.js';
+import type { PieceProgram } from '../testing/pieces.js';
 import { PORT } from './arch.js';
 import type { MachineConfig, RunOptions } from './machine.js';
 import type { ScheduleEntry, Scheduler } from './schedule.js';
@@ -13,13 +14,7 @@ const { eax, ecx, edx, al } = reg;
 const PIECES = [...COMMON_PIECES, 'serial', 'ud2', 'ipi', 'nmi-ipi', 'wrmsr'] as const;
 type Piece = (typeof PIECES)[number];
 
-interface Program {
-  readonly cpus: number;
-  readonly pieces: readonly (readonly Piece[])[];
-  readonly timers: readonly (number | null)[];
-  readonly nmiSources: readonly (number | null)[];
-  readonly timing: 'flat' | 'modelled';
-}
+type Program = PieceProgram<Piece>;
 
 function build(p: Program) {
   const config: Partial<MachineConfig> & { arch: 'x86_64' } = { arch: 'x86_64', cpus: p.cpus, serial: { cyclesPerByte: 37 }, timing: p.timing };
@@ -43,11 +38,7 @@ function build(p: Program) {
   k.m.setGate(2, { handler: 'nmi' });
   k.m.setGate(6, { handler: 'ud' });
   k.m.setGate(3, { handler: 'bp', dpl: 3 });
-  for (let i = 0; i < p.cpus; i++) {
-    k.m.start(i, { rip: `cpu${i}`, rsp: k.stackTop(i), interrupts: true });
-    k.m.cpus[i]!.setTimer(p.timers[i] ?? null, 0x30);
-    k.m.cpus[i]!.setNmiSource(p.nmiSources[i] ?? null);
-  }
+  startPieceCpus(k.m, p, k.stackTop);
   return k;
 }
 

@@ -1,9 +1,19 @@
 import type { Assembler } from '../asm/assembler.js';
 import { imm, qword, reg } from '../asm/operands.js';
+import type { Machine } from '../machine/machine.js';
 
 /** Program pieces the differential tests share: each exercises a different part of the cycle model. */
 export const COMMON_PIECES = ['pause', 'rep-stos', 'lock-add', 'store', 'rdtsc', 'cpuid', 'int3', 'alu', 'hlt'] as const;
 export type CommonPiece = (typeof COMMON_PIECES)[number];
+
+/** A random program of the differential tests: per CPU, the pieces of its loop, its timer and NMI-source periods. */
+export interface PieceProgram<P extends string> {
+  readonly cpus: number;
+  readonly pieces: readonly (readonly P[])[];
+  readonly timers: readonly (number | null)[];
+  readonly nmiSources: readonly (number | null)[];
+  readonly timing: 'flat' | 'modelled';
+}
 
 /** Emits one shared piece for CPU `cpu`; `data` is the kit's data area (counters at +0x200, per-CPU words at +0x240). */
 export function emitCommon(a: Assembler, piece: CommonPiece, cpu: number, data: bigint): void {
@@ -36,5 +46,14 @@ export function emitCommon(a: Assembler, piece: CommonPiece, cpu: number, data: 
     case 'hlt':
       a.hlt();
       break;
+  }
+}
+
+/** Starts every CPU of the program at its `cpu<i>` label with interrupts on, its timer (vector 0x30) and its NMI source. */
+export function startPieceCpus(m: Machine, p: PieceProgram<string>, stackTop: (cpu: number) => bigint): void {
+  for (let i = 0; i < p.cpus; i++) {
+    m.start(i, { rip: `cpu${i}`, rsp: stackTop(i), interrupts: true });
+    m.cpus[i]!.setTimer(p.timers[i] ?? null, 0x30);
+    m.cpus[i]!.setNmiSource(p.nmiSources[i] ?? null);
   }
 }
