@@ -7,18 +7,22 @@ import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 const only = process.argv.slice(2);
-const packages = readdirSync(join(root, 'packages'))
-  .filter((name) => existsSync(join(root, 'packages', name, 'bench', 'index.ts')))
-  .filter((name) => only.length === 0 || only.includes(name))
-  .sort();
+// Apps with a bench/ (the lab's browser figures) run after the packages.
+const packages = ['packages', 'apps'].flatMap((dir) =>
+  readdirSync(join(root, dir))
+    .filter((name) => existsSync(join(root, dir, name, 'bench', 'index.ts')))
+    .filter((name) => only.length === 0 || only.includes(name))
+    .sort()
+    .map((name) => ({ dir, name })),
+);
 
 const figure = /^([A-Za-z0-9_.-]+): (-?[0-9][0-9.e+-]*) (\S+)\s*$/;
 const results = [];
 let failures = 0;
-for (const name of packages) {
+for (const { dir, name } of packages) {
   console.log(`\n# ${name}`);
   const run = spawnSync('pnpm', ['--silent', 'run', 'bench'], {
-    cwd: join(root, 'packages', name),
+    cwd: join(root, dir, name),
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 64 * 1024 * 1024,

@@ -1,3 +1,4 @@
+import { VECTOR } from './arch.js';
 import type { CpuState } from './cpu.js';
 import { TLB_SIZE } from './cpu.js';
 import { invalidateOps } from './core.js';
@@ -89,7 +90,7 @@ export function rd(c: CpuState, lo: number, hi: number, size: number): number {
 
 /** i386: an access running past 4 GiB exceeds the flat segment's limit: #GP before any paging check. */
 function wrapCheck(c: CpuState, lo: number, size: number): void {
-  if (!c.m.is64 && lo + size > 0x100000000) fault(c, 13, 0, 'access wraps past the 4 GiB segment limit');
+  if (!c.m.is64 && lo + size > 0x100000000) fault(c, VECTOR.GP, 0, 'access wraps past the 4 GiB segment limit');
 }
 
 function rdCross(c: CpuState, lo: number, hi: number, size: number): number {

@@ -1,5 +1,5 @@
 import type { Assembler } from '../asm/assembler.js';
-import { imm, qword, reg } from '../asm/operands.js';
+import { dword, imm, qword, reg } from '../asm/operands.js';
 import type { Machine } from '../machine/machine.js';
 
 /** Program pieces the differential tests share: each exercises a different part of the cycle model. */
@@ -15,33 +15,39 @@ export interface PieceProgram<P extends string> {
   readonly timing: 'flat' | 'modelled';
 }
 
+/** The accumulator, destination index, stack pointer and memory width of an architecture. */
+export function flavour(arch: 'x86_64' | 'i386') {
+  const wide = arch === 'x86_64';
+  return { ax: wide ? reg.rax : reg.eax, di: wide ? reg.rdi : reg.edi, sp: wide ? reg.rsp : reg.esp, word: wide ? qword : dword };
+}
+
 /** Emits one shared piece for CPU `cpu`; `data` is the kit's data area (counters at +0x200, per-CPU words at +0x240). */
-export function emitCommon(a: Assembler, piece: CommonPiece, cpu: number, data: bigint): void {
-  const { rax, eax, ecx, rdi } = reg;
+export function emitCommon(a: Assembler, piece: CommonPiece, cpu: number, data: bigint, arch: 'x86_64' | 'i386' = 'x86_64'): void {
+  const { ax, di, word } = flavour(arch);
   switch (piece) {
     case 'pause':
       a.pause();
       break;
     case 'rep-stos':
-      a.mov(ecx, imm(5 + cpu)).mov(rdi, imm(data + 0x100n + BigInt(cpu * 0x40))).rep().stosb();
+      a.mov(reg.ecx, imm(5 + cpu)).mov(di, imm(data + 0x100n + BigInt(cpu * 0x40))).rep().stosb();
       break;
     case 'lock-add':
-      a.lock().add(qword(data + 0x200n), imm(1));
+      a.lock().add(word(data + 0x200n), imm(1));
       break;
     case 'store':
-      a.mov(qword(data + 0x240n + BigInt(cpu * 8)), rax);
+      a.mov(word(data + 0x240n + BigInt(cpu * 8)), ax);
       break;
     case 'rdtsc':
       a.rdtsc();
       break;
     case 'cpuid':
-      a.mov(eax, imm(0)).cpuid();
+      a.mov(reg.eax, imm(0)).cpuid();
       break;
     case 'int3':
       a.int3();
       break;
     case 'alu':
-      a.add(rax, imm(3)).xor(rax, imm(cpu));
+      a.add(ax, imm(3)).xor(ax, imm(cpu));
       break;
     case 'hlt':
       a.hlt();

@@ -123,3 +123,5 @@ for (const bitness of [64, 32] as const) {
 }
 writeFileSync(new URL(CORPUS_PATH, new URL('../../', import.meta.url)), gzipSync(lines.join('\n'), { level: 9 }));
 console.log(`wrote ${lines.length} cases to ${CORPUS_PATH}`);
+// The README table counts the new corpus.
+await import('./readme.js');

@@ -83,6 +83,18 @@ describe('cache-line ownership', () => {
     expect(one.worst).toBeLessThan(50 * (MODELLED_COSTS.locked.cycles + 3));
   });
 
+  it('4096 CPUs incrementing one counter twice each: the last increment waits for all the transfers before it', () => {
+    const big = hammer(4096, 2);
+    expect(big.transfers).toBe(4096 * 2 - 1);
+    // Round-robin hands the line from CPU i to i + 1: with 8 CPUs per socket, 7 hand-overs in 8
+    // stay in the socket and 1 crosses; they queue on the one line, so the slowest CPU's clock
+    // is about the sum of all of them.
+    const { lineTransferLocal: local, lineTransferRemote: remote } = MODELLED_COSTS;
+    const expected = big.transfers * ((7 * local.cycles + remote.cycles) / 8);
+    expect(big.worst).toBeGreaterThan(0.95 * expected);
+    expect(big.worst).toBeLessThan(1.05 * expected);
+  });
+
   it('across sockets a transfer costs more than within one', () => {
     const same = hammer(4, 20, { topology: { cpusPerSocket: 4 } });
     const apart = hammer(4, 20, { topology: { cpusPerSocket: 1 } });

@@ -1,0 +1,42 @@
+import { s } from '../ui/dom.js';
+import type { StackView } from './view.js';
+
+const COLORS: Readonly<Record<string, string>> = {
+  'hardware frame': '#f4c7c3',
+  'rdx temp': '#fce8b2',
+  'NMI executing': '#f6b26b',
+  'saved frame': '#b7e1cd',
+  'copied frame': '#c9daf8',
+  pt_regs: '#e8e8e8',
+  'handler frames': '#ffffff',
+  stack: '#ffffff',
+};
+
+/**
+ * The NMI stack as the article draws it, from the machine at this step: one row per 8-byte
+ * slot from the top, named by the entry's layout; slots whose value differs from `previous`
+ * (the step shown before) get a thick red outline and a `*`.
+ */
+export function stackSvg(stack: StackView, previous: StackView | undefined): SVGSVGElement {
+  const rowH = 17;
+  const width = 560;
+  const head = 22;
+  const svg = s('svg', { viewBox: `0 0 ${width} ${head + stack.slots.length * rowH + 4}`, class: 'stack', role: 'img', 'aria-label': stack.title, 'data-testid': `stack-cpu${stack.cpu}` });
+  svg.append(s('text', { x: 4, y: 15, class: 'chart-title' }, stack.title));
+  let lastRegion = '';
+  stack.slots.forEach((slot, i) => {
+    const y = head + i * rowH;
+    const changed = previous !== undefined && previous.slots[i]?.value !== slot.value;
+    const g = s('g', { 'data-region': slot.region, 'data-field': slot.field, 'data-changed': changed ? 'yes' : 'no', 'data-value': slot.value, 'data-symbol': slot.symbol ?? '' });
+    g.append(
+      s('rect', { x: 2, y, width: width - 4, height: rowH, fill: COLORS[slot.region] ?? '#fff', stroke: changed ? '#c00000' : '#aaa', 'stroke-width': changed ? 2.5 : 0.5 }),
+      s('text', { x: 8, y: y + 12, class: 'addr' }, slot.address.slice(-8)),
+      s('text', { x: 84, y: y + 12, 'font-weight': slot.region !== lastRegion ? 'bold' : 'normal' }, slot.region !== lastRegion ? slot.region : ''),
+      s('text', { x: 214, y: y + 12 }, slot.field),
+      s('text', { x: 292, y: y + 12, class: 'mono' }, `${changed ? '* ' : ''}${slot.symbol ?? slot.value}`),
+    );
+    lastRegion = slot.region;
+    svg.append(g);
+  });
+  return svg;
+}
