@@ -1,15 +1,21 @@
 // Prints `name: value unit` lines: simulated instructions per second on one CPU (under the
-// modelled timing, the default, and under flat timing in the same run, with their ratio), the cost of
-// an incremental state hash after one instruction on a 4-CPU machine with 1 MiB touched, and
-// round-robin steps per second on 1024 and 4096 CPUs (with the schedule recorded, as by default).
+// modelled timing, the default, and under flat timing in the same run, with their ratio; then the
+// interpreter against basic blocks under each model, in the same run), the cost of an incremental
+// state hash after one instruction on a 4-CPU machine with 1 MiB touched, round-robin steps per
+// second on 1024 and 4096 CPUs (with the schedule recorded, as by default), the kernel mix at
+// quantum 1 and, interpreter against blocks, at quantum 64, and the heap a 4096-CPU machine holds.
 import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { imm, MSR, qword, reg } from '../src/index.js';
 import { kit } from '../src/testing/kit.js';
 import { exploreBench } from './explore.js';
 
-/** A one-CPU loop of ALU work and a store; `timing` selects the cycle model the machine charges. */
-function mipsMachine(timing: 'flat' | 'modelled') {
-  const { m, asm, stackTop, layout } = kit({ arch: 'x86_64', timing });
+type Execution = 'blocks' | 'interpreter';
+
+/** A one-CPU loop of ALU work and a store; `timing` selects the cycle model, `execution` blocks or the interpreter. */
+function mipsMachine(timing: 'flat' | 'modelled', execution: Execution) {
+  const { m, asm, stackTop, layout } = kit({ arch: 'x86_64', timing, execution });
   const a = asm();
   a.label('start').mov(reg.rcx, imm(0x7fffffff)).xor(reg.eax, reg.eax);
   a.label('.loop').add(reg.rax, imm(3)).mov(reg.rdx, reg.rax).and(reg.rdx, imm(0xff)).mov(qword(layout.data), reg.rdx).sub(reg.rcx, imm(1)).jne('.loop');
@@ -21,15 +27,15 @@ function mipsMachine(timing: 'flat' | 'modelled') {
 }
 
 /**
- * Interpreter speed under both cycle models in the same run. The machine built first in a
- * process runs up to ~10 % faster than later ones (JIT and heap layout), so four machines are
- * built in A-B-B-A order and each kind's figure is the best over its two machines and six
- * alternating rounds: the figure is the model's cost, not the order or the host's noise. Timed in process CPU time.
+ * Speed of two machine kinds in the same run. The machine built first in a process runs up
+ * to ~10 % faster than later ones (JIT and heap layout), so four machines are built in A-B-B-A
+ * order and each kind's figure is the best over its two machines and six alternating rounds:
+ * the figure is the kind's cost, not the order or the host's noise. Timed in process CPU time.
  */
-function mips(): { flat: number; modelled: number } {
-  const kinds = ['flat', 'modelled', 'modelled', 'flat'] as const;
-  const machines = kinds.map((kind) => ({ kind, m: mipsMachine(kind) }));
-  const best = { flat: 0, modelled: 0 };
+function mips<K extends string>(a: K, b: K, make: (kind: K) => ReturnType<typeof mipsMachine>): Record<K, number> {
+  const kinds = [a, b, b, a];
+  const machines = kinds.map((kind) => ({ kind, m: make(kind) }));
+  const best = { [a]: 0, [b]: 0 } as Record<K, number>;
   for (let r = 0; r < 6; r++) {
     for (const { kind, m } of r % 2 === 0 ? machines : machines.toReversed()) {
       const n = 3_000_000;
@@ -89,10 +95,10 @@ function roundRobin(n: number, steps: number): { rate: number; heapMB: number } 
  * Round-robin over `n` CPUs running kernel-like code: a call into a function with the ftrace
  * prologue (push %rbp; mov %rsp,%rbp; 5-byte nop; %gs load; pop; ret), a locked per-CPU
  * increment, rdmsr of the APIC id, a 64-bit shift, loads and a compare: the shape of the
- * text-patching workload. Best of three.
+ * text-patching workload.
  */
-function kernelMix(n: number, steps: number): number {
-  const { m, asm, layout } = kit({ arch: 'x86_64', cpus: n });
+function kernelMixMachine(n: number, execution: Execution) {
+  const { m, asm, layout } = kit({ arch: 'x86_64', cpus: n, execution });
   const stacks = 0xffffffff84000000n;
   const percpu = 0xffffffff90000000n;
   m.map(stacks, n * 0x1000);
@@ -106,22 +112,52 @@ function kernelMix(n: number, steps: number): number {
     m.cpus[i]!.gsBase = percpu + BigInt(i * 0x1000);
     m.start(i, { rip: 'start', rsp: stacks + BigInt((i + 1) * 0x1000) });
   }
-  m.run({ steps: n * 64 });
+  return m;
+}
+
+/** Steps per second of the kernel mix in `n * 64`-step chunks with `quantum`; best of three rounds, in process CPU time. */
+function kernelMix(n: number, steps: number, quantum = 1, execution: Execution = 'blocks'): number {
+  const m = kernelMixMachine(n, execution);
+  const scheduler = { kind: 'round-robin', quantum } as const;
+  m.run({ steps: n * 64, scheduler });
   let best = 0;
   for (let r = 0; r < 3; r++) {
-    const t0 = performance.now();
-    for (let done = 0; done < steps; done += n * 64) m.run({ steps: n * 64 });
-    best = Math.max(best, steps / ((performance.now() - t0) / 1000) / 1e6);
+    const t0 = process.cpuUsage();
+    for (let done = 0; done < steps; done += n * 64) m.run({ steps: n * 64, scheduler });
+    const used = process.cpuUsage(t0);
+    best = Math.max(best, steps / ((used.user + used.system) / 1e6) / 1e6);
   }
   return best;
 }
 
+/** Heap held by a 4096-CPU kernel-mix machine after a run: CPU state, page frames, decode cache and (with a quantum) its blocks. */
+function machineMemoryMB(quantum: number): number {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  const h0 = process.memoryUsage().heapUsed;
+  const m = kernelMixMachine(4096, 'blocks');
+  m.run({ steps: 4096 * 256, scheduler: { kind: 'round-robin', quantum } });
+  gc();
+  const mb = (process.memoryUsage().heapUsed - h0) / 1e6;
+  if (m.cpus.length !== 4096) throw new Error('unreachable: keeps the machine alive past the measurement');
+  return mb;
+}
+
 const only = process.argv[2];
 if (only === undefined || only === 'machine') {
-  const speed = mips();
+  const speed = mips('flat', 'modelled', (timing) => mipsMachine(timing, 'blocks'));
   console.log(`cpu-core.mips: ${speed.modelled.toFixed(1)} Minstr/s`);
   console.log(`cpu-core.mips-flat: ${speed.flat.toFixed(1)} Minstr/s`);
   console.log(`cpu-core.mips-modelled-over-flat: ${(speed.modelled / speed.flat).toFixed(3)} ratio`);
+  for (const timing of ['modelled', 'flat'] as const) {
+    const e = mips('interpreter', 'blocks', (execution) => mipsMachine(timing, execution));
+    const tag = timing === 'flat' ? '-flat' : '';
+    console.log(`cpu-core.mips-interpreter${tag}: ${e.interpreter.toFixed(1)} Minstr/s`);
+    console.log(`cpu-core.mips-blocks${tag}: ${e.blocks.toFixed(1)} Minstr/s`);
+    console.log(`cpu-core.mips-blocks-over-interpreter${tag}: ${(e.blocks / e.interpreter).toFixed(3)} ratio`);
+  }
+  console.log('note: Unicorn is not measured here (its wheel is not installable on this host); the figures are kernsim\'s alone');
   console.log(`cpu-core.snapshot-hash: ${snapshotHash().toFixed(2)} us`);
   for (const n of [1024, 4096]) {
     const r = roundRobin(n, 5_000_000);
@@ -129,5 +165,15 @@ if (only === undefined || only === 'machine') {
     if (n === 4096) console.log(`cpu-core.round-robin-4096-heap-growth: ${Math.max(0, r.heapMB).toFixed(0)} MB per 5M steps`);
   }
   for (const n of [1024, 4096]) console.log(`cpu-core.round-robin-${n}-kernel-mix: ${kernelMix(n, 2_000_000).toFixed(1)} Msteps/s`);
+  {
+    // Quantum 64: each CPU runs 64 steps back to back, so blocks apply; the interpreter is the baseline.
+    const interp = kernelMix(4096, 2_000_000, 64, 'interpreter');
+    const blocks = kernelMix(4096, 2_000_000, 64, 'blocks');
+    console.log(`cpu-core.round-robin-4096-kernel-mix-q64-interpreter: ${interp.toFixed(1)} Msteps/s`);
+    console.log(`cpu-core.round-robin-4096-kernel-mix-q64-blocks: ${blocks.toFixed(1)} Msteps/s`);
+    console.log(`cpu-core.round-robin-4096-kernel-mix-q64-blocks-over-interpreter: ${(blocks / interp).toFixed(3)} ratio`);
+  }
+  console.log(`cpu-core.memory-4096-cpus: ${machineMemoryMB(1).toFixed(1)} MB`);
+  console.log(`cpu-core.memory-4096-cpus-with-blocks: ${machineMemoryMB(64).toFixed(1)} MB`);
 }
 if (only === undefined || only === 'explore') await exploreBench();

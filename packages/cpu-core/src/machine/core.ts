@@ -55,6 +55,8 @@ export class MachineCore {
   /** Stores track cache-line ownership (the modelled timing); kept here so the store path reads one field. */
   readonly lines: boolean;
   directBaseVpn: number;
+  /** Run hot code as basic blocks (`execution: 'blocks'`, the default) or every instruction through the interpreter. */
+  blocks = true;
 
   constructor(
     readonly info: ArchInfo,
@@ -169,6 +171,7 @@ export class MachineCore {
 export function invalidateOps(f: Frame, off: number): void {
   const ops = f.ops;
   if (ops === null) return;
+  f.blocks = null;
   for (let o = off < 15 ? 0 : off - 14; o <= off; o++) {
     const op = ops[o];
     if (op !== undefined && o + op.len > off) ops[o] = undefined;

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dword, imm, qword, reg } from '../asm/operands.js';
+import { imm, reg } from '../asm/operands.js';
 import { kit } from '../testing/kit.js';
+import { COMMON_PIECES, emitCommon, flavour, startPieceCpus } from '../testing/pieces.js';
+import type { PieceProgram } from '../testing/pieces.js';
 import { PORT } from './arch.js';
 import type { MachineConfig, RunOptions } from './machine.js';
 import type { ScheduleEntry, Scheduler } from './schedule.js';
@@ -9,22 +11,11 @@ import type { ScheduleEntry, Scheduler } from './schedule.js';
 const { eax, ecx, edx, al } = reg;
 
 /** The pieces a random program is made of: each one exercises a different part of the cycle model. */
-const PIECES = ['pause', 'serial', 'rep-stos', 'lock-add', 'store', 'rdtsc', 'cpuid', 'ud2', 'int3', 'ipi', 'nmi-ipi', 'alu', 'hlt', 'wrmsr'] as const;
+const PIECES = [...COMMON_PIECES, 'serial', 'ud2', 'ipi', 'nmi-ipi', 'wrmsr'] as const;
 type Piece = (typeof PIECES)[number];
 
-interface Program {
-  readonly cpus: number;
-  readonly pieces: readonly (readonly Piece[])[];
-  readonly timers: readonly (number | null)[];
-  readonly nmiSources: readonly (number | null)[];
-  readonly timing: 'flat' | 'modelled';
+interface Program extends PieceProgram<Piece> {
   readonly arch: 'x86_64' | 'i386';
-}
-
-/** The registers, memory width and iret of the program's architecture. */
-function flavour(arch: Program['arch']) {
-  const wide = arch === 'x86_64';
-  return { ax: wide ? reg.rax : reg.eax, di: wide ? reg.rdi : reg.edi, sp: wide ? reg.rsp : reg.esp, word: wide ? qword : dword };
 }
 
 function build(p: Program) {
@@ -59,59 +50,29 @@ function build(p: Program) {
   k.m.setGate(2, { handler: 'nmi' });
   k.m.setGate(6, { handler: 'ud' });
   k.m.setGate(3, { handler: 'bp', dpl: 3 });
-  for (let i = 0; i < p.cpus; i++) {
-    k.m.start(i, { rip: `cpu${i}`, rsp: k.stackTop(i), interrupts: true });
-    k.m.cpus[i]!.setTimer(p.timers[i] ?? null, 0x30);
-    k.m.cpus[i]!.setNmiSource(p.nmiSources[i] ?? null);
-  }
+  startPieceCpus(k.m, p, k.stackTop);
   return k;
 }
 
 function emit(a: ReturnType<ReturnType<typeof kit>['asm']>, piece: Piece, cpu: number, p: Program, data: bigint): void {
-  const { ax, di, word } = flavour(p.arch);
   const cpus = p.cpus;
   switch (piece) {
-    case 'pause':
-      a.pause();
-      break;
     case 'serial':
       a.mov(edx, imm(PORT.SERIAL)).mov(eax, imm(65 + cpu)).out(reg.dx, al);
       break;
-    case 'rep-stos':
-      a.mov(ecx, imm(5 + cpu)).mov(di, imm(data + 0x100n + BigInt(cpu * 0x40))).rep().stosb();
-      break;
-    case 'lock-add':
-      a.lock().add(word(data + 0x200n), imm(1));
-      break;
-    case 'store':
-      a.mov(word(data + 0x240n + BigInt(cpu * 8)), ax);
-      break;
-    case 'rdtsc':
-      a.rdtsc();
-      break;
-    case 'cpuid':
-      a.mov(eax, imm(0)).cpuid();
-      break;
     case 'ud2':
       a.ud2();
-      break;
-    case 'int3':
-      a.int3();
       break;
     case 'ipi':
     case 'nmi-ipi':
       a.mov(edx, imm(PORT.APIC_ICR_DEST)).mov(eax, imm((cpu + 1) % cpus)).out(reg.dx, eax);
       a.mov(edx, imm(PORT.APIC_ICR)).mov(eax, imm(piece === 'ipi' ? 0x40 : 4 << 8)).out(reg.dx, eax);
       break;
-    case 'alu':
-      a.add(ax, imm(3)).xor(ax, imm(cpu));
-      break;
-    case 'hlt':
-      a.hlt();
-      break;
     case 'wrmsr':
       a.mov(ecx, imm(0xc0000102)).mov(eax, imm(cpu)).mov(edx, imm(0)).wrmsr();
       break;
+    default:
+      emitCommon(a, piece, cpu, data, p.arch);
   }
 }
 

@@ -1,3 +1,4 @@
+import { blockAt, runBlock } from './block.js';
 import type { CpuState } from './cpu.js';
 import { FL_IF, FL_TF, HALTED, RUNNING } from './cpu.js';
 import { arriveIpis, raiseIrq, raiseNmi } from './events.js';
@@ -101,7 +102,8 @@ export function runnable(c: CpuState): boolean {
  * Runs up to `n` steps of one CPU back to back. Instructions that need no boundary work (no
  * pending event, no trace, no TF) run in a tight loop; it charges exactly what `step` charges
  * and leaves the loop as soon as a timed source is due, so the result is the same as `n`
- * calls of `step`. Returns how many steps it took.
+ * calls of `step`. Hot straight-line code runs as basic blocks (`block.ts`), which stop at the
+ * same boundaries. Returns how many steps it took.
  */
 export function burst(c: CpuState, n: number): number {
   const m = c.m;
@@ -113,20 +115,29 @@ export function burst(c: CpuState, n: number): number {
       i++;
       continue;
     }
+    // Inside the try every instruction that completes counts one step and one instruction, so
+    // the steps a block took (and where a fault stopped it) are read off `c.instructions`.
+    const i0 = i - c.instructions;
     try {
       while (i < n) {
-        const op = fetchOp(c);
-        op.exec(c);
-        c.instructions++;
-        c.cycles += op.cost;
-        i++;
+        const b = m.blocks ? blockAt(c) : null;
+        if (b !== null) {
+          runBlock(b, c, n - i);
+          i = i0 + c.instructions;
+        } else {
+          const op = fetchOp(c);
+          op.exec(c);
+          c.instructions++;
+          c.cycles += op.cost;
+          i++;
+        }
         if (c.cycles >= c.nextEvent || needsBoundaryWork(c)) break;
       }
     } catch (e) {
       if (e !== FAULT) throw e;
       deliverException(c);
       c.cycles += m.timing.eventStep;
-      i++;
+      i = i0 + c.instructions + 1;
     }
     retire(c);
   }

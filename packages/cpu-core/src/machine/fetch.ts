@@ -1,4 +1,4 @@
-import { Decoder, DecoderError, DecoderOptions } from 'iced-x86';
+import { Decoder, DecoderError, DecoderOptions, FlowControl } from 'iced-x86';
 import { fromLoHi } from './arch.js';
 import { fault, translate } from './bus.js';
 import { compile } from './compile.js';
@@ -44,7 +44,8 @@ function decode(c: CpuState, f: Frame, off: number): { op: DecodedOp; cacheable:
       translate(c, lo, lo < c.ipLo ? (c.ipHi + 1) >>> 0 : c.ipHi, 2);
     }
     const compiled = compile(instr, c.m.is64);
-    const op: DecodedOp = { exec: compiled.exec, len: compiled.len, cost: instructionCost(instr, c.m.timing) };
+    const next = !instr.isInvalid && instr.flowControl === FlowControl.Next;
+    const op: DecodedOp = { exec: compiled.exec, len: compiled.len, cost: instructionCost(instr, c.m.timing), next };
     return { op, cacheable: off + op.len <= 4096 };
   } finally {
     instr.free();

@@ -1,3 +1,4 @@
+import type { BlockCache } from './block.js';
 import type { DecodedOp } from './op.js';
 
 /** Frame flag bits: any set bit sends writes down the slow path. */
@@ -23,6 +24,8 @@ export class Frame {
   flags = 0;
   /** Decoded instructions by offset (only for frames code ran from). */
   ops: (DecodedOp | undefined)[] | null = null;
+  /** Basic blocks built from `ops` (dropped whole when any of the page's code changes). */
+  blocks: BlockCache | null = null;
   /** Write log for cross-modifying code: offset, old byte, sequence number, writer CPU. */
   logOff: number[] = [];
   logOld: number[] = [];

@@ -31,6 +31,12 @@ export interface MachineConfig {
    * counted in `counters.xmcTorn`.
    */
   readonly crossModifyingCode?: 'fault' | 'execute';
+  /**
+   * 'blocks' (the default): hot straight-line code runs as cached basic blocks that stop at the
+   * same instruction boundaries as the interpreter; 'interpreter': every instruction is fetched
+   * and run one at a time (the reference the blocks are tested against). Results are identical.
+   */
+  readonly execution?: 'blocks' | 'interpreter';
   /** Serial port cost; default 87 000 cycles per byte (115200 baud at 1 GHz). */
   readonly serial?: { readonly cyclesPerByte?: number };
   /** Physical memory limit in MiB (default 256). */

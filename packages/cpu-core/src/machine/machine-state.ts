@@ -106,6 +106,7 @@ export function restoreState(core: MachineCore, st: MachineState): MachineExtras
     if (f.data !== s.data) {
       f.adopt(s.data);
       f.ops = null;
+      f.blocks = null;
     }
     f.flags = (s.flags & ~F_XWATCH) | F_SHARED;
     if ((f.flags & F_CODE) !== 0) f.ops ??= new Array<undefined>(4096).fill(undefined);

@@ -85,6 +85,7 @@ export class Machine {
     const timing = resolveTiming(config.timing, cpi, config.costs, config.topology);
     const core = new MachineCore(this.#info, timing, cpb, mib * 256, xmc === 'execute');
     this.#core = core;
+    core.blocks = oneOf(config.execution ?? 'blocks', ['blocks', 'interpreter'], 'execution', 'KERNSIM_CPU_CONFIG') === 'blocks';
     // The reference table: its pgd, and the direct map of all physical memory at PAGE_OFFSET.
     const dm = core.allocFrame();
     core.tables.set(dm.pfn, core.directTable);
