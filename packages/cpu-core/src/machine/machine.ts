@@ -7,12 +7,14 @@ import { rd } from './bus.js';
 import { CpuState, DEAD, FL_IF, HALTED, RUNNING } from './cpu.js';
 import { Cpu } from './cpu-view.js';
 import type { IdtRegister } from './cpu-view.js';
-import { MachineCore, PTE_P, PTE_U, PTE_W } from './core.js';
-import type { AddressSpace, ExecCallback, ExecWatch, LowerTable } from './core.js';
+import { MachineCore, PTE_P, PTE_W } from './core.js';
+import type { AddressSpace, ExecCallback } from './core.js';
+import { addExecWatch, addWriteWatch, flagExecWatches } from './watches.js';
+import { checkVirt, lookupPage, mapPages, readThrough, unmapPages, writeThrough } from './address-space-ops.js';
 import { decodeGate, DEFAULT_IDT_PHYS, encodeGate, GATE_INTERRUPT, GATE_TRAP, gateSize } from './idt.js';
 import { raiseIrq, raiseNmi } from './events.js';
 import { runnable, step } from './exec.js';
-import { F_CODE, F_WATCH, F_XWATCH } from './frame.js';
+import { F_CODE } from './frame.js';
 import type { Frame } from './frame.js';
 import { FAULT } from './op.js';
 import { checkEntry, checkScheduler, encode, nextRandom, ScheduleLog } from './schedule.js';
@@ -20,7 +22,7 @@ import type { ScheduleEntry } from './schedule.js';
 import { runRoundRobin } from './round-robin.js';
 import { resolveTiming } from './timing/model.js';
 import type { CostTable } from './timing/costs.js';
-import { accessSize, address, byteArray, fitting, intIn, oneOf, positiveLength, show } from './validate.js';
+import { accessSize, address, fitting, intIn, oneOf } from './validate.js';
 import type { RoundRobinState } from './round-robin.js';
 import { captureState, machineHash, restoreState } from './machine-state.js';
 import { checkSnapshot } from './machine-state.js';
@@ -138,81 +140,26 @@ export class Machine {
   }
 
   /**
-   * Maps `size` bytes (rounded out to pages) at `virt`. A pgd slot with no table gets a new one
-   * in THIS space only: mapping into a fresh slot of the reference table is how vmalloc creates
-   * mappings that tasks' tables lack until their #PF handler copies the pgd entry.
+   * Maps `size` bytes (rounded out to pages) at `virt`; a pgd slot with no table gets one in
+   * this space only (see mapPages).
    */
   map(virt: bigint, size: number, options: MapOptions = {}): void {
-    const core = this.#core;
-    const space = options.space ?? this.kernelSpace;
-    if (size <= 0 || !Number.isInteger(size)) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `map size must be a positive integer, got ${size}`);
-    this.#checkVirt(virt);
-    if (options.phys !== undefined && (address(options.phys, 'map phys') < 0n || (options.phys & 0xfffn) !== 0n)) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `map phys must be a non-negative page-aligned (4 KiB) physical address, got ${show(options.phys)}`);
-    const first = virt >> 12n;
-    const last = (virt + BigInt(size) - 1n) >> 12n;
-    const flags = PTE_P | (options.writable === false ? 0 : PTE_W) | (options.user ? PTE_U : 0);
-    const pgdPfn = Number(space.cr3 >> 12n);
-    let phys = options.phys !== undefined ? Number(options.phys >> 12n) : -1;
-    for (let vpnB = first; vpnB <= last; vpnB++) {
-      const [lo, hi] = toLoHi(vpnB << 12n);
-      const idx = core.pgdIndex(lo, hi);
-      let e = core.readPgd(pgdPfn, idx);
-      let t: LowerTable | undefined = (e & 1) !== 0 ? core.tables.get(e >>> 12) : undefined;
-      if (t?.direct) throw new CpuError('KERNSIM_CPU_OVERLAP', `0x${virt.toString(16)} lies in the direct map of physical memory at PAGE_OFFSET`);
-      if (!t) {
-        const tp = core.newTable();
-        e = (tp << 12) | PTE_P | PTE_W | (options.user ? PTE_U : 0);
-        core.writePgd(pgdPfn, idx, e);
-        t = core.tables.get(tp)!;
-      } else if (options.user && (e & PTE_U) === 0) core.writePgd(pgdPfn, idx, e | PTE_U);
-      const f = phys >= 0 ? core.frameAt(phys++) : core.allocFrame();
-      t.ptes.set(Number(vpnB & 0xfffffffffffffn), f.pfn * 8 + flags);
-    }
+    mapPages(this.#core, this.#info, options.space ?? this.kernelSpace, virt, size, options);
     this.#mapVersion++;
-    core.flushAllTlbs();
   }
 
   /** Removes mappings (pages not mapped are ignored). */
   unmap(virt: bigint, size: number, options: { space?: AddressSpace } = {}): void {
-    const core = this.#core;
-    const space = options.space ?? this.kernelSpace;
-    const pgdPfn = Number(space.cr3 >> 12n);
-    for (let vpnB = virt >> 12n; vpnB <= (virt + BigInt(size) - 1n) >> 12n; vpnB++) {
-      const [lo, hi] = toLoHi(vpnB << 12n);
-      const e = core.readPgd(pgdPfn, core.pgdIndex(lo, hi));
-      const t = (e & 1) !== 0 ? core.tables.get(e >>> 12) : undefined;
-      if (t && !t.direct) t.ptes.delete(Number(vpnB & 0xfffffffffffffn));
-    }
+    unmapPages(this.#core, options.space ?? this.kernelSpace, virt, size);
     this.#mapVersion++;
-    core.flushAllTlbs();
   }
 
   #checkVirt(virt: bigint): void {
-    address(virt, 'virtual address');
-    const limit = this.bitness === 64 ? 1n << 64n : 1n << 32n;
-    if (virt < 0n || virt >= limit) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `virtual address 0x${virt.toString(16)} does not fit ${this.bitness} bits`);
-    if (this.bitness === 64) {
-      const top = virt >> 47n;
-      if (top !== 0n && top !== 0x1ffffn) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `virtual address 0x${virt.toString(16)} is not canonical`);
-    }
+    checkVirt(this.bitness, virt);
   }
 
-  /** Physical frame behind a virtual address, or undefined when unmapped (no fault, no side effect). */
   #lookup(virt: bigint, space: AddressSpace): { f: Frame; off: number } | undefined {
-    const core = this.#core;
-    const [lo, hi] = toLoHi(virt);
-    const e = core.readPgd(Number(space.cr3 >> 12n), core.pgdIndex(lo, hi));
-    if ((e & 1) === 0) return undefined;
-    const t = core.tables.get(e >>> 12);
-    if (!t) return undefined;
-    const vpn = hi * 1048576 + (lo >>> 12);
-    let f: Frame | undefined;
-    if (t.direct) f = core.frames.get(vpn - core.directBaseVpn);
-    else {
-      const pte = t.ptes.get(vpn);
-      f = pte === undefined ? undefined : core.frames.get(Math.floor(pte / 8));
-    }
-    return f ? { f, off: lo & 0xfff } : undefined;
+    return lookupPage(this.#core, virt, space);
   }
 
   /** Physical address of a virtual one in a space (undefined when not mapped there). */
@@ -223,31 +170,11 @@ export class Machine {
 
   /** Writes bytes through a space's mapping (from outside the machine: counts as a write by no CPU). */
   writeBytes(virt: bigint, bytes: ArrayLike<number>, space: AddressSpace = this.kernelSpace): void {
-    address(virt, 'writeBytes address');
-    byteArray(bytes, 'writeBytes bytes');
-    for (let i = 0; i < bytes.length; ) {
-      const a = virt + BigInt(i);
-      const r = this.#lookup(a, space);
-      if (!r) throw new CpuError('KERNSIM_CPU_UNMAPPED', `write to 0x${a.toString(16)}: expected a mapped page, found none`);
-      const n = Math.min(bytes.length - i, 4096 - r.off);
-      this.#core.pokeBytes(r.f, r.off, Array.prototype.slice.call(bytes, i, i + n) as number[]);
-      i += n;
-    }
+    writeThrough(this.#core, virt, bytes, space);
   }
 
   readBytes(virt: bigint, length: number, space: AddressSpace = this.kernelSpace): Uint8Array {
-    address(virt, 'readBytes address');
-    intIn(length, 0, this.#core.maxFrames * 4096, 'readBytes length');
-    const out = new Uint8Array(length);
-    for (let i = 0; i < length; ) {
-      const a = virt + BigInt(i);
-      const r = this.#lookup(a, space);
-      if (!r) throw new CpuError('KERNSIM_CPU_UNMAPPED', `read of 0x${a.toString(16)}: expected a mapped page, found none`);
-      const n = Math.min(length - i, 4096 - r.off);
-      out.set(r.f.data.subarray(r.off, r.off + n), i);
-      i += n;
-    }
-    return out;
+    return readThrough(this.#core, virt, length, space);
   }
 
   /** Reads a little-endian value of 1, 2, 4 or 8 bytes. */
@@ -492,16 +419,7 @@ export class Machine {
 
   /** Watches writes to a virtual range (reported in the trace as 'write' events). */
   watch(virt: bigint, length: number, label: string, space: AddressSpace = this.kernelSpace): void {
-    address(virt, 'watch address');
-    positiveLength(length, 'watch length');
-    for (let i = 0; i < length; ) {
-      const r = this.#lookup(virt + BigInt(i), space);
-      if (!r) throw new CpuError('KERNSIM_CPU_UNMAPPED', `watch at 0x${(virt + BigInt(i)).toString(16)}: page not mapped`);
-      const n = Math.min(length - i, 4096 - r.off);
-      r.f.flags |= F_WATCH;
-      this.#core.watches.push({ phys: r.f.pfn * 4096 + r.off, len: n, label });
-      i += n;
-    }
+    addWriteWatch(this.#core, virt, length, label, space);
   }
 
   /**
@@ -510,36 +428,7 @@ export class Machine {
    * check passed). Costs nothing on pages without a watch. Returns a function that removes it.
    */
   onExecute(virt: bigint, length: number, callback: ExecCallback, space: AddressSpace = this.kernelSpace): () => void {
-    const core = this.#core;
-    address(virt, 'onExecute address');
-    positiveLength(length, 'onExecute length');
-    const added: ExecWatch[] = [];
-    for (let i = 0; i < length; ) {
-      const r = this.#lookup(virt + BigInt(i), space);
-      if (!r) throw new CpuError('KERNSIM_CPU_UNMAPPED', `execution watch at 0x${(virt + BigInt(i)).toString(16)}: page not mapped`);
-      const n = Math.min(length - i, 4096 - r.off);
-      const w: ExecWatch = { phys: r.f.pfn * 4096 + r.off, len: n, callback };
-      core.execWatches.push(w);
-      added.push(w);
-      i += n;
-    }
-    this.#flagExecWatches();
-    return () => {
-      for (const w of added) {
-        const k = core.execWatches.indexOf(w);
-        if (k >= 0) core.execWatches.splice(k, 1);
-      }
-      this.#flagExecWatches();
-    };
-  }
-
-  #flagExecWatches(): void {
-    const core = this.#core;
-    for (const f of core.frames.values()) f.flags &= ~F_XWATCH;
-    for (const w of core.execWatches) {
-      const f = core.frames.get(Math.floor(w.phys / 4096));
-      if (f) f.flags |= F_XWATCH;
-    }
+    return addExecWatch(this.#core, virt, length, callback, space);
   }
 
   /** Starts recording a trace (replacing any earlier one). */
@@ -606,7 +495,7 @@ export class Machine {
   restore(snapshot: Snapshot): void {
     const st = checkSnapshot(snapshot, this.#identity());
     const x = restoreState(this.#core, st);
-    if (this.#core.execWatches.length > 0) this.#flagExecWatches();
+    if (this.#core.execWatches.length > 0) flagExecWatches(this.#core);
     this.#rng.rng = x.rng;
     this.#rr.rr = x.rr;
     this.#mapVersion = x.mapVersion;
