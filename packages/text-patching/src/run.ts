@@ -74,7 +74,7 @@ export interface PatchResult {
 export function runPatch(input: PatchConfig): PatchResult {
   const config = resolvePatchConfig(input);
   const image = cachedImage({ arch: config.arch, user: config.user, functions: config.sites, ftraceNmiProtocol: config.ftraceNmiProtocol, bpMode: config.bpMode, direction: config.direction });
-  const routine = image.symbol(routineFor(config.method, config.batching));
+  const routine = image.symbol(routineFor(config.method, config.batching, config.user));
   const m = bootPatchMachine(config, image, routine);
   const firstSite = image.sites[0]!;
   if (config.observe && config.cpus > 1) {
