@@ -114,7 +114,7 @@ describe('batching', () => {
 
 describe('hundreds of ftrace sites', () => {
   it('300 functions switch to the tracer in one batch with three syncs, and the tracer counts their calls', () => {
-    const r = runPatch({ method: 'breakpoint', cpus: 3, sites: 300, settle: 1 });
+    const r = runPatch({ method: 'breakpoint', cpus: 3, sites: 300, settle: 30 });
     expect(r.completed).toBe(true);
     expect(r.gpFaults + r.strayInt3).toBe(0);
     expect(r.syncRounds).toBe(3);
@@ -221,7 +221,7 @@ describe('optimizing kprobes while CPUs run inside the replaced instructions', (
 
 describe('a CPU with interrupts off', () => {
   it('stops everyone under stop_machine; under breakpoints the others keep working while the patcher waits', () => {
-    const irqOff = { cpu: 3, cycles: 3000 };
+    const irqOff = { cpu: 3, cycles: 100_000 };
     const sm = runPatch({ method: 'stop-machine', cpus: 4, irqOff, settle: 0 });
     const bp = runPatch({ method: 'breakpoint', cpus: 4, irqOff, settle: 0 });
     const smQuiet = runPatch({ method: 'stop-machine', cpus: 4, settle: 0 });
