@@ -81,6 +81,13 @@ export class SmpCodeContext {
     if (count !== undefined) a.inc(isa.word(isa.ax, STAT[count]));
   }
 
+  /** Stores the TSC in the 8-byte control word `name`. Clobbers ax and dx. */
+  stamp(name: VarName): void {
+    const { a, isa } = this;
+    a.rdtsc().mov(this.vd(name), isa.eax);
+    a.mov(isa.dword(this.addr(name) + 4n), isa.edx);
+  }
+
   /** `into` = this CPU's statistics block (x2APIC id * STAT.size + base). Clobbers ax, cx, dx. */
   cpuStat(into: typeof this.isa.ax): void {
     const { a, isa } = this;

@@ -125,6 +125,14 @@ export const VAR = {
   /** The entries `stop_machine_text_poke` writes (3.3 jump labels: one site per stop_machine). */
   smVec: 37,
   smNr: 38,
+  /**
+   * TSC stamps of the last stop_machine, for its cost terms: the caller starts and ends
+   * queueing the stoppers' work (the wake-ups), the last CPU acknowledges PREPARE (every
+   * stopper has joined).
+   */
+  smQueueStartTsc: 39,
+  smQueueEndTsc: 40,
+  smJoinedTsc: 41,
 } as const;
 
 export type VarName = keyof typeof VAR;

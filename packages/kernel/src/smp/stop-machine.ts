@@ -46,12 +46,16 @@ function emitStopMachineCaller(ctx: SmpCodeContext): void {
   a.mov(isa.ecx, MSR.X2APIC_ID).rdmsr().mov(isa.bx, isa.ax); // bx = this CPU
   const queue = ctx.local('sm_queue');
   const queued = ctx.local('sm_queued');
+  a.push(isa.bx);
+  ctx.stamp('smQueueStartTsc');
+  a.pop(isa.bx);
   a.xor(isa.ecx, isa.ecx);
   a.label(queue);
   a.cmp(isa.cx, ctx.v('onlineCpus')).jae(queued);
   a.call('cpu_stop_queue_work');
   a.inc(isa.ecx).jmp(queue);
   a.label(queued);
+  ctx.stamp('smQueueEndTsc');
   // wait_for_completion(): schedule() picks this CPU's stopper first
   ctx.cpuStat(isa.bx);
   a.call('schedule_point');
@@ -147,6 +151,12 @@ function emitStopMachineCpuStop(ctx: SmpCodeContext, options: StopMachineOptions
   // ack_state(): the last one to acknowledge moves everyone on
   a.lock().dec(ctx.vd('smAck')).jne(check);
   a.mov(isa.eax, ctx.vd('smThreads')).mov(ctx.vd('smAck'), isa.eax);
+  const moved = ctx.local('sm_moved');
+  a.cmp(isa.esi, SM_STATE.prepare).jne(moved);
+  a.push(isa.dx);
+  ctx.stamp('smJoinedTsc');
+  a.pop(isa.dx);
+  a.label(moved);
   a.mov(isa.eax, isa.esi).inc(isa.eax).mov(ctx.vd('smState'), isa.eax);
   a.label(check);
   a.cmp(isa.esi, SM_STATE.exit).jne(loop);

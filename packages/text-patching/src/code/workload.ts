@@ -40,13 +40,11 @@ export function emitWorkloads(ctx: SmpCodeContext, functionCount: number): void 
   a.label('patcher_main');
   counted();
   a.push(isa.cx);
-  a.rdtsc().mov(ctx.vd('patchStartTsc'), isa.eax);
-  a.mov(ctx.isa.dword(ctx.addr('patchStartTsc') + 4n), isa.edx);
+  ctx.stamp('patchStartTsc');
   a.pop(isa.cx);
   a.mov(ctx.v('patchStarted'), 1);
   a.call(isa.cx);
-  a.rdtsc().mov(ctx.vd('patchEndTsc'), isa.eax);
-  a.mov(ctx.isa.dword(ctx.addr('patchEndTsc') + 4n), isa.edx);
+  ctx.stamp('patchEndTsc');
   a.mov(ctx.v('patchDone'), 1);
   a.jmp('workload');
 
