@@ -56,6 +56,10 @@ export function buildPatcher(arch: Arch, layout: SmpLayout, ipOffset: number): A
   a.add(isa.di, ipOffset);
   a.call('poke_int3_handler');
   a.pop(isa.di);
+  const notOurs = ctx.local('hook_not_ours');
+  a.test(isa.eax, isa.eax).je(notOurs);
+  a.lock().inc(ctx.v('bpHits'));
+  a.label(notOurs);
   a.ret();
 
   a.label('tp_tracer');
