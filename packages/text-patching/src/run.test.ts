@@ -129,6 +129,13 @@ describe('hundreds of ftrace sites', () => {
 });
 
 describe('the #BP handler modes', () => {
+  it("static keys' handler is code+5 as in 3.13's arch_jump_label_transform: a trapping CPU skips the site, it does not take the branch", () => {
+    const r = runPatch({ method: 'breakpoint', user: 'static-key', bpMode: 'handler', cpus: 4, sites: 2, batching: 'each', scheduler: 'random' });
+    expect(r.completed && r.gpFaults === 0 && r.strayInt3 === 0).toBe(true);
+    expect(r.int3OtherCpus).toBeGreaterThan(0);
+    for (const s of r.sites) expect(s.handler).toBe(s.address + 5n);
+  });
+
   it('emulate runs the new call from the trap, so every int3 hit reaches the tracer; skip and handler just continue', () => {
     for (const arch of ARCHES) {
       for (const bpMode of ['emulate', 'skip', 'handler'] as const) {
