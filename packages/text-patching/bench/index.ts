@@ -1,19 +1,20 @@
-// Wall time to simulate one patch of 100 ftrace sites on 4096 CPUs that all run traced
-// code, by the breakpoint method and by stop_machine (the same work), every CPU stepping in
-// lockstep (quantum 1, the figures' setting) and in turns of 16 instructions.
-import { runPatch } from '../src/index.js';
+// Wall time to simulate one patch of 100 ftrace sites on 256 CPUs that all run traced
+// code, by the breakpoint method and by stop_machine (under the modelled timing both cost
+// O(CPUs²) lockstep steps, and at 2048 CPUs and more exceed the default step budget), every
+// CPU stepping in lockstep (quantum 1, the figures' setting) and in turns of 16
+// instructions. Modelled timing.
+import { CLOCK_GHZ, costCurve, cyclesToMicros, runPatch } from '../src/index.js';
 import type { PatchMethod } from '../src/index.js';
 
-const CPUS = 4096;
 const SITES = 100;
 
-function measure(method: PatchMethod, quantum: number): void {
+function measure(method: PatchMethod, cpus: number, quantum: number): void {
   const t0 = performance.now();
-  const r = runPatch({ method, cpus: CPUS, sites: SITES, settle: 1, quantum });
+  const r = runPatch({ method, cpus, sites: SITES, settle: 1, quantum });
   const seconds = (performance.now() - t0) / 1000;
   if (!r.completed || r.gpFaults > 0) throw new Error(`${method}: the patch did not complete cleanly (completed ${String(r.completed)}, #GP ${String(r.gpFaults)})`);
   const suffix = quantum === 1 ? '' : `-quantum${String(quantum)}`;
-  const name = `text-patching.${method}-${String(CPUS)}${suffix}`;
+  const name = `text-patching.${method}-${String(cpus)}${suffix}`;
   console.log(`${name}: ${seconds.toFixed(2)} s`);
   console.log(`${name}.steps-per-second: ${(r.steps / seconds / 1e6).toFixed(2)} Msteps/s`);
   console.log(`${name}.patch-time: ${String(r.patchCycles)} cycles`);
@@ -23,6 +24,30 @@ function measure(method: PatchMethod, quantum: number): void {
 // Warm the JIT and the image cache on a small machine first.
 for (const method of ['breakpoint', 'stop-machine'] as const) runPatch({ method, cpus: 64, sites: SITES, settle: 1 });
 
-measure('breakpoint', 1);
-measure('stop-machine', 1);
-measure('breakpoint', 16);
+measure('breakpoint', 256, 1);
+measure('stop-machine', 256, 1);
+measure('breakpoint', 256, 16);
+
+// The cost curve under the modelled timing (the default). Lockstep simulation of
+// stop_machine's serial wake-up loop costs O(CPUs²) steps: 4096 CPUs take ten minutes or
+// more, so it runs only with `--max-cpus 4096`.
+const maxArg = process.argv.indexOf('--max-cpus');
+const maxCpus = maxArg >= 0 ? Number(process.argv[maxArg + 1]) : 1024;
+const curve = costCurve({ cpuCounts: [2, 4, 16, 64, 256, 1024, 4096].filter((n) => n <= maxCpus) });
+console.log(`text-patching.curve.clock: ${String(CLOCK_GHZ)} GHz`);
+for (const r of curve) {
+  const name = `text-patching.curve.${r.method}-${String(r.cpus)}`;
+  if (!r.completed) {
+    console.log(`${name}.completed: 0 (step budget exceeded)`);
+    continue;
+  }
+  console.log(`${name}.patch-time: ${String(r.patchCycles)} cycles`);
+  console.log(`${name}.patch-time-us: ${cyclesToMicros(r.patchCycles).toFixed(2)} µs`);
+  console.log(`${name}.stall-total-us: ${cyclesToMicros(r.stallTotal).toFixed(2)} µs`);
+  console.log(`${name}.stall-worst-us: ${cyclesToMicros(r.stallWorst).toFixed(2)} µs`);
+  console.log(`${name}.ipis-delivered: ${String(r.ipisDelivered)} IPIs`);
+  if (r.terms) for (const [term, cycles] of Object.entries(r.terms)) console.log(`${name}.${term}: ${String(cycles)} cycles`);
+}
+const largest = Math.max(...curve.map((r) => r.cpus));
+const worst = (method: string): number => curve.find((r) => r.cpus === largest && r.method === method)?.stallWorst ?? 0;
+if (worst('breakpoint') > 0) console.log(`text-patching.curve.worst-stall-ratio-${String(largest)}: ${(worst('stop-machine') / worst('breakpoint')).toFixed(2)} x`);

@@ -109,10 +109,15 @@ export interface NmiSweepResult {
  * NMIs at every `stride`-th cycle of the patch window, one per run, at a CPU that is stopped
  * (stop_machine) or running (breakpoint); the NMI handler calls the function being patched.
  * Shows what 3.3's "NMIs on stopped CPUs" problem is and what ftrace's NMI protocol fixes.
+ * Under `timing: 'flat'` a cycle is an instruction, so a stride of 1 tries every boundary.
  */
-export function nmiSweep(method: PatchMethod, ftraceNmiProtocol: boolean, options: { readonly cpus?: number; readonly stride?: number; readonly arch?: Arch } = {}): NmiSweepResult {
+export function nmiSweep(
+  method: PatchMethod,
+  ftraceNmiProtocol: boolean,
+  options: { readonly cpus?: number; readonly stride?: number; readonly arch?: Arch; readonly timing?: 'flat' | 'modelled' } = {},
+): NmiSweepResult {
   const cpus = options.cpus ?? 2;
-  const base = { method, cpus, sites: 1, ftraceNmiProtocol, settle: 1, arch: options.arch ?? 'x86_64' } as const;
+  const base = { method, cpus, sites: 1, ftraceNmiProtocol, settle: 1, arch: options.arch ?? 'x86_64', timing: options.timing ?? 'modelled' } as const;
   const quiet = runPatch(base);
   const stride = options.stride ?? 1;
   let crashes = 0;

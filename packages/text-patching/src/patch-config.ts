@@ -41,6 +41,12 @@ export interface PatchConfig {
    * waits (a spinning CPU burns its whole turn), so simulated times grow.
    */
   readonly quantum?: number;
+  /**
+   * The machine's cost model (cpu-core's `timing`): `modelled` (default) charges each
+   * instruction, delivery, cache-line transfer and IPI what the hardware would; `flat`
+   * charges one cycle an instruction, for tests that reason in instructions.
+   */
+  readonly timing?: 'flat' | 'modelled';
   /** Safety net on simulated steps (default 60 million, or 50 000 per CPU when that is more). */
   readonly maxSteps?: number;
 }
@@ -70,6 +76,7 @@ export function resolvePatchConfig(input: PatchConfig): ResolvedPatchConfig {
     seed: input.seed ?? 1,
     scheduler: input.scheduler ?? 'round-robin',
     quantum: input.quantum ?? 1,
+    timing: input.timing ?? 'modelled',
     maxSteps: input.maxSteps ?? Math.max(60_000_000, (input.cpus ?? 2) * 50_000),
     ...(input.irqOff ? { irqOff: input.irqOff } : {}),
     ...(input.nmi ? { nmi: input.nmi } : {}),
@@ -80,6 +87,7 @@ export function resolvePatchConfig(input: PatchConfig): ResolvedPatchConfig {
   check(['ftrace', 'static-key', 'kprobe'].includes(config.user), `user must be ftrace, static-key or kprobe, got ${config.user}`);
   check(Number.isInteger(config.sites) && config.sites >= 1 && config.sites <= 1000, `sites must be 1..1000, got ${String(config.sites)}`);
   check(Number.isInteger(config.quantum) && config.quantum >= 1 && config.quantum <= 4096, `quantum must be 1..4096, got ${String(config.quantum)}`);
+  check(['flat', 'modelled'].includes(config.timing), `timing must be flat or modelled, got ${config.timing}`);
   check(['on', 'off'].includes(config.direction), `direction must be on or off, got ${config.direction}`);
   check(['skip', 'handler', 'emulate'].includes(config.bpMode), `bpMode must be skip, handler or emulate, got ${config.bpMode}`);
   if (config.irqOff) check(config.irqOff.cpu > 0 && config.irqOff.cpu < config.cpus, `irqOff.cpu must be another CPU than 0, got ${String(config.irqOff.cpu)}`);
@@ -87,9 +95,13 @@ export function resolvePatchConfig(input: PatchConfig): ResolvedPatchConfig {
   return config;
 }
 
-/** The patch routine CPU 0 calls for a method. */
-export function routineFor(method: PatchMethod, batching: 'batch' | 'each'): string {
+/**
+ * The patch routine CPU 0 calls for a method. Under stop_machine 3.3's jump labels run one
+ * stop_machine per site (`arch_jump_label_transform` → `text_poke_smp`); ftrace and
+ * optimized kprobes one for the batch.
+ */
+export function routineFor(method: PatchMethod, batching: 'batch' | 'each', user: PatchUser = 'ftrace'): string {
   if (method === 'direct') return 'patch_direct';
-  if (method === 'stop-machine') return 'patch_stop_machine';
+  if (method === 'stop-machine') return user === 'static-key' ? 'patch_stop_machine_each' : 'patch_stop_machine';
   return batching === 'batch' ? 'patch_breakpoint' : 'patch_breakpoint_each';
 }

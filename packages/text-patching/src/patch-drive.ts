@@ -25,7 +25,7 @@ const HUNG_ROUNDS = 64;
  */
 export function bootPatchMachine(config: ResolvedPatchConfig, image: PatchImage, routine: bigint): Machine {
   const { layout } = image;
-  const m = createMachine({ arch: config.arch, timing: 'flat', cpus: config.cpus, seed: config.seed, memoryMiB: smpMemoryMiB(layout, config.cpus) });
+  const m = createMachine({ arch: config.arch, timing: config.timing, cpus: config.cpus, seed: config.seed, memoryMiB: smpMemoryMiB(layout, config.cpus) });
   const sites = sortSites(image.sites);
   loadSmpKernel(m, image, config.cpus);
   const word = config.arch === 'x86_64' ? 8 : 4;

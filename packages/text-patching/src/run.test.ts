@@ -114,7 +114,7 @@ describe('batching', () => {
 
 describe('hundreds of ftrace sites', () => {
   it('300 functions switch to the tracer in one batch with three syncs, and the tracer counts their calls', () => {
-    const r = runPatch({ method: 'breakpoint', cpus: 3, sites: 300, settle: 1 });
+    const r = runPatch({ method: 'breakpoint', cpus: 3, sites: 300, settle: 30 });
     expect(r.completed).toBe(true);
     expect(r.gpFaults + r.strayInt3).toBe(0);
     expect(r.syncRounds).toBe(3);
@@ -129,6 +129,13 @@ describe('hundreds of ftrace sites', () => {
 });
 
 describe('the #BP handler modes', () => {
+  it("static keys' handler is code+5 as in 3.13's arch_jump_label_transform: a trapping CPU skips the site, it does not take the branch", () => {
+    const r = runPatch({ method: 'breakpoint', user: 'static-key', bpMode: 'handler', cpus: 4, sites: 2, batching: 'each', scheduler: 'random' });
+    expect(r.completed && r.gpFaults === 0 && r.strayInt3 === 0).toBe(true);
+    expect(r.int3OtherCpus).toBeGreaterThan(0);
+    for (const s of r.sites) expect(s.handler).toBe(s.address + 5n);
+  });
+
   it('emulate runs the new call from the trap, so every int3 hit reaches the tracer; skip and handler just continue', () => {
     for (const arch of ARCHES) {
       for (const bpMode of ['emulate', 'skip', 'handler'] as const) {
@@ -221,7 +228,7 @@ describe('optimizing kprobes while CPUs run inside the replaced instructions', (
 
 describe('a CPU with interrupts off', () => {
   it('stops everyone under stop_machine; under breakpoints the others keep working while the patcher waits', () => {
-    const irqOff = { cpu: 3, cycles: 3000 };
+    const irqOff = { cpu: 3, cycles: 100_000 };
     const sm = runPatch({ method: 'stop-machine', cpus: 4, irqOff, settle: 0 });
     const bp = runPatch({ method: 'breakpoint', cpus: 4, irqOff, settle: 0 });
     const smQuiet = runPatch({ method: 'stop-machine', cpus: 4, settle: 0 });

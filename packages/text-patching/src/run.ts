@@ -23,6 +23,12 @@ export interface CpuFigures {
   readonly status: string;
 }
 
+export interface StopMachineTerms {
+  readonly wake: number;
+  readonly join: number;
+  readonly rendezvous: number;
+}
+
 export interface PatchResult {
   readonly config: ResolvedPatchConfig;
   /** The patch routine returned on CPU 0. */
@@ -31,7 +37,19 @@ export interface PatchResult {
   readonly patchCycles: number;
   readonly stallTotal: number;
   readonly stallWorst: number;
+  /** IPIs the patching code sent (its own count, one per destination). */
   readonly ipisSent: number;
+  /** IPIs that arrived at a CPU, as the machine's local APICs counted them. */
+  readonly ipisDelivered: number;
+  /**
+   * stop_machine's cost terms from the machine code's time stamps (the last stop_machine,
+   * CPU 0's clock): `wake` queueing each stopper's work and sending its IPI, `join` until
+   * the last stopper acknowledged PREPARE (IPI latency, the slowest CPU's path to its next
+   * schedule point, the acknowledgements' line transfers), `rendezvous` from there to the
+   * end of the patch (the other states' serialised acknowledgements and the writes).
+   * Undefined for the other methods or an unfinished patch.
+   */
+  readonly stopMachineTerms: StopMachineTerms | undefined;
   readonly syncRounds: number;
   /** int3 traps taken by CPUs other than the patching one. */
   readonly int3OtherCpus: number;
@@ -74,7 +92,7 @@ export interface PatchResult {
 export function runPatch(input: PatchConfig): PatchResult {
   const config = resolvePatchConfig(input);
   const image = cachedImage({ arch: config.arch, user: config.user, functions: config.sites, ftraceNmiProtocol: config.ftraceNmiProtocol, bpMode: config.bpMode, direction: config.direction });
-  const routine = image.symbol(routineFor(config.method, config.batching));
+  const routine = image.symbol(routineFor(config.method, config.batching, config.user));
   const m = bootPatchMachine(config, image, routine);
   const firstSite = image.sites[0]!;
   if (config.observe && config.cpus > 1) {
@@ -110,6 +128,8 @@ function patchResult(m: Machine, image: PatchImage, config: ResolvedPatchConfig,
     stallTotal: others.reduce((s, c) => s + c.stall, 0),
     stallWorst: others.reduce((s, c) => Math.max(s, c.stall), 0),
     ipisSent: rd('ipisSent'),
+    ipisDelivered: m.ipisDelivered,
+    stopMachineTerms: completed && config.method === 'stop-machine' ? stopMachineTerms(m, layout) : undefined,
     syncRounds: rd('syncRounds'),
     int3OtherCpus: others.reduce((s, c) => s + c.int3Hits, 0),
     gpFaults: rd('gpCount'),
@@ -131,6 +151,15 @@ function patchResult(m: Machine, image: PatchImage, config: ResolvedPatchConfig,
     steps,
     image,
     machine: m,
+  };
+}
+
+function stopMachineTerms(m: Machine, layout: PatchImage['layout']): StopMachineTerms {
+  const tsc = (name: VarName): bigint => m.read(varAddress(layout, name), 8);
+  return {
+    wake: Number(tsc('smQueueEndTsc') - tsc('smQueueStartTsc')),
+    join: Number(tsc('smJoinedTsc') - tsc('smQueueEndTsc')),
+    rendezvous: Number(tsc('patchEndTsc') - tsc('smJoinedTsc')),
   };
 }
 

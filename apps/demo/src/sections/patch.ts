@@ -1,9 +1,10 @@
 import { disassemble } from '@kernsim/cpu-core';
-import { CPU_COUNTS, hex, nmiSweep, patchFigures, runPatch } from '@kernsim/text-patching';
+import { CPU_COUNTS, costCurve, hex, nmiSweep, patchFigures, runPatch } from '@kernsim/text-patching';
 import type { FigureRow, PatchMethod, PatchResult, PatchUser } from '@kernsim/text-patching';
 import type { Block } from '../report/model.js';
 import { barChart } from '../report/svg.js';
 import { choiceOption, intOption } from './options.js';
+import { costCurveBlocks } from './patch-curve.js';
 import type { Section } from './section.js';
 
 const METHODS = ['direct', 'stop-machine', 'breakpoint'] as const;
@@ -41,7 +42,7 @@ function perCpuBlock(r: PatchResult): Block {
 function figureTable(rows: readonly FigureRow[]): Block {
   return {
     kind: 'table',
-    title: 'Figures per method, CPU count and situation (simulated cycles; every CPU runs one instruction per cycle)',
+    title: 'Figures per method, CPU count and situation (simulated cycles, modelled timing)',
     columns: [
       { header: 'Method' },
       { header: 'CPUs' },
@@ -109,7 +110,10 @@ export const patchSection: Section = {
     const largest = counts[counts.length - 1] ?? 2;
     const batch = method === 'breakpoint' ? run : runPatch({ method: 'breakpoint', user, cpus, sites });
     const each = runPatch({ method: 'breakpoint', user, cpus, sites, batching: 'each' });
-    const sweeps = [nmiSweep('stop-machine', false, { stride: 5 }), nmiSweep('stop-machine', true, { stride: 5 }), nmiSweep('breakpoint', false, { stride: 15 })];
+    const curve = costCurve({ cpuCounts: counts, sites });
+    // The sweeps try arrival times a few instructions apart: flat timing, a cycle an instruction.
+    const flat = { timing: 'flat' } as const;
+    const sweeps = [nmiSweep('stop-machine', false, { stride: 5, ...flat }), nmiSweep('stop-machine', true, { stride: 5, ...flat }), nmiSweep('breakpoint', false, { stride: 15, ...flat })];
     const seen = run.observed.map(hex);
     const blocks: Block[] = [
       { kind: 'paragraph', text: describeRun(run, method, user, sites, cpus) },
@@ -133,6 +137,7 @@ export const patchSection: Section = {
           ['one site at a time', each.syncRounds, each.ipisSent, each.patchCycles, each.int3OtherCpus, each.stallTotal],
         ],
       },
+      ...costCurveBlocks(curve),
       figureTable(rows),
       chart('Patch time by CPU count, quiet machine (cycles)', quiet.filter((r) => r.method !== 'direct'), (r) => r.patchCycles, 'cycles'),
       chart('Stall of all other CPUs together, quiet machine (cycles)', quiet.filter((r) => r.method !== 'direct'), (r) => r.stallTotal, 'cycles'),
@@ -142,7 +147,7 @@ export const patchSection: Section = {
       chart('#GP under direct writes: every other CPU that runs the site dies', rows.filter((r) => r.method === 'direct' && r.variant === 'quiet'), (r) => r.gpFaults, '#GP'),
       {
         kind: 'table',
-        title: 'An NMI at every few cycles of the patch window, at CPU 1; its handler calls the patched function',
+        title: 'An NMI at every few instructions of the patch window (flat timing), at CPU 1; its handler calls the patched function',
         columns: [{ header: 'Method' }, { header: "3.3 ftrace's NMI protocol" }, { header: 'Arrival times tried' }, { header: 'Crashed' }, { header: 'NMI did the write' }, { header: 'int3 inside the NMI' }],
         rows: sweeps.map((s) => [s.method, s.ftraceNmiProtocol ? 'yes' : 'no', s.arrivals, s.crashes, s.selfWrites, s.int3InNmi]),
       },
@@ -155,6 +160,6 @@ export const patchSection: Section = {
           'that #BP unblocks NMIs inside the NMI handler: the window the NMI fix closes (apps/integration shows it with the kernel).',
       },
     ];
-    return { id: 'patch', title: this.title, blocks, data: plain({ run: { ...run, machine: undefined, image: undefined }, figures: rows, batching: { batch: { syncRounds: batch.syncRounds, ipisSent: batch.ipisSent, patchCycles: batch.patchCycles }, each: { syncRounds: each.syncRounds, ipisSent: each.ipisSent, patchCycles: each.patchCycles } }, nmiSweeps: sweeps }) };
+    return { id: 'patch', title: this.title, blocks, data: plain({ run: { ...run, machine: undefined, image: undefined }, figures: rows, costCurve: curve, batching: { batch: { syncRounds: batch.syncRounds, ipisSent: batch.ipisSent, patchCycles: batch.patchCycles }, each: { syncRounds: each.syncRounds, ipisSent: each.ipisSent, patchCycles: each.patchCycles } }, nmiSweeps: sweeps }) };
   },
 };

@@ -67,10 +67,10 @@ export class SmpCodeContext {
 
   /**
    * Ends the measurement `stallBegin` started (its word must be on top of the stack): adds
-   * the elapsed cycles to this CPU's stall and bumps the per-CPU counter `count`.
+   * the elapsed cycles to this CPU's stall and bumps the per-CPU counter `count`, if given.
    * Clobbers ax, cx, dx, si.
    */
-  stallEnd(count: 'int3' | 'ipis'): void {
+  stallEnd(count?: 'int3' | 'ipis'): void {
     const { a, isa } = this;
     a.rdtsc();
     a.pop(isa.cx);
@@ -78,7 +78,14 @@ export class SmpCodeContext {
     a.mov(isa.esi, isa.eax);
     this.cpuStat(isa.ax);
     a.add(isa.word(isa.ax, STAT.stall), isa.si);
-    a.inc(isa.word(isa.ax, STAT[count]));
+    if (count !== undefined) a.inc(isa.word(isa.ax, STAT[count]));
+  }
+
+  /** Stores the TSC in the 8-byte control word `name`. Clobbers ax and dx. */
+  stamp(name: VarName): void {
+    const { a, isa } = this;
+    a.rdtsc().mov(this.vd(name), isa.eax);
+    a.mov(isa.dword(this.addr(name) + 4n), isa.edx);
   }
 
   /** `into` = this CPU's statistics block (x2APIC id * STAT.size + base). Clobbers ax, cx, dx. */

@@ -120,6 +120,19 @@ export const VAR = {
   patchEndTsc: 34,
   /** End of the slots of probes being optimized: a CPU in [slots, slotsEnd) will jump back into bytes the jmp replaces. */
   slotsEnd: 35,
+  /** `cpu_stop_done.nr_todo`: stoppers that have not finished their stop_machine work yet. */
+  smTodo: 36,
+  /** The entries `stop_machine_text_poke` writes (3.3 jump labels: one site per stop_machine). */
+  smVec: 37,
+  smNr: 38,
+  /**
+   * TSC stamps of the last stop_machine, for its cost terms: the caller starts and ends
+   * queueing the stoppers' work (the wake-ups), the last CPU acknowledges PREPARE (every
+   * stopper has joined).
+   */
+  smQueueStartTsc: 39,
+  smQueueEndTsc: 40,
+  smJoinedTsc: 41,
 } as const;
 
 export type VarName = keyof typeof VAR;
@@ -158,4 +171,12 @@ export const STAT = {
   inNmi: 40,
   /** int3 traps this CPU took inside its NMI handler (whose iret then unblocks NMIs). */
   int3InNmi: 48,
+  /**
+   * Dword: the stopper's queued work (`cpu_stopper.works` non-empty). Written by the CPU
+   * that queues it, so the queueing pays for this CPU's line, as 3.3's spin_lock on the
+   * target's `cpu_stopper` does.
+   */
+  stopWork: 56,
+  /** Dword: TIF_NEED_RESCHED, set by this CPU's reschedule IPI handler; its next schedule point acts on it. */
+  needResched: 60,
 } as const;

@@ -1,7 +1,8 @@
-import { emitEoi, emitSendIpiAllButSelf } from './apic.js';
+import { MSR } from '@kernsim/cpu-core';
+import { emitEoi } from './apic.js';
 import { KERNEL_VECTOR } from '../vectors.js';
 import type { SmpCodeContext } from './code-context.js';
-import { SM_STATE } from './layout.js';
+import { SM_STATE, STAT } from './layout.js';
 
 export interface StopMachineOptions {
   /** Label of the function every CPU runs in the RUN state (3.3's text patching: `stop_machine_text_poke`). */
@@ -9,38 +10,125 @@ export interface StopMachineOptions {
 }
 
 /**
- * 3.3's `__stop_machine()`, entered as `stop_machine_text_poke_batch` (the caller of
- * text_poke_smp_batch): the patcher sets PREPARE, wakes every CPU's stopper (the
- * reschedule IPI stands for queueing work on the stopper thread), and all CPUs, itself
- * included, run `stop_machine_cpu_stop`: a loop that follows the state, disables
- * interrupts at DISABLE_IRQ, runs `options.run` at RUN, and acknowledges each state; the
- * last CPU to acknowledge moves everyone to the next one.
+ * 3.3's `__stop_machine()` as `kernel/stop_machine.c` has it, entered as
+ * `stop_machine_text_poke_batch` (the caller of text_poke_smp_batch):
+ *  - `queue_stop_cpus_work()`: for each online CPU in turn, `cpu_stop_queue_work()` takes
+ *    that CPU's stopper lock and queues the work (a locked operation on the target's line),
+ *    and `wake_up_process()` sends it a reschedule IPI (one ICR write per CPU; the caller's
+ *    own stopper just gets need_resched);
+ *  - `wait_for_completion()`: the caller's `schedule()` runs its own stopper, then it waits
+ *    for `nr_todo` to reach 0;
+ *  - `reschedule_interrupt` (`scheduler_ipi()` → `sched_ttwu_pending()`) only makes the
+ *    stopper runnable and sets need_resched: the CPU runs its stopper at its next schedule
+ *    point (`schedule_point`, which the workloads call once an iteration), not in the IPI
+ *    handler;
+ *  - `cpu_stopper_thread` takes the work, runs `stop_machine_cpu_stop` (the state machine:
+ *    interrupts off at DISABLE_IRQ, `options.run` at RUN, every state acknowledged; the last
+ *    CPU to acknowledge moves everyone on) and signals done.
+ * `schedule_point` and `cpu_stopper_thread` take this CPU's statistics block in bx.
  */
 export function emitStopMachine(ctx: SmpCodeContext, options: StopMachineOptions): void {
-  const { a, isa } = ctx;
+  emitStopMachineCaller(ctx);
+  emitStopperWakeUp(ctx);
+  emitStopperThread(ctx);
+  emitStopMachineCpuStop(ctx, options);
+}
 
+function emitStopMachineCaller(ctx: SmpCodeContext): void {
+  const { a, isa } = ctx;
   a.label('stop_machine_text_poke_batch');
-  a.push(isa.ax);
+  a.push(isa.ax).push(isa.bx).push(isa.cx).push(isa.dx);
   a.mov(isa.ax, ctx.v('onlineCpus'));
-  a.mov(ctx.v('smThreads'), isa.ax).mov(ctx.v('smAck'), isa.ax);
+  a.mov(ctx.v('smThreads'), isa.ax).mov(ctx.v('smAck'), isa.ax).mov(ctx.v('smTodo'), isa.ax);
   a.mov(ctx.v('smFirst'), 1).mov(ctx.v('wroteText'), 0);
   a.mov(ctx.v('smState'), SM_STATE.prepare);
-  a.dec(isa.ax).add(ctx.v('ipisSent'), isa.ax);
-  emitSendIpiAllButSelf(ctx, KERNEL_VECTOR.RESCHEDULE);
-  a.call('stop_machine_cpu_stop');
-  a.pop(isa.ax);
+  // queue_stop_cpus_work(): every online CPU's stopper, one after another
+  a.mov(isa.ecx, MSR.X2APIC_ID).rdmsr().mov(isa.bx, isa.ax); // bx = this CPU
+  const queue = ctx.local('sm_queue');
+  const queued = ctx.local('sm_queued');
+  a.push(isa.bx);
+  ctx.stamp('smQueueStartTsc');
+  a.pop(isa.bx);
+  a.xor(isa.ecx, isa.ecx);
+  a.label(queue);
+  a.cmp(isa.cx, ctx.v('onlineCpus')).jae(queued);
+  a.call('cpu_stop_queue_work');
+  a.inc(isa.ecx).jmp(queue);
+  a.label(queued);
+  ctx.stamp('smQueueEndTsc');
+  // wait_for_completion(): schedule() picks this CPU's stopper first
+  ctx.cpuStat(isa.bx);
+  a.call('schedule_point');
+  ctx.spinWhileSet(ctx.v('smTodo'), 'sm_done_wait', 'sm_done');
+  a.pop(isa.dx).pop(isa.cx).pop(isa.bx).pop(isa.ax);
+  a.ret();
+}
+
+/** `cpu_stop_queue_work(cx = cpu)` from the CPU `bx` names; keeps every register. */
+function emitStopperWakeUp(ctx: SmpCodeContext): void {
+  const { a, isa } = ctx;
+  a.label('cpu_stop_queue_work');
+  a.push(isa.ax).push(isa.cx).push(isa.dx);
+  a.mov(isa.eax, isa.ecx).shl(isa.ax, STAT.shift).add(isa.ax, ctx.layout.work);
+  // spin_lock(&stopper->lock); list_add_tail(): the target CPU's line comes over
+  a.lock().or(isa.dword(isa.ax, STAT.stopWork), 1);
+  const remote = ctx.local('sm_remote');
+  const out = ctx.local('sm_queued_one');
+  a.cmp(isa.cx, isa.bx).jne(remote);
+  // our own stopper preempts us: resched_task(current)
+  a.mov(isa.dword(isa.ax, STAT.needResched), 1).jmp(out);
+  a.label(remote);
+  // ttwu_queue_remote() -> smp_send_reschedule(cpu): one ICR write with the destination
+  a.mov(isa.edx, isa.ecx);
+  a.mov(isa.ecx, MSR.X2APIC_ICR);
+  a.mov(isa.eax, KERNEL_VECTOR.RESCHEDULE);
+  a.wrmsr();
+  a.inc(ctx.v('ipisSent'));
+  a.label(out);
+  a.pop(isa.dx).pop(isa.cx).pop(isa.ax);
   a.ret();
 
-  // The stopper thread being scheduled on another CPU.
+  // scheduler_ipi(): the woken stopper preempts what runs here, at the next schedule point
   a.label('reschedule_interrupt');
   ctx.save();
   ctx.stallBegin();
   emitEoi(ctx);
-  a.call('stop_machine_cpu_stop');
+  ctx.cpuStat(isa.ax);
+  a.mov(isa.dword(isa.ax, STAT.needResched), 1);
   ctx.stallEnd('ipis');
   ctx.restore();
   ctx.iret();
+}
 
+function emitStopperThread(ctx: SmpCodeContext): void {
+  const { a, isa } = ctx;
+  // cond_resched(): a load and a branch unless need_resched is set
+  a.label('schedule_point');
+  const none = ctx.local('no_resched');
+  a.cmp(isa.dword(isa.bx, STAT.needResched), 0).je(none);
+  a.mov(isa.dword(isa.bx, STAT.needResched), 0);
+  a.call('cpu_stopper_thread');
+  a.label(none);
+  a.ret();
+
+  a.label('cpu_stopper_thread');
+  a.push(isa.ax).push(isa.cx).push(isa.dx).push(isa.si);
+  ctx.stallBegin();
+  const idle = ctx.local('stopper_idle');
+  // spin_lock_irq(&stopper->lock); list_del_init(): take the work
+  a.xor(isa.eax, isa.eax).xchg(isa.dword(isa.bx, STAT.stopWork), isa.eax);
+  a.test(isa.eax, isa.eax).je(idle);
+  a.call('stop_machine_cpu_stop');
+  // cpu_stop_signal_done(): atomic_dec_and_test(&done->nr_todo)
+  a.lock().dec(ctx.v('smTodo'));
+  a.label(idle);
+  ctx.stallEnd();
+  a.pop(isa.si).pop(isa.dx).pop(isa.cx).pop(isa.ax);
+  a.ret();
+}
+
+function emitStopMachineCpuStop(ctx: SmpCodeContext, options: StopMachineOptions): void {
+  const { a, isa } = ctx;
   a.label('stop_machine_cpu_stop');
   a.push(isa.ax).push(isa.si);
   a.pushf(); // local_save_flags
@@ -63,6 +151,12 @@ export function emitStopMachine(ctx: SmpCodeContext, options: StopMachineOptions
   // ack_state(): the last one to acknowledge moves everyone on
   a.lock().dec(ctx.vd('smAck')).jne(check);
   a.mov(isa.eax, ctx.vd('smThreads')).mov(ctx.vd('smAck'), isa.eax);
+  const moved = ctx.local('sm_moved');
+  a.cmp(isa.esi, SM_STATE.prepare).jne(moved);
+  a.push(isa.dx);
+  ctx.stamp('smJoinedTsc');
+  a.pop(isa.dx);
+  a.label(moved);
   a.mov(isa.eax, isa.esi).inc(isa.eax).mov(ctx.vd('smState'), isa.eax);
   a.label(check);
   a.cmp(isa.esi, SM_STATE.exit).jne(loop);

@@ -109,7 +109,9 @@ export function buildImage(options: ImageOptions): PatchImage {
         sites.push({ function: fn, address, oldBytes: NOP5, newBytes: callBytes(address, sym('ftrace_caller')), mode: options.bpMode, handler: address + 5n });
         break;
       case 'static-key':
-        sites.push({ function: fn, address, oldBytes: NOP5, newBytes: jmpBytes(address, sym(`${fn}_on`)), mode: options.bpMode, handler: sym(`${fn}_on`) });
+        // 3.13's arch_jump_label_transform: text_poke_bp(code, ..., code + JUMP_LABEL_NOP_SIZE)
+        // — a trapping CPU skips the site either way, it does not take the new branch.
+        sites.push({ function: fn, address, oldBytes: NOP5, newBytes: jmpBytes(address, sym(`${fn}_on`)), mode: options.bpMode, handler: address + 5n });
         break;
       case 'kprobe': {
         const probe = kprobes[i];

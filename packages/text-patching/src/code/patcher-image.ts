@@ -35,7 +35,8 @@ export function patcherLayout(text: bigint, data: bigint): SmpLayout {
  * pokers, the patch routines and the #BP hook for the kernel's int3 chain. Symbols:
  *  - `tp_patcher_main`: patch (breakpoint or stop_machine, in `cx` as in our own image),
  *    record the end, then idle with interrupts on;
- *  - `tp_idle`: enable interrupts and spin (a CPU that must answer the sync IPIs);
+ *  - `tp_idle`: enable interrupts and spin with a schedule point (a CPU that must answer
+ *    the sync IPIs and run its stopper);
  *  - `tp_int3_hook(di = pt_regs) -> ax`: for the kernel's int3 chain (`ipOffset` = where
  *    pt_regs keeps the trap ip); every register but ax preserved;
  *  - `tp_tracer`: what the ftrace call at a site reaches: it counts.
@@ -55,6 +56,10 @@ export function buildPatcher(arch: Arch, layout: SmpLayout, ipOffset: number): A
   a.add(isa.di, ipOffset);
   a.call('poke_int3_handler');
   a.pop(isa.di);
+  const notOurs = ctx.local('hook_not_ours');
+  a.test(isa.eax, isa.eax).je(notOurs);
+  a.lock().inc(ctx.v('bpHits'));
+  a.label(notOurs);
   a.ret();
 
   a.label('tp_tracer');
@@ -67,7 +72,8 @@ export function buildPatcher(arch: Arch, layout: SmpLayout, ipOffset: number): A
   a.mov(ctx.v('patchDone'), 1);
   a.label('tp_idle');
   a.sti();
+  ctx.cpuStat(isa.bx);
   const spin = ctx.local('idle');
-  a.label(spin).pause().jmp(spin);
+  a.label(spin).pause().call('schedule_point').jmp(spin);
   return a.assemble();
 }

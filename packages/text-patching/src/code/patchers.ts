@@ -3,7 +3,9 @@ import { ENTRY } from './patch-table.js';
 
 /**
  * The three ways to change every site of the patch table, as routines the patching CPU
- * calls: `patch_direct` (write and hope), `patch_stop_machine`, `patch_breakpoint`
+ * calls: `patch_direct` (write and hope), `patch_stop_machine` (one stop_machine for the
+ * batch: 3.3 ftrace and optimized kprobes), `patch_stop_machine_each` (one per site: 3.3
+ * jump labels), `patch_breakpoint`
  * (3.6+ ftrace / text_poke_bp_batch: all int3s, sync, all tails, sync, all heads, sync)
  * and `patch_breakpoint_each` (the same three steps and three syncs per site).
  */
@@ -53,8 +55,21 @@ export function emitPatchers(ctx: SmpCodeContext): void {
   a.mov(ctx.v('bpInProgress'), 1);
   a.call('quiesce');
   a.label(noWait);
+  a.mov(isa.ax, ctx.v('bpVec')).mov(ctx.v('smVec'), isa.ax);
+  a.mov(isa.ax, ctx.v('bpNr')).mov(ctx.v('smNr'), isa.ax);
   a.call('stop_machine_text_poke_batch');
   a.mov(ctx.v('bpInProgress'), 0);
+  leave();
+
+  // 3.3 jump labels: arch_jump_label_transform() per entry, each a text_poke_smp(), so one
+  // stop_machine per site.
+  a.label('stop_machine_one');
+  a.mov(ctx.v('smVec'), isa.ax).mov(ctx.v('smNr'), 1);
+  a.call('stop_machine_text_poke_batch');
+  a.ret();
+
+  enter('patch_stop_machine_each');
+  forEach('stop_machine_one');
   leave();
 
   enter('patch_breakpoint');

@@ -30,7 +30,8 @@ export function emitPokeInt3Handler(ctx: SmpCodeContext): void {
 
   a.label('poke_int3_handler');
   emitInt3TableLookup(ctx, { guard: 'bpInProgress', vec: 'bpVec', nr: 'bpNr', shift: ENTRY.shift }, no);
-  a.lock().inc(ctx.v('bpHits'));
+  // No machine-wide count here: 3.13's poke_int3_handler only reads shared lines, and a
+  // counter every trapping CPU writes would serialise the traps on its cache line.
   a.mov(isa.si, isa.word(isa.sp)); // &saved ip
   a.movzx(isa.ecx, isa.byte(isa.ax, ENTRY.mode));
   a.cmp(isa.ecx, BP_MODE.handler).je(handler);

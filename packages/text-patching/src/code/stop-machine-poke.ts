@@ -9,8 +9,8 @@ export interface StopMachinePokeOptions {
 
 /**
  * 3.3's `text_poke_smp_batch()`: the kernel's stop_machine with `stop_machine_text_poke()`
- * as the function. In RUN the first CPU to arrive writes every site while the others wait
- * for `wrote_text`; then each runs `sync_core()`.
+ * as the function. In RUN the first CPU to arrive writes every entry from `smVec`/`smNr`
+ * while the others wait for `wrote_text`; then each runs `sync_core()`.
  */
 export function emitStopMachinePoke(ctx: SmpCodeContext, options: StopMachinePokeOptions): void {
   const { a, isa } = ctx;
@@ -24,7 +24,7 @@ export function emitStopMachinePoke(ctx: SmpCodeContext, options: StopMachinePok
   // the writer: every site of the batch
   const each = ctx.local('sm_each');
   const wrote = ctx.local('sm_wrote');
-  a.mov(isa.bx, ctx.v('bpVec')).mov(isa.cx, ctx.v('bpNr'));
+  a.mov(isa.bx, ctx.v('smVec')).mov(isa.cx, ctx.v('smNr'));
   a.label(each);
   a.test(isa.cx, isa.cx).je(wrote);
   a.mov(isa.ax, isa.bx);

@@ -4,7 +4,8 @@ import type { SmpCodeContext } from '@kernsim/kernel/smp';
  * What each CPU runs. Registers on entry (set at boot): bx = this CPU's work counter,
  * si = index of the first function to call, di = an iteration count (patcher: delay before
  * patching; irqs-off CPU: length of its interrupts-off section).
- *  - `workload`: call the functions in turn forever, counting iterations in [bx];
+ *  - `workload`: call the functions in turn forever, counting iterations in [bx], with a
+ *    schedule point after each call;
  *  - `patcher_main`: `di` iterations of that, then the patch method in `cx`, then work on;
  *  - `irqoff_main`: `cli`, a delay loop of `di` turns (3 cycles each), `sti`, then work on.
  */
@@ -16,6 +17,8 @@ export function emitWorkloads(ctx: SmpCodeContext, functionCount: number): void 
     a.mov(isa.ax, isa.word(undefined, isa.si, isa.w, 'fn_table'));
     a.call(isa.ax);
     a.inc(isa.word(isa.bx));
+    // cond_resched(): where a woken stopper thread gets this CPU (bx = its statistics block)
+    a.call('schedule_point');
     a.inc(isa.si).cmp(isa.si, functionCount).jb(wrap);
     a.xor(isa.si, isa.si);
     a.label(wrap);
@@ -37,13 +40,11 @@ export function emitWorkloads(ctx: SmpCodeContext, functionCount: number): void 
   a.label('patcher_main');
   counted();
   a.push(isa.cx);
-  a.rdtsc().mov(ctx.vd('patchStartTsc'), isa.eax);
-  a.mov(ctx.isa.dword(ctx.addr('patchStartTsc') + 4n), isa.edx);
+  ctx.stamp('patchStartTsc');
   a.pop(isa.cx);
   a.mov(ctx.v('patchStarted'), 1);
   a.call(isa.cx);
-  a.rdtsc().mov(ctx.vd('patchEndTsc'), isa.eax);
-  a.mov(ctx.isa.dword(ctx.addr('patchEndTsc') + 4n), isa.edx);
+  ctx.stamp('patchEndTsc');
   a.mov(ctx.v('patchDone'), 1);
   a.jmp('workload');
 
