@@ -75,6 +75,25 @@ describe('devices', () => {
     expect(k.m.cpus.map((c) => c.status)).toEqual(['halted', 'halted', 'halted', 'halted']);
   });
 
+  it('through the x2APIC ICR, APIC id 255 is CPU 255: only 0xffffffff broadcasts', () => {
+    const k = kit({ arch: 'x86_64', cpus: 260, memoryMiB: 64 });
+    const a = k.asm();
+    a.label('idle').sti().label('spin').hlt().jmp('spin');
+    a.label('ipi').lock().add(qword(k.layout.data), imm(1)).iretq();
+    a.label('sender').mov(ecx, imm(MSR.X2APIC_ICR)).mov(eax, imm(0x40)).mov(edx, imm(255)).wrmsr().hlt();
+    k.m.loadCode(a.assemble());
+    k.m.setGate(0x40, { handler: 'ipi' });
+    // The kit maps stacks for 64 CPUs; 4 KiB each for all 260 here.
+    const stacks = 0xffffffff90000000n;
+    k.m.map(stacks, 260 * 0x1000);
+    for (let i = 1; i < 260; i++) k.m.start(i, { rip: 'idle', rsp: stacks + BigInt(0x1000 * (i + 1)) });
+    k.m.start(0, { rip: 'sender', rsp: stacks + 0x1000n });
+    k.m.run({ until: () => k.m.cpus[0]!.status === 'halted' && k.m.cpus.every((c) => c.status === 'halted'), steps: 2_000_000 });
+    k.m.run({ steps: 50_000 });
+    expect(k.m.read(k.layout.data, 8)).toBe(1n);
+    expect(k.m.cpus.filter((c) => c.counters.delivered[0x40] === 1).map((c) => c.id)).toEqual([255]);
+  });
+
   it('a timer interrupt stays pending while IF=0', () => {
     const k = kit({ arch: 'x86_64' });
     const a = k.asm();

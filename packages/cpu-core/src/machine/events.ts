@@ -35,7 +35,12 @@ export function raiseIrq(c: CpuState, vector: number): void {
  * pays per destination, a shorthand once); each destination gets the interrupt `ipiLatency`
  * cycles later on the sender's clock (at once under flat timing).
  */
-export function sendIpi(from: CpuState, icr: number, dest: number): void {
+/**
+ * Sends an IPI. `dest` is an APIC id: in the xAPIC layout (the port ICR) 0xff is the broadcast
+ * id, but through the x2APIC ICR MSR ids are 32 bits and only 0xffffffff broadcasts — CPU 255
+ * is an ordinary destination there (SDM vol. 3, 10.12.9).
+ */
+export function sendIpi(from: CpuState, icr: number, dest: number, x2apic = false): void {
   const vector = icr & 0xff;
   const what = from.id * 512 + (((icr >>> 8) & 7) === 4 ? 256 : vector);
   const shorthand = (icr >>> 18) & 3;
@@ -52,7 +57,7 @@ export function sendIpi(from: CpuState, icr: number, dest: number): void {
     else queueIpi(c, at, what);
   };
   if (shorthand === 0) {
-    if (dest === 0xff || dest === 0xffffffff) for (const c of cpus) hit(c);
+    if (dest === 0xffffffff || (!x2apic && dest === 0xff)) for (const c of cpus) hit(c);
     else {
       const c = cpus[dest];
       if (c) hit(c);

@@ -25,6 +25,6 @@ export const MSR_TABLE: ReadonlyMap<number, MsrRow> = new Map<number, MsrRow>([
   // The time-stamp counter is this CPU's cycle counter.
   [MSR.TSC, { read: { lo: (c) => c.cycles >>> 0, hi: (c) => Math.floor(c.cycles / 4294967296) >>> 0 } }],
   [MSR.X2APIC_ID, { read: { lo: (c) => c.id, hi: zero } }],
-  [MSR.X2APIC_ICR, { write: (c, lo, hi) => { sendIpi(c, lo, hi); } }],
+  [MSR.X2APIC_ICR, { write: (c, lo, hi) => { sendIpi(c, lo, hi, true); } }],
   [MSR.X2APIC_EOI, { write: () => undefined }],
 ]);
