@@ -63,3 +63,11 @@ describe('kernsim patch', () => {
     await expect(Promise.resolve().then(() => patchSection.run({ cpus: '5000' }))).rejects.toMatchObject({ code: 'KERNSIM_USAGE' });
   });
 });
+
+describe('patch section options', () => {
+  it('takes only the CPU counts the figures are drawn for as --max-cpus', async () => {
+    for (const bad of ['5', '100', '8192', '0', '16.5']) {
+      await expect(Promise.resolve().then(() => patchSection.run({ maxCpus: bad })), bad).rejects.toMatchObject({ name: 'UsageError', message: `--max-cpus must be one of 2, 4, 16, 64, 256, 1024, 4096; got "${bad}"` });
+    }
+  });
+});

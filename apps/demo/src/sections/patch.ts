@@ -3,7 +3,7 @@ import { CPU_COUNTS, costCurve, hex, nmiSweep, patchFigures, runPatch } from '@k
 import type { FigureRow, PatchMethod, PatchResult, PatchUser } from '@kernsim/text-patching';
 import type { Block } from '../report/model.js';
 import { barChart } from '../report/svg.js';
-import { choiceOption, intOption } from './options.js';
+import { choiceOption, intChoiceOption, intOption } from './options.js';
 import { costCurveBlocks } from './patch-curve.js';
 import type { Section } from './section.js';
 
@@ -102,7 +102,7 @@ export const patchSection: Section = {
     const user = choiceOption<PatchUser>(options, 'user', USERS, 'ftrace');
     const cpus = intOption(options, 'cpus', 4, { min: 2, max: 4096 });
     const sites = intOption(options, 'sites', 4, { min: 1, max: 200 });
-    const maxCpus = intOption(options, 'maxCpus', 64, { min: 2, max: 4096 });
+    const maxCpus = intChoiceOption(options, 'maxCpus', CPU_COUNTS, 64);
     const run = runPatch({ method, user, cpus, sites, observe: cpus <= 64 });
     const counts = CPU_COUNTS.filter((n) => n <= maxCpus);
     const rows = patchFigures({ cpuCounts: counts, user, sites });
