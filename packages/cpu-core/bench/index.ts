@@ -145,6 +145,10 @@ function machineMemoryMB(quantum: number): number {
 }
 
 const only = process.argv[2];
+if (only !== undefined && only !== 'machine' && only !== 'explore') {
+  console.error(`cpu-core bench: choose 'machine' or 'explore', got '${only}'`);
+  process.exit(2);
+}
 if (only === undefined || only === 'machine') {
   const speed = mips('flat', 'modelled', (timing) => mipsMachine(timing, 'blocks'));
   console.log(`cpu-core.mips: ${speed.modelled.toFixed(1)} Minstr/s`);

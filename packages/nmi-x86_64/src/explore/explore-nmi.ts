@@ -43,7 +43,7 @@ export interface StartVerdict {
 }
 
 export interface NmiExploreReport {
-  readonly verdict: 'verified' | 'violated' | 'incomplete';
+  readonly verdict: SearchResult['verdict'];
   /** The budget in words, e.g. `2 NMIs, depth 1500, 8 start states`. */
   readonly budget: string;
   readonly states: number;
