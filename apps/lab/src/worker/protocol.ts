@@ -8,6 +8,7 @@ import type { StatsData } from '../stats/compute.js';
 /** What the page asks the simulation worker, and what each request answers. */
 export interface Requests {
   'nmi-load': { readonly args: NmiConfig; readonly reply: { readonly summary: RunSummary } };
+  'nmi-counterexample': { readonly args: { readonly name: string; readonly text: string }; readonly reply: { readonly summary: RunSummary } };
   'nmi-seek': { readonly args: { readonly step: number }; readonly reply: MachineView };
   patch: { readonly args: PatchParams; readonly reply: PatchData };
   memcg: { readonly args: MemcgParams; readonly reply: MemcgData };
