@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { runScenario } from '@kernsim/nmi-x86_64';
+import { replaySchedule } from '@kernsim/cpu-core/explore';
+import { buildNmiModel, counterexampleFile, exploreNmi, replayCounterexample, runScenario } from '@kernsim/nmi-x86_64';
 import type { RegName } from '@kernsim/cpu-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -162,6 +163,58 @@ describe('NMI lab', () => {
       expect(got).toEqual(want.regs);
     }
     expect(page.url()).toContain(`step=${target}`);
+  });
+});
+
+describe('NMI lab: a saved counterexample', () => {
+  it('rejects a bad file with one line, loads a good one and steps to its violation as the library replays it', async () => {
+    // What `kernsim explore --save` writes: the naive entry, the default search, a small budget.
+    const r = await exploreNmi({ entry: 'naive', starts: ['nmi-perf'], maxStates: 20_000 });
+    const v = r.violations.find((x) => x.invariant === 'nmi-handler-not-nested');
+    expect(v).toBeDefined();
+    const file = counterexampleFile(r.params, v!);
+    const n = file.schedule.length;
+    const names: RegName[] = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r12', 'r15'];
+    const model = buildNmiModel(file.params);
+    replaySchedule(model.machine, file.schedule, model.options.events);
+    const cpu0 = model.machine.cpus[0]!;
+    const wantRegs = names.map((x) => cpu0.reg(x).toString(16).padStart(16, '0'));
+    const wantStack = replayCounterexample(file).diagram.slots.map((x) => x.value.toString(16).padStart(16, '0'));
+
+    await openNmi('scenario=watchdog-dump&arch=x86_64&entry=nested&step=100');
+    const dropped = await page.evaluateHandle((text) => {
+      const d = new DataTransfer();
+      d.items.add(new File([text], 'not-a-counterexample.json', { type: 'application/json' }));
+      return d;
+    }, '{"format":"something-else"}');
+    await page.getByTestId('nmi-lab').dispatchEvent('drop', { dataTransfer: dropped });
+    await page.getByTestId('cx-error').waitFor({ state: 'visible', timeout: WAIT });
+    const message = (await page.getByTestId('cx-error').textContent()) ?? '';
+    expect(message).toContain('not a kernsim NMI counterexample');
+    expect(message).not.toContain('\n');
+    expect(await page.getByTestId('verdict').textContent()).toBe('survived');
+
+    await page.getByTestId('cx-file').setInputFiles({ name: 'naive-nested.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(file, null, 2)) });
+    await page.getByTestId('cx-loaded').waitFor({ timeout: WAIT });
+    await waitForStep(0);
+    expect(await page.getByTestId('cx-error').isHidden()).toBe(true);
+    expect(await page.getByTestId('verdict').textContent()).toBe('VIOLATED');
+    expect(await page.locator('[data-testid=timeline] rect[data-kind=violation]').count()).toBe(1);
+    expect(await page.getByTestId('inject').isDisabled()).toBe(true);
+    await page.getByTestId('violation').click();
+    await waitForStep(n);
+    await page.keyboard.press('b');
+    await waitForStep(n - 1);
+    expect(await page.getByTestId('trace').textContent()).not.toContain('violation:');
+    await page.keyboard.press('ArrowRight');
+    await waitForStep(n);
+    expect(await page.getByTestId('trace').textContent()).toContain('violation: nmi-handler-not-nested');
+    expect(await page.getByTestId('rip-cpu0').textContent()).toBe(cpu0.rip.toString(16).padStart(16, '0'));
+    expect(await Promise.all(names.map((x) => page.getByTestId('regs-cpu0').locator(`td[data-reg=${x}]`).textContent()))).toEqual(wantRegs);
+    expect(await page.locator('[data-testid=stack-cpu0] g[data-region]').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-value')))).toEqual(wantStack);
+    await page.screenshot({ path: join(shots, 'nmi-counterexample.png') });
+    await page.getByTestId('cx-back').click();
+    await page.getByTestId('scenario').waitFor({ timeout: WAIT });
   });
 });
 

@@ -94,6 +94,7 @@ export class NmiLab {
         return;
       }
       this.#showCxError(undefined);
+      this.#setStatus(`${name}: ${summary.steps} choices replayed`);
       await this.#shown(summary, 0);
     });
   }
