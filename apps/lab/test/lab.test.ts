@@ -230,7 +230,24 @@ describe('other labs', () => {
     await page.getByTestId('patch-cpus').fill('8');
     await page.getByTestId('patch-cpus').dispatchEvent('change');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=patch-cpus-table] tbody tr').length === 8, undefined, { timeout: WAIT });
+    // Every CPU at every site: CPUs 1-7 each went from the old instruction to the new one.
+    const perCpu = await page.getByTestId('patch-site-cpus').locator('tbody tr').allTextContents();
+    expect(perCpu.length).toBe(8);
+    for (const row of perCpu.slice(1)) expect(row).toMatch(/old.*→.*new.*old.*→.*new/);
+    expect(await page.getByTestId('patch-states-1').locator('tbody tr').count()).toBeGreaterThanOrEqual(4);
     await page.screenshot({ path: join(shots, 'patch.png'), fullPage: true });
+    // The cost curve: 2..64 CPUs, both methods, a dot per CPU count in each line chart.
+    const curve = page.getByTestId('patch-curve');
+    await curve.waitFor({ timeout: WAIT });
+    const charts = curve.locator('svg.chart');
+    expect(await charts.count()).toBe(3);
+    for (const i of [0, 1]) {
+      expect(await charts.nth(i).locator('circle.point[data-series=stop_machine]').count()).toBe(6);
+      expect(await charts.nth(i).locator('circle.point[data-series=breakpoint]').count()).toBe(6);
+    }
+    expect(await curve.getByTestId('patch-curve-table').locator('tbody tr').count()).toBe(12);
+    const labels = await charts.first().locator('circle.point[data-series=stop_machine]').evaluateAll((cs) => cs.map((c) => c.getAttribute('data-label')));
+    expect(labels).toEqual(['2', '4', '8', '16', '32', '64']);
     await page.getByTestId('patch-method').selectOption('direct');
     await page.getByTestId('patch-gp').waitFor({ timeout: WAIT });
     expect(await page.getByTestId('patch-gp').textContent()).toContain('#GP at');

@@ -5,7 +5,7 @@ import { NmiSession } from '../nmi/session.js';
 import type { ShownRun } from '../nmi/shown-run.js';
 import { summarize } from '../nmi/summary.js';
 import { machineView } from '../nmi/view.js';
-import { computePatch } from '../patch/compute.js';
+import { computeCurve, computePatch } from '../patch/compute.js';
 import { computeStats } from '../stats/compute.js';
 import type { ReplyMessage, RequestMessage, Requests } from './protocol.js';
 
@@ -32,6 +32,8 @@ function handle(msg: RequestMessage): Requests[keyof Requests]['reply'] {
     }
     case 'patch':
       return computePatch((msg as RequestMessage<'patch'>).args);
+    case 'patch-curve':
+      return computeCurve((msg as RequestMessage<'patch-curve'>).args.maxCpus);
     case 'memcg':
       return computeMemcg((msg as RequestMessage<'memcg'>).args);
     case 'stats': {
