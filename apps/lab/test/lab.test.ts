@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { replaySchedule } from '@kernsim/cpu-core/explore';
+import { runScenario as runI386 } from '@kernsim/nmi-i386';
 import { buildNmiModel, counterexampleFile, exploreNmi, replayCounterexample, runScenario } from '@kernsim/nmi-x86_64';
 import type { RegName } from '@kernsim/cpu-core';
 import type { Browser, Page } from 'playwright-core';
@@ -134,6 +135,19 @@ describe('NMI lab', () => {
     await page.getByTestId('regs-cpu0').waitFor();
     await waitForStep(step);
     expect(await page.getByTestId('regs-cpu0').textContent()).toBe(shown);
+  });
+
+  it('names the i386 NMI frame where the NMI pushed it, and shows the nmi_state latch', async () => {
+    const r = runI386('watchdog-dump');
+    const restart = r.events.find((e) => e.kind === 'landmark' && e.text === 'nmi_restart')!;
+    await openNmi(`scenario=watchdog-dump&arch=i386&entry=nested&step=${restart.step + 2}`);
+    await page.getByTestId('stack-cpu').selectOption(String(restart.cpu));
+    const stack = page.getByTestId(`stack-cpu${restart.cpu}`);
+    expect(await stack.getByTestId(`nmi-state-cpu${restart.cpu}`).getAttribute('data-value')).toBe('NMI_EXECUTING');
+    const fields = await stack.locator('g[data-owner=NMI]').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-field')));
+    expect(fields.slice(0, 15)).toEqual(['EFLAGS', 'CS', 'EIP', 'orig_ax', 'gs', 'fs', 'es', 'ds', 'ax', 'bp', 'di', 'si', 'dx', 'cx', 'bx']);
+    expect(await stack.locator('g[data-owner=NMI][data-field=EIP]').getAttribute('data-symbol')).not.toBe('');
+    await page.screenshot({ path: join(shots, 'nmi-i386.png') });
   });
 
   it('seeks with the scrubber to registers the library computes for that step', async () => {

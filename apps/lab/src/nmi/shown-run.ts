@@ -2,7 +2,7 @@ import type { Snapshot } from '@kernsim/cpu-core';
 import type { Kernel, ScenarioEvent } from '@kernsim/kernel';
 
 /** Steps between snapshots: a seek replays fewer than this many steps (plus HISTORY). */
-export const SNAPSHOT_INTERVAL = 128;
+export const SNAPSHOT_INTERVAL = 256;
 /** Instructions remembered before the current step (a seek replays at least these). */
 export const HISTORY = 16;
 
