@@ -32,7 +32,7 @@ export function stackSvg(stack: StackView, previous: StackView | undefined): SVG
         'g',
         { 'data-testid': `nmi-state-cpu${stack.cpu}`, 'data-value': stack.latch.name, 'data-changed': changed ? 'yes' : 'no' },
         s('rect', { x: 2, y: 22, width: width - 4, height: rowH, fill: COLORS['NMI executing'], stroke: changed ? '#c00000' : '#aaa', 'stroke-width': changed ? 2.5 : 0.5 }),
-        s('text', { x: 8, y: 34, 'font-weight': 'bold' }, 'nmi_state (per-CPU variable, not on the stack)'),
+        s('text', { x: 8, y: 34, 'font-weight': 'bold' }, 'nmi_state (per-CPU, off the stack)'),
         s('text', { x: 292, y: 34, class: 'mono' }, `${changed ? '* ' : ''}${stack.latch.name}`),
       ),
     );
