@@ -30,6 +30,7 @@ describe('CounterexampleSession', () => {
     const s = new CounterexampleSession('cx.json', text);
     expect(s.steps).toBe(file.schedule.length);
     expect(s.reproduced).toBe(true);
+    expect(s.violationStep).toBe(s.steps);
     const last = s.events.at(-1)!;
     expect(last.kind).toBe('violation');
     expect(last.step).toBe(s.steps - 1);
@@ -41,6 +42,16 @@ describe('CounterexampleSession', () => {
     const view = machineView(s);
     const lib = replayCounterexample(file).diagram.slots.map((x) => x.value.toString(16).padStart(16, '0'));
     expect(view.stacks[0]!.slots.map((x) => x.value)).toEqual(lib);
+  });
+
+  it('marks the violation where it happens when the schedule goes on past it', () => {
+    // Twenty more instructions after the saved violation: the mark stays at its step.
+    const longer = { ...file, schedule: [...file.schedule, ...Array.from({ length: 20 }, () => ({ kind: 'step' as const, cpu: 0 }))] };
+    const s = new CounterexampleSession('longer.json', JSON.stringify(longer));
+    expect(s.steps).toBe(file.schedule.length + 20);
+    expect(s.violationStep).toBe(file.schedule.length);
+    expect(s.events.find((e) => e.kind === 'violation')?.step).toBe(file.schedule.length - 1);
+    expect(s.summary().counterexample?.violationStep).toBe(file.schedule.length);
   });
 
   it('seeks, in any order, to the machine a straight replay of that prefix gives', () => {

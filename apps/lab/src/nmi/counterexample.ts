@@ -1,6 +1,6 @@
 import type { Snapshot, TraceEvent } from '@kernsim/cpu-core';
 import { checkSchedule, replaySchedule } from '@kernsim/cpu-core/explore';
-import type { Choice, EventSource, Finding } from '@kernsim/cpu-core/explore';
+import type { Choice, EventSource, Finding, SearchOptions } from '@kernsim/cpu-core/explore';
 import type { Kernel } from '@kernsim/kernel';
 import { buildNmiModel, parseCounterexample, START_STATES } from '@kernsim/nmi-x86_64';
 import type { CounterexampleFile } from '@kernsim/nmi-x86_64';
@@ -65,7 +65,8 @@ function labEventOf(e: TraceEvent, step: number, sym: (a: bigint) => string): La
  * found from (built in this thread by nmi-x86_64's `buildNmiModel`). Step n is the machine
  * after the schedule's first n choices; a choice is one instruction of a CPU or one event (the
  * search's sampler NMI). The engine ends a path at the choice that violates an invariant, so
- * the violation shows at the last step.
+ * in a file it saved the violation shows at the last step; the session finds the step by
+ * replaying prefixes, so a schedule that goes on past it is marked where it happens.
  */
 export class CounterexampleSession implements ShownRun {
   readonly name: string;
@@ -76,6 +77,8 @@ export class CounterexampleSession implements ShownRun {
   readonly events: readonly LabEvent[];
   /** What the invariants report along the schedule, as the explorer's own check replays it. */
   readonly findings: readonly Finding[];
+  /** The first step at which the invariants report the file's violation, or undefined when they never do. */
+  readonly violationStep: number | undefined;
   readonly #schedule: readonly Choice[];
   readonly #sources: readonly EventSource[];
   readonly #snapshots: Snapshot[] = [];
@@ -97,7 +100,26 @@ export class CounterexampleSession implements ShownRun {
     // The explorer's own check first: it also rejects a choice naming an unknown CPU or source.
     this.findings = checkSchedule(m, model.options, this.#schedule);
     m.restore(start);
+    this.violationStep = this.findings.some((f) => f.invariant === this.file.invariant) ? this.#firstViolation(model.options, start) : undefined;
     this.events = this.#record();
+  }
+
+  /**
+   * The shortest prefix whose replay reports the file's invariant (binary search: the engine
+   * keeps a finding once made, so a longer prefix reports it too).
+   */
+  #firstViolation(options: SearchOptions, start: Snapshot): number {
+    const m = this.kernel.machine;
+    let lo = 1;
+    let hi = this.steps;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const found = checkSchedule(m, options, this.#schedule.slice(0, mid)).some((f) => f.invariant === this.file.invariant);
+      m.restore(start);
+      if (found) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   }
 
   /** Replays the schedule once: snapshots, the events of each choice, the frames pushed and popped. */
@@ -119,9 +141,12 @@ export class CounterexampleSession implements ShownRun {
     }
     m.stopTrace();
     this.#at = this.steps;
-    const last = this.#schedule[this.steps - 1]!;
+    const step = (this.violationStep ?? this.steps) - 1;
     const found = this.findings.find((f) => f.invariant === this.file.invariant);
-    events.push({ step: this.steps - 1, cpu: last.cpu, kind: 'violation', text: found ? `violation: ${found.invariant}: ${found.detail}` : `the saved violation (${this.file.invariant}) did not occur on this replay` });
+    const violation: LabEvent = { step, cpu: this.#schedule[step]!.cpu, kind: 'violation', text: found ? `violation: ${found.invariant}: ${found.detail}` : `the saved violation (${this.file.invariant}) did not occur on this replay` };
+    // In step order, after the events of the violating choice itself.
+    const at = events.findIndex((e) => e.step > step);
+    events.splice(at < 0 ? events.length : at, 0, violation);
     return events;
   }
 
@@ -141,7 +166,7 @@ export class CounterexampleSession implements ShownRun {
   }
 
   get reproduced(): boolean {
-    return this.findings.some((f) => f.invariant === this.file.invariant);
+    return this.violationStep !== undefined;
   }
 
   cpuAt(n: number): number | undefined {
@@ -179,10 +204,10 @@ export class CounterexampleSession implements ShownRun {
       entry,
       steps: this.steps,
       verdict: this.reproduced
-        ? { word: 'VIOLATED', bad: true, detail: `at step ${this.steps}: ${this.file.detail}` }
+        ? { word: 'VIOLATED', bad: true, detail: `at step ${this.violationStep ?? this.steps}: ${this.file.detail}` }
         : { word: 'not reproduced', bad: true, detail: `this build's replay does not report ${this.file.invariant}: the file may come from another version` },
       marks: markedEvents(this.events),
-      counterexample: { file: this.name, violationStep: this.steps },
+      counterexample: { file: this.name, violationStep: this.violationStep ?? this.steps },
     };
   }
 }
