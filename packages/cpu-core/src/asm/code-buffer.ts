@@ -122,6 +122,7 @@ export class CodeBuffer {
     this.#rep = true;
     return this;
   }
+
   // ---- assembling ------------------------------------------------------------
 
   /** Lays the code out at `origin` (relaxing jumps), resolves labels and returns the bytes. */
@@ -131,8 +132,9 @@ export class CodeBuffer {
     return layout(this.#items, this.origin, this.bitness);
   }
 
-  // ---- for the mnemonics ---------------------------------------------------
+  // ---- for the mnemonics (Assembler) -----------------------------------------
 
+  /** Appends one instruction: its bytes now when they cannot move, else a sized item for layout. */
   protected emitForm(form: Form, source?: string): this {
     const lock = this.#lock;
     this.#lock = false;
@@ -147,6 +149,7 @@ export class CodeBuffer {
     this.#items.push({ t: 'insn', size, form, lock, source: what });
     return this;
   }
+
   /** A direct jump or call to a label or an absolute address; its size is settled by layout. */
   protected emitBranch(op: number, mnemonic: string, target: string | bigint | number, size?: BranchSize): this {
     this.noPrefix(mnemonic);
