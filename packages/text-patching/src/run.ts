@@ -56,7 +56,16 @@ export interface PatchResult {
   readonly gpFaults: number;
   /** Where the last #GP struck (the saved ip the #GP handler read), if any did. */
   readonly gpAt: bigint | undefined;
+  /** int3 (and single-step #DB) traps nobody claimed. */
   readonly strayInt3: number;
+  /**
+   * The site whose bytes were not the expected old ones when the patcher compared them
+   * (3.3 `ftrace_modify_code()`, 3.13 `add_break()`): ftrace_bug()'s ip; the patch stopped there.
+   */
+  readonly modifyFailed: bigint | undefined;
+  /** BUG()s taken (text_poke's read-back, 3.13 jump labels' bug_at()), and where the last one struck. */
+  readonly bugs: number;
+  readonly bugAt: bigint | undefined;
   readonly nmis: number;
   /** NMIs that did the stop_machine writer's write themselves (3.3 ftrace's NMI protocol). */
   readonly nmiSelfWrites: number;
@@ -135,6 +144,9 @@ function patchResult(m: Machine, image: PatchImage, config: ResolvedPatchConfig,
     gpFaults: rd('gpCount'),
     gpAt: rd('gpCount') > 0 ? BigInt.asUintN(bits, m.read(v('gpLastRip'), word)) : undefined,
     strayInt3: rd('strayInt3'),
+    modifyFailed: rd('modifyFailed') !== 0 ? BigInt.asUintN(bits, m.read(v('modifyFailed'), word)) : undefined,
+    bugs: rd('bugCount'),
+    bugAt: rd('bugCount') > 0 ? BigInt.asUintN(bits, m.read(v('bugLastRip'), word)) : undefined,
     nmis: rd('nmiCount'),
     nmiSelfWrites: rd('nmiUpdateCount'),
     int3InNmi: perCpu.reduce((s, c) => s + c.int3InNmi, 0),
