@@ -119,9 +119,9 @@ export function driveToCompletion(m: Machine, image: PatchImage, config: Resolve
     }
     if (doneAt !== undefined && steps >= settleTarget) break;
     if (doneAt === undefined && m.cpus[0]!.status !== 'running' && m.cpus[0]!.status !== 'halted') break;
-    // A CPU that died (#GP, unclaimed int3) never answers a sync or a rendezvous: give the
+    // A CPU that died (#GP, unclaimed int3, BUG) never answers a sync or a rendezvous: give the
     // patcher a while, then call it hung, as the kernel's soft-lockup detector would.
-    if (doneAt === undefined && hungAt === undefined && (flag('gpCount') || flag('strayInt3'))) hungAt = steps + HUNG_ROUNDS * chunk;
+    if (doneAt === undefined && hungAt === undefined && (flag('gpCount') || flag('strayInt3') || flag('bugCount'))) hungAt = steps + HUNG_ROUNDS * chunk;
     if (hungAt !== undefined && doneAt === undefined && steps >= hungAt) break;
   }
   return { steps, doneAt, listings: listings.listings };

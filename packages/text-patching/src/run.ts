@@ -99,10 +99,19 @@ export interface PatchResult {
  * and every CPU has worked on a while, and reads the figures the machine code kept.
  */
 export function runPatch(input: PatchConfig): PatchResult {
+  return runPatchWith(input, () => undefined);
+}
+
+/**
+ * `runPatch` with a hook that may change the booted machine before it runs (tests: a corrupted
+ * poke address, other expected old bytes, a site of their own). Not part of the public API.
+ */
+export function runPatchWith(input: PatchConfig, prepare: (m: Machine, image: PatchImage) => void): PatchResult {
   const config = resolvePatchConfig(input);
   const image = cachedImage({ arch: config.arch, user: config.user, functions: config.sites, ftraceNmiProtocol: config.ftraceNmiProtocol, bpMode: config.bpMode, direction: config.direction });
   const routine = image.symbol(routineFor(config.method, config.batching, config.user));
   const m = bootPatchMachine(config, image, routine);
+  prepare(m, image);
   const firstSite = image.sites[0]!;
   if (config.observe && config.cpus > 1) {
     m.watch(firstSite.address, firstSite.oldBytes.length, 'site');

@@ -55,7 +55,8 @@ export function emitTextPoke(ctx: SmpCodeContext): void {
 /**
  * `text_poke(di = alias, si = source, cx = length, dx = text address)`, clobbering ax, cx,
  * si, di; and `poke_memcpy(di, si, cx)`, the copy (a 5-byte instruction is one byte and one
- * 4-byte store, as the kernel's memcpy does it; other lengths byte by byte), clobbering cx,
+ * 4-byte store, as the kernel's memcpy does it, a 4-byte tail one store; other lengths byte
+ * by byte), clobbering cx,
  * si, di and dl.
  */
 function emitTextPokeCore(ctx: SmpCodeContext): void {
@@ -64,10 +65,14 @@ function emitTextPokeCore(ctx: SmpCodeContext): void {
   a.label('poke_memcpy');
   const loop = ctx.local('poke');
   const done = ctx.local('poke_done');
+  const four = ctx.local('poke_four');
   a.push(isa.dx);
+  a.cmp(isa.ecx, 4).je(four);
   a.cmp(isa.ecx, 5).jne(loop);
   a.mov(dl, isa.byte(isa.si)).mov(isa.byte(isa.di), dl);
-  a.mov(isa.edx, isa.dword(isa.si, 1)).mov(isa.dword(isa.di, 1), isa.edx);
+  a.inc(isa.si).inc(isa.di);
+  a.label(four);
+  a.mov(isa.edx, isa.dword(isa.si)).mov(isa.dword(isa.di), isa.edx);
   a.jmp(done);
   a.label(loop);
   a.test(isa.ecx, isa.ecx).je(done);
