@@ -1,5 +1,6 @@
 import { imm } from '@kernsim/cpu-core';
 import type { SmpCodeContext } from '@kernsim/kernel/smp';
+import { emitEachEntry } from './each-entry.js';
 import { ENTRY } from './patch-table.js';
 
 export interface FtraceModifyOptions {
@@ -34,17 +35,13 @@ export function emitFtraceModify(ctx: SmpCodeContext, options: FtraceModifyOptio
 
   a.label('__ftrace_modify_code');
   a.push(isa.ax).push(isa.bx).push(isa.cx).push(isa.dx);
-  const each = ctx.local('ftrace_rec');
   const done = ctx.local('ftrace_recs_done');
   const bug = ctx.local('ftrace_bug');
-  a.mov(isa.bx, ctx.v('smVec')).mov(isa.cx, ctx.v('smNr'));
-  a.label(each);
-  a.test(isa.cx, isa.cx).je(done);
-  a.mov(isa.ax, isa.bx);
-  a.call('check_old_bytes').jne(bug);
-  a.call(options.nmiSafeWrites ? 'ftrace_mod_code_entry' : 'probe_kernel_write_entry');
-  a.call('sync_core');
-  a.add(isa.bx, ENTRY.size).dec(isa.cx).jmp(each);
+  emitEachEntry(ctx, { vec: 'smVec', nr: 'smNr' }, () => {
+    a.call('check_old_bytes').jne(bug);
+    a.call(options.nmiSafeWrites ? 'ftrace_mod_code_entry' : 'probe_kernel_write_entry');
+    a.call('sync_core');
+  }, done);
   a.label(bug);
   a.mov(isa.dx, isa.word(isa.ax, ENTRY.addr)).mov(ctx.v('modifyFailed'), isa.dx);
   a.label(done);

@@ -1,5 +1,6 @@
 import { mem, reg } from '@kernsim/cpu-core';
 import type { SmpCodeContext } from '@kernsim/kernel/smp';
+import { emitEachEntry } from './each-entry.js';
 import { ENTRY } from './patch-table.js';
 
 /**
@@ -37,15 +38,12 @@ export function emitOldBytesChecks(ctx: SmpCodeContext): void {
 
   a.label('bp_add_breaks');
   a.push(isa.bx).push(isa.cx).push(isa.dx);
-  const each = ctx.local('add_brk');
   const added = ctx.local('add_brk_done');
   const failed = ctx.local('add_brk_failed');
-  a.mov(isa.bx, ctx.v('bpVec')).mov(isa.cx, ctx.v('bpNr'));
-  a.label(each);
-  a.test(isa.cx, isa.cx).je(added);
-  a.mov(isa.ax, isa.bx).call('check_old_bytes').jne(failed);
-  a.call('poke_int3');
-  a.add(isa.bx, ENTRY.size).dec(isa.cx).jmp(each);
+  emitEachEntry(ctx, { vec: 'bpVec', nr: 'bpNr' }, () => {
+    a.call('check_old_bytes').jne(failed);
+    a.call('poke_int3');
+  }, added);
   a.label(failed);
   a.mov(isa.dx, isa.word(isa.ax, ENTRY.addr)).mov(ctx.v('modifyFailed'), isa.dx);
   // remove_breakpoints: the entries before this one carry an int3
@@ -69,19 +67,13 @@ export function emitOldBytesChecks(ctx: SmpCodeContext): void {
 
   a.label('bp_poke_tails');
   a.push(isa.bx).push(isa.cx).push(isa.dx);
-  const tails = ctx.local('tails');
-  const tailsDone = ctx.local('tails_done');
-  const noTail = ctx.local('no_tail');
   a.xor(isa.edx, isa.edx);
-  a.mov(isa.bx, ctx.v('bpVec')).mov(isa.cx, ctx.v('bpNr'));
-  a.label(tails);
-  a.test(isa.cx, isa.cx).je(tailsDone);
-  a.mov(isa.ax, isa.bx);
-  a.cmp(isa.byte(isa.ax, ENTRY.len), 1).je(noTail);
-  a.call('poke_tail').inc(isa.edx);
-  a.label(noTail);
-  a.add(isa.bx, ENTRY.size).dec(isa.cx).jmp(tails);
-  a.label(tailsDone);
+  emitEachEntry(ctx, { vec: 'bpVec', nr: 'bpNr' }, () => {
+    const noTail = ctx.local('no_tail');
+    a.cmp(isa.byte(isa.ax, ENTRY.len), 1).je(noTail);
+    a.call('poke_tail').inc(isa.edx);
+    a.label(noTail);
+  });
   a.mov(isa.eax, isa.edx);
   a.pop(isa.dx).pop(isa.cx).pop(isa.bx);
   a.ret();
