@@ -19,11 +19,11 @@ describe("3.3 ftrace under stop_machine: __ftrace_modify_code on CPU 0", () => {
     expect(r.modifyFailed).toBeUndefined();
   });
 
-  it('a record whose old bytes are not at the site: -EINVAL, ftrace_bug at it, and processing stops there', () => {
+  it.each(['x86_64', 'i386'] as const)('%s: a record whose old bytes are not at the site: -EINVAL, ftrace_bug at it, and processing stops there', (arch) => {
     const second = (m: Machine, image: PatchImage): void => {
       m.writeBytes(image.layout.table + BigInt(ENTRY.size + ENTRY.oldBytes), Uint8Array.of(0xe8));
     };
-    const r = runPatchWith({ method: 'stop-machine', user: 'ftrace', cpus: 4, sites: 3 }, second);
+    const r = runPatchWith({ arch, method: 'stop-machine', user: 'ftrace', cpus: 4, sites: 3 }, second);
     const sorted = [...r.sites].map((s, i) => ({ s, bytes: r.finalBytes[i]! })).sort((x, y) => (x.s.address < y.s.address ? -1 : 1));
     expect(r.completed).toBe(true);
     expect(r.modifyFailed).toBe(sorted[1]!.s.address);

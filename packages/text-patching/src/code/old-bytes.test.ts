@@ -16,8 +16,8 @@ function expectOther(i: number): (m: Machine, image: PatchImage) => void {
 }
 
 describe('the breakpoint method compares the old bytes before its int3s (3.13 add_break)', () => {
-  it('a site that does not hold the expected bytes: ftrace_bug at it, the int3s placed so far taken out after one sync, nothing written', () => {
-    const r = runPatchWith({ method: 'breakpoint', cpus: 4, sites: 3 }, expectOther(1));
+  it.each(['x86_64', 'i386'] as const)('%s: a site that does not hold the expected bytes: ftrace_bug at it, the int3s placed so far taken out after one sync, nothing written', (arch) => {
+    const r = runPatchWith({ arch, method: 'breakpoint', cpus: 4, sites: 3 }, expectOther(1));
     const sorted = [...r.sites].sort((x, y) => (x.address < y.address ? -1 : 1));
     expect(r.completed).toBe(true);
     expect(r.modifyFailed).toBe(sorted[1]!.address);
