@@ -12,5 +12,7 @@ export { CPU_COUNTS, nmiSweep, patchFigures } from './figures.js';
 export type { FigureOptions, FigureRow, FigureVariant, NmiSweepResult } from './figures.js';
 export { CLOCK_GHZ, costCurve, cyclesToMicros } from './cost-curve.js';
 export type { CostCurveOptions, CostCurveRow } from './cost-curve.js';
+export { KPROBE_KINDS, kprobeHitCosts } from './kprobe-costs.js';
+export type { KprobeCostOptions, KprobeCostRow, KprobeKind } from './kprobe-costs.js';
 export { installPatcher } from './patcher.js';
 export type { Patcher, PatcherOptions, PatcherState, PatcherSite } from './patcher.js';
