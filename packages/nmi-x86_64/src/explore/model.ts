@@ -34,7 +34,7 @@ export function buildNmiModel(p: NmiModelParams): NmiModel {
   const entry = selectEntry(p);
   const { kernel: k, quietEnd } = bootAtStart(entry, p.start);
   const m = k.machine;
-  const w = m.bitness === 64 ? 8 : 4;
+  const w: 4 | 8 = m.bitness === 64 ? 8 : 4;
   const sampler: EventSource = { name: 'nmi', kind: 'nmi', budget: p.nmis, cpus: TRACKED, fire: (mm, cpu) => { raiseSampler(k, mm, cpu); } };
   const monitor = nmiMonitor({
     cpus: TRACKED,
@@ -44,6 +44,8 @@ export function buildNmiModel(p: NmiModelParams): NmiModel {
     exceptionEntries: { breakpoint: k.symbol('int3'), pageFault: k.symbol('page_fault') },
     ...(w === 8 ? { nmiStack: (cpu: number) => [k.nmiStackTop(cpu) - 0x1000n, k.nmiStackTop(cpu)] as const } : {}),
     wordSize: w,
+    retReturns: entry.returnsWithoutIret ?? false,
+    fixups: exceptionTable(k, w),
     symbolize: (a) => k.symbols.symbolize(a) ?? `0x${a.toString(16)}`,
   });
   const depthAt = (cpu: number): bigint => k.percpuBase(cpu) + BigInt(PERCPU.nmiDepth * w);
@@ -72,6 +74,16 @@ export function buildNmiModel(p: NmiModelParams): NmiModel {
     ...(p.maxStates !== undefined ? { maxStates: p.maxStates } : {}),
   };
   return { machine: m, options, kernel: k };
+}
+
+/** The exception table boot wrote (`ex_table`: a count, then faulting instruction and fixup pairs). */
+function exceptionTable(k: Kernel, w: 4 | 8): Map<bigint, bigint> {
+  const m = k.machine;
+  const at = k.symbol('ex_table');
+  const n = Number(m.read(at, w));
+  const out = new Map<bigint, bigint>();
+  for (let i = 0; i < n; i++) out.set(m.read(at + BigInt((1 + 2 * i) * w), w), m.read(at + BigInt((2 + 2 * i) * w), w));
+  return out;
 }
 
 /** The PMU's sampling counter overflows: its status bit, then its NMI (as Kernel.raisePmuNmi, here on the machine the search drives). */
