@@ -16,7 +16,7 @@ describe('Desnoyers\'s ret-from-fault design', () => {
     const user = { rip: k.symbol('user_syscall_loop'), rsp: c.rsp };
     m.startTrace({ kinds: ['delivery', 'iret'] });
     runUntil(k, () => c.rip === k.symbol('nmi_exit'));
-    expect(m.trace.filter((e) => e.kind === 'delivery').map((e) => (e.kind === 'delivery' ? e.name : ''))).toEqual(['NMI', '#PF']);
+    expect(m.trace.flatMap((e) => (e.kind === 'delivery' ? [e.name] : []))).toEqual(['NMI', '#PF']);
     expect(m.trace.filter((e) => e.kind === 'iret')).toHaveLength(0);
     expect(c.nmiBlocked).toBe(true);
     expect(k.readPercpu(0, 'inNmi')).toBe(1n);
