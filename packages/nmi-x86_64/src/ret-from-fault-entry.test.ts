@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Kernel } from '@kernsim/kernel';
 import { bootAtStart } from './explore/starts.js';
+import { stepUntil } from './test-support.js';
 import { retFromFaultEntry } from './ret-from-fault-entry.js';
-
-function runUntil(k: Kernel, pred: () => boolean, limit = 5000): void {
-  for (let i = 0; i < limit && !pred(); i++) k.machine.step(0);
-  expect(pred()).toBe(true);
-}
 
 describe('Desnoyers\'s ret-from-fault design', () => {
   it('the #PF in the NMI handler returns with ret: NMIs stay blocked until the NMI\'s own iretq, and a second NMI waits for it', () => {
@@ -15,17 +10,17 @@ describe('Desnoyers\'s ret-from-fault design', () => {
     const c = m.cpus[0]!;
     const user = { rip: k.symbol('user_syscall_loop'), rsp: c.rsp };
     m.startTrace({ kinds: ['delivery', 'iret'] });
-    runUntil(k, () => c.rip === k.symbol('nmi_exit'));
+    expect(stepUntil(k, () => c.rip === k.symbol('nmi_exit'))).toBe(true);
     expect(m.trace.flatMap((e) => (e.kind === 'delivery' ? [e.name] : []))).toEqual(['NMI', '#PF']);
     expect(m.trace.filter((e) => e.kind === 'iret')).toHaveLength(0);
     expect(c.nmiBlocked).toBe(true);
     expect(k.readPercpu(0, 'inNmi')).toBe(1n);
     k.raisePmuNmi(0, 'sampler');
-    runUntil(k, () => c.cpl === 3);
+    expect(stepUntil(k, () => c.cpl === 3)).toBe(true);
     expect(k.readPercpu(0, 'inNmi')).toBe(0n);
     expect(k.readPercpu(0, 'nmiCount')).toBe(1n);
     // The latched NMI is delivered after the iretq and handled (the buffer is mapped now: no #PF).
-    runUntil(k, () => c.cpl === 3 && k.readPercpu(0, 'nmiCount') === 2n);
+    expect(stepUntil(k, () => c.cpl === 3 && k.readPercpu(0, 'nmiCount') === 2n)).toBe(true);
     expect(m.trace.filter((e) => e.kind === 'iret')).toHaveLength(2);
     expect(k.readPercpu(0, 'nmiDepthMax')).toBe(1n);
     expect({ rip: c.rip, rsp: c.rsp }).toEqual(user);
