@@ -36,6 +36,14 @@ describe('the explorer finds the weakened entries\' failures by itself', () => {
   }, 30_000);
 });
 
+describe('the monitor', () => {
+  it('takes a #PF at an exception-table instruction returning to its fixup for a proper return (the watchdog dump\'s careful read)', async () => {
+    const r = await exploreNmi({ entry: 'nested', starts: ['nmi-watchdog'], nmis: 0 });
+    expect(r.verdict).toBe('verified');
+    expect(r.starts[0]!.exhaustive).toBe(true);
+  }, 30_000);
+});
+
 describe('counterexamples', () => {
   it('replay bit for bit from the saved file, and show the NMI stack at the failing step', async () => {
     const r = await exploreNmi({ entry: 'naive', starts: ['nmi-perf'], nmis: 1 });
