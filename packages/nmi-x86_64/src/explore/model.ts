@@ -34,7 +34,7 @@ export function buildNmiModel(p: NmiModelParams): NmiModel {
   const entry = selectEntry(p);
   const { kernel: k, quietEnd } = bootAtStart(entry, p.start);
   const m = k.machine;
-  const w: 4 | 8 = m.bitness === 64 ? 8 : 4;
+  const w = m.bitness === 64 ? 8 : 4;
   const sampler: EventSource = { name: 'nmi', kind: 'nmi', budget: p.nmis, cpus: TRACKED, fire: (mm, cpu) => { raiseSampler(k, mm, cpu); } };
   const monitor = nmiMonitor({
     cpus: TRACKED,
@@ -42,10 +42,10 @@ export function buildNmiModel(p: NmiModelParams): NmiModel {
     trampolines: entry.trampolines.map((t) => k.symbol(t)),
     handlerStart: k.symbol('nmi_handler_start'),
     exceptionEntries: { breakpoint: k.symbol('int3'), pageFault: k.symbol('page_fault') },
+    exceptionFixup: (mm, rip) => exceptionFixup(mm, k.symbol('ex_table'), w, rip),
     ...(w === 8 ? { nmiStack: (cpu: number) => [k.nmiStackTop(cpu) - 0x1000n, k.nmiStackTop(cpu)] as const } : {}),
     wordSize: w,
     retReturns: entry.returnsWithoutIret ?? false,
-    fixups: exceptionTable(k, w),
     symbolize: (a) => k.symbols.symbolize(a) ?? `0x${a.toString(16)}`,
   });
   const depthAt = (cpu: number): bigint => k.percpuBase(cpu) + BigInt(PERCPU.nmiDepth * w);
@@ -76,20 +76,21 @@ export function buildNmiModel(p: NmiModelParams): NmiModel {
   return { machine: m, options, kernel: k };
 }
 
-/** The exception table boot wrote (`ex_table`: a count, then faulting instruction and fixup pairs). */
-function exceptionTable(k: Kernel, w: 4 | 8): Map<bigint, bigint> {
-  const m = k.machine;
-  const at = k.symbol('ex_table');
-  const n = Number(m.read(at, w));
-  const out = new Map<bigint, bigint>();
-  for (let i = 0; i < n; i++) out.set(m.read(at + BigInt((1 + 2 * i) * w), w), m.read(at + BigInt((2 + 2 * i) * w), w));
-  return out;
-}
-
 /** The PMU's sampling counter overflows: its status bit, then its NMI (as Kernel.raisePmuNmi, here on the machine the search drives). */
 function raiseSampler(k: Kernel, m: Machine, cpu: number): void {
   const w = m.bitness === 64 ? 8 : 4;
   const a = k.percpuBase(cpu) + BigInt(PERCPU.pmuStatus * w);
   m.write(a, w, m.read(a, w) | BigInt(PMU.sampler));
   m.injectNmi(cpu);
+}
+
+/** Looks `rip` up in the kernel's exception table as the #PF handler does: a count, then (instruction, fixup) pairs. */
+function exceptionFixup(m: Machine, table: bigint, w: 4 | 8, rip: bigint): bigint | undefined {
+  const bytes = BigInt(w);
+  const count = Math.min(Number(m.read(table, w)), 64);
+  for (let i = 0; i < count; i++) {
+    const at = table + bytes * BigInt(1 + 2 * i);
+    if (m.read(at, w) === rip) return m.read(at + bytes, w);
+  }
+  return undefined;
 }

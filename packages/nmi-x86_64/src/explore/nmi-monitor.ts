@@ -66,6 +66,11 @@ export interface NmiMonitorConfig {
   readonly handlerStart: bigint;
   /** The #BP and #PF entry points (their frames are followed too: a return through an overwritten one is a violation). */
   readonly exceptionEntries: { readonly breakpoint: bigint; readonly pageFault: bigint };
+  /**
+   * The exception-table fixup of a faulting instruction, if it has one: a #PF there returns to the
+   * fixup by design (the handler rewrites the saved RIP), which is not an overwritten frame.
+   */
+  readonly exceptionFixup?: (m: Machine, rip: bigint) => bigint | undefined;
   /** [bottom, top) of each tracked CPU's NMI stack (x86_64: IST; i386 has none, NMIs use the current stack). */
   readonly nmiStack?: (cpu: number) => readonly [bigint, bigint];
   /** 8 on x86_64, 4 on i386 (frame words, registers). */
@@ -77,8 +82,6 @@ export interface NmiMonitorConfig {
    * (a #BP's: its RSP, as a kprobe resumes in its slot) is that context's return.
    */
   readonly retReturns?: boolean;
-  /** The kernel's exception table (faulting instruction → fixup): a #PF there legitimately returns to the fixup. */
-  readonly fixups?: ReadonlyMap<bigint, bigint>;
 }
 
 const hex = (v: bigint): string => `0x${v.toString(16)}`;
@@ -198,7 +201,7 @@ function iret(m: Machine, cpu: number, t: CpuTrack, frame: bigint, cfg: NmiMonit
     if (!offsets.some((off) => x.frame + BigInt(off) === frame)) continue;
     const rip = c.rip;
     const rsp = c.rsp;
-    const atHome = resumes(x, rip, rsp, BigInt(c.cs), cfg);
+    const atHome = resumes(m, x, rip, rsp, BigInt(c.cs), cfg);
     if (!atHome) {
       if (nmi && cfg.trampolines.includes(rip)) return t;
       findings.push({
@@ -217,7 +220,7 @@ function retReturn(m: Machine, cpu: number, t: CpuTrack, cfg: NmiMonitorConfig, 
   const k = t.active.length - 1;
   const x = t.active[k];
   const c = m.cpus[cpu]!;
-  if (!x || !resumes(x, c.rip, c.rsp, BigInt(c.cs), cfg)) return t;
+  if (!x || !resumes(m, x, c.rip, c.rsp, BigInt(c.cs), cfg)) return t;
   return home(m, cpu, t, k, cfg, findings);
 }
 
@@ -226,8 +229,8 @@ function retReturn(m: Machine, cpu: number, t: CpuTrack, cfg: NmiMonitorConfig, 
  * out-of-line copy, and a #PF at an exception-table instruction at its fixup: for those, the
  * stack and CS must match.
  */
-function resumes(x: Context, rip: bigint, rsp: bigint, cs: bigint, cfg: NmiMonitorConfig): boolean {
-  const ripOk = x.kind === '#BP' || rip === x.rip || (x.kind === '#PF' && cfg.fixups?.get(x.rip) === rip);
+function resumes(m: Machine, x: Context, rip: bigint, rsp: bigint, cs: bigint, cfg: NmiMonitorConfig): boolean {
+  const ripOk = x.kind === '#BP' || rip === x.rip || (x.kind === '#PF' && rip === cfg.exceptionFixup?.(m, x.rip));
   return ripOk && rsp === x.rsp && cs === x.cs;
 }
 
