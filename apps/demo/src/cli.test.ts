@@ -72,6 +72,13 @@ describe('kernsim CLI', () => {
     expect(JSON.parse(one.out())).toMatchObject({ sections: [{ id: 'sample', data: { cpus: 8 } }] });
   });
 
+  it('takes the options after the `--` pnpm passes on (`pnpm demo -- sample --cpus 8 --json`)', async () => {
+    const c = capture();
+    expect(await main(['--', 'sample', '--cpus', '8', '--json'], [sample], c.io)).toBe(0);
+    expect(JSON.parse(c.out())).toMatchObject({ sections: [{ id: 'sample', data: { cpus: 8 } }] });
+    expect(await main(['--', 'sample', '--bogus'], [sample], capture().io)).toBe(2);
+  });
+
   it('writes one self-contained HTML page with every outside string escaped', async () => {
     const c = capture();
     expect(await main(['sample', '--html', '/tmp/report.html'], [sample], c.io)).toBe(0);

@@ -83,7 +83,9 @@ const IMAGES = new Map<string, KernelImage>();
 
 function imageFor(options: BootOptions, names: readonly string[]): KernelImage {
   const { arch, entry } = options;
-  const archCode = arch === 'x86_64' ? arch64({ tssInPercpu: TSS_PERCPU_OFFSET }) : arch32();
+  const archCode = arch === 'x86_64'
+    ? arch64({ tssInPercpu: TSS_PERCPU_OFFSET, nmiSafeReturn: entry.exceptionReturn === 'ret-in-nmi', ...(entry.generalProtectionHook ? { generalProtectionHook: entry.generalProtectionHook } : {}) })
+    : arch32();
   const key = `${arch}|${entry.id}|${names.join(',')}|${(options.kprobes ?? []).join(',')}`;
   if (options.extraCode) return buildKernelImage(arch, entry, archCode, names, options.extraCode);
   let image = IMAGES.get(key);

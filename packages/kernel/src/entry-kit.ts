@@ -9,5 +9,5 @@ export type { Isa } from './isa.js';
 export { PERCPU, PMU, NMI_STATE } from './percpu.js';
 export type { PercpuField } from './percpu.js';
 export { SEL64 } from './x86_64/entry-common.js';
-export { restoreAll64 } from './x86_64/restore.js';
+export { emitReturnWithoutIret, restoreAll64 } from './x86_64/restore.js';
 export { restoreAll32, saveAll32 } from './i386/arch-i386.js';

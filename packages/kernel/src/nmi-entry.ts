@@ -39,4 +39,14 @@ export interface NmiEntry {
   readonly landmarks: readonly string[];
   /** Whether the 3.3 debug-stack fix (NMI IDT without IST for #DB/#BP) is in this entry. */
   readonly debugStackFix?: boolean;
+  /**
+   * How the x86_64 exception exits (error_exit, paranoid_exit) return: `iret` always (the
+   * default, every kernel), or `ret-in-nmi`: while `in_nmi()` (PERCPU.inNmi) they pop the
+   * frame by hand and `ret`, so NMIs stay blocked (Desnoyers's 2010 design).
+   */
+  readonly exceptionReturn?: 'iret' | 'ret-in-nmi';
+  /** Some returns to an interrupted context are made with `ret`, not `iret` (observers must follow them too). */
+  readonly returnsWithoutIret?: boolean;
+  /** Code placed at the top of the x86_64 #GP entry, before its fatal path (Torvalds's faulting-iret design recognises the NMI's iret there). */
+  readonly generalProtectionHook?: (ctx: BuildContext) => void;
 }

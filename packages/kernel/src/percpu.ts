@@ -48,6 +48,13 @@ export const PERCPU = {
   nmiDepthMax: 24,
   /** The vmalloc address the sampler writes next (scratch for traces). */
   perfLastAddr: 25,
+  /**
+   * The NMI bits of preempt_count (`in_nmi()`): raised by nmi_enter and lowered by nmi_exit
+   * in do_nmi. Read by the exception exits of Desnoyers's 2010 design (ret-from-fault).
+   */
+  inNmi: 26,
+  /** Torvalds's 2010 design: the per-CPU pointer to the running NMI's return frame (0 when none runs). */
+  nmiFrame: 27,
 } as const;
 
 export type PercpuField = keyof typeof PERCPU;

@@ -25,6 +25,10 @@ if (which === undefined || which === 'variants') {
   await timed('nmi.explore-naive-window-2nmis', { entry: 'naive', starts: ['nmi-perf'], nmis: 2 });
   await timed('nmi.explore-without-repeatGuard-2nmis', { entry: 'nested', without: 'repeatGuard', starts: ['nmi-perf'], nmis: 2 });
   await timed('nmi.explore-without-rearmInRepeat-2nmis', { entry: 'nested', without: 'rearmInRepeat', starts: ['nmi-kprobe'], nmis: 2, maxStates: 400_000 });
+  // The 2010 designs over every start state (the default search), one NMI beyond the start's own.
+  await timed('nmi.explore-ret-from-fault-all-starts-1nmi', { entry: 'nested', variant: 'ret-from-fault', nmis: 1 });
+  await timed('nmi.explore-faulting-iret-all-starts-1nmi', { entry: 'nested', variant: 'faulting-iret', nmis: 1 });
+  await timed('nmi.explore-faulting-iret-window-2nmis', { entry: 'nested', variant: 'faulting-iret', starts: ['nmi-perf'], nmis: 2 });
 }
 if (which === undefined || which === 'starts') {
   await timed('nmi.explore-3.3-all-starts-1nmi', { entry: 'nested', nmis: 1, maxStates: 1_000_000 });

@@ -1,11 +1,13 @@
 export { naiveEntry } from './naive-entry.js';
 export { nestedEntry, EXCEPTION_STKSZ } from './nested-entry.js';
+export { retFromFaultEntry } from './ret-from-fault-entry.js';
+export { faultingIretEntry, FRAME_COPY_OFFSET } from './faulting-iret-entry.js';
 export type { NestedEntryOptions } from './nested-entry.js';
 export { entryByName, ENTRY_NAMES } from './entries.js';
 export type { EntryName } from './entries.js';
 export { runScenario } from './scenarios.js';
 export type { X86ScenarioOptions } from './scenarios.js';
-export { nestedSlotRole, naiveSlotRole } from './stack-layout.js';
+export { faultingIretSlotRole, nestedSlotRole, naiveSlotRole } from './stack-layout.js';
 export type { SlotRole } from './stack-layout.js';
 export { NmiX86Error } from './errors.js';
 export type { NmiX86ErrorCode } from './errors.js';

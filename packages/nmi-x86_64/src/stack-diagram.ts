@@ -90,6 +90,8 @@ const COLORS: Readonly<Record<SlotRole['region'], string>> = {
   'NMI executing': '#f6b26b',
   'saved frame': '#b7e1cd',
   'copied frame': '#c9daf8',
+  scratch: '#fce8b2',
+  'kept CS': '#f6b26b',
   pt_regs: '#eeeeee',
   'handler frames': '#ffffff',
 };

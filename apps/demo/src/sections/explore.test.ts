@@ -56,6 +56,18 @@ describe('kernsim explore', () => {
     expect(c.out()).toMatch(/verified for 1 NMI, depth 6000, 1 start state \(\d+ states, \d+ schedules, [\d.]+ s\)/);
   }, 30_000);
 
+  it('--variant ret-from-fault and faulting-iret run the 2010 designs: a verdict for the first, the faulting iretq\'s counterexample for the second', async () => {
+    const a = capture();
+    expect(await main(['explore', '--variant', 'ret-from-fault', '--start', 'nmi-perf', '--nmis', '1', '--threads', '1'], [exploreSection], a.io)).toBe(0);
+    expect(a.out()).toMatch(/Desnoyers 2010.*: verified for 1 NMI, depth 6000, 1 start state/);
+    const b = capture();
+    expect(await main(['explore', '--variant', 'faulting-iret', '--start', 'nmi-perf', '--nmis', '1', '--threads', '1', '--json'], [exploreSection], b.io)).toBe(0);
+    const data = JSON.parse(b.out()) as { verdict: string; violations: { invariant: string; detail: string }[] };
+    expect(data.verdict).toBe('violated');
+    expect(data.violations.map((v) => v.invariant)).toEqual(['return-frame']);
+    expect(data.violations[0]!.detail).toMatch(/returned to nmi_clear_frame/);
+  }, 60_000);
+
   it('--arch i386: the latch without cmpxchg loses an NMI', async () => {
     const c = capture();
     expect(await main(['explore', '--arch', 'i386', '--variant', 'no-cmpxchg', '--start', 'nmi-perf', '--nmis', '1', '--threads', '1', '--json'], [exploreSection], c.io)).toBe(0);
@@ -82,7 +94,7 @@ describe('kernsim explore', () => {
   }, 30_000);
 
   it('bad options are one line and exit 2', async () => {
-    for (const args of [['--nmis', 'x'], ['--entry', 'weird'], ['--variant', 'faulting-iret'], ['--without', 'nothing'], ['--start', 'moon'], ['--arch', 'i386', '--start', 'user-rsp-nmi-stack'], ['--arch', 'i386', '--variant', 'variable-only'], ['--variant', 'no-cmpxchg'], ['--entry', 'naive', '--without', 'stackCheck'], ['--replay', 'missing.json']]) {
+    for (const args of [['--nmis', 'x'], ['--entry', 'weird'], ['--variant', 'stack-only'], ['--entry', 'naive', '--variant', 'faulting-iret'], ['--without', 'nothing'], ['--start', 'moon'], ['--arch', 'i386', '--start', 'user-rsp-nmi-stack'], ['--arch', 'i386', '--variant', 'variable-only'], ['--variant', 'no-cmpxchg'], ['--entry', 'naive', '--without', 'stackCheck'], ['--replay', 'missing.json']]) {
       const c = capture();
       expect(await main(['explore', ...args], [exploreSection], c.io)).toBe(2);
       expect(c.err().trim().split('\n')).toHaveLength(1);

@@ -14,13 +14,17 @@ export const tssIstOffset = (n: number): number => 0x24 + 8 * (n - 1);
 export interface Arch64Options {
   /** Offset of the TSS in the per-CPU area. */
   readonly tssInPercpu: number;
+  /** Exception exits return to NMI context with `ret`, not `iret` (NmiEntry.exceptionReturn `ret-in-nmi`). */
+  readonly nmiSafeReturn?: boolean;
+  /** NmiEntry.generalProtectionHook. */
+  readonly generalProtectionHook?: (ctx: BuildContext) => void;
 }
 
 export function arch64(options: Arch64Options): ArchCode {
   return {
     emit(ctx: BuildContext): void {
-      emitEntryCommon64(ctx);
-      emitTraps64(ctx, { debugIstSlot: options.tssInPercpu + tssIstOffset(DEBUG_STACK_IST) });
+      emitEntryCommon64(ctx, { nmiSafeReturn: options.nmiSafeReturn ?? false });
+      emitTraps64(ctx, { debugIstSlot: options.tssInPercpu + tssIstOffset(DEBUG_STACK_IST), ...(options.generalProtectionHook ? { generalProtectionHook: options.generalProtectionHook } : {}) });
       emitSyscall64(ctx);
       emitIdtSwitch(ctx);
       emitStartup64(ctx);

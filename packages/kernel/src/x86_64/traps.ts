@@ -12,7 +12,7 @@ const pc = (f: keyof typeof PERCPU): ReturnType<typeof qword.gs> => qword.gs(PER
  * pointer down one exception stack while the handler runs: the TSS is in memory),
  * and `do_int3` running the kprobe table.
  */
-export function emitTraps64(ctx: BuildContext, opts: { readonly debugIstSlot: number }): void {
+export function emitTraps64(ctx: BuildContext, opts: { readonly debugIstSlot: number; readonly generalProtectionHook?: (ctx: BuildContext) => void }): void {
   const { a } = ctx;
   const { rdi, rsi, rsp } = reg;
   const abs = (name: string): bigint => ctx.isa.abs(ctx.d(name));
@@ -29,6 +29,7 @@ export function emitTraps64(ctx: BuildContext, opts: { readonly debugIstSlot: nu
 
   const fatal = (label: string, message: string, hasError: boolean): void => {
     a.label(label);
+    if (label === 'general_protection') opts.generalProtectionHook?.(ctx);
     if (!hasError) a.push(-1);
     a.sub(rsp, R.origAx);
     a.call('error_entry');

@@ -1,7 +1,7 @@
 import { checkSchedule, formatSchedule } from '@kernsim/cpu-core/explore';
 import type { Choice, Finding } from '@kernsim/cpu-core/explore';
 import { NmiX86Error } from '../errors.js';
-import { naiveSlotRole, nestedSlotRole } from '../stack-layout.js';
+import { slotRoleOf } from '../stack-layout.js';
 import type { DiagramSlot, StackDiagram } from '../stack-diagram.js';
 import { buildNmiModel } from './model.js';
 import type { NmiModelParams } from './model.js';
@@ -55,8 +55,7 @@ export function replayCounterexample(file: CounterexampleFile, traceTail = 40): 
   const events = m.trace;
   const trace = m.formatTrace(events.slice(Math.max(0, events.length - traceTail)));
   const top = k.nmiStackTop(0);
-  const role = file.params.entry === 'naive' ? naiveSlotRole : nestedSlotRole;
-  const n = file.params.entry === 'naive' ? 24 : 36;
+  const { role, slots: n } = slotRoleOf(file.params);
   const slots: DiagramSlot[] = [];
   for (let i = 0; i < n; i++) {
     const address = top - BigInt(8 * (i + 1));

@@ -45,6 +45,7 @@ export function buildNmiModel(p: NmiModelParams): NmiModel {
     exceptionFixup: (mm, rip) => exceptionFixup(mm, k.symbol('ex_table'), w, rip),
     ...(w === 8 ? { nmiStack: (cpu: number) => [k.nmiStackTop(cpu) - 0x1000n, k.nmiStackTop(cpu)] as const } : {}),
     wordSize: w,
+    retReturns: entry.returnsWithoutIret ?? false,
     symbolize: (a) => k.symbols.symbolize(a) ?? `0x${a.toString(16)}`,
   });
   const depthAt = (cpu: number): bigint => k.percpuBase(cpu) + BigInt(PERCPU.nmiDepth * w);

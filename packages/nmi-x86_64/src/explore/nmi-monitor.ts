@@ -44,6 +44,8 @@ interface CpuTrack {
 interface Pending {
   readonly rip: bigint;
   readonly iretFrame: bigint | undefined;
+  /** The step is a `ret` (followed only when the entry returns without iret somewhere). */
+  readonly ret: boolean;
   readonly atHandlerStart: boolean;
 }
 
@@ -74,6 +76,12 @@ export interface NmiMonitorConfig {
   /** 8 on x86_64, 4 on i386 (frame words, registers). */
   readonly wordSize: 4 | 8;
   readonly symbolize: (a: bigint) => string;
+  /**
+   * The entry or the exception exits return to an interrupted context with `ret`, not iret
+   * (NmiEntry.returnsWithoutIret): a `ret` that lands on the innermost context's RIP and RSP
+   * (a #BP's: its RSP, as a kprobe resumes in its slot) is that context's return.
+   */
+  readonly retReturns?: boolean;
 }
 
 const hex = (v: bigint): string => `0x${v.toString(16)}`;
@@ -87,20 +95,8 @@ const hex = (v: bigint): string => `0x${v.toString(16)}`;
  * (`nmi-handled-once`). It also watches the NMI stack's lower bound (`nmi-stack`).
  */
 export function nmiMonitor(cfg: NmiMonitorConfig): Monitor<NmiTrackState> {
-  const iretAt = new Map<bigint, boolean>();
-  const isIret = (m: Machine, rip: bigint): boolean => {
-    let v = iretAt.get(rip);
-    if (v === undefined) {
-      try {
-        const b = m.readBytes(rip, 2);
-        v = cfg.wordSize === 8 ? b[0] === 0x48 && b[1] === 0xcf : b[0] === 0xcf;
-      } catch {
-        v = false;
-      }
-      iretAt.set(rip, v);
-    }
-    return v;
-  };
+  const isIret = opcodeAt((b) => (cfg.wordSize === 8 ? b[0] === 0x48 && b[1] === 0xcf : b[0] === 0xcf));
+  const isRet = opcodeAt((b) => b[0] === 0xc3);
   const index = new Map(cfg.cpus.map((c, i) => [c, i]));
   return {
     names: [NMI_INVARIANTS.transparent, NMI_INVARIANTS.once, NMI_INVARIANTS.returnFrame, NMI_INVARIANTS.stack],
@@ -110,7 +106,7 @@ export function nmiMonitor(cfg: NmiMonitorConfig): Monitor<NmiTrackState> {
       if (choice.kind !== 'step' || !index.has(choice.cpu)) return s;
       const c = m.cpus[choice.cpu]!;
       const rip = c.rip;
-      return { cpus: s.cpus, pending: { rip, iretFrame: isIret(m, rip) ? c.rsp : undefined, atHandlerStart: rip === cfg.handlerStart } };
+      return { cpus: s.cpus, pending: { rip, iretFrame: isIret(m, rip) ? c.rsp : undefined, ret: cfg.retReturns === true && isRet(m, rip), atHandlerStart: rip === cfg.handlerStart } };
     },
     after(m, choice, s) {
       const i = choice.kind === 'step' ? index.get(choice.cpu) : undefined;
@@ -131,6 +127,23 @@ export function nmiMonitor(cfg: NmiMonitorConfig): Monitor<NmiTrackState> {
   };
 }
 
+/** A cached test of the first two bytes of an instruction. */
+function opcodeAt(test: (b: Uint8Array) => boolean): (m: Machine, rip: bigint) => boolean {
+  const seen = new Map<bigint, boolean>();
+  return (m, rip) => {
+    let v = seen.get(rip);
+    if (v === undefined) {
+      try {
+        v = test(m.readBytes(rip, 2));
+      } catch {
+        v = false;
+      }
+      seen.set(rip, v);
+    }
+    return v;
+  };
+}
+
 function contextKey(x: Context): string {
   return x.kind + [x.frame, x.rip, x.cs, x.rflags, x.rsp, x.ss, x.gs, x.kernelGs, x.fs, ...x.regs].map((v) => v.toString(36)).join(',');
 }
@@ -143,6 +156,8 @@ function step(m: Machine, choice: Choice, t: CpuTrack, pre: Pending | undefined,
     next = { ...t, delivered, owed: t.owed + 1, active: [...t.active, captureContext(m, choice.cpu, 'NMI', false, cfg.wordSize)] };
   } else if (pre?.iretFrame !== undefined) {
     next = iret(m, choice.cpu, next, pre.iretFrame, cfg, findings);
+  } else if (pre?.ret) {
+    next = retReturn(m, choice.cpu, next, cfg, findings);
   } else if (pre) {
     if (pre.atHandlerStart) {
       if (t.owed === 0) findings.push({ invariant: NMI_INVARIANTS.once, detail: `CPU ${choice.cpu}: the handler ran again with no NMI left to handle (an NMI handled twice)` });
@@ -186,26 +201,57 @@ function iret(m: Machine, cpu: number, t: CpuTrack, frame: bigint, cfg: NmiMonit
     if (!offsets.some((off) => x.frame + BigInt(off) === frame)) continue;
     const rip = c.rip;
     const rsp = c.rsp;
-    // A kprobe's #BP resumes in the probe's out-of-line copy: only the stack and CS must match.
-    const expected = rip === x.rip || (x.kind === '#PF' && rip === cfg.exceptionFixup?.(m, x.rip));
-    const home = (x.kind === '#BP' || expected) && rsp === x.rsp && BigInt(c.cs) === x.cs;
-    if (!home) {
+    const atHome = resumes(m, x, rip, rsp, BigInt(c.cs), cfg);
+    if (!atHome) {
       if (nmi && cfg.trampolines.includes(rip)) return t;
       findings.push({
         invariant: NMI_INVARIANTS.returnFrame,
         detail: `CPU ${cpu}: ${x.kind} ${k + 1} of ${t.active.length} returned to ${cfg.symbolize(rip)} RSP ${hex(rsp)}, not to ${cfg.symbolize(x.rip)} RSP ${hex(x.rsp)} that it interrupted: its frame was overwritten`,
       });
-    } else if (nmi) {
-      const diff = differences(m, cpu, x);
-      if (diff.length > 0) findings.push({ invariant: NMI_INVARIANTS.transparent, detail: `CPU ${cpu}: back at ${cfg.symbolize(x.rip)} after NMI ${k + 1} with ${diff.join(', ')}` });
+      return leave(t, k, findings, cpu);
     }
-    const active = t.active.slice(0, k);
-    if (!nmi) return { ...t, active };
-    const closed = !active.some((a) => a.kind === 'NMI');
-    if (closed && t.owed > 0) findings.push({ invariant: NMI_INVARIANTS.once, detail: `CPU ${cpu}: back outside NMI context with ${t.owed} NMI(s) delivered after the last handler run: lost` });
-    return { ...t, active, windows: t.windows + (closed ? 1 : 0) };
+    return home(m, cpu, t, k, cfg, findings);
   }
   return t;
+}
+
+/** A `ret` brought the CPU back to the innermost context (an NMI-safe exception exit, or a nested NMI returning without iret). */
+function retReturn(m: Machine, cpu: number, t: CpuTrack, cfg: NmiMonitorConfig, findings: Finding[]): CpuTrack {
+  const k = t.active.length - 1;
+  const x = t.active[k];
+  const c = m.cpus[cpu]!;
+  if (!x || !resumes(m, x, c.rip, c.rsp, BigInt(c.cs), cfg)) return t;
+  return home(m, cpu, t, k, cfg, findings);
+}
+
+/**
+ * Whether a return to (rip, rsp, cs) resumes context `x`. A kprobe's #BP resumes in the probe's
+ * out-of-line copy, and a #PF at an exception-table instruction at its fixup: for those, the
+ * stack and CS must match.
+ */
+function resumes(m: Machine, x: Context, rip: bigint, rsp: bigint, cs: bigint, cfg: NmiMonitorConfig): boolean {
+  const ripOk = x.kind === '#BP' || rip === x.rip || (x.kind === '#PF' && rip === cfg.exceptionFixup?.(m, x.rip));
+  return ripOk && rsp === x.rsp && cs === x.cs;
+}
+
+/** Context `k` got back where it was: an NMI must have left every register as it found it. */
+function home(m: Machine, cpu: number, t: CpuTrack, k: number, cfg: NmiMonitorConfig, findings: Finding[]): CpuTrack {
+  const x = t.active[k]!;
+  if (x.kind === 'NMI') {
+    const diff = differences(m, cpu, x);
+    if (diff.length > 0) findings.push({ invariant: NMI_INVARIANTS.transparent, detail: `CPU ${cpu}: back at ${cfg.symbolize(x.rip)} after NMI ${k + 1} with ${diff.join(', ')}` });
+  }
+  return leave(t, k, findings, cpu);
+}
+
+/** Drops context `k` and the ones above it; the outermost NMI's return closes a window, and must leave no NMI owed. */
+function leave(t: CpuTrack, k: number, findings: Finding[], cpu: number): CpuTrack {
+  const x = t.active[k]!;
+  const active = t.active.slice(0, k);
+  if (x.kind !== 'NMI') return { ...t, active };
+  const closed = !active.some((a) => a.kind === 'NMI');
+  if (closed && t.owed > 0) findings.push({ invariant: NMI_INVARIANTS.once, detail: `CPU ${cpu}: back outside NMI context with ${t.owed} NMI(s) delivered after the last handler run: lost` });
+  return { ...t, active, windows: t.windows + (closed ? 1 : 0) };
 }
 
 function differences(m: Machine, cpu: number, x: Context): string[] {

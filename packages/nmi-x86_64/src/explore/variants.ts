@@ -1,14 +1,20 @@
 import type { NmiEntry } from '@kernsim/kernel';
 import { latchEntry } from '@kernsim/nmi-i386';
 import { NmiX86Error } from '../errors.js';
+import { faultingIretEntry } from '../faulting-iret-entry.js';
 import { naiveEntry } from '../naive-entry.js';
+import { retFromFaultEntry } from '../ret-from-fault-entry.js';
 import { nestedEntry } from '../nested-entry.js';
 import type { NestedEntryOptions } from '../nested-entry.js';
 import type { SeriesPart } from '../series.js';
 
-/** The article's other designs, as variants of the 3.3 entry (x86_64), and the i386 latch left without cmpxchg. */
-export type EntryVariant = 'variable-only' | 'stack-check-only' | 'no-cmpxchg';
-export const ENTRY_VARIANTS: readonly EntryVariant[] = ['variable-only', 'stack-check-only', 'no-cmpxchg'];
+/**
+ * The article's other designs: the 2010 proposals that replace the entry (Desnoyers's
+ * `ret-from-fault`, Torvalds's `faulting-iret`), the 3.3 entry with one of its two nesting
+ * checks only, and the i386 latch left without cmpxchg.
+ */
+export type EntryVariant = 'ret-from-fault' | 'faulting-iret' | 'variable-only' | 'stack-check-only' | 'no-cmpxchg';
+export const ENTRY_VARIANTS: readonly EntryVariant[] = ['ret-from-fault', 'faulting-iret', 'variable-only', 'stack-check-only', 'no-cmpxchg'];
 
 const SERIES_PARTS: readonly SeriesPart[] = ['executingVariable', 'stackCheck', 'repeatGuard', 'rearmInRepeat', 'restoreCopiedFrame', 'debugStackFix'];
 
@@ -23,9 +29,10 @@ export interface EntryChoice {
 
 /**
  * The entry to explore: `naive` (before 3.3), `nested` (3.3), a part of the series left out,
- * or one of the designs the article discusses that protect with one mechanism only: the
- * "NMI executing" variable alone (`variable-only`) or the stack-pointer check alone
- * (`stack-check-only`).
+ * or a variant of `nested`: one of the 2010 designs the article tells of, which bring their own
+ * entry and exception returns (`ret-from-fault`, `faulting-iret`), or the 3.3 entry protected
+ * by one mechanism only: the "NMI executing" variable alone (`variable-only`) or the
+ * stack-pointer check alone (`stack-check-only`).
  */
 export function selectEntry(choice: { readonly arch?: string; readonly entry: string; readonly variant?: string; readonly without?: string }): NmiEntry {
   if (choice.arch === 'i386') return selectI386(choice);
@@ -36,6 +43,10 @@ export function selectEntry(choice: { readonly arch?: string; readonly entry: st
     return naiveEntry();
   }
   if (choice.entry !== 'nested') throw new NmiX86Error('KERNSIM_NMI64_BAD_ENTRY', `entry must be naive or nested, got ${choice.entry}`);
+  if (choice.variant === 'ret-from-fault' || choice.variant === 'faulting-iret') {
+    if (choice.without !== undefined) throw new NmiX86Error('KERNSIM_NMI64_BAD_EXPLORE', `--without applies to the 3.3 entry, not the ${choice.variant} design`);
+    return choice.variant === 'ret-from-fault' ? retFromFaultEntry() : faultingIretEntry();
+  }
   const opts: { -readonly [K in keyof NestedEntryOptions]: NestedEntryOptions[K] } = {};
   if (choice.variant === 'variable-only') opts.stackCheck = false;
   else if (choice.variant === 'stack-check-only') opts.executingVariable = false;
