@@ -305,7 +305,7 @@ export class Machine {
       const reason = runRoundRobin(this.#core.cpus, this.#log, this.#rr, max, quantum, check, out);
       return { steps: out.steps, reason };
     }
-    if (sched.kind === 'replay') return runReplay(this, this.#core.cpus.length, sched.schedule, max, check);
+    if (sched.kind === 'replay') return runReplay(this, this.#core.cpus, this.#log, sched.schedule, max, check);
     return runRandom(this, this.#core.cpus, this.#log, this.#rng, sched, max, check);
   }
 
