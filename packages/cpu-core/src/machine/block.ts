@@ -3,6 +3,7 @@ import { FL_TF, RUNNING } from './cpu.js';
 import { F_XWATCH } from './frame.js';
 import type { Frame } from './frame.js';
 import type { DecodedOp } from './op.js';
+import { HELPERS, sourceOf } from './block-source.js';
 
 /*
  * Basic blocks: runs of already-decoded fall-through instructions in one physical page,
@@ -15,14 +16,18 @@ import type { DecodedOp } from './op.js';
  * check fires it returns and the interpreter takes over at that instruction boundary.
  *
  * A block can be entered at any of its instructions, not only its first: every instruction
- * start it covers maps to (block, index) in the page's cache. So a CPU that stops after every
- * instruction (round-robin at quantum 1, `step()`, replay, the explorer) runs each instruction
- * through a block too, where its closure has a call site of its own.
+ * start it covers maps to (block, index) in the page's cache, so a burst that begins where an
+ * earlier one stopped (a quantum or budget ending inside a block, an interrupt's return) runs
+ * the rest of the block without building a block per entry point. Single steps (`step()`,
+ * round-robin at quantum 1, the explorer) stay in the interpreter: measured, one instruction
+ * through a block cost 10–20 % more than through the interpreter (the lookup and the call
+ * outweigh the inlined body when the step ends after it), so the gain is in bursts only.
  *
  * Two tiers: a block first runs in `runLoop` over its closures; once hot it gets a function
- * generated with `new Function` in which every closure has its own call site (V8 can then
- * inline each instruction's body) and costs and offsets are literals. Where code generation
- * is unavailable (a page's CSP forbids it) the loop tier stays.
+ * generated with `new Function` in which the commonest instruction shapes are inlined as
+ * source from their family's template (`block-source.ts`), every other closure has its own
+ * call site (V8 can then inline its body), and costs and offsets are literals. Where code
+ * generation is unavailable (a page's CSP forbids it) the loop tier stays.
  */
 
 /** Entries into a start offset before a block is built there (the interpreter decodes the code first). */
@@ -115,7 +120,7 @@ function buildBlock(ops: readonly (DecodedOp | undefined)[], start: number): Blo
     ends.push(off - start);
     if (!op.next) break;
   }
-  return list.length === 0 ? null : new Block(list, ends);
+  return list.length < 2 ? null : new Block(list, ends);
 }
 
 /** Runs at most `left` instructions of `b` on `c` (at least one) from the instruction `blockAt` found; see the file comment for where it stops. */
@@ -146,26 +151,48 @@ function runLoop(b: Block, c: CpuState, left: number, f: Frame, seq: number, lo0
 
 /**
  * Generates the straight-line function of a block: a switch on the entry index whose cases
- * fall through, one per instruction. Null (and the loop tier for good) if code generation is refused.
+ * fall through, one per instruction. An instruction with a family template (`block-source.ts`)
+ * is inlined as source; any other is a call of its closure. After an instruction that touches
+ * only registers and flags, only the budget and the clock can end the block (its RIP is the
+ * next one's by construction); after any other, everything the interpreter checks is checked.
+ * Null (and the loop tier for good) if code generation is refused.
  */
 function compileBlock(b: Block): BlockFn | null {
   if (!b.ops.every((op) => Number.isFinite(op.cost))) return null;
-  const params = b.ops.map((_, j) => `e${j}`);
-  const lines: string[] = ['switch (j) {'];
+  const params: string[] = [];
+  const args: unknown[] = [];
+  const lines: string[] = ['const L = c.lo; const H = c.hi;', 'switch (j) {'];
   const last = b.ops.length - 1;
   b.ops.forEach((op, j) => {
-    lines.push(`case ${j}: e${j}(c); c.instructions++; c.cycles += ${op.cost};`);
+    const src = sourceOf(op.exec);
+    let code: string;
+    if (src === undefined) {
+      params.push(`e${j}`);
+      args.push(op.exec);
+      code = `e${j}(c);`;
+    } else {
+      src.refs.forEach((r, k) => {
+        params.push(`e${j}_${k}`);
+        args.push(r);
+      });
+      code = src.code.replace(/\$(\d+)/g, (_, k: string) => `e${j}_${k}`);
+    }
+    lines.push(`case ${j}: ${code} c.instructions++; c.cycles += ${op.cost};`);
     if (j === last) return;
-    lines.push(
-      `if (--left === 0 || c.cycles >= c.nextEvent || c.state !== ${RUNNING} || c.nmiPending || c.irqCount !== 0 || (c.fl & ${FL_TF}) !== 0 ` +
-        `|| c.ipLo !== lo0 + ${b.ends[j]} || c.ipHi !== hi0 || f.lastWriteSeq !== seq || c.codeFrame !== f) return;`,
-    );
+    if (src?.pure === true) lines.push('if (--left === 0 || c.cycles >= c.nextEvent) return;');
+    else {
+      lines.push(
+        `if (--left === 0 || c.cycles >= c.nextEvent || c.state !== ${RUNNING} || c.nmiPending || c.irqCount !== 0 || (c.fl & ${FL_TF}) !== 0 ` +
+          `|| c.ipLo !== lo0 + ${b.ends[j]} || c.ipHi !== hi0 || f.lastWriteSeq !== seq || c.codeFrame !== f) return;`,
+      );
+    }
   });
   lines.push('}');
   try {
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from numbers and closure parameters only
-    const factory = new Function(...params, `return function block(c, left, f, seq, lo0, hi0, j) {\n${lines.join('\n')}\n};`) as (...e: unknown[]) => BlockFn;
-    const fn = factory(...b.ops.map((op) => op.exec));
+    const helpers = Object.keys(HELPERS);
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from numbers, closure parameters and the templates of block-source.ts only
+    const factory = new Function(...helpers, ...params, `return function block(c, left, f, seq, lo0, hi0, j) {\n${lines.join('\n')}\n};`) as (...e: unknown[]) => BlockFn;
+    const fn = factory(...Object.values(HELPERS), ...args);
     blockCounters.compiled++;
     return fn;
   } catch {

@@ -57,15 +57,6 @@ export function step(c: CpuState): void {
   // TF at the start of an instruction makes it trap with #DB once it completes (SDM vol. 3, 17.3.1.4).
   const singleStep = (c.fl & FL_TF) !== 0;
   try {
-    // One instruction of a block where one covers RIP: the same instruction, cost and checks as below.
-    if (c.m.blocks && !singleStep && c.m.tracer === null) {
-      const b = blockAt(c);
-      if (b !== null) {
-        runBlock(b, c, 1);
-        retire(c);
-        return;
-      }
-    }
     const op = fetchOp(c);
     if (c.m.tracer !== null) c.m.tracer.instruction(c, c.ipLo, c.ipHi, instructionBytes(c, op.len));
     op.exec(c);
