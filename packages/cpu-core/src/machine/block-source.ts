@@ -84,13 +84,20 @@ export function movSource(exec: Exec, di: number, src: { reg: number; wide: bool
   return withSource(exec, `${code} ${ip(nl, nh)}`, true);
 }
 
-/** `fastMovMem`'s closure (a 32/64-bit register stored or loaded through `ea`) with its template. */
+/** An effective-address closure (`operands.ts`: absolute, or one base register plus a displacement) with its template. */
+export function eaSource(exec: Exec, code: string): Exec {
+  return withSource(exec, code, true);
+}
+
+/** `fastMovMem`'s closure (a 32/64-bit register stored or loaded through `ea`) with its template; the address inline where `ea` has one. */
 export function movMemSource(exec: Exec, ea: Exec, store: boolean, size: number, ri: number, nl: number, nh: number): Exec {
   const wide = size === 8;
+  const eaCode = sourceOf(ea)?.code;
+  const address = eaCode ?? '$0(c);';
   const code = store
-    ? `$0(c); wr(c, c.eaLo, c.eaHi, ${size}, L[${ri}], ${wide ? `H[${ri}]` : '0'});`
-    : `{ $0(c); const v = rd(c, c.eaLo, c.eaHi, ${size}); H[${ri}] = ${wide ? 'c.vh' : '0'}; L[${ri}] = v; }`;
-  return withSource(exec, `${code} ${ip(nl, nh)}`, false, [ea]);
+    ? `${address} wr(c, c.eaLo, c.eaHi, ${size}, L[${ri}], ${wide ? `H[${ri}]` : '0'});`
+    : `{ ${address} const v = rd(c, c.eaLo, c.eaHi, ${size}); H[${ri}] = ${wide ? 'c.vh' : '0'}; L[${ri}] = v; }`;
+  return withSource(exec, `${code} ${ip(nl, nh)}`, false, eaCode === undefined ? [ea] : []);
 }
 
 const CC_TEST: Partial<Record<number, string>> = { 4: 'c.zf !== 0', 5: 'c.zf === 0', 2: 'c.cf !== 0', 3: 'c.cf === 0' };
