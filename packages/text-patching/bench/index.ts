@@ -3,7 +3,7 @@
 // O(CPUs²) lockstep steps, and at 2048 CPUs and more exceed the default step budget), every
 // CPU stepping in lockstep (quantum 1, the figures' setting) and in turns of 16
 // instructions. Modelled timing.
-import { CLOCK_GHZ, costCurve, cyclesToMicros, runPatch } from '../src/index.js';
+import { CLOCK_GHZ, costCurve, cyclesToMicros, kprobeHitCosts, runPatch } from '../src/index.js';
 import type { PatchMethod } from '../src/index.js';
 
 const SITES = 100;
@@ -33,7 +33,8 @@ measure('breakpoint', 256, 16);
 // more, so it runs only with `--max-cpus 4096`.
 const maxArg = process.argv.indexOf('--max-cpus');
 const maxCpus = maxArg >= 0 ? Number(process.argv[maxArg + 1]) : 1024;
-const curve = costCurve({ cpuCounts: [2, 4, 16, 64, 256, 1024, 4096].filter((n) => n <= maxCpus) });
+// 4096 CPUs take about 400 M (stop_machine) and 760 M (breakpoint) lockstep steps.
+const curve = costCurve({ cpuCounts: [2, 4, 16, 64, 256, 1024, 4096].filter((n) => n <= maxCpus), ...(maxCpus >= 2048 ? { maxSteps: 1_500_000_000 } : {}) });
 console.log(`text-patching.curve.clock: ${String(CLOCK_GHZ)} GHz`);
 for (const r of curve) {
   const name = `text-patching.curve.${r.method}-${String(r.cpus)}`;
@@ -51,3 +52,9 @@ for (const r of curve) {
 const largest = Math.max(...curve.map((r) => r.cpus));
 const worst = (method: string): number => curve.find((r) => r.cpus === largest && r.method === method)?.stallWorst ?? 0;
 if (worst('breakpoint') > 0) console.log(`text-patching.curve.worst-stall-ratio-${String(largest)}: ${(worst('stop-machine') / worst('breakpoint')).toFixed(2)} x`);
+
+// Kprobe per-hit cost as the simulation measures it (one CPU calling a probed function).
+for (const r of kprobeHitCosts()) {
+  console.log(`text-patching.kprobe-hit.${r.kind}: ${String(r.cyclesPerHit)} cycles`);
+  console.log(`text-patching.kprobe-hit.${r.kind}-us: ${r.microsPerHit.toFixed(3)} µs`);
+}

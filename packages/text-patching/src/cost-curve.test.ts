@@ -32,13 +32,15 @@ describe("stop_machine's cost against the CPU count", () => {
 });
 
 describe('IPIs counted by the patching code and delivered by the machine', () => {
-  it('agree for stop_machine (one wake-up per other CPU) and the breakpoint method (three broadcasts, or three per site unbatched)', () => {
+  it('agree for stop_machine (one wake-up per other CPU, one back to the sleeping caller) and the breakpoint method (three broadcasts, or three per site unbatched)', () => {
     const cpus = 16;
     const sm = runPatch({ method: 'stop-machine', cpus, sites: 3, settle: 1 });
     const batched = runPatch({ method: 'breakpoint', cpus, sites: 3, settle: 1 });
     const each = runPatch({ method: 'breakpoint', cpus, sites: 3, settle: 1, batching: 'each' });
     for (const r of [sm, batched, each]) expect(r.ipisSent).toBe(r.ipisDelivered);
-    expect(sm.ipisDelivered).toBe(cpus - 1);
+    // stop_machine: a wake-up per other CPU, and the completion's wake-up of the sleeping caller
+    expect(sm.ipisDelivered).toBe(cpus);
+    expect(sm.perCpu[0]!.ipisTaken).toBe(1);
     expect(batched.ipisDelivered).toBe(3 * (cpus - 1));
     expect(each.ipisDelivered).toBe(3 * 3 * (cpus - 1));
   });
@@ -48,8 +50,11 @@ describe('IPIs counted by the patching code and delivered by the machine', () =>
     const keys = runPatch({ method: 'stop-machine', user: 'static-key', cpus, sites: 3, settle: 1 });
     const ftrace = runPatch({ method: 'stop-machine', user: 'ftrace', cpus, sites: 3, settle: 1 });
     expect(keys.completed && ftrace.completed).toBe(true);
-    expect(keys.ipisDelivered).toBe(3 * (cpus - 1));
-    expect(ftrace.ipisDelivered).toBe(cpus - 1);
+    // each stop_machine wakes every other CPU; the caller sleeps only when its own stopper
+    // is not the last to finish, and is then woken by the last (CPU 0 counts those IPIs)
+    expect(keys.ipisDelivered).toBe(3 * (cpus - 1) + keys.perCpu[0]!.ipisTaken);
+    expect(ftrace.ipisDelivered).toBe(cpus - 1 + ftrace.perCpu[0]!.ipisTaken);
+    expect(ftrace.perCpu[0]!.ipisTaken).toBeLessThanOrEqual(1);
     expect(keys.patchCycles).toBeGreaterThan(2 * ftrace.patchCycles);
     for (const c of keys.perCpu.slice(1)) expect(c.ipisTaken).toBe(3);
   });

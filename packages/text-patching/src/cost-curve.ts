@@ -35,6 +35,8 @@ export interface CostCurveOptions {
   readonly sites?: number;
   readonly arch?: Arch;
   readonly timing?: 'flat' | 'modelled';
+  /** Step budget of each run (`PatchConfig.maxSteps`; its default is too small from 2048 CPUs on). */
+  readonly maxSteps?: number;
 }
 
 /**
@@ -46,7 +48,7 @@ export function costCurve(options: CostCurveOptions): CostCurveRow[] {
   const out: CostCurveRow[] = [];
   for (const cpus of options.cpuCounts) {
     for (const method of methods) {
-      const r = runPatch({ method, cpus, sites: options.sites ?? 4, settle: 1, arch: options.arch ?? 'x86_64', timing: options.timing ?? 'modelled' });
+      const r = runPatch({ method, cpus, sites: options.sites ?? 4, settle: 1, arch: options.arch ?? 'x86_64', timing: options.timing ?? 'modelled', ...(options.maxSteps === undefined ? {} : { maxSteps: options.maxSteps }) });
       out.push({
         cpus,
         method,

@@ -1,4 +1,5 @@
 import type { Arch } from '@kernsim/cpu-core';
+import type { KprobeBoost } from '@kernsim/kernel/smp';
 import type { UserKind } from './code/functions.js';
 import type { BpMode } from './code/patch-table.js';
 import { TextPatchingError } from './errors.js';
@@ -28,8 +29,16 @@ export interface PatchConfig {
   readonly nmi?: { readonly cpu: number; readonly afterCycles: number };
   /** stop_machine: write through 3.3 ftrace's NMI protocol (do_ftrace_mod_code + ftrace_nmi_enter). */
   readonly ftraceNmiProtocol?: boolean;
+  /**
+   * Kprobes' boosting (3.3's `ainsn.boostable`): `afterStep` (default; 3.3 without
+   * CONFIG_PREEMPT) single-steps a probe's first hit with TF and boosts it then, `never`
+   * single-steps every hit (CONFIG_PREEMPT), `boosted` never single-steps.
+   */
+  readonly kprobeBoost?: KprobeBoost;
   /** Record what CPU 1 sees at site 0 (needs a trace; keep for small runs). */
   readonly observe?: boolean;
+  /** Record what every CPU executes at every site, and every site's bytes at each sync (execute watches, no trace): `PatchResult.siteObservations`. */
+  readonly observeSites?: boolean;
   /** Work-loop iterations every CPU runs after the patch is complete (default 2 per site). */
   readonly settle?: number;
   readonly seed?: number;
@@ -71,7 +80,9 @@ export function resolvePatchConfig(input: PatchConfig): ResolvedPatchConfig {
     bpMode: input.bpMode ?? 'skip',
     startAfter: input.startAfter ?? 2,
     ftraceNmiProtocol: input.ftraceNmiProtocol ?? false,
+    kprobeBoost: input.kprobeBoost ?? 'afterStep',
     observe: input.observe ?? false,
+    observeSites: input.observeSites ?? false,
     settle: input.settle ?? 2 * (input.sites ?? 1),
     seed: input.seed ?? 1,
     scheduler: input.scheduler ?? 'round-robin',
@@ -89,6 +100,7 @@ export function resolvePatchConfig(input: PatchConfig): ResolvedPatchConfig {
   check(Number.isInteger(config.quantum) && config.quantum >= 1 && config.quantum <= 4096, `quantum must be 1..4096, got ${String(config.quantum)}`);
   check(['flat', 'modelled'].includes(config.timing), `timing must be flat or modelled, got ${config.timing}`);
   check(['on', 'off'].includes(config.direction), `direction must be on or off, got ${config.direction}`);
+  check(['never', 'boosted', 'afterStep'].includes(config.kprobeBoost), `kprobeBoost must be never, boosted or afterStep, got ${config.kprobeBoost}`);
   check(['skip', 'handler', 'emulate'].includes(config.bpMode), `bpMode must be skip, handler or emulate, got ${config.bpMode}`);
   if (config.irqOff) check(config.irqOff.cpu > 0 && config.irqOff.cpu < config.cpus, `irqOff.cpu must be another CPU than 0, got ${String(config.irqOff.cpu)}`);
   if (config.nmi) check(config.nmi.cpu >= 0 && config.nmi.cpu < config.cpus, `nmi.cpu must name a CPU, got ${String(config.nmi.cpu)}`);
@@ -97,11 +109,12 @@ export function resolvePatchConfig(input: PatchConfig): ResolvedPatchConfig {
 
 /**
  * The patch routine CPU 0 calls for a method. Under stop_machine 3.3's jump labels run one
- * stop_machine per site (`arch_jump_label_transform` → `text_poke_smp`); ftrace and
- * optimized kprobes one for the batch.
+ * stop_machine per site (`arch_jump_label_transform` → `text_poke_smp`), optimized kprobes
+ * one for the batch (`text_poke_smp_batch`), ftrace one whose function only CPU 0 runs
+ * (`stop_machine(__ftrace_modify_code)`).
  */
 export function routineFor(method: PatchMethod, batching: 'batch' | 'each', user: PatchUser = 'ftrace'): string {
   if (method === 'direct') return 'patch_direct';
-  if (method === 'stop-machine') return user === 'static-key' ? 'patch_stop_machine_each' : 'patch_stop_machine';
+  if (method === 'stop-machine') return user === 'static-key' ? 'patch_stop_machine_each' : user === 'ftrace' ? 'patch_stop_machine_ftrace' : 'patch_stop_machine';
   return batching === 'batch' ? 'patch_breakpoint' : 'patch_breakpoint_each';
 }

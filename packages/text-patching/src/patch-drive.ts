@@ -36,7 +36,7 @@ export function bootPatchMachine(config: ResolvedPatchConfig, image: PatchImage,
   wr('bpVec', layout.table);
   wr('bpNr', BigInt(sites.length));
   if (image.kprobes.length > 0) {
-    m.writeBytes(layout.kprobeTable, encodeKprobeTable(image.kprobes, image.symbol('kprobe_pre_handler')));
+    m.writeBytes(layout.kprobeTable, encodeKprobeTable(image.kprobes, image.symbol('kprobe_pre_handler'), config.kprobeBoost));
     wr('kprobeVec', layout.kprobeTable);
     wr('kprobeNr', BigInt(image.kprobes.length));
     wr('slotsEnd', image.symbol('kprobe_slots_end'));
@@ -119,9 +119,9 @@ export function driveToCompletion(m: Machine, image: PatchImage, config: Resolve
     }
     if (doneAt !== undefined && steps >= settleTarget) break;
     if (doneAt === undefined && m.cpus[0]!.status !== 'running' && m.cpus[0]!.status !== 'halted') break;
-    // A CPU that died (#GP, unclaimed int3) never answers a sync or a rendezvous: give the
+    // A CPU that died (#GP, unclaimed int3, BUG) never answers a sync or a rendezvous: give the
     // patcher a while, then call it hung, as the kernel's soft-lockup detector would.
-    if (doneAt === undefined && hungAt === undefined && (flag('gpCount') || flag('strayInt3'))) hungAt = steps + HUNG_ROUNDS * chunk;
+    if (doneAt === undefined && hungAt === undefined && (flag('gpCount') || flag('strayInt3') || flag('bugCount'))) hungAt = steps + HUNG_ROUNDS * chunk;
     if (hungAt !== undefined && doneAt === undefined && steps >= hungAt) break;
   }
   return { steps, doneAt, listings: listings.listings };
@@ -138,8 +138,8 @@ function listingTaker(m: Machine, image: PatchImage, config: ResolvedPatchConfig
   const fn0 = image.symbol(first.function);
   const fnLength = Number(first.address - fn0) + first.oldBytes.length + 10;
   const runSync = image.symbol('run_sync');
-  const smRun = image.symbol('stop_machine_text_poke');
-  const stops = config.observe ? [runSync, routine, ...(config.method === 'stop-machine' ? [smRun] : [])] : [];
+  const smRuns = [image.symbol('stop_machine_text_poke'), image.symbol('__ftrace_modify_code')];
+  const stops = config.observe ? [runSync, routine, ...(config.method === 'stop-machine' ? smRuns : [])] : [];
   const listings: Listing[] = [];
   let syncsSeen = 0;
   const record = (when: string): void => {
@@ -155,7 +155,7 @@ function listingTaker(m: Machine, image: PatchImage, config: ResolvedPatchConfig
       }
       const rip = m.cpus[0]!.rip;
       if (rip === routine) record('patch starts');
-      else if (rip === smRun) record('every CPU stopped, interrupts off (RUN): CPU 0 writes next');
+      else if (smRuns.includes(rip)) record('every CPU stopped, interrupts off (RUN): CPU 0 writes next');
       else record(`sync ${String(++syncsSeen)}`);
       let steps = 0;
       while (m.cpus[0]!.rip === rip && m.cpus[0]!.status === 'running') {

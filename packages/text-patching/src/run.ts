@@ -7,6 +7,8 @@ import { resolvePatchConfig, routineFor } from './patch-config.js';
 import type { PatchConfig, ResolvedPatchConfig } from './patch-config.js';
 import { bootPatchMachine, driveToCompletion } from './patch-drive.js';
 import type { Drive, Listing } from './patch-drive.js';
+import { observeSites } from './site-observer.js';
+import type { SiteObservation } from './site-observer.js';
 
 export interface CpuFigures {
   readonly cpu: number;
@@ -56,7 +58,16 @@ export interface PatchResult {
   readonly gpFaults: number;
   /** Where the last #GP struck (the saved ip the #GP handler read), if any did. */
   readonly gpAt: bigint | undefined;
+  /** int3 (and single-step #DB) traps nobody claimed. */
   readonly strayInt3: number;
+  /**
+   * The site whose bytes were not the expected old ones when the patcher compared them
+   * (3.3 `ftrace_modify_code()`, 3.13 `add_break()`): ftrace_bug()'s ip; the patch stopped there.
+   */
+  readonly modifyFailed: bigint | undefined;
+  /** BUG()s taken (text_poke's read-back, 3.13 jump labels' bug_at()), and where the last one struck. */
+  readonly bugs: number;
+  readonly bugAt: bigint | undefined;
   readonly nmis: number;
   /** NMIs that did the stop_machine writer's write themselves (3.3 ftrace's NMI protocol). */
   readonly nmiSelfWrites: number;
@@ -79,6 +90,8 @@ export interface PatchResult {
    * starts, at each sync round it starts, and when it has returned (with `observe`).
    */
   readonly listings: readonly Listing[];
+  /** With `observeSites`: every site, what each CPU executed there and its bytes at each sync. */
+  readonly siteObservations?: readonly SiteObservation[];
   readonly steps: number;
   readonly image: PatchImage;
   readonly machine: Machine;
@@ -90,18 +103,29 @@ export interface PatchResult {
  * and every CPU has worked on a while, and reads the figures the machine code kept.
  */
 export function runPatch(input: PatchConfig): PatchResult {
+  return runPatchWith(input, () => undefined);
+}
+
+/**
+ * `runPatch` with a hook that may change the booted machine before it runs (tests: a corrupted
+ * poke address, other expected old bytes, a site of their own). Not part of the public API.
+ */
+export function runPatchWith(input: PatchConfig, prepare: (m: Machine, image: PatchImage) => void): PatchResult {
   const config = resolvePatchConfig(input);
   const image = cachedImage({ arch: config.arch, user: config.user, functions: config.sites, ftraceNmiProtocol: config.ftraceNmiProtocol, bpMode: config.bpMode, direction: config.direction });
   const routine = image.symbol(routineFor(config.method, config.batching, config.user));
   const m = bootPatchMachine(config, image, routine);
+  prepare(m, image);
   const firstSite = image.sites[0]!;
   if (config.observe && config.cpus > 1) {
     m.watch(firstSite.address, firstSite.oldBytes.length, 'site');
     m.startTrace({ kinds: ['instruction', 'write'], cpus: [0, 1] });
   }
+  const observed = config.observeSites ? observeSites(m, image) : undefined;
   const drive = driveToCompletion(m, image, config, routine);
   m.stopTrace();
-  return patchResult(m, image, config, drive);
+  const result = patchResult(m, image, config, drive);
+  return observed ? { ...result, siteObservations: observed() } : result;
 }
 
 /** Reads the figures the machine code kept. */
@@ -135,6 +159,9 @@ function patchResult(m: Machine, image: PatchImage, config: ResolvedPatchConfig,
     gpFaults: rd('gpCount'),
     gpAt: rd('gpCount') > 0 ? BigInt.asUintN(bits, m.read(v('gpLastRip'), word)) : undefined,
     strayInt3: rd('strayInt3'),
+    modifyFailed: rd('modifyFailed') !== 0 ? BigInt.asUintN(bits, m.read(v('modifyFailed'), word)) : undefined,
+    bugs: rd('bugCount'),
+    bugAt: rd('bugCount') > 0 ? BigInt.asUintN(bits, m.read(v('bugLastRip'), word)) : undefined,
     nmis: rd('nmiCount'),
     nmiSelfWrites: rd('nmiUpdateCount'),
     int3InNmi: perCpu.reduce((s, c) => s + c.int3InNmi, 0),

@@ -17,9 +17,10 @@ export function emitFtraceCaller(ctx: SmpCodeContext): void {
 /**
  * 3.3 ftrace's NMI protocol, the writer's side: `ftrace_mod_code_entry` (`do_ftrace_mod_code`
  * for the patch-table entry in `ax`) publishes the entry, sets MOD_CODE_WRITE_FLAG once no
- * NMI is running, writes through `text_poke_entry` (`ftrace_mod_code`), clears the flag and
- * waits for NMIs that joined in; an NMI that arrives meanwhile does the same write itself
- * (see the NMI handler). Needs `text_poke_entry` and `sync_core`.
+ * NMI is running, writes with `probe_kernel_write_entry` (`ftrace_mod_code`), clears the
+ * flag and waits for NMIs that joined in; an NMI that arrives meanwhile does the same write
+ * itself (see the NMI handler). The `sync_core()` after it is `ftrace_modify_code()`'s, the
+ * caller's. Needs `probe_kernel_write_entry`.
  */
 export function emitFtraceModCode(ctx: SmpCodeContext): void {
   const { a, isa } = ctx;
@@ -28,7 +29,7 @@ export function emitFtraceModCode(ctx: SmpCodeContext): void {
   a.label('ftrace_mod_code');
   a.push(isa.ax);
   a.mov(isa.ax, ctx.v('modCodeNew'));
-  a.call('text_poke_entry');
+  a.call('probe_kernel_write_entry');
   a.pop(isa.ax).ret();
 
   a.label('ftrace_mod_code_entry');
@@ -48,6 +49,5 @@ export function emitFtraceModCode(ctx: SmpCodeContext): void {
   // clear_mod_flag(), then wait_for_nmi()
   a.lock().and(ctx.vd('nmiRunning'), 0x7fffffff);
   ctx.spinWhileSet(ctx.vd('nmiRunning'), 'mod_wait_nmi', 'mod_done');
-  a.call('sync_core');
   a.pop(isa.dx).pop(isa.ax).ret();
 }

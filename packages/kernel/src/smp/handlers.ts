@@ -10,7 +10,8 @@ export interface HandlerOptions {
 
 /**
  * The NMI handler (it calls a function, as a perf or watchdog handler calls traced code)
- * and the #GP handler (it counts the fault and stops the CPU, as the kernel's die() would).
+ * and the #GP and #UD (BUG) handlers (each counts the fault and stops the CPU, as the
+ * kernel's die() would).
  */
 export function emitHandlers(ctx: SmpCodeContext, options: HandlerOptions): void {
   const { a, isa } = ctx;
@@ -56,6 +57,16 @@ export function emitHandlers(ctx: SmpCodeContext, options: HandlerOptions): void
   a.dec(isa.word(isa.ax, STAT.inNmi));
   ctx.restore();
   ctx.iret();
+
+  // BUG(): ud2 raises #UD, and do_invalid_op() dies; counted, with where it struck.
+  a.label('invalid_op');
+  a.lock().inc(ctx.v('bugCount'));
+  a.push(isa.ax);
+  a.mov(isa.ax, isa.word(isa.sp, isa.w)).mov(ctx.v('bugLastRip'), isa.ax);
+  a.pop(isa.ax);
+  const bugDead = ctx.local('bug_dead');
+  a.cli();
+  a.label(bugDead).hlt().jmp(bugDead);
 
   a.label('general_protection');
   a.lock().inc(ctx.v('gpCount'));

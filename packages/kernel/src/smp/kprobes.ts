@@ -5,8 +5,11 @@ import { KernelError } from '../errors.js';
 import { isaOf } from '../isa.js';
 import { emitInt3TableLookup } from './bsearch.js';
 import type { SmpCodeContext } from './code-context.js';
-import { KPROBE_ENTRY } from './layout.js';
+import { EFLAGS_IF, EFLAGS_TF } from './kprobe-step.js';
+import { KPROBE_BOOST, KPROBE_ENTRY, STAT } from './layout.js';
 import type { SmpLayout } from './layout.js';
+
+export type KprobeBoost = keyof typeof KPROBE_BOOST;
 
 /** One armed kprobe of the lean SMP kernel. */
 export interface KprobeSlot {
@@ -21,12 +24,16 @@ export interface KprobeSlot {
 
 /**
  * `kprobe_int3_handler(di = &saved ip)` -> ax: a trap on an armed kprobe runs the probe's
- * pre-handler and continues at its out-of-line slot (the probed instruction, copied, then a
- * jump back: a "boosted" probe that needs no single step).
+ * pre-handler, then 3.3's `setup_singlestep()`: a boosted probe continues at its out-of-line
+ * slot (the probed instruction, copied, then a jump back: no single step); any other becomes
+ * this CPU's current kprobe (`set_current_kprobe()` keeps the flags' TF|IF) and
+ * `prepare_singlestep()` sets TF, clears IF and continues at the slot's copy, so the copy
+ * traps with #DB as soon as it has run (see `emitKprobeDebugEntry`).
  */
 export function emitKprobeInt3Handler(ctx: SmpCodeContext): void {
   const { a, isa } = ctx;
   const no = ctx.local('kp_no');
+  const boosted = ctx.local('kp_boosted');
   a.label('kprobe_int3_handler');
   emitInt3TableLookup(ctx, { guard: 'kprobeNr', vec: 'kprobeVec', nr: 'kprobeNr', shift: KPROBE_ENTRY.shift }, no);
   a.push(isa.ax);
@@ -34,6 +41,19 @@ export function emitKprobeInt3Handler(ctx: SmpCodeContext): void {
   a.pop(isa.ax);
   a.mov(isa.dx, isa.word(isa.ax, KPROBE_ENTRY.slot));
   a.mov(isa.si, isa.word(isa.sp)).mov(isa.word(isa.si), isa.dx);
+  a.cmp(isa.word(isa.ax, KPROBE_ENTRY.boost), KPROBE_BOOST.boosted).je(boosted);
+  // set_current_kprobe(): this CPU's kprobe_ctlblk remembers the probe and TF|IF
+  a.push(isa.ax);
+  ctx.cpuStat(isa.ax);
+  a.pop(isa.cx);
+  a.mov(isa.word(isa.ax, STAT.kprobeCur), isa.cx);
+  a.mov(isa.dx, isa.word(isa.si, 2 * isa.w));
+  a.mov(isa.cx, isa.dx).and(isa.cx, EFLAGS_TF | EFLAGS_IF);
+  a.mov(isa.word(isa.ax, STAT.kprobeFlags), isa.cx);
+  // prepare_singlestep(): TF on, IF off, the copy runs alone
+  a.and(isa.dx, ~EFLAGS_IF).or(isa.dx, EFLAGS_TF);
+  a.mov(isa.word(isa.si, 2 * isa.w), isa.dx);
+  a.label(boosted);
   a.mov(isa.eax, 1);
   const out = ctx.local('kp_out');
   a.jmp(out);
@@ -138,12 +158,17 @@ export function optimizableRun(bytes: Uint8Array, address: bigint, bits: 32 | 64
   return copied;
 }
 
-/** The kprobe table's bytes (`KPROBE_ENTRY` entries, 8-byte words on both architectures), sorted by probe address. */
-export function encodeKprobeTable(probes: readonly KprobeSlot[], handler: bigint): Uint8Array {
+/**
+ * The kprobe table's bytes (`KPROBE_ENTRY` entries, 8-byte words on both architectures),
+ * sorted by probe address; every probe starts in `boost` (default `afterStep`: 3.3 on a
+ * kernel without CONFIG_PREEMPT, whose probes without post-handler are boosted after their
+ * first single step).
+ */
+export function encodeKprobeTable(probes: readonly KprobeSlot[], handler: bigint, boost: KprobeBoost = 'afterStep'): Uint8Array {
   const sorted = [...probes].sort((x, y) => (x.address < y.address ? -1 : 1));
   const out = new Uint8Array(Math.max(1, sorted.length) * KPROBE_ENTRY.size);
   sorted.forEach((p, i) => {
-    out.set(packWords([p.address, p.slot, handler], 8), i * KPROBE_ENTRY.size + KPROBE_ENTRY.addr);
+    out.set(packWords([p.address, p.slot, handler, BigInt(KPROBE_BOOST[boost])], 8), i * KPROBE_ENTRY.size + KPROBE_ENTRY.addr);
   });
   return out;
 }

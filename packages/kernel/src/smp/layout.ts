@@ -31,8 +31,8 @@ const X86_64: SmpLayout = {
   data: 0xffffffff81400000n,
   dataSize: 0x1000,
   table: 0xffffffff81401000n,
-  kprobeTable: 0xffffffff81409000n,
-  work: 0xffffffff81410000n,
+  kprobeTable: 0xffffffff81411000n,
+  work: 0xffffffff81420000n,
   slots: 0xffffffff81300000n,
   stacks: 0xffffffff82000000n,
   stackSize: 0x800,
@@ -47,8 +47,8 @@ const I386: SmpLayout = {
   data: 0xe1400000n,
   dataSize: 0x1000,
   table: 0xe1401000n,
-  kprobeTable: 0xe1409000n,
-  work: 0xe1410000n,
+  kprobeTable: 0xe1411000n,
+  work: 0xe1420000n,
   slots: 0xe1300000n,
   stacks: 0xe2000000n,
   stackSize: 0x800,
@@ -133,6 +133,26 @@ export const VAR = {
   smQueueStartTsc: 39,
   smQueueEndTsc: 40,
   smJoinedTsc: 41,
+  /**
+   * The site whose bytes were not the expected old ones when a patcher compared them before
+   * writing (3.3 `ftrace_modify_code`'s -EINVAL, 3.13 `add_break`'s): `ftrace_bug()`'s ip.
+   */
+  modifyFailed: 42,
+  /** BUG()s taken (`ud2`, e.g. text_poke's read-back finding other bytes than it wrote) and where the last one was. */
+  bugCount: 43,
+  bugLastRip: 44,
+  /**
+   * `wait_for_completion()` of stop_machine's caller: set while it sleeps; the stopper whose
+   * `atomic_dec_and_test(&nr_todo)` hits zero wakes the CPU named in `smCaller`.
+   */
+  smWaiting: 45,
+  smCaller: 46,
+  /**
+   * `stop_machine(fn, data, cpus)`'s fn (an address) and whether every CPU runs it
+   * (`cpu_online_mask`, text_poke_smp) or only the first online CPU (`cpus == NULL`, ftrace).
+   */
+  smFn: 47,
+  smActiveAll: 48,
 } as const;
 
 export type VarName = keyof typeof VAR;
@@ -141,14 +161,24 @@ export function varAddress(layout: SmpLayout, name: VarName): bigint {
   return layout.data + BigInt(VAR[name] * 8);
 }
 
-/** A kprobe-table entry: probe address, out-of-line slot, pre-handler. */
+/** A kprobe-table entry: probe address, out-of-line slot, pre-handler, boost state. */
 export const KPROBE_ENTRY = {
   size: 32,
   shift: 5,
   addr: 0,
   slot: 8,
   handler: 16,
+  /** `KPROBE_BOOST`: whether a hit jumps back from the slot or single-steps it with TF. */
+  boost: 24,
 } as const;
+
+/**
+ * 3.3's `ainsn.boostable`, as a word of the kprobe entry: `never` single-steps every hit
+ * (CONFIG_PREEMPT kernels, or a probe with a post-handler), `boosted` runs the slot's copy and
+ * its jump back without a single step, `afterStep` is 3.3's `boostable == 0`: the first hit
+ * single-steps and `resume_execution()` then boosts the probe.
+ */
+export const KPROBE_BOOST = { never: 0, boosted: 1, afterStep: 2 } as const;
 
 export const SM_STATE = { none: 0, prepare: 1, disableIrq: 2, run: 3, exit: 4 } as const;
 
@@ -157,8 +187,8 @@ export const MOD_CODE_WRITE_FLAG = 0x80000000;
 
 /** Per-CPU statistics kept by the machine code itself (indexed by the x2APIC id). */
 export const STAT = {
-  size: 64,
-  shift: 6,
+  size: 128,
+  shift: 7,
   /** Iterations of the CPU's own work loop. */
   work: 0,
   /** TSC cycles spent in the patch's IPI handlers, stopper loop and int3 handler. */
@@ -179,4 +209,10 @@ export const STAT = {
   stopWork: 56,
   /** Dword: TIF_NEED_RESCHED, set by this CPU's reschedule IPI handler; its next schedule point acts on it. */
   needResched: 60,
+  /**
+   * `kprobe_ctlblk`: the kprobe this CPU is single-stepping (its table entry, 0 when none)
+   * and the flags' TF|IF the int3 saved (`kprobe_saved_flags`), which the #DB handler restores.
+   */
+  kprobeCur: 64,
+  kprobeFlags: 72,
 } as const;

@@ -1,4 +1,4 @@
-import { createMachine } from '@kernsim/cpu-core';
+import { createMachine, imm } from '@kernsim/cpu-core';
 import type { Arch } from '@kernsim/cpu-core';
 import { describe, expect, it } from 'vitest';
 import { SmpCodeContext } from './code-context.js';
@@ -14,13 +14,18 @@ import { emitSync } from './sync.js';
 // CPU 0 runs one on_each_cpu(do_sync_core) round and one stop_machine whose function counts
 // its runs with interrupts off; the other CPUs idle with interrupts on and answer the IPIs,
 // passing a schedule point each turn (or, with `noSchedulePoint`, CPU 1 never does).
-function boot(arch: Arch, cpus: number, timing: 'flat' | 'modelled' = 'modelled', noSchedulePoint?: number) {
+// With `firstOnly` the stop_machine is `stop_machine(fn, data, NULL)`: fn on the first online CPU only.
+function boot(arch: Arch, cpus: number, timing: 'flat' | 'modelled' = 'modelled', noSchedulePoint?: number, firstOnly = false) {
   const layout = smpLayoutOf(arch);
   const ctx = new SmpCodeContext(arch, layout);
   const { a, isa } = ctx;
   a.label('main');
   a.call('run_sync');
-  a.call('stop_machine_text_poke_batch');
+  if (firstOnly) {
+    a.mov(isa.ax, imm('sm_fn')).mov(ctx.v('smFn'), isa.ax);
+    a.mov(ctx.v('smActiveAll'), 0);
+    a.call('__stop_machine');
+  } else a.call('stop_machine_text_poke_batch');
   a.mov(ctx.v('patchDone'), 1);
   a.label('idle').sti();
   ctx.cpuStat(isa.bx);
@@ -80,6 +85,18 @@ describe('the lean SMP kernel', () => {
       expect(m.cpus.every((c) => c.status === 'running')).toBe(true);
     });
   }
+
+  it('stop_machine(fn, data, NULL) runs fn on the first online CPU only; the others go round the states', () => {
+    const cpus = 4;
+    const { m, read, stat } = boot('x86_64', cpus, 'modelled', undefined, true);
+    const r = m.run({ steps: 200_000, scheduler: { kind: 'round-robin', quantum: 1 }, until: () => read('patchDone') !== 0 });
+    expect(r.reason).toBe('until');
+    expect(read('scratch')).toBe(1);
+    expect(read('filtered')).toBe(0);
+    expect(read('smTodo')).toBe(0);
+    // a wake-up per other stopper; CPU 0 took one more IPI only if it had gone to sleep
+    expect(m.ipisDelivered).toBe(2 * (cpus - 1) + stat(0, 'ipis'));
+  });
 
   it('a woken stopper runs at the CPU\'s next schedule point, not in the IPI handler: a CPU that never reaches one holds stop_machine up', () => {
     const { m, read, stat } = boot('x86_64', 3, 'modelled', 1);

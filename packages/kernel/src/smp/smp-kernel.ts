@@ -8,7 +8,7 @@ import type { SmpLayout } from './layout.js';
 /**
  * The lean SMP kernel as assembled: one CPU-wide data page of control words, per-CPU
  * statistics, a small stack per CPU, and the code that defines `nmi`, `int3`,
- * `general_protection`, `call_function_interrupt` and `reschedule_interrupt`. Small enough
+ * `general_protection`, `invalid_op`, `call_function_interrupt` and `reschedule_interrupt`. Small enough
  * per CPU to boot 4096 of them; text patching's figures run on it.
  */
 export interface SmpImage {
@@ -35,7 +35,7 @@ export function loadSmpKernel(m: Machine, image: SmpImage, cpus: number): void {
   };
   m.map(layout.text, layout.textSize);
   m.map(layout.data, layout.dataSize);
-  m.map(layout.table, 0x8000);
+  m.map(layout.table, 0x10000);
   m.map(layout.kprobeTable, 0x4000);
   m.map(layout.work, Math.max(4096, cpus * STAT.size));
   m.map(layout.stacks, cpus * layout.stackSize);
@@ -48,6 +48,8 @@ export function loadSmpKernel(m: Machine, image: SmpImage, cpus: number): void {
   m.setGate(VECTOR.NMI, { handler: symbol('nmi') });
   m.setGate(VECTOR.BP, { handler: symbol('int3') });
   m.setGate(VECTOR.GP, { handler: symbol('general_protection') });
+  m.setGate(VECTOR.UD, { handler: symbol('invalid_op') });
+  if (image.symbols.has('debug')) m.setGate(VECTOR.DB, { handler: symbol('debug') });
   m.setGate(KERNEL_VECTOR.CALL_FUNCTION, { handler: symbol('call_function_interrupt') });
   m.setGate(KERNEL_VECTOR.RESCHEDULE, { handler: symbol('reschedule_interrupt') });
 }

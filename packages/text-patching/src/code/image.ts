@@ -5,6 +5,7 @@ import {
   emitFtraceModCode,
   emitHandlers,
   emitInt3Entry,
+  emitKprobeDebugEntry,
   emitKprobeInt3Handler,
   emitSync,
   smpLayoutOf,
@@ -12,9 +13,11 @@ import {
 import type { KprobeSlot, SmpImage } from '@kernsim/kernel/smp';
 import { TextPatchingError } from '../errors.js';
 import { INT3, NOP5, callBytes, jmpBytes } from '../forms.js';
+import { emitFtraceModify } from './ftrace-modify.js';
 import { emitFunctions, functionName } from './functions.js';
 import type { UserKind } from './functions.js';
 import type { BpMode } from './patch-table.js';
+import { emitOldBytesChecks } from './old-bytes.js';
 import { emitPatchers } from './patchers.js';
 import { emitPokeInt3Handler } from './poke-int3.js';
 import { emitQuiesceCheck } from './quiesce.js';
@@ -78,9 +81,12 @@ export function buildImage(options: ImageOptions): PatchImage {
   emitTextPoke(ctx);
   emitFtraceModCode(ctx);
   emitStopMachinePoke(ctx, { nmiSafeWrites: options.ftraceNmiProtocol });
+  emitFtraceModify(ctx, { nmiSafeWrites: options.ftraceNmiProtocol });
+  emitOldBytesChecks(ctx);
   emitPatchers(ctx);
   emitPokeInt3Handler(ctx);
   emitKprobeInt3Handler(ctx);
+  emitKprobeDebugEntry(ctx);
   emitInt3Entry(ctx, [{ label: 'poke_int3_handler', emulatesCall: true }, { label: 'kprobe_int3_handler' }]);
   emitHandlers(ctx, { ftraceNmiProtocol: options.ftraceNmiProtocol, nmiCalls: 'fn_table' });
   const assembled = ctx.a.assemble();

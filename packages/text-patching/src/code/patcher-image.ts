@@ -1,6 +1,7 @@
 import type { Arch, AssembledCode } from '@kernsim/cpu-core';
 import { SmpCodeContext, emitFtraceModCode, emitSync } from '@kernsim/kernel/smp';
 import type { SmpLayout } from '@kernsim/kernel/smp';
+import { emitOldBytesChecks } from './old-bytes.js';
 import { emitPatchers } from './patchers.js';
 import { emitPokeInt3Handler } from './poke-int3.js';
 import { emitQuiesceCheck } from './quiesce.js';
@@ -10,7 +11,7 @@ import { emitTextPoke } from './text-poke.js';
 /**
  * Where the patcher lives inside the booted NMI kernel (its free `extraText`/`extraData`): its code at `text`, and in the 64 KiB at
  * `data` its control words (first page), its patch table (next 32 KiB) and per-CPU
- * statistics (the rest: 64 bytes a CPU).
+ * statistics (the rest: 128 bytes a CPU).
  */
 export function patcherLayout(text: bigint, data: bigint): SmpLayout {
   return {
@@ -48,6 +49,7 @@ export function buildPatcher(arch: Arch, layout: SmpLayout, ipOffset: number): A
   emitTextPoke(ctx);
   emitFtraceModCode(ctx);
   emitStopMachinePoke(ctx, { nmiSafeWrites: false });
+  emitOldBytesChecks(ctx);
   emitPatchers(ctx);
   emitPokeInt3Handler(ctx);
 

@@ -32,7 +32,7 @@ export function emitPatchers(ctx: SmpCodeContext): void {
   };
 
   enter('patch_direct');
-  forEach('text_poke_entry');
+  forEach('probe_kernel_write_entry');
   leave();
 
   // Sync until no CPU was caught inside bytes about to be replaced (only with quiesceOn).
@@ -74,23 +74,38 @@ export function emitPatchers(ctx: SmpCodeContext): void {
 
   enter('patch_breakpoint');
   a.mov(ctx.v('bpInProgress'), 1);
-  forEach('poke_int3');
+  // each site's old bytes checked, then its int3; a mismatch takes them out and refuses
+  const added = ctx.local('bp_added');
+  a.call('bp_add_breaks').test(isa.eax, isa.eax).je(added);
+  a.mov(ctx.v('bpInProgress'), 0);
+  leave();
+  a.label(added);
   a.call('run_sync');
   // The first sync doubles as the quiescence check: repeat it while a CPU was inside.
   const checked = ctx.local('bp_quiet');
   a.cmp(ctx.v('quiesceBusy'), 0).je(checked);
   a.call('quiesce');
   a.label(checked);
-  forEach('poke_tail');
+  const noTails = ctx.local('bp_no_tails');
+  a.call('bp_poke_tails').test(isa.eax, isa.eax).je(noTails);
   a.call('run_sync');
+  a.label(noTails);
   forEach('poke_head');
   a.call('run_sync');
   a.mov(ctx.v('bpInProgress'), 0);
   leave();
 
+  // 3.13 text_poke_bp() under arch_jump_label_transform(): bytes not as expected are bug_at()
   a.label('poke_one_bp');
+  const expected = ctx.local('bp_expected');
+  const oneByte = ctx.local('bp_one_byte');
+  a.call('check_old_bytes').je(expected);
+  a.ud2();
+  a.label(expected);
   a.call('poke_int3').call('run_sync');
+  a.cmp(isa.byte(isa.ax, ENTRY.len), 1).je(oneByte);
   a.call('poke_tail').call('run_sync');
+  a.label(oneByte);
   a.call('poke_head').call('run_sync');
   a.ret();
 

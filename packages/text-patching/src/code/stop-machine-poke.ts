@@ -1,6 +1,6 @@
 import { emitStopMachine } from '@kernsim/kernel/smp';
 import type { SmpCodeContext } from '@kernsim/kernel/smp';
-import { ENTRY } from './patch-table.js';
+import { emitEachEntry } from './each-entry.js';
 
 export interface StopMachinePokeOptions {
   /** Write each site through 3.3 ftrace's NMI-aware `do_ftrace_mod_code` instead of plain text_poke. */
@@ -22,15 +22,9 @@ export function emitStopMachinePoke(ctx: SmpCodeContext, options: StopMachinePok
   const sync = ctx.local('sm_sync');
   a.lock().dec(ctx.v('smFirst')).jne(wait);
   // the writer: every site of the batch
-  const each = ctx.local('sm_each');
-  const wrote = ctx.local('sm_wrote');
-  a.mov(isa.bx, ctx.v('smVec')).mov(isa.cx, ctx.v('smNr'));
-  a.label(each);
-  a.test(isa.cx, isa.cx).je(wrote);
-  a.mov(isa.ax, isa.bx);
-  a.call(options.nmiSafeWrites ? 'ftrace_mod_code_entry' : 'text_poke_entry');
-  a.add(isa.bx, ENTRY.size).dec(isa.cx).jmp(each);
-  a.label(wrote);
+  emitEachEntry(ctx, { vec: 'smVec', nr: 'smNr' }, () => {
+    a.call(options.nmiSafeWrites ? 'ftrace_mod_code_entry' : 'text_poke_entry');
+  });
   a.mov(ctx.v('wroteText'), 1);
   a.jmp(sync);
   a.label(wait);

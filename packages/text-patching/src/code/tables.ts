@@ -41,6 +41,7 @@ export function encodePatchTable(sorted: readonly PatchSite[]): Uint8Array {
     const delta = Number(BigInt.asIntN(32, (s.pokeAddress ?? s.address) - s.address));
     new DataView(out.buffer, out.byteOffset).setInt32(at + ENTRY.pokeDelta, delta, true);
     out.set(s.newBytes, at + ENTRY.newBytes);
+    out.set(s.oldBytes, at + ENTRY.oldBytes);
     putWord(out, at + ENTRY.handler, s.handler);
   });
   return out;
