@@ -22,7 +22,12 @@ interface Program extends PieceProgram<Piece> {
   readonly watch: boolean;
 }
 
-type Action = { readonly kind: 'run'; readonly steps: number; readonly quantum: number } | { readonly kind: 'nmi' | 'irq' | 'poke'; readonly cpu: number };
+type Action =
+  | { readonly kind: 'run'; readonly steps: number; readonly quantum: number }
+  | { readonly kind: 'until'; readonly steps: number; readonly quantum: number }
+  | { readonly kind: 'random'; readonly steps: number }
+  | { readonly kind: 'step'; readonly cpu: number; readonly steps: number }
+  | { readonly kind: 'nmi' | 'irq' | 'poke'; readonly cpu: number };
 
 function build(p: Program, execution: 'blocks' | 'interpreter') {
   const k = kit({ arch: 'x86_64', cpus: p.cpus, timing: p.timing, execution, serial: { cyclesPerByte: 37 } });
@@ -86,6 +91,10 @@ function state(m: Machine): string {
 
 function apply(m: Machine, act: Action, cpus: number): void {
   if (act.kind === 'run') m.run({ steps: act.steps, scheduler: { kind: 'round-robin', quantum: act.quantum } });
+  // A predicate checked before every step: the per-step path of the round-robin scheduler.
+  else if (act.kind === 'until') m.run({ steps: act.steps, scheduler: { kind: 'round-robin', quantum: act.quantum }, until: () => false });
+  else if (act.kind === 'random') m.run({ steps: act.steps, scheduler: { kind: 'random', nmiChance: 0.01, irqChance: 0.01, irqVector: 0x30 } });
+  else if (act.kind === 'step') for (let s = 0; s < act.steps; s++) m.step(act.cpu % cpus);
   else if (act.kind === 'nmi') m.injectNmi(act.cpu % cpus);
   else if (act.kind === 'irq') m.injectIrq(act.cpu % cpus, 0x30);
   // An outside write into the code (a debugger or text_poke from the host): invalidates the page's blocks.
@@ -106,6 +115,10 @@ const program = (timing: 'flat' | 'modelled'): fc.Arbitrary<Program> =>
 
 const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('run' as const), steps: fc.integer({ min: 1, max: 400 }), quantum: fc.integer({ min: 1, max: 200 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('run' as const), steps: fc.integer({ min: 1, max: 400 }), quantum: fc.constant(1) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('until' as const), steps: fc.integer({ min: 1, max: 200 }), quantum: fc.integer({ min: 1, max: 8 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('random' as const), steps: fc.integer({ min: 1, max: 300 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('step' as const), cpu: fc.nat(7), steps: fc.integer({ min: 1, max: 40 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('nmi' as const, 'irq' as const, 'poke' as const), cpu: fc.nat(7) }) },
 );
 
@@ -127,6 +140,15 @@ describe('basic blocks against the interpreter', () => {
           }
           expect(fast.m.schedule()).toEqual(ref.m.schedule());
           expect(fast.seen).toEqual(ref.seen);
+          // Replaying the recorded schedule (steps of one CPU in a row run as a burst) reaches the same state;
+          // outside code pokes are not choices, so only runs without them replay to it.
+          if (actions.every((a) => a.kind !== 'poke')) {
+            for (const execution of ['interpreter', 'blocks'] as const) {
+              const again = build(p, execution);
+              again.m.run({ steps: Number.MAX_SAFE_INTEGER, scheduler: { kind: 'replay', schedule: ref.m.schedule() } });
+              expect(state(again.m)).toBe(state(ref.m));
+            }
+          }
         }),
         { numRuns: 60, seed: 14 },
       );
@@ -145,6 +167,22 @@ describe('basic blocks against the interpreter', () => {
       expect(fast.m.cpus[0]!.instructions).toBe(ref.m.cpus[0]!.instructions);
       expect(state(fast.m)).toBe(state(ref.m));
     }
+  });
+
+  it('replay runs a CPU\'s consecutive recorded steps as compiled blocks, to the interpreter\'s state', () => {
+    const p: Program = { cpus: 2, pieces: [['alu', 'mov', 'load', 'store', 'branch'], ['push-pop', 'alu', 'mov']], timers: [700, null], nmiSources: [null, 900], timing: 'modelled', watch: false };
+    const ref = build(p, 'interpreter');
+    ref.m.run({ steps: 6000, scheduler: { kind: 'round-robin', quantum: 37 } });
+    // Replayed through step() one entry at a time, the recorded choices give the same state.
+    const stepped = build(p, 'blocks');
+    for (const e of ref.m.schedule()) if (e.kind === 'step') stepped.m.step(e.cpu);
+    expect(state(stepped.m)).toBe(state(ref.m));
+    const compiled = blockCounters.compiled;
+    const replayed = build(p, 'blocks');
+    replayed.m.run({ steps: Number.MAX_SAFE_INTEGER, scheduler: { kind: 'replay', schedule: ref.m.schedule() } });
+    expect(state(replayed.m)).toBe(state(ref.m));
+    expect(replayed.m.schedule()).toEqual(ref.m.schedule());
+    expect(blockCounters.compiled).toBeGreaterThan(compiled);
   });
 
   it('a store into a later instruction of the running block takes effect at once, as in the interpreter', () => {

@@ -3,6 +3,7 @@ import { FL_TF, RUNNING } from './cpu.js';
 import { F_XWATCH } from './frame.js';
 import type { Frame } from './frame.js';
 import type { DecodedOp } from './op.js';
+import { HELPERS, sourceOf } from './block-source.js';
 
 /*
  * Basic blocks: runs of already-decoded fall-through instructions in one physical page,
@@ -14,10 +15,19 @@ import type { DecodedOp } from './op.js';
  * write changed the page, the code page's translation is still the cached one). When any
  * check fires it returns and the interpreter takes over at that instruction boundary.
  *
+ * A block can be entered at any of its instructions, not only its first: every instruction
+ * start it covers maps to (block, index) in the page's cache, so a burst that begins where an
+ * earlier one stopped (a quantum or budget ending inside a block, an interrupt's return) runs
+ * the rest of the block without building a block per entry point. Single steps (`step()`,
+ * round-robin at quantum 1, the explorer) stay in the interpreter: measured, one instruction
+ * through a block cost 10–20 % more than through the interpreter (the lookup and the call
+ * outweigh the inlined body when the step ends after it), so the gain is in bursts only.
+ *
  * Two tiers: a block first runs in `runLoop` over its closures; once hot it gets a function
- * generated with `new Function` in which every closure has its own call site (V8 can then
- * inline each instruction's body) and costs and offsets are literals. Where code generation
- * is unavailable (a page's CSP forbids it) the loop tier stays.
+ * generated with `new Function` in which the commonest instruction shapes are inlined as
+ * source from their family's template (`block-source.ts`), every other closure has its own
+ * call site (V8 can then inline its body), and costs and offsets are literals. Where code
+ * generation is unavailable (a page's CSP forbids it) the loop tier stays.
  */
 
 /** Entries into a start offset before a block is built there (the interpreter decodes the code first). */
@@ -27,7 +37,8 @@ const COMPILE_AFTER = 32;
 /** Longest block, in instructions. */
 const MAX_OPS = 64;
 
-type BlockFn = (c: CpuState, left: number, f: Frame, seq: number, lo0: number, hi0: number) => void;
+/** A block's generated function: runs from instruction `j` with at most `left` instructions; `lo0`/`hi0` is the block's start address. */
+type BlockFn = (c: CpuState, left: number, f: Frame, seq: number, lo0: number, hi0: number, j: number) => void;
 
 export class Block {
   runs = 0;
@@ -38,21 +49,32 @@ export class Block {
     /** Offset from the block's start of the instruction after each one. */
     readonly ends: readonly number[],
   ) {}
+
+  /** Offset from the block's start of instruction `j`. */
+  start(j: number): number {
+    return j === 0 ? 0 : this.ends[j - 1]!;
+  }
 }
 
-/** Per-frame block cache: blocks (or the entry count before one is built) by start offset. */
+/**
+ * Per-frame block cache, by instruction offset: the block covering it and the instruction's
+ * index there, or (before a block covers it) how often it was entered.
+ */
 export interface BlockCache {
   readonly blocks: (Block | undefined)[];
+  readonly index: Uint8Array;
   readonly heat: Uint8Array;
 }
 
 let codegen = true;
+/** Index in the block `blockAt` returned last of the instruction at RIP (read by `runBlock` right after). */
+let entry = 0;
 
 /** Blocks built and compiled in this process (diagnostics: tests check that blocks actually ran). */
 export const blockCounters = { built: 0, compiled: 0 };
 
 /**
- * The block starting at the CPU's RIP, if one may run now: the code page is the CPU's cached
+ * The block covering the CPU's RIP, if one may run now: the code page is the CPU's cached
  * translation, the cross-modifying-code rule has nothing to check, no execution watch is on
  * the page. `null` sends this instruction through the interpreter.
  */
@@ -62,17 +84,27 @@ export function blockAt(c: CpuState): Block | null {
   const f = c.codeFrame!;
   if (f.lastWriteSeq > c.serialSeq || (f.flags & F_XWATCH) !== 0 || f.ops === null) return null;
   const off = lo & 0xfff;
-  const cache = (f.blocks ??= { blocks: new Array<Block | undefined>(4096).fill(undefined), heat: new Uint8Array(4096) });
+  const cache = (f.blocks ??= { blocks: new Array<Block | undefined>(4096).fill(undefined), index: new Uint8Array(4096), heat: new Uint8Array(4096) });
   const b = cache.blocks[off];
-  if (b !== undefined) return b;
+  if (b !== undefined) {
+    entry = cache.index[off]!;
+    return b;
+  }
   if (++cache.heat[off]! < BUILD_AFTER) return null;
   const built = buildBlock(f.ops, off);
   if (built === null) {
     cache.heat[off] = 0;
     return null;
   }
-  cache.blocks[off] = built;
+  // Every instruction start the new block covers enters it there, unless an older block covers it already.
+  for (let j = 0; j < built.ops.length; j++) {
+    const o = off + built.start(j);
+    if (cache.blocks[o] !== undefined) continue;
+    cache.blocks[o] = built;
+    cache.index[o] = j;
+  }
   blockCounters.built++;
+  entry = 0;
   return built;
 }
 
@@ -91,20 +123,22 @@ function buildBlock(ops: readonly (DecodedOp | undefined)[], start: number): Blo
   return list.length < 2 ? null : new Block(list, ends);
 }
 
-/** Runs at most `left` instructions of `b` on `c` (at least one); see the file comment for where it stops. */
+/** Runs at most `left` instructions of `b` on `c` (at least one) from the instruction `blockAt` found; see the file comment for where it stops. */
 export function runBlock(b: Block, c: CpuState, left: number): void {
   const f = c.codeFrame!;
-  if (b.fn !== null) b.fn(c, left, f, f.lastWriteSeq, c.ipLo, c.ipHi);
+  const j = entry;
+  const lo0 = c.ipLo - b.start(j);
+  if (b.fn !== null) b.fn(c, left, f, f.lastWriteSeq, lo0, c.ipHi, j);
   else {
     if (++b.runs === COMPILE_AFTER && codegen) b.fn = compileBlock(b);
-    runLoop(b, c, left, f, f.lastWriteSeq, c.ipLo, c.ipHi);
+    runLoop(b, c, left, f, f.lastWriteSeq, lo0, c.ipHi, j);
   }
 }
 
-function runLoop(b: Block, c: CpuState, left: number, f: Frame, seq: number, lo0: number, hi0: number): void {
+function runLoop(b: Block, c: CpuState, left: number, f: Frame, seq: number, lo0: number, hi0: number, j0: number): void {
   const ops = b.ops;
-  const k = Math.min(ops.length, left);
-  for (let j = 0; j < k; j++) {
+  const k = Math.min(ops.length, j0 + left);
+  for (let j = j0; j < k; j++) {
     const op = ops[j]!;
     op.exec(c);
     c.instructions++;
@@ -115,24 +149,50 @@ function runLoop(b: Block, c: CpuState, left: number, f: Frame, seq: number, lo0
   }
 }
 
-/** Generates the straight-line function of a block; null (and the loop tier for good) if code generation is refused. */
+/**
+ * Generates the straight-line function of a block: a switch on the entry index whose cases
+ * fall through, one per instruction. An instruction with a family template (`block-source.ts`)
+ * is inlined as source; any other is a call of its closure. After an instruction that touches
+ * only registers and flags, only the budget and the clock can end the block (its RIP is the
+ * next one's by construction); after any other, everything the interpreter checks is checked.
+ * Null (and the loop tier for good) if code generation is refused.
+ */
 function compileBlock(b: Block): BlockFn | null {
   if (!b.ops.every((op) => Number.isFinite(op.cost))) return null;
-  const params = b.ops.map((_, j) => `e${j}`);
-  const lines: string[] = [];
+  const params: string[] = [];
+  const args: unknown[] = [];
+  const lines: string[] = ['const L = c.lo; const H = c.hi;', 'switch (j) {'];
   const last = b.ops.length - 1;
   b.ops.forEach((op, j) => {
-    lines.push(`e${j}(c); c.instructions++; c.cycles += ${op.cost};`);
+    const src = sourceOf(op.exec);
+    let code: string;
+    if (src === undefined) {
+      params.push(`e${j}`);
+      args.push(op.exec);
+      code = `e${j}(c);`;
+    } else {
+      src.refs.forEach((r, k) => {
+        params.push(`e${j}_${k}`);
+        args.push(r);
+      });
+      code = src.code.replace(/\$(\d+)/g, (_, k: string) => `e${j}_${k}`);
+    }
+    lines.push(`case ${j}: ${code} c.instructions++; c.cycles += ${op.cost};`);
     if (j === last) return;
-    lines.push(
-      `if (left === ${j + 1} || c.cycles >= c.nextEvent || c.state !== ${RUNNING} || c.nmiPending || c.irqCount !== 0 || (c.fl & ${FL_TF}) !== 0 ` +
-        `|| c.ipLo !== lo0 + ${b.ends[j]} || c.ipHi !== hi0 || f.lastWriteSeq !== seq || c.codeFrame !== f) return;`,
-    );
+    if (src?.pure === true) lines.push('if (--left === 0 || c.cycles >= c.nextEvent) return;');
+    else {
+      lines.push(
+        `if (--left === 0 || c.cycles >= c.nextEvent || c.state !== ${RUNNING} || c.nmiPending || c.irqCount !== 0 || (c.fl & ${FL_TF}) !== 0 ` +
+          `|| c.ipLo !== lo0 + ${b.ends[j]} || c.ipHi !== hi0 || f.lastWriteSeq !== seq || c.codeFrame !== f) return;`,
+      );
+    }
   });
+  lines.push('}');
   try {
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from numbers and closure parameters only
-    const factory = new Function(...params, `return function block(c, left, f, seq, lo0, hi0) {\n${lines.join('\n')}\n};`) as (...e: unknown[]) => BlockFn;
-    const fn = factory(...b.ops.map((op) => op.exec));
+    const helpers = Object.keys(HELPERS);
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from numbers, closure parameters and the templates of block-source.ts only
+    const factory = new Function(...helpers, ...params, `return function block(c, left, f, seq, lo0, hi0, j) {\n${lines.join('\n')}\n};`) as (...e: unknown[]) => BlockFn;
+    const fn = factory(...Object.values(HELPERS), ...args);
     blockCounters.compiled++;
     return fn;
   } catch {

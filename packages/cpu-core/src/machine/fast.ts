@@ -5,6 +5,7 @@ import type { CpuState } from './cpu.js';
 import { rd, wr } from './bus.js';
 import { eaFn, memSize, regInfo } from './operands.js';
 import { pop, push } from './stack.js';
+import { aluSource, jccSource, movMemSource, movSource } from './block-source.js';
 
 type Exec = (c: CpuState) => void;
 
@@ -26,53 +27,63 @@ export function fastAlu(instr: Instruction, op: number, is64: boolean, nl: numbe
     const s = regInfo(instr.op1Register);
     if (s?.size !== size) return undefined;
     const si = s.idx;
-    if (size === 8) {
-      return (c) => {
-        const r = alu(c, op, 8, c.lo[di]!, c.hi[di]!, c.lo[si]!, c.hi[si]!);
-        if (writes) {
-          c.lo[di] = r;
-          c.hi[di] = c.rh;
-        }
-        c.ipLo = nl;
-        c.ipHi = nh;
-      };
-    }
-    return (c) => {
-      const r = alu(c, op, 4, c.lo[di]!, 0, c.lo[si]!, 0);
-      if (writes) {
-        c.lo[di] = r;
-        c.hi[di] = 0;
-      }
-      c.ipLo = nl;
-      c.ipHi = nh;
-    };
+    return aluSource(size === 8 ? aluReg64(op, di, si, writes, nl, nh) : aluReg32(op, di, si, writes, nl, nh), op, size as 4 | 8, di, { reg: si }, writes, nl, nh);
   }
   if (k1 === OpKind.Immediate32 || k1 === OpKind.Immediate8to32 || k1 === OpKind.Immediate8to64 || k1 === OpKind.Immediate32to64) {
     const v = BigInt.asUintN(size * 8, instr.immediate(1));
     const il = Number(v & 0xffffffffn);
     const ih = Number(v >> 32n);
-    if (size === 8) {
-      return (c) => {
-        const r = alu(c, op, 8, c.lo[di]!, c.hi[di]!, il, ih);
-        if (writes) {
-          c.lo[di] = r;
-          c.hi[di] = c.rh;
-        }
-        c.ipLo = nl;
-        c.ipHi = nh;
-      };
-    }
-    return (c) => {
-      const r = alu(c, op, 4, c.lo[di]!, 0, il, 0);
-      if (writes) {
-        c.lo[di] = r;
-        c.hi[di] = 0;
-      }
-      c.ipLo = nl;
-      c.ipHi = nh;
-    };
+    return aluSource(size === 8 ? aluImm64(op, di, il, ih, writes, nl, nh) : aluImm32(op, di, il, writes, nl, nh), op, size as 4 | 8, di, { il, ih }, writes, nl, nh);
   }
   return is64 ? undefined : undefined;
+}
+
+function aluReg64(op: number, di: number, si: number, writes: boolean, nl: number, nh: number): Exec {
+  return (c) => {
+    const r = alu(c, op, 8, c.lo[di]!, c.hi[di]!, c.lo[si]!, c.hi[si]!);
+    if (writes) {
+      c.lo[di] = r;
+      c.hi[di] = c.rh;
+    }
+    c.ipLo = nl;
+    c.ipHi = nh;
+  };
+}
+
+function aluReg32(op: number, di: number, si: number, writes: boolean, nl: number, nh: number): Exec {
+  return (c) => {
+    const r = alu(c, op, 4, c.lo[di]!, 0, c.lo[si]!, 0);
+    if (writes) {
+      c.lo[di] = r;
+      c.hi[di] = 0;
+    }
+    c.ipLo = nl;
+    c.ipHi = nh;
+  };
+}
+
+function aluImm64(op: number, di: number, il: number, ih: number, writes: boolean, nl: number, nh: number): Exec {
+  return (c) => {
+    const r = alu(c, op, 8, c.lo[di]!, c.hi[di]!, il, ih);
+    if (writes) {
+      c.lo[di] = r;
+      c.hi[di] = c.rh;
+    }
+    c.ipLo = nl;
+    c.ipHi = nh;
+  };
+}
+
+function aluImm32(op: number, di: number, il: number, writes: boolean, nl: number, nh: number): Exec {
+  return (c) => {
+    const r = alu(c, op, 4, c.lo[di]!, 0, il, 0);
+    if (writes) {
+      c.lo[di] = r;
+      c.hi[di] = 0;
+    }
+    c.ipLo = nl;
+    c.ipHi = nh;
+  };
 }
 
 /** mov between 32/64-bit registers, or an immediate into one. */
@@ -87,30 +98,36 @@ export function fastMov(instr: Instruction, nl: number, nh: number): Exec | unde
     const s = regInfo(instr.op1Register);
     if (s?.size !== d.size) return undefined;
     const si = s.idx;
-    return (c) => {
+    const exec: Exec = (c) => {
       c.lo[di] = c.lo[si]!;
       c.hi[di] = wide ? c.hi[si]! : 0;
       c.ipLo = nl;
       c.ipHi = nh;
     };
+    return movSource(exec, di, { reg: si, wide }, nl, nh);
   }
   const k = instr.op1Kind;
   if (k === OpKind.Immediate32 || k === OpKind.Immediate64 || k === OpKind.Immediate32to64) {
     const v = BigInt.asUintN(d.size * 8, instr.immediate(1));
     const il = Number(v & 0xffffffffn);
     const ih = Number(v >> 32n);
-    return (c) => {
+    const exec: Exec = (c) => {
       c.lo[di] = il;
       c.hi[di] = ih;
       c.ipLo = nl;
       c.ipHi = nh;
     };
+    return movSource(exec, di, { il, ih }, nl, nh);
   }
   return undefined;
 }
 
 /** Conditional jumps with the condition test inlined for the frequent codes. */
 export function fastJcc(cc: number, tl: number, th: number, nl: number, nh: number): Exec {
+  return jccSource(jccClosure(cc, tl, th, nl, nh), cc, tl, th, nl, nh);
+}
+
+function jccClosure(cc: number, tl: number, th: number, nl: number, nh: number): Exec {
   switch (cc) {
     case 4:
       return (c) => {
@@ -178,14 +195,15 @@ export function fastMovMem(instr: Instruction, is64: boolean, nl: number, nh: nu
   const ri = r.idx;
   const wide = size === 8;
   if (store) {
-    return (c) => {
+    const st: Exec = (c) => {
       ea(c);
       wr(c, c.eaLo, c.eaHi, size, c.lo[ri]!, wide ? c.hi[ri]! : 0);
       c.ipLo = nl;
       c.ipHi = nh;
     };
+    return movMemSource(st, ea, true, size, ri, nl, nh);
   }
-  return (c) => {
+  const ld: Exec = (c) => {
     ea(c);
     const v = rd(c, c.eaLo, c.eaHi, size);
     c.hi[ri] = wide ? c.vh : 0;
@@ -193,6 +211,7 @@ export function fastMovMem(instr: Instruction, is64: boolean, nl: number, nh: nu
     c.ipLo = nl;
     c.ipHi = nh;
   };
+  return movMemSource(ld, ea, false, size, ri, nl, nh);
 }
 
 /** push/pop of a full-width general register (the prologue/epilogue and register-save shapes). */

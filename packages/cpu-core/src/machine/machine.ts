@@ -1,9 +1,7 @@
-import type { AssembledCode } from '../asm/assembler.js';
 import { SymbolTable } from '../asm/symbols.js';
 import { CpuError } from '../errors.js';
 import { I386, toLoHi, X86_64 } from './arch.js';
 import type { Arch, ArchInfo } from './arch.js';
-import { rd } from './bus.js';
 import { CpuState, DEAD, FL_IF, HALTED, RUNNING } from './cpu.js';
 import { Cpu } from './cpu-view.js';
 import type { IdtRegister } from './cpu-view.js';
@@ -11,32 +9,32 @@ import { MachineCore, PTE_P, PTE_W } from './core.js';
 import type { AddressSpace, ExecCallback } from './core.js';
 import { addExecWatch, addWriteWatch, flagExecWatches } from './watches.js';
 import { checkVirt, lookupPage, mapPages, readThrough, unmapPages, writeThrough } from './address-space-ops.js';
-import { decodeGate, DEFAULT_IDT_PHYS, encodeGate, GATE_INTERRUPT, GATE_TRAP, gateSize } from './idt.js';
+import { DEFAULT_IDT_PHYS, gateSize } from './idt.js';
+import { gateAddress, gateBytes, gateInfo } from './gates.js';
+import { placeCode } from './code-load.js';
+import type { CodeRegion, LoadableCode } from './code-load.js';
+import { resolveConfig, resolveExecution } from './machine-config.js';
+import { runRandom, runReplay } from './scheduled-run.js';
 import { raiseIrq, raiseNmi } from './events.js';
 import { runnable, step } from './exec.js';
-import { F_CODE } from './frame.js';
 import type { Frame } from './frame.js';
-import { FAULT } from './op.js';
-import { checkEntry, checkScheduler, encode, nextRandom, ScheduleLog } from './schedule.js';
+import { checkEntry, checkScheduler, encode, ScheduleLog } from './schedule.js';
 import type { ScheduleEntry } from './schedule.js';
 import { runRoundRobin } from './round-robin.js';
 import { resolveTiming } from './timing/model.js';
 import type { CostTable } from './timing/costs.js';
-import { accessSize, address, fitting, intIn, oneOf } from './validate.js';
+import { accessSize, fitting, intIn } from './validate.js';
 import type { RoundRobinState } from './round-robin.js';
 import { captureState, machineHash, restoreState } from './machine-state.js';
 import { checkSnapshot } from './machine-state.js';
 import type { MachineIdentity } from './machine-state.js';
 import { formatEvent, hashTrace, TraceRecorder } from './trace.js';
 import type { TraceEvent, TraceFilter } from './trace.js';
-import { buildStackView } from './stack-view.js';
+import { buildStackView, readStack } from './stack-view.js';
 import type { GateInfo, GateOptions, GateTableOptions, LoadOptions, MachineConfig, MapOptions, RunOptions, RunResult, Snapshot, StartOptions } from './machine-options.js';
 
 export type { GateInfo, GateOptions, GateTableOptions, LoadOptions, MachineConfig, MapOptions, RunOptions, RunResult, Snapshot, StartOptions } from './machine-options.js';
 import type { StackWord } from './stack-view.js';
-
-/** The most words one `stackView` call labels (512 KiB of 64-bit stack): wider ranges are paged by the caller. */
-const STACK_VIEW_WORDS = 65536;
 
 /** Validates the configuration and builds a machine. */
 export function createMachine(config: MachineConfig): Machine {
@@ -54,7 +52,7 @@ export class Machine {
   readonly #info: ArchInfo;
   readonly #symbols = new Map<string, bigint>();
   #symbolTable: SymbolTable | undefined;
-  readonly #code: { start: bigint; end: bigint; space: number }[] = [];
+  readonly #code: CodeRegion[] = [];
   /** Recorded choices, compressed (see ScheduleLog). */
   readonly #log: ScheduleLog;
   #trace: TraceRecorder | null = null;
@@ -67,27 +65,18 @@ export class Machine {
   readonly idt: IdtRegister;
 
   constructor(config: MachineConfig) {
-    if (!['x86_64', 'i386'].includes(config.arch)) throw new CpuError('KERNSIM_CPU_CONFIG', `arch must be 'x86_64' or 'i386', got ${config.arch as string}`);
-    if (!Number.isInteger(config.cpus) || config.cpus < 1 || config.cpus > 4096) throw new CpuError('KERNSIM_CPU_CONFIG', `cpus must be an integer from 1 to 4096, got ${config.cpus}`);
-    const cpi = config.cyclesPerInstruction;
-    if (cpi !== undefined && (!Number.isInteger(cpi) || cpi < 1)) throw new CpuError('KERNSIM_CPU_CONFIG', `cyclesPerInstruction must be a positive integer, got ${cpi}`);
-    const cpb = config.serial?.cyclesPerByte ?? 87_000;
-    if (!Number.isInteger(cpb) || cpb < 0) throw new CpuError('KERNSIM_CPU_CONFIG', `serial.cyclesPerByte must be a non-negative integer, got ${cpb}`);
-    const mib = config.memoryMiB ?? 256;
-    if (!Number.isInteger(mib) || mib < 1 || mib > 4096) throw new CpuError('KERNSIM_CPU_CONFIG', `memoryMiB must be 1..4096, got ${mib}`);
-    const seed = config.seed ?? 1;
-    if (!Number.isInteger(seed)) throw new CpuError('KERNSIM_CPU_CONFIG', `seed must be an integer, got ${seed}`);
+    const rc = resolveConfig(config);
+    const mib = rc.memoryMiB;
     this.arch = config.arch;
     this.#info = config.arch === 'x86_64' ? X86_64 : I386;
     this.bitness = this.#info.bitness;
-    this.#rng = { rng: seed | 0 };
+    this.#rng = { rng: rc.seed | 0 };
     this.#log = new ScheduleLog(config.cpus);
     this.#log.enabled = config.recordSchedule ?? true;
-    const xmc = oneOf(config.crossModifyingCode ?? 'fault', ['fault', 'execute'], 'crossModifyingCode', 'KERNSIM_CPU_CONFIG');
-    const timing = resolveTiming(config.timing, cpi, config.costs, config.topology);
-    const core = new MachineCore(this.#info, timing, cpb, mib * 256, xmc === 'execute');
+    const timing = resolveTiming(config.timing, rc.cyclesPerInstruction, config.costs, config.topology);
+    const core = new MachineCore(this.#info, timing, rc.serialCyclesPerByte, mib * 256, rc.tornCode);
     this.#core = core;
-    core.blocks = oneOf(config.execution ?? 'blocks', ['blocks', 'interpreter'], 'execution', 'KERNSIM_CPU_CONFIG') === 'blocks';
+    core.blocks = resolveExecution(config);
     // The reference table: its pgd, and the direct map of all physical memory at PAGE_OFFSET.
     const dm = core.allocFrame();
     core.tables.set(dm.pfn, core.directTable);
@@ -197,25 +186,8 @@ export class Machine {
    * Places assembled code (or raw bytes at an origin) into mapped memory and adds its symbols.
    * Code must not overlap code loaded before, and every byte must be mapped.
    */
-  loadCode(code: Pick<AssembledCode, 'origin' | 'bytes'> & { readonly symbols?: ReadonlyMap<string, bigint> }, options: LoadOptions = {}): void {
-    const space = options.space ?? this.kernelSpace;
-    const start = code.origin;
-    const end = code.origin + BigInt(code.bytes.length);
-    for (const r of this.#code) {
-      if (r.space === space.id && start < r.end && r.start < end) {
-        throw new CpuError('KERNSIM_CPU_OVERLAP', `code at 0x${start.toString(16)}-0x${end.toString(16)} overlaps code loaded at 0x${r.start.toString(16)}-0x${r.end.toString(16)}`);
-      }
-    }
-    for (let a = start & ~0xfffn; a < end; a += 4096n) {
-      if (!this.#lookup(a < start ? start : a, space)) throw new CpuError('KERNSIM_CPU_UNMAPPED', `code at 0x${start.toString(16)}: page 0x${a.toString(16)} is not mapped`);
-    }
-    this.writeBytes(start, code.bytes, space);
-    for (let a = start & ~0xfffn; a < end; a += 4096n) {
-      const r = this.#lookup(a < start ? start : a, space)!;
-      r.f.flags |= F_CODE;
-      r.f.ops ??= new Array<undefined>(4096).fill(undefined);
-    }
-    this.#code.push({ start, end, space: space.id });
+  loadCode(code: LoadableCode, options: LoadOptions = {}): void {
+    placeCode(this.#core, this.#code, code, options.space ?? this.kernelSpace);
     if (code.symbols) this.addSymbols(code.symbols);
     for (const c of this.#core.cpus) c.serialize();
   }
@@ -244,13 +216,7 @@ export class Machine {
    * Linux's idt_table); with `{ table }` any other table, e.g. one a CPU switches to with `lidt`.
    */
   setGate(vector: number, gate: GateOptions, options: GateTableOptions = {}): void {
-    const ist = gate.ist ?? 0;
-    if (!Number.isInteger(ist) || ist < 0 || ist > 7 || (ist !== 0 && this.bitness !== 64)) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `IST index must be 0..7 (x86_64 only), got ${ist}`);
-    const dpl: number = gate.dpl ?? 0;
-    if (dpl !== 0 && dpl !== 3) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `gate DPL must be 0 or 3, got ${String(dpl)}`);
-    if (gate.type !== undefined) oneOf(gate.type, ['interrupt', 'trap'], 'gate type');
-    const handler = this.address(gate.handler);
-    const bytes = encodeGate(this.bitness === 64, { handler, selector: this.#info.kernelCs, dpl, ist, type: gate.type === 'trap' ? GATE_TRAP : GATE_INTERRUPT, present: true });
+    const bytes = gateBytes(this.bitness === 64, this.#info.kernelCs, gate, (t) => this.address(t));
     this.writeBytes(this.#gateAddress(vector, options), bytes);
   }
 
@@ -261,15 +227,11 @@ export class Machine {
 
   /** Reads a gate back from an IDT in memory (undefined when not present). */
   getGate(vector: number, options: GateTableOptions = {}): GateInfo | undefined {
-    const g = decodeGate(this.bitness === 64, this.readBytes(this.#gateAddress(vector, options), gateSize(this.bitness === 64)));
-    if (!g.present) return undefined;
-    return { handler: g.handler, dpl: g.dpl, ist: g.ist, type: g.type === GATE_TRAP ? 'trap' : 'interrupt', selector: g.selector };
+    return gateInfo(this.bitness === 64, this.readBytes(this.#gateAddress(vector, options), gateSize(this.bitness === 64)));
   }
 
   #gateAddress(vector: number, options: GateTableOptions): bigint {
-    if (!Number.isInteger(vector) || vector < 0 || vector > 255) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `vector must be 0..255, got ${vector}`);
-    const base = options.table === undefined ? this.idt.base : this.address(options.table);
-    return base + BigInt(vector * gateSize(this.bitness === 64));
+    return gateAddress(this.bitness === 64, vector, () => (options.table === undefined ? this.idt.base : this.address(options.table)));
   }
 
   #cpu(i: number): CpuState {
@@ -335,47 +297,16 @@ export class Machine {
     const sched = options.scheduler ?? { kind: 'round-robin' };
     checkScheduler(sched);
     const until = options.until;
+    const check = until === undefined ? undefined : () => until(this);
     if (sched.kind === 'round-robin') {
       const quantum = sched.quantum ?? 1;
       if (!Number.isInteger(quantum) || quantum < 1) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `round-robin quantum must be a positive integer, got ${quantum}`);
       const out = this.#stepsOut;
-      const reason = runRoundRobin(this.#core.cpus, this.#log, this.#rr, max, quantum, until === undefined ? undefined : () => until(this), out);
+      const reason = runRoundRobin(this.#core.cpus, this.#log, this.#rr, max, quantum, check, out);
       return { steps: out.steps, reason };
     }
-    const cpus = this.#core.cpus;
-    const n = cpus.length;
-    let pos = 0;
-    for (let s = 0; s < max; s++) {
-      if (until?.(this)) return { steps: s, reason: 'until' };
-      if (sched.kind === 'replay') {
-        for (;;) {
-          const e = sched.schedule[pos++];
-          if (e === undefined) return { steps: s, reason: 'schedule-end' };
-          checkEntry(e, n);
-          if (e.kind === 'step') {
-            this.step(e.cpu);
-            break;
-          }
-          if (e.kind === 'nmi') this.injectNmi(e.cpu);
-          else this.injectIrq(e.cpu, e.vector);
-        }
-        continue;
-      }
-      if (sched.nmiChance && nextRandom(this.#rng) < sched.nmiChance) this.injectNmi(Math.floor(nextRandom(this.#rng) * n));
-      if (sched.irqChance && nextRandom(this.#rng) < sched.irqChance) this.injectIrq(Math.floor(nextRandom(this.#rng) * n), sched.irqVector ?? 0x20);
-      let count = 0;
-      for (const c of cpus) if (runnable(c)) count++;
-      if (count === 0) return { steps: s, reason: 'idle' };
-      let k = Math.floor(nextRandom(this.#rng) * count);
-      for (const c of cpus) {
-        if (runnable(c) && k-- === 0) {
-          this.#log.step(c.id);
-          step(c);
-          break;
-        }
-      }
-    }
-    return { steps: max, reason: 'steps' };
+    if (sched.kind === 'replay') return runReplay(this, this.#core.cpus, this.#log, sched.schedule, max, check);
+    return runRandom(this, this.#core.cpus, this.#log, this.#rng, sched, max, check);
   }
 
   /** Every choice made so far (steps and injected events), replayable with `{ kind: 'replay' }`; empty when recording is off. */
@@ -458,21 +389,7 @@ export class Machine {
   stackView(cpu: number, from: bigint, to: bigint): StackWord[] {
     const c = this.#cpu(cpu);
     const w = this.bitness === 64 ? 8 : 4;
-    const words = (address(to, 'stackView to') - address(from, 'stackView from')) / BigInt(w);
-    if (words > BigInt(STACK_VIEW_WORDS)) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `stackView covers ${words} words (0x${from.toString(16)}-0x${to.toString(16)}); at most ${STACK_VIEW_WORDS} per call: page through a larger range in several calls`);
-    const values: bigint[] = [];
-    for (let a = from; a < to; a += BigInt(w)) {
-      let v: bigint | undefined;
-      try {
-        const lo = rd(c, Number(a & 0xffffffffn), Number((a >> 32n) & 0xffffffffn), w);
-        v = w === 8 ? (BigInt(c.vh >>> 0) << 32n) | BigInt(lo >>> 0) : BigInt(lo >>> 0);
-      } catch (e) {
-        if (e !== FAULT) throw e;
-        v = undefined;
-      }
-      values.push(v ?? -1n);
-    }
-    return buildStackView(this.trace, cpu, from, w, values);
+    return buildStackView(this.trace, cpu, from, w, readStack(c, from, to, w));
   }
 
   /** Brings all dirty memory chunks into the running hash and mixes in every CPU: cheap after one instruction. */

@@ -2,6 +2,7 @@ import { MemorySize, OpKind, Register } from 'iced-x86';
 import type { Instruction } from 'iced-x86';
 import type { CpuState } from './cpu.js';
 import { rd, wr } from './bus.js';
+import { eaSource } from './block-source.js';
 
 /** An operand compiled to accessors: `get` returns the low 32 bits (high half in `c.vh`). */
 export interface Loc {
@@ -139,23 +140,26 @@ export function eaFn(instr: Instruction, is64: boolean, noSeg: boolean): ((c: Cp
   const seg = noSeg ? 0 : instr.memorySegment === Register.GS ? 2 : instr.memorySegment === Register.FS ? 1 : 0;
   if (b < 0 && x < 0 && seg === 0) {
     const eh = addr32 ? 0 : dhi;
-    return (c) => {
+    const absolute = (c: CpuState): void => {
       c.eaLo = dlo;
       c.eaHi = eh;
     };
+    return eaSource(absolute, `c.eaLo = ${dlo}; c.eaHi = ${eh};`);
   }
   if (b >= 0 && x < 0 && seg === 0) {
     if (addr32) {
-      return (c) => {
+      const base32 = (c: CpuState): void => {
         c.eaLo = (c.lo[b]! + dlo) >>> 0;
         c.eaHi = 0;
       };
+      return eaSource(base32, `c.eaLo = (L[${b}] + ${dlo}) >>> 0; c.eaHi = 0;`);
     }
-    return (c) => {
+    const base64 = (c: CpuState): void => {
       const l = c.lo[b]! + dlo;
       c.eaLo = l >>> 0;
       c.eaHi = (c.hi[b]! + dhi + (l > 0xffffffff ? 1 : 0)) >>> 0;
     };
+    return eaSource(base64, `{ const l = L[${b}] + ${dlo}; c.eaLo = l >>> 0; c.eaHi = (H[${b}] + ${dhi} + (l > 0xffffffff ? 1 : 0)) >>> 0; }`);
   }
   return (c) => {
     let l = dlo;
