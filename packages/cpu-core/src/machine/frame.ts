@@ -1,4 +1,5 @@
 import type { BlockCache } from './block.js';
+import type { FrameImage } from './frame-image.js';
 import type { DecodedOp } from './op.js';
 
 /** Frame flag bits: any set bit sends writes down the slow path. */
@@ -37,6 +38,14 @@ export class Frame {
   lineOwner: Int16Array | null = null;
   lineBusy: Float64Array | null = null;
   readonly chunkHash = new Int32Array(CHUNKS * 2);
+  /**
+   * The snapshot image this frame is equal to, or null once it may differ. Set by a capture or a
+   * restore (which also mark the bytes shared); every change of the bytes, the write log, the
+   * line ownership or the chunk hashes goes through a write, and the first write after a capture
+   * or restore unshares the frame, which drops the image. Lets snapshots reuse the images of
+   * untouched frames and restores skip them.
+   */
+  image: FrameImage | null = null;
 
   constructor(
     readonly pfn: number,
@@ -51,6 +60,7 @@ export class Frame {
     this.data = this.data.slice();
     this.words = new Int32Array(this.data.buffer, 0, PAGE >> 2);
     this.flags &= ~F_SHARED;
+    this.image = null;
   }
 
   adopt(data: Uint8Array): void {
