@@ -1,8 +1,9 @@
 import { CpuError } from '../errors.js';
 import type { Machine, Snapshot } from '../machine/machine.js';
 import type { Choice, EventSource, Finding, Monitor, SearchOptions, SearchResult, Violation } from './model.js';
+import type { FrontierCache, FrontierState } from './frontier-cache.js';
 import type { SearchJob } from './plan.js';
-import { better } from './plan.js';
+import { shorterSchedule } from './plan.js';
 import { PrivateSteps } from './reduction.js';
 import { applyChoice, fire, sourceMap } from './replay.js';
 
@@ -29,6 +30,10 @@ export interface RunOptions {
    * whichever path reached it.
    */
   readonly visited?: Set<string>;
+  /** The job's start as this thread left it (see FrontierCache): restored instead of replaying `prefix`. */
+  readonly start?: FrontierState;
+  /** Where to keep the frontier nodes this run hands back, for jobs this thread runs later. */
+  readonly frontierCache?: FrontierCache;
 }
 
 export interface RunResult extends SearchResult {
@@ -112,6 +117,8 @@ class Search {
   cut = false;
   bounded = false;
   at = 0;
+  cache: FrontierCache | undefined;
+  readonly digests = new Map<string, string>();
 
   constructor(m: Machine, o: SearchOptions, reduce: boolean) {
     this.m = m;
@@ -139,13 +146,22 @@ class Search {
       const budgets = new Int32Array(this.events.length * this.ncpu);
       this.events.forEach((s, i) => budgets.fill(s.budget, i * this.ncpu, (i + 1) * this.ncpu));
       let mon: unknown[] = this.monitors.map((x) => x.init(m));
-      for (const c of run.prefix ?? []) {
-        mon = this.apply(c, mon, budgets).monitors;
-        this.path.push(c);
+      const start = run.start;
+      if (start) {
+        m.restore(start.snapshot);
+        budgets.set(start.budgets);
+        mon = start.monitors.slice();
+        this.path.push(...start.prefix);
+      } else {
+        for (const c of run.prefix ?? []) {
+          mon = this.apply(c, mon, budgets).monitors;
+          this.path.push(c);
+        }
       }
       const base = this.path.length;
-      this.snaps[base] = base === 0 ? home : m.snapshot();
+      this.snaps[base] = base === 0 ? home : (start?.snapshot ?? m.snapshot());
       this.at = base;
+      this.cache = run.frontierCache;
       if (!this.report(this.checkState())) this.dfs(base, budgets, mon, run.frontierAt);
     } finally {
       m.restore(home);
@@ -214,7 +230,7 @@ class Search {
   visit(depth: number, budgets: Int32Array, monitors: readonly unknown[], findings: readonly Finding[], parent: Level, frontierAt: number | undefined): boolean {
     const m = this.m;
     if (this.report([...findings, ...this.checkState()])) return true;
-    const key = `${m.hash()}|${depth}|${budgets.join(',')}|${this.monitors.length === 0 ? '' : digest(this.monitors.map((x, i) => x.key(monitors[i])).join('|'))}`;
+    const key = `${m.hash()}|${depth}|${budgets.join(',')}|${this.monitorDigest(monitors)}`;
     if (this.visited.has(key)) {
       // The reduction's proviso: a reduced node whose private step leads somewhere seen is expanded in full.
       if (parent.deferred) {
@@ -238,10 +254,29 @@ class Search {
       return true;
     }
     if (frontierAt !== undefined && depth >= frontierAt) {
-      this.frontier.push({ prefix: this.path.slice(), key });
+      const prefix = this.path.slice();
+      this.frontier.push({ prefix, key });
+      this.cache?.keep(key, { prefix, snapshot: m.snapshot(), budgets: budgets.slice(), monitors });
       return true;
     }
     return false;
+  }
+
+  /**
+   * The monitors' keys digested to 64 bits. Monitor keys change only when something happens
+   * (an NMI, an iret), so the digest of the last few keys is kept: a monitor that returns the
+   * same string object for an unchanged state costs one lookup.
+   */
+  monitorDigest(monitors: readonly unknown[]): string {
+    if (this.monitors.length === 0) return '';
+    const text = this.monitors.length === 1 ? this.monitors[0]!.key(monitors[0]) : this.monitors.map((x, i) => x.key(monitors[i])).join('|');
+    let d = this.digests.get(text);
+    if (d === undefined) {
+      if (this.digests.size >= 4096) this.digests.clear();
+      d = digest(text);
+      this.digests.set(text, d);
+    }
+    return d;
   }
 
   level(budgets: Int32Array, monitors: readonly unknown[]): Level {
@@ -319,9 +354,8 @@ class Search {
   /** Records findings (the shortest schedule per invariant wins); true when there were any. */
   report(findings: readonly Finding[]): boolean {
     for (const f of findings) {
-      const v = { ...f, schedule: this.path.slice() };
       const old = this.found.get(f.invariant);
-      if (!old || better(v, old)) this.found.set(f.invariant, v);
+      if (!old || shorterSchedule(this.path, old.schedule)) this.found.set(f.invariant, { ...f, schedule: this.path.slice() });
     }
     return findings.length > 0;
   }

@@ -1,4 +1,5 @@
 import type { Machine } from '../machine/machine.js';
+import { FrontierCache } from './frontier-cache.js';
 import { runJob } from './jobs.js';
 import type { SearchOptions } from './model.js';
 import type { JobOutcome, SearchJob } from './plan.js';
@@ -25,6 +26,8 @@ export interface WorkerTask {
 const models = new Map<string, Promise<BuiltModel>>();
 /** Each worker keeps the states it has explored per model: its later jobs skip them. */
 const seen = new Map<string, Set<string>>();
+/** And the frontier nodes its jobs handed back, to start the ones it gets without replaying their prefixes. */
+const caches = new Map<string, FrontierCache>();
 
 /** Builds (once per worker) the model a reference names. */
 export function loadModel(ref: ModelRef): Promise<BuiltModel> {
@@ -50,5 +53,10 @@ export async function runWorkerTask(task: WorkerTask): Promise<JobOutcome> {
     visited = new Set();
     seen.set(key, visited);
   }
-  return runJob(machine, options, task.job, task.chunk, visited);
+  let cache = caches.get(key);
+  if (!cache) {
+    cache = new FrontierCache();
+    caches.set(key, cache);
+  }
+  return runJob(machine, options, task.job, task.chunk, visited, cache);
 }

@@ -1,5 +1,5 @@
 import type { LowerTable, MachineCore } from './core.js';
-import { F_CODE, F_SHARED, F_XWATCH, Frame } from './frame.js';
+import { F_CLEAN, F_CODE, F_SHARED, F_XWATCH, Frame } from './frame.js';
 
 // Snapshots of physical memory that cost what changed, not what exists. A frame's image is
 // immutable and shared by every snapshot taken while the frame did not change (`Frame.image`
@@ -10,7 +10,7 @@ import { F_CODE, F_SHARED, F_XWATCH, Frame } from './frame.js';
 export interface FrameImage {
   readonly pfn: number;
   readonly data: Uint8Array;
-  /** The frame's flags without F_SHARED and F_XWATCH (execution watches are reapplied by the machine). */
+  /** The frame's flags without F_SHARED, F_CLEAN and F_XWATCH (execution watches are reapplied by the machine). */
   readonly flags: number;
   readonly chunk: Int32Array;
   readonly log: readonly [number[], number[], number[], number[]];
@@ -18,14 +18,15 @@ export interface FrameImage {
   readonly lines: readonly [Int16Array, Float64Array] | null;
 }
 
-const KEPT = ~(F_SHARED | F_XWATCH);
+const KEPT = ~(F_SHARED | F_CLEAN | F_XWATCH);
 
-/** The image of a frame as it is now: the one it already equals when nothing changed since, else a new one. */
+/** The image of a frame as it is now: the one it already equals when nothing changed since, else a new one sharing its bytes. */
 export function captureFrame(f: Frame): FrameImage {
   const flags = f.flags & KEPT;
   const old = f.image;
-  f.flags |= F_SHARED;
+  // A frame still equal to its image keeps F_SHARED or F_CLEAN until its next write: nothing to mark.
   if (old !== null && old.flags === flags) return old;
+  f.flags = (f.flags & ~F_CLEAN) | F_SHARED;
   const img: FrameImage = {
     pfn: f.pfn,
     data: f.data,
@@ -39,23 +40,51 @@ export function captureFrame(f: Frame): FrameImage {
   return img;
 }
 
-/** Makes the frame equal to the image (bytes shared copy-on-write); a frame that already equals it is left alone. */
+/**
+ * Makes the frame equal to the image; a frame that already equals it is left alone. A frame
+ * with bytes of its own (written since it was last shared: no image holds them) gets the
+ * image's bytes copied in and keeps them, so the path's next writes allocate nothing; otherwise
+ * it shares the image's bytes copy-on-write.
+ */
 export function restoreFrame(f: Frame, s: FrameImage): void {
   if (f.image === s && (f.flags & KEPT) === s.flags) return;
   if (f.data !== s.data) {
-    f.adopt(s.data);
+    if ((f.flags & F_SHARED) === 0) {
+      f.data.set(s.data);
+      f.flags = s.flags | F_CLEAN;
+    } else {
+      f.adopt(s.data);
+      f.flags = s.flags | F_SHARED;
+    }
     f.ops = null;
     f.blocks = null;
-  }
-  f.flags = s.flags | F_SHARED;
+  } else f.flags = s.flags | F_SHARED;
   if ((f.flags & F_CODE) !== 0) f.ops ??= new Array<undefined>(4096).fill(undefined);
   f.chunkHash.set(s.chunk);
-  [f.logOff, f.logOld, f.logSeq, f.logCpu] = [s.log[0].slice(), s.log[1].slice(), s.log[2].slice(), s.log[3].slice()];
+  restoreLog(f, s.log);
   f.lastWriteSeq = s.lastWriteSeq;
-  f.lineOwner = s.lines === null ? null : s.lines[0].slice();
-  f.lineBusy = s.lines === null ? null : s.lines[1].slice();
+  restoreLines(f, s.lines);
   f.dirtyMask = 0;
   f.image = s;
+}
+
+function restoreLog(f: Frame, log: FrameImage['log']): void {
+  if (log[0].length === 0 && f.logOff.length === 0) return;
+  [f.logOff, f.logOld, f.logSeq, f.logCpu] = [log[0].slice(), log[1].slice(), log[2].slice(), log[3].slice()];
+}
+
+function restoreLines(f: Frame, lines: FrameImage['lines']): void {
+  if (lines === null) {
+    f.lineOwner = null;
+    f.lineBusy = null;
+  } else if (f.lineOwner !== null) {
+    // The frame's arrays are its own (images hold copies): overwrite them in place.
+    f.lineOwner.set(lines[0]);
+    f.lineBusy!.set(lines[1]);
+  } else {
+    f.lineOwner = lines[0].slice();
+    f.lineBusy = lines[1].slice();
+  }
 }
 
 /** Every frame's image, in the core's frame order. */

@@ -9,6 +9,8 @@ export const F_WATCH = 4;
 export const F_SHARED = 8;
 export const F_TABLE = 16;
 export const F_XWATCH = 32;
+/** The frame's own bytes equal its `image` (a restore copied them in): the first write drops the image. */
+export const F_CLEAN = 64;
 
 export const PAGE = 4096;
 export const CHUNK_SHIFT = 8;
@@ -60,6 +62,13 @@ export class Frame {
     this.data = this.data.slice();
     this.words = new Int32Array(this.data.buffer, 0, PAGE >> 2);
     this.flags &= ~F_SHARED;
+    this.image = null;
+  }
+
+  /** Before the first write after a snapshot or restore (F_SHARED or F_CLEAN set): the bytes become this frame's own and stop equalling the image. */
+  release(): void {
+    if ((this.flags & F_SHARED) !== 0) this.unshare();
+    this.flags &= ~F_CLEAN;
     this.image = null;
   }
 
