@@ -14,7 +14,7 @@ export interface FrontierState {
  * later restores its start instead of replaying its prefix from the search's start (a job 800
  * levels deep replays 800 choices, monitors included). Snapshots share unchanged frames, so an
  * entry costs the frames its path wrote; the cache is bounded and a job whose node is not kept
- * (or was found along another prefix) replays as before.
+ * (evicted, found by another worker, or found along another prefix) replays as before.
  */
 export class FrontierCache {
   readonly #map = new Map<string, FrontierState>();
@@ -25,9 +25,15 @@ export class FrontierCache {
     return this.#map.size;
   }
 
-  /** Keeps a node unless the cache is full or already holds one with this key (the plan keeps the first, too). */
+  /**
+   * Keeps a node unless one with this key is kept (the plan keeps the first, too). When full,
+   * the oldest goes: jobs are taken about in the order they were found, so it is the likeliest
+   * to have run elsewhere (another worker took it) or to be a duplicate the plan dropped.
+   */
   keep(key: string, state: FrontierState): void {
-    if (this.#map.size < this.capacity && !this.#map.has(key)) this.#map.set(key, state);
+    if (this.#map.has(key)) return;
+    if (this.#map.size >= this.capacity) this.#map.delete(this.#map.keys().next().value!);
+    this.#map.set(key, state);
   }
 
   /** The kept start of a job, removed from the cache; undefined unless it was found along exactly this prefix. */

@@ -32,6 +32,8 @@ export interface PlanHooks {
   readonly maxStates?: number;
   /** After every finished job: e.g. write the checkpoint, print progress. */
   readonly onJob?: (plan: SearchPlan) => void | Promise<void>;
+  /** Which queued job to run next, if the executor prefers some (see `SearchPlan.take`). */
+  readonly prefer?: () => ((job: SearchJob) => boolean) | undefined;
 }
 
 /** Drives a plan to its end (or a stop) with an executor that runs one job (in this thread, or in a pool). */
@@ -41,7 +43,7 @@ export async function runPlan(plan: SearchPlan, exec: (job: SearchJob) => Promis
   const stopping = (): boolean => (hooks.shouldStop?.() ?? false) || (hooks.maxStates !== undefined && plan.states >= hooks.maxStates);
   for (;;) {
     while (running.size < width && !stopping()) {
-      const job = plan.take();
+      const job = plan.take(hooks.prefer?.());
       if (!job) break;
       const p: Promise<void> = exec(job).then(async (o) => {
         plan.complete(o);

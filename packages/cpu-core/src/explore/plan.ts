@@ -89,8 +89,16 @@ export class SearchPlan {
     for (const v of data?.violations ?? []) this.#keep(v);
   }
 
-  /** The next job, or undefined when none is queued (some may still be running). */
-  take(): SearchJob | undefined {
+  /**
+   * The next job, or undefined when none is queued (some may still be running). With `prefer`,
+   * the first of the next 256 jobs it accepts, if any (a pool hands a worker the jobs whose
+   * start it still holds).
+   */
+  take(prefer?: (job: SearchJob) => boolean): SearchJob | undefined {
+    if (prefer) {
+      const n = Math.min(this.#queue.length, 256);
+      for (let i = 0; i < n; i++) if (prefer(this.#queue[i]!)) return this.#queue.splice(i, 1)[0];
+    }
     return this.#queue.shift();
   }
 

@@ -2,7 +2,8 @@ import type { Machine } from '../machine/machine.js';
 import { FrontierCache } from './frontier-cache.js';
 import { runJob } from './jobs.js';
 import type { SearchOptions } from './model.js';
-import type { JobOutcome, SearchJob } from './plan.js';
+import { packOutcome, unpackJob } from './transport.js';
+import type { PackedJob, PackedOutcome } from './transport.js';
 
 /** Where a worker finds the model: a module (file URL or package specifier), the export that builds it, and its parameters (JSON). */
 export interface ModelRef {
@@ -19,7 +20,7 @@ export interface BuiltModel {
 
 export interface WorkerTask {
   readonly ref: ModelRef;
-  readonly job: SearchJob;
+  readonly job: PackedJob;
   readonly chunk: number;
 }
 
@@ -45,7 +46,7 @@ export function loadModel(ref: ModelRef): Promise<BuiltModel> {
 }
 
 /** The pool's task: one subtree job on this worker's copy of the model. */
-export async function runWorkerTask(task: WorkerTask): Promise<JobOutcome> {
+export async function runWorkerTask(task: WorkerTask): Promise<PackedOutcome> {
   const { machine, options } = await loadModel(task.ref);
   const key = JSON.stringify(task.ref);
   let visited = seen.get(key);
@@ -58,5 +59,5 @@ export async function runWorkerTask(task: WorkerTask): Promise<JobOutcome> {
     cache = new FrontierCache();
     caches.set(key, cache);
   }
-  return runJob(machine, options, task.job, task.chunk, visited, cache);
+  return packOutcome(runJob(machine, options, unpackJob(task.job), task.chunk, visited, cache));
 }
