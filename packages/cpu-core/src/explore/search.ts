@@ -104,6 +104,10 @@ class Search {
   /** CPUs whose steps the reduction may not reorder (some invariant reads their registers). */
   readonly visible: Uint8Array;
   readonly fatal: readonly (readonly [string, bigint])[];
+  readonly stepChoices: readonly Choice[];
+  readonly eventChoices: readonly Choice[];
+  /** The choices of the node `visit` just judged (the level built on it takes them). */
+  enabled: Choice[] = [];
   visited = new Set<string>();
   readonly found = new Map<string, Violation>();
   readonly frontier: SearchJob[] = [];
@@ -135,6 +139,9 @@ class Search {
       else for (const c of r.reads) if (c >= 0 && c < this.ncpu) this.visible[c] = 1;
     }
     this.fatal = (o.fatalSymbols ?? []).map((s) => [s, m.address(s)] as const);
+    // Choices are immutable values: one object each, shared by every node and schedule.
+    this.stepChoices = m.cpus.map((_, cpu) => ({ kind: 'step', cpu }));
+    this.eventChoices = this.events.flatMap((s) => m.cpus.map((_, cpu) => ({ kind: 'event', source: s.name, cpu })));
     for (const s of this.events) for (const c of s.cpus ?? []) if (!Number.isInteger(c) || c < 0 || c >= this.ncpu) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `event source ${s.name} names CPU ${c}; the machine has CPUs 0..${this.ncpu - 1}`);
   }
 
@@ -220,7 +227,7 @@ class Search {
       }
       if ((this.states & 1023) === 0) o.onProgress?.({ states: this.states, transitions: this.transitions, violations: this.found.size });
       this.path.push(c);
-      levels.push(this.level(budgets, monitors));
+      levels.push(this.level(budgets, monitors, this.enabled));
       this.at = depth;
       if (depth % every === 0) this.snaps[depth] = m.snapshot();
     }
@@ -229,7 +236,8 @@ class Search {
   /** Judges the state a choice led to; true when the path ends here. */
   visit(depth: number, budgets: Int32Array, monitors: readonly unknown[], findings: readonly Finding[], parent: Level, frontierAt: number | undefined): boolean {
     const m = this.m;
-    if (this.report([...findings, ...this.checkState()])) return true;
+    const judged = this.checkState();
+    if (this.report(findings.length === 0 ? judged : [...findings, ...judged])) return true;
     const key = `${m.hash()}|${depth}|${budgets.join(',')}|${this.monitorDigest(monitors)}`;
     if (this.visited.has(key)) {
       // The reduction's proviso: a reduced node whose private step leads somewhere seen is expanded in full.
@@ -242,7 +250,8 @@ class Search {
     this.visited.add(key);
     this.states++;
     const done = this.o.done?.(m, monitors) ?? false;
-    if (done || this.choices(budgets).length === 0) {
+    this.enabled = this.choices(budgets);
+    if (done || this.enabled.length === 0) {
       const fin: Finding[] = [];
       if (!done && this.o.done) fin.push({ invariant: 'stuck', detail: 'no CPU can run and the scenario is not done' });
       this.monitors.forEach((x, i) => fin.push(...(x.final?.(m, monitors[i]) ?? [])));
@@ -279,8 +288,7 @@ class Search {
     return d;
   }
 
-  level(budgets: Int32Array, monitors: readonly unknown[]): Level {
-    const all = this.choices(budgets);
+  level(budgets: Int32Array, monitors: readonly unknown[], all: Choice[] = this.choices(budgets)): Level {
     if (this.reduce) {
       for (let cpu = 0; cpu < this.ncpu; cpu++) {
         if (this.visible[cpu] || !all.some((c) => c.kind === 'step' && c.cpu === cpu)) continue;
@@ -298,11 +306,11 @@ class Search {
   choices(budgets: Int32Array): Choice[] {
     const m = this.m;
     const out: Choice[] = [];
-    for (let cpu = 0; cpu < this.ncpu; cpu++) if (m.isRunnable(cpu)) out.push({ kind: 'step', cpu });
+    for (let cpu = 0; cpu < this.ncpu; cpu++) if (m.isRunnable(cpu)) out.push(this.stepChoices[cpu]!);
     this.events.forEach((s, i) => {
       for (const cpu of s.cpus ?? m.cpus.map((_, k) => k)) {
         if (budgets[i * this.ncpu + cpu]! <= 0 || !offered(m, s, cpu)) continue;
-        out.push({ kind: 'event', source: s.name, cpu });
+        out.push(this.eventChoices[i * this.ncpu + cpu]!);
       }
     });
     return out;
