@@ -64,11 +64,27 @@ export class SearchPool {
       const lane = idle();
       return (job) => finder.get(job.key) === lane;
     };
-    return runPlan(plan, exec, { ...hooks, concurrency: this.threads, prefer });
+    return held(runPlan(plan, exec, { ...hooks, concurrency: this.threads, prefer }));
   }
 
   destroy(): Promise<void> {
-    return Promise.all(this.#lanes.map((l) => l.destroy())).then(() => undefined);
+    return held(Promise.all(this.#lanes.map((l) => l.destroy())).then(() => undefined));
+  }
+}
+
+/**
+ * Keeps the event loop alive until the promise settles. tinypool unrefs its child processes
+ * and their IPC channels and holds the loop only through a task's port once the task is posted:
+ * while a child starts (seconds through tsx on a loaded host) or exits after `destroy` (it waits
+ * for the exit event with a one-second SIGKILL timer as the only handle) nothing does, the loop
+ * drains and the process ends mid-await (exit code 13, no output).
+ */
+async function held<T>(p: Promise<T>): Promise<T> {
+  const hold = setInterval(() => undefined, 1000);
+  try {
+    return await p;
+  } finally {
+    clearInterval(hold);
   }
 }
 
