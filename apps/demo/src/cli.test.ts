@@ -106,6 +106,13 @@ describe('kernsim CLI', () => {
     expect(sub.out()).toContain('--cpus <n>');
     expect(sub.out()).toContain('--json');
     expect(sub.out()).toContain('--html <file>');
+    // The form pnpm passes on for `pnpm demo -- sample --help`: help, not a run of the section.
+    const dashed = capture();
+    expect(await main(['--', 'sample', '--help'], [sample], dashed.io)).toBe(0);
+    expect(dashed.out()).toContain('--cpus <n>');
+    const top2 = capture();
+    expect(await main(['--', '--help'], [sample], top2.io)).toBe(0);
+    expect(top2.out()).toContain('sample');
   });
 
   it('reports bad input as one line and a non-zero exit', async () => {

@@ -94,8 +94,10 @@ export function buildProgram(sections: readonly Section[], io: Io): Command {
 /** Runs the CLI and returns the exit code; errors become one line on stderr. */
 export async function main(argv: readonly string[], sections: readonly Section[], io: Io): Promise<number> {
   const program = buildProgram(sections, io);
+  // `pnpm demo -- nmi --help` passes the `--` on; after it commander would take every option as an operand.
+  const args = argv[0] === '--' ? argv.slice(1) : argv;
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync([...args], { from: 'user' });
     return 0;
   } catch (error) {
     // Help and --version exit 0; every other commander error is bad usage.

@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { runScenario } from '@kernsim/nmi-x86_64';
+import { replaySchedule } from '@kernsim/cpu-core/explore';
+import { runScenario as runI386 } from '@kernsim/nmi-i386';
+import { buildNmiModel, counterexampleFile, exploreNmi, replayCounterexample, runScenario } from '@kernsim/nmi-x86_64';
 import type { RegName } from '@kernsim/cpu-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -135,6 +137,19 @@ describe('NMI lab', () => {
     expect(await page.getByTestId('regs-cpu0').textContent()).toBe(shown);
   });
 
+  it('names the i386 NMI frame where the NMI pushed it, and shows the nmi_state latch', async () => {
+    const r = runI386('watchdog-dump');
+    const restart = r.events.find((e) => e.kind === 'landmark' && e.text === 'nmi_restart')!;
+    await openNmi(`scenario=watchdog-dump&arch=i386&entry=nested&step=${restart.step + 2}`);
+    await page.getByTestId('stack-cpu').selectOption(String(restart.cpu));
+    const stack = page.getByTestId(`stack-cpu${restart.cpu}`);
+    expect(await stack.getByTestId(`nmi-state-cpu${restart.cpu}`).getAttribute('data-value')).toBe('NMI_EXECUTING');
+    const fields = await stack.locator('g[data-owner=NMI]').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-field')));
+    expect(fields.slice(0, 15)).toEqual(['EFLAGS', 'CS', 'EIP', 'orig_ax', 'gs', 'fs', 'es', 'ds', 'ax', 'bp', 'di', 'si', 'dx', 'cx', 'bx']);
+    expect(await stack.locator('g[data-owner=NMI][data-field=EIP]').getAttribute('data-symbol')).not.toBe('');
+    await page.screenshot({ path: join(shots, 'nmi-i386.png') });
+  });
+
   it('seeks with the scrubber to registers the library computes for that step', async () => {
     const target = 12_345;
     const names: RegName[] = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r12', 'r15'];
@@ -165,6 +180,58 @@ describe('NMI lab', () => {
   });
 });
 
+describe('NMI lab: a saved counterexample', () => {
+  it('rejects a bad file with one line, loads a good one and steps to its violation as the library replays it', async () => {
+    // What `kernsim explore --save` writes: the naive entry, the default search, a small budget.
+    const r = await exploreNmi({ entry: 'naive', starts: ['nmi-perf'], maxStates: 20_000 });
+    const v = r.violations.find((x) => x.invariant === 'nmi-handler-not-nested');
+    expect(v).toBeDefined();
+    const file = counterexampleFile(r.params, v!);
+    const n = file.schedule.length;
+    const names: RegName[] = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r12', 'r15'];
+    const model = buildNmiModel(file.params);
+    replaySchedule(model.machine, file.schedule, model.options.events);
+    const cpu0 = model.machine.cpus[0]!;
+    const wantRegs = names.map((x) => cpu0.reg(x).toString(16).padStart(16, '0'));
+    const wantStack = replayCounterexample(file).diagram.slots.map((x) => x.value.toString(16).padStart(16, '0'));
+
+    await openNmi('scenario=watchdog-dump&arch=x86_64&entry=nested&step=100');
+    const dropped = await page.evaluateHandle((text) => {
+      const d = new DataTransfer();
+      d.items.add(new File([text], 'not-a-counterexample.json', { type: 'application/json' }));
+      return d;
+    }, '{"format":"something-else"}');
+    await page.getByTestId('nmi-lab').dispatchEvent('drop', { dataTransfer: dropped });
+    await page.getByTestId('cx-error').waitFor({ state: 'visible', timeout: WAIT });
+    const message = (await page.getByTestId('cx-error').textContent()) ?? '';
+    expect(message).toContain('not a kernsim NMI counterexample');
+    expect(message).not.toContain('\n');
+    expect(await page.getByTestId('verdict').textContent()).toBe('survived');
+
+    await page.getByTestId('cx-file').setInputFiles({ name: 'naive-nested.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(file, null, 2)) });
+    await page.getByTestId('cx-loaded').waitFor({ timeout: WAIT });
+    await waitForStep(0);
+    expect(await page.getByTestId('cx-error').isHidden()).toBe(true);
+    expect(await page.getByTestId('verdict').textContent()).toBe('VIOLATED');
+    expect(await page.locator('[data-testid=timeline] rect[data-kind=violation]').count()).toBe(1);
+    expect(await page.getByTestId('inject').isDisabled()).toBe(true);
+    await page.getByTestId('violation').click();
+    await waitForStep(n);
+    await page.keyboard.press('b');
+    await waitForStep(n - 1);
+    expect(await page.getByTestId('trace').textContent()).not.toContain('violation:');
+    await page.keyboard.press('ArrowRight');
+    await waitForStep(n);
+    expect(await page.getByTestId('trace').textContent()).toContain('violation: nmi-handler-not-nested');
+    expect(await page.getByTestId('rip-cpu0').textContent()).toBe(cpu0.rip.toString(16).padStart(16, '0'));
+    expect(await Promise.all(names.map((x) => page.getByTestId('regs-cpu0').locator(`td[data-reg=${x}]`).textContent()))).toEqual(wantRegs);
+    expect(await page.locator('[data-testid=stack-cpu0] g[data-region]').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-value')))).toEqual(wantStack);
+    await page.screenshot({ path: join(shots, 'nmi-counterexample.png') });
+    await page.getByTestId('cx-back').click();
+    await page.getByTestId('scenario').waitFor({ timeout: WAIT });
+  });
+});
+
 describe('other labs', () => {
   it('patching lab: breakpoint method on N CPUs, and direct patching with its #GP', async () => {
     await page.goto(`${inject('labUrl')}?lab=patch`);
@@ -177,7 +244,24 @@ describe('other labs', () => {
     await page.getByTestId('patch-cpus').fill('8');
     await page.getByTestId('patch-cpus').dispatchEvent('change');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=patch-cpus-table] tbody tr').length === 8, undefined, { timeout: WAIT });
+    // Every CPU at every site: CPUs 1-7 each went from the old instruction to the new one.
+    const perCpu = await page.getByTestId('patch-site-cpus').locator('tbody tr').allTextContents();
+    expect(perCpu.length).toBe(8);
+    for (const row of perCpu.slice(1)) expect(row).toMatch(/old.*→.*new.*old.*→.*new/);
+    expect(await page.getByTestId('patch-states-1').locator('tbody tr').count()).toBeGreaterThanOrEqual(4);
     await page.screenshot({ path: join(shots, 'patch.png'), fullPage: true });
+    // The cost curve: 2..64 CPUs, both methods, a dot per CPU count in each line chart.
+    const curve = page.getByTestId('patch-curve');
+    await curve.waitFor({ timeout: WAIT });
+    const charts = curve.locator('svg.chart');
+    expect(await charts.count()).toBe(3);
+    for (const i of [0, 1]) {
+      expect(await charts.nth(i).locator('circle.point[data-series=stop_machine]').count()).toBe(6);
+      expect(await charts.nth(i).locator('circle.point[data-series=breakpoint]').count()).toBe(6);
+    }
+    expect(await curve.getByTestId('patch-curve-table').locator('tbody tr').count()).toBe(12);
+    const labels = await charts.first().locator('circle.point[data-series=stop_machine]').evaluateAll((cs) => cs.map((c) => c.getAttribute('data-label')));
+    expect(labels).toEqual(['2', '4', '8', '16', '32', '64']);
     await page.getByTestId('patch-method').selectOption('direct');
     await page.getByTestId('patch-gp').waitFor({ timeout: WAIT });
     expect(await page.getByTestId('patch-gp').textContent()).toContain('#GP at');

@@ -104,6 +104,10 @@ describe('dev-stats CLI', () => {
     // Carol's rename (2012-02-10) and Alice's trim (2012-02-20).
     expect(report.totals.changesets).toBe(2);
     expect(report.period).toEqual({ from: '2012-02-10', to: '2012-02-20' });
+    // git reads a typo as "now" and would print an empty report; dev-stats refuses it as bad usage.
+    const typo = await run(['-C', repo.dir, '--no-cache', '--since', '2012-02-31', 'v1.1']);
+    expect(typo.code).toBe(2);
+    expect(typo.out).toBe('');
   });
 
   it('empty range: empty report, exit 0', async () => {

@@ -234,7 +234,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     const message = error instanceof Error ? error.message : String(error);
     // Messages quote names, config lines and log text from outside: escaped like the reports.
     io.stderr.write(`dev-stats: ${escapeControls(message.split('\n')[0] ?? message)}\n`);
-    return error instanceof UsageError ? 2 : error instanceof DevStatsError ? 1 : 1;
+    // A refused option value (a bad --since, say) is bad usage as much as a misspelt flag.
+    const badOption = error instanceof DevStatsError && error.code === 'DEV_STATS_BAD_OPTION';
+    return error instanceof UsageError || badOption ? 2 : 1;
   }
 }
 

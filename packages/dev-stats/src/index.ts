@@ -1,5 +1,6 @@
 // Core: parsing, attribution, aggregation and rendering. No I/O.
 export { DevStatsError } from './errors.js';
+export { checkDateOption } from './date-option.js';
 export type { DevStatsErrorCode } from './errors.js';
 export type { CommitRecord, Trailer, TrailerKind } from './model.js';
 export { LineDecoder } from './line-decoder.js';

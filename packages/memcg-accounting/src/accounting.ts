@@ -3,7 +3,8 @@ import { MemcgError } from './errors.js';
 import type { ResCounter } from './res-counter.js';
 import type { AllocatorKind, CacheSpec, KmemCache } from './kmem-cache.js';
 import { PAGE_SIZE, PageAllocator } from './page-allocator.js';
-import { SlabAllocator, type SlabHooks } from './slab-allocator.js';
+import { SlabAllocator } from './slab-allocator.js';
+import type { SlabHooks } from './slab-store.js';
 import { checkBoolean, checkFunction, checkInt, checkName } from './validate.js';
 
 /** Allocation flags (a small subset of gfp_t). */

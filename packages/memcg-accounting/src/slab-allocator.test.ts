@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ON_CPU, ON_FULL, ON_PARTIAL, slabOrder } from './kmem-cache.js';
 import { PAGE_SIZE, PageAllocator } from './page-allocator.js';
-import { SlabAllocator, type SlabHooks } from './slab-allocator.js';
+import { SlabAllocator } from './slab-allocator.js';
+import type { SlabHooks } from './slab-store.js';
 
 const hooks: SlabHooks = { onNewSlab: () => -1, onFreeSlab: () => undefined, onChainedEmpty: () => undefined };
 

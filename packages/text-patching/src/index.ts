@@ -5,6 +5,7 @@ export { runPatch } from './run.js';
 export type { CpuFigures, PatchResult, StopMachineTerms } from './run.js';
 export type { PatchConfig, PatchMethod, PatchUser } from './patch-config.js';
 export type { Listing } from './patch-drive.js';
+export type { SiteObservation } from './site-observer.js';
 export type { BpMode } from './code/patch-table.js';
 export type { PatchImage, PatchSite } from './code/image.js';
 export { CPU_COUNTS, nmiSweep, patchFigures } from './figures.js';

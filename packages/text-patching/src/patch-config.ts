@@ -30,6 +30,8 @@ export interface PatchConfig {
   readonly ftraceNmiProtocol?: boolean;
   /** Record what CPU 1 sees at site 0 (needs a trace; keep for small runs). */
   readonly observe?: boolean;
+  /** Record what every CPU executes at every site, and every site's bytes at each sync (execute watches, no trace): `PatchResult.siteObservations`. */
+  readonly observeSites?: boolean;
   /** Work-loop iterations every CPU runs after the patch is complete (default 2 per site). */
   readonly settle?: number;
   readonly seed?: number;
@@ -72,6 +74,7 @@ export function resolvePatchConfig(input: PatchConfig): ResolvedPatchConfig {
     startAfter: input.startAfter ?? 2,
     ftraceNmiProtocol: input.ftraceNmiProtocol ?? false,
     observe: input.observe ?? false,
+    observeSites: input.observeSites ?? false,
     settle: input.settle ?? 2 * (input.sites ?? 1),
     seed: input.seed ?? 1,
     scheduler: input.scheduler ?? 'round-robin',

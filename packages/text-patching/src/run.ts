@@ -7,6 +7,8 @@ import { resolvePatchConfig, routineFor } from './patch-config.js';
 import type { PatchConfig, ResolvedPatchConfig } from './patch-config.js';
 import { bootPatchMachine, driveToCompletion } from './patch-drive.js';
 import type { Drive, Listing } from './patch-drive.js';
+import { observeSites } from './site-observer.js';
+import type { SiteObservation } from './site-observer.js';
 
 export interface CpuFigures {
   readonly cpu: number;
@@ -79,6 +81,8 @@ export interface PatchResult {
    * starts, at each sync round it starts, and when it has returned (with `observe`).
    */
   readonly listings: readonly Listing[];
+  /** With `observeSites`: every site, what each CPU executed there and its bytes at each sync. */
+  readonly siteObservations?: readonly SiteObservation[];
   readonly steps: number;
   readonly image: PatchImage;
   readonly machine: Machine;
@@ -99,9 +103,11 @@ export function runPatch(input: PatchConfig): PatchResult {
     m.watch(firstSite.address, firstSite.oldBytes.length, 'site');
     m.startTrace({ kinds: ['instruction', 'write'], cpus: [0, 1] });
   }
+  const observed = config.observeSites ? observeSites(m, image) : undefined;
   const drive = driveToCompletion(m, image, config, routine);
   m.stopTrace();
-  return patchResult(m, image, config, drive);
+  const result = patchResult(m, image, config, drive);
+  return observed ? { ...result, siteObservations: observed() } : result;
 }
 
 /** Reads the figures the machine code kept. */

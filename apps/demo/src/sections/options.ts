@@ -1,3 +1,4 @@
+import { checkDateOption } from '@kernsim/dev-stats';
 import { type SectionOptions, UsageError } from './section.js';
 
 export function stringOption(options: SectionOptions, key: string, fallback: string): string {
@@ -57,6 +58,17 @@ export function dateOption(options: SectionOptions, key: string, fallback: strin
     throw new UsageError(`--${flagName(key)} must be a date YYYY-MM-DD; got "${raw}"`);
   }
   return raw;
+}
+
+/** A `--since`/`--until` for git, in the forms dev-stats accepts (git itself reads any typo as "now"). */
+export function gitDateOption(options: SectionOptions, key: string): string | undefined {
+  const raw = options[key];
+  if (typeof raw !== 'string') return undefined;
+  try {
+    return checkDateOption(`--${flagName(key)}`, raw);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
 }
 
 /** Commander's camelCased key back to the flag a user typed (`maxCpus` → `max-cpus`). */

@@ -92,6 +92,11 @@ describe('kernsim stats', () => {
     }
   });
 
+  it('rejects a --since/--until git would silently read as now', async () => {
+    await expect(statsSection.run({ repo, since: 'notadate' })).rejects.toMatchObject({ code: 'KERNSIM_USAGE', message: expect.stringContaining('--since') });
+    await expect(statsSection.run({ repo, until: '2012-13-45' })).rejects.toMatchObject({ code: 'KERNSIM_USAGE' });
+  });
+
   it("takes the dev-stats CLI's other options: --mailmap, --since/--until, --gitdm", async () => {
     const mailmap = join(mkdtempSync(join(tmpdir(), 'kernsim-mailmap-')), 'mailmap');
     writeFileSync(mailmap, 'Ann Canonical <ann@corp.example>\n');

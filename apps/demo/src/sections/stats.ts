@@ -13,7 +13,7 @@ import {
 } from '@kernsim/dev-stats';
 import type { Block } from '../report/model.js';
 import { barChart } from '../report/svg.js';
-import { choiceOption, dateOption, intOption, stringOption } from './options.js';
+import { choiceOption, dateOption, gitDateOption, intOption, stringOption } from './options.js';
 import type { Section } from './section.js';
 
 function tableBlock(title: string, table: Table | undefined, who: string): Block[] {
@@ -57,13 +57,15 @@ export const statsSection: Section = {
     const top = intOption(options, 'top', 10, { min: 1, max: 1000 });
     const config = options.config;
     const now = dateOption(options, 'now', new Date().toISOString().slice(0, 10));
+    const since = gitDateOption(options, 'since');
+    const until = gitDateOption(options, 'until');
     const format = typeof options.format === 'string' ? choiceOption<OutputFormat>(options, 'format', OUTPUT_FORMATS, 'text') : undefined;
     const common = {
       repo,
       revisions: [range],
       ...(typeof config === 'string' ? { config } : {}),
-      ...(typeof options.since === 'string' ? { since: options.since } : {}),
-      ...(typeof options.until === 'string' ? { until: options.until } : {}),
+      ...(since === undefined ? {} : { since }),
+      ...(until === undefined ? {} : { until }),
     };
     const { accumulator, config: parsed } = await collectStats({
       ...common,

@@ -2,6 +2,7 @@ import { fill, h, select } from '../ui/dom.js';
 import type { SimClient } from '../worker/client.js';
 import { configToParams, DEFAULT_CONFIG, entryLabel, normalizeConfig, paramsToConfig, SCENARIO_IDS, SERIES_PARTS } from './config.js';
 import type { NmiConfig, NmiSource } from './config.js';
+import { counterexampleLoader } from './cx-loader.js';
 import { cpuPanel, executedPanel, tracePanel } from './panels.js';
 import { timeline } from './scrubber.js';
 import { stackSvg } from './stack-svg.js';
@@ -36,6 +37,9 @@ export class NmiLab {
   readonly #executed = h('div', { class: 'executed-wrap' });
   readonly #stepLabel = h('span', { class: 'step', 'data-testid': 'step' });
   readonly #runButton = h('button', { type: 'button', 'data-testid': 'run', title: 'run / pause (space)' }, 'Run');
+  readonly #injectButton = h('button', { type: 'button', 'data-testid': 'inject', title: 'raise an NMI at the CPU that runs this step, and rerun from here (i)' }, 'Inject NMI here');
+  readonly #violationButton = h('button', { type: 'button', 'data-testid': 'violation', title: "the counterexample's violating step", hidden: true }, 'violation ⚑');
+  readonly #cxError = h('p', { class: 'bad cx-error', 'data-testid': 'cx-error', role: 'alert', hidden: true });
 
   constructor(client: SimClient, setStatus: (text: string) => void) {
     this.#client = client;
@@ -46,6 +50,9 @@ export class NmiLab {
     this.root.append(
       h('p', { class: 'intro' }, 'Real x86 machine code on a simulated multi-CPU machine: the kernel, its #PF and #BP handlers, and the NMI entry. An exception inside an NMI handler re-enables NMIs with its iret; on x86_64 the next NMI then starts at the top of the same NMI stack. Step through a run, or inject an NMI yourself and find the window.'),
       this.#controls,
+      h('div', { class: 'controls cx' }, counterexampleLoader(this.root, (name, text) => void this.loadCounterexample(name, text), (message) => {
+        this.#showCxError(message);
+      }), this.#cxError),
       this.#outcome,
       this.#transport,
       this.#scrub,
@@ -70,6 +77,33 @@ export class NmiLab {
     return this.#queue(() => this.#load(config, step));
   }
 
+  /**
+   * Replays a counterexample file `kernsim explore --save` wrote, from its first step. A file the
+   * worker rejects leaves the run shown before in place, with a one-line reason.
+   */
+  loadCounterexample(name: string, text: string): Promise<void> {
+    this.#running = false;
+    return this.#queue(async () => {
+      this.#setStatus(`replaying ${name}…`);
+      let summary: RunSummary;
+      try {
+        ({ summary } = await this.#client.request('nmi-counterexample', { name, text }));
+      } catch (e) {
+        this.#showCxError(e instanceof Error ? e.message : String(e));
+        this.#setStatus('');
+        return;
+      }
+      this.#showCxError(undefined);
+      this.#setStatus(`${name}: ${summary.steps} choices replayed`);
+      await this.#shown(summary, 0);
+    });
+  }
+
+  #showCxError(message: string | undefined): void {
+    this.#cxError.hidden = message === undefined;
+    this.#cxError.textContent = message ?? '';
+  }
+
   /** Shows step `n` (or the step `n` computes from the one shown when its turn comes). */
   seek(n: number | ((current: number) => number)): Promise<void> {
     return this.#queue(() => this.#show(typeof n === 'number' ? n : n(this.#step)));
@@ -88,14 +122,23 @@ export class NmiLab {
     this.#setStatus(`running ${this.#config.scenario} under ${entryLabel(this.#config)}…`);
     const t = performance.now();
     const { summary } = await this.#client.request('nmi-load', this.#config);
+    this.#setStatus(`ran ${summary.steps} steps in ${Math.round(performance.now() - t)} ms`);
+    await this.#shown(summary, step ?? summary.steps);
+  }
+
+  /** A run the worker has just loaded: its summary, then step `step`. */
+  async #shown(summary: RunSummary, step: number): Promise<void> {
     this.#summary = summary;
-    // The loaded view is the run's end: nothing to compare the first step shown with.
+    // Nothing to compare the first step shown with.
     this.#view = undefined;
     this.#previous = undefined;
     this.#range.max = String(summary.steps);
-    this.#setStatus(`ran ${summary.steps} steps in ${Math.round(performance.now() - t)} ms`);
+    const cx = summary.counterexample;
+    this.#injectButton.disabled = cx !== undefined;
+    this.#violationButton.hidden = cx === undefined;
+    if (cx !== undefined) this.#cxControls(summary);
     this.#renderSummary();
-    await this.#show(step ?? summary.steps);
+    await this.#show(step);
   }
 
   async #show(n: number): Promise<void> {
@@ -119,7 +162,8 @@ export class NmiLab {
 
   async #inject(): Promise<void> {
     const step = this.#step;
-    if (this.#summary && step >= this.#summary.steps) return;
+    // A counterexample's schedule is what it is: an extra NMI would make it another one.
+    if (!this.#summary || this.#summary.counterexample !== undefined || step >= this.#summary.steps) return;
     const injections = [...this.#config.injections.filter((i) => i.step !== step), { step, source: this.#injectSource }];
     await this.load({ ...this.#config, injections }, step);
   }
@@ -215,6 +259,15 @@ export class NmiLab {
     }
   }
 
+  /** While a counterexample is shown: what it is, and the way back to the scenario runs. */
+  #cxControls(summary: RunSummary): void {
+    const back = h('button', { type: 'button', 'data-testid': 'cx-back' }, 'back to the scenarios');
+    back.addEventListener('click', () => {
+      void this.load(this.#config, undefined);
+    });
+    fill(this.#controls, h('span', { 'data-testid': 'cx-loaded' }, `Counterexample ${summary.counterexample?.file ?? ''} · ${summary.entry} · ${summary.steps} choices (an instruction of a CPU, or an NMI the search raised) `), back);
+  }
+
   #delayInput(c: NmiConfig): HTMLLabelElement {
     const input = h('input', { type: 'number', min: 0, max: 200000, placeholder: 'scenario', value: c.delay ?? '', 'data-testid': 'delay', size: 7 });
     input.addEventListener('change', () => {
@@ -231,6 +284,8 @@ export class NmiLab {
       return b;
     };
     this.#runButton.addEventListener('click', () => void this.#run());
+    this.#injectButton.addEventListener('click', () => void this.#inject());
+    this.#violationButton.addEventListener('click', () => void this.seek(this.#summary?.counterexample?.violationStep ?? 0));
     const speed = select('speed', 'speed', SPEEDS.map((n) => [String(n), `${n} steps/frame`] as const), String(this.#speed), (v) => {
       this.#speed = Number(v);
     });
@@ -242,7 +297,8 @@ export class NmiLab {
       button('step ▶', 'step-button', 'one instruction (→ or s)', () => this.seek((at) => at + 1)),
       button('next event ▶', 'next-event', 'next NMI delivery, exception or iret (n)', () => this.#goEvent(1)),
       button('end »', 'end', 'last step', () => this.seek(this.#summary?.steps ?? 0)),
-      button('Inject NMI here', 'inject', 'raise an NMI at the CPU that runs this step, and rerun from here (i)', () => this.#inject()),
+      this.#violationButton,
+      this.#injectButton,
       select('from', 'inject-source', [['watchdog', 'watchdog'], ['sampler', 'perf sampler']], this.#injectSource, (v) => {
         this.#injectSource = v === 'sampler' ? 'sampler' : 'watchdog';
       }),
@@ -259,8 +315,8 @@ export class NmiLab {
       this.#outcome,
       h('b', {}, s.title),
       ` — ${s.entry}: `,
-      h('span', { class: s.crashed ? 'bad' : 'good', 'data-testid': 'verdict' }, s.crashed ? 'CRASHED' : 'survived'),
-      s.crashed ? ` — ${s.crashReason ?? ''}` : ` — ${s.nmis.handled} of ${s.nmis.raised} NMIs handled, ${s.nmis.merged} merged`,
+      h('span', { class: s.verdict.bad ? 'bad' : 'good', 'data-testid': 'verdict' }, s.verdict.word),
+      ` — ${s.verdict.detail}`,
     );
   }
 
@@ -276,7 +332,7 @@ export class NmiLab {
     if (!v || !s) return;
     const prev = this.#previous?.steps === v.steps ? this.#previous : undefined;
     this.#range.value = String(v.step);
-    this.#stepLabel.textContent = `step ${v.step} / ${v.steps}${v.nextCpu !== undefined ? ` · CPU ${v.nextCpu} runs next` : ' · end of run'}`;
+    this.#stepLabel.textContent = `step ${v.step} / ${v.steps} · ${v.next ?? 'end of run'}`;
     fill(this.#scrub, this.#range, timeline(s, v.step, (n) => void this.seek(n)));
     fill(this.#cpus, ...v.cpus.map((c) => cpuPanel(c, prev?.cpus[c.id], c.id === v.nextCpu)));
     const cpu = this.#stackCpuFor(v);
@@ -292,6 +348,8 @@ export class NmiLab {
     const trace = tracePanel(v);
     fill(this.#trace, trace);
     trace.scrollTop = trace.scrollHeight;
+    // A counterexample lives in its file, not in the URL: the address bar keeps the scenario run's.
+    if (s.counterexample !== undefined) return;
     const url = new URL(window.location.href);
     url.search = `?lab=nmi&${configToParams(this.#config, v.step).toString()}`;
     history.replaceState(null, '', url);

@@ -10,6 +10,7 @@ const MARK_COLOR: Readonly<Record<string, string>> = {
   panic: '#000000',
   death: '#000000',
   'nmi-raised': '#8d5bb4',
+  violation: '#ff0000',
 };
 
 /** The whole run as a strip: a tick per marked event (hover for its text), the current step as a line; click seeks. */
@@ -20,7 +21,8 @@ export function timeline(summary: RunSummary, step: number, onSeek: (step: numbe
   const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none', class: 'timeline', 'data-testid': 'timeline', role: 'img', 'aria-label': `${summary.marks.length} events over ${summary.steps} steps` });
   svg.append(s('rect', { x: 0, y: 0, width, height, fill: '#f4f4f4' }));
   for (const e of summary.marks) {
-    const tick = s('rect', { x: x(e.step) - 1, y: e.kind === 'delivery' ? 2 : 10, width: 2.5, height: e.kind === 'delivery' ? 30 : 20, fill: MARK_COLOR[e.kind] ?? '#666' });
+    const tall = e.kind === 'delivery' || e.kind === 'violation';
+    const tick = s('rect', { x: x(e.step) - 1, y: tall ? 2 : 10, width: e.kind === 'violation' ? 5 : 2.5, height: tall ? 30 : 20, fill: MARK_COLOR[e.kind] ?? '#666', 'data-kind': e.kind });
     tick.append(s('title', {}, `step ${e.step}, CPU ${e.cpu}: ${e.text}`));
     svg.append(tick);
   }

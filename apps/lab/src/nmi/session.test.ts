@@ -106,11 +106,23 @@ describe('machineView', () => {
     expect(last.text).not.toMatch(/not mapped|undecodable/);
   });
 
-  it('draws the i386 stack without x86_64 slot names', () => {
+  it('draws the i386 stack as named frames where the NMI pushed them, and the nmi_state latch', () => {
     const s = new NmiSession({ ...DEFAULT_CONFIG, arch: 'i386' });
-    s.seek(1000);
+    const restart = s.result.events.find((e) => e.kind === 'landmark' && e.text === 'nmi_restart')!;
+    s.seek(restart.step - 1);
+    const before = machineView(s).stacks[restart.cpu]!;
+    expect(before.latch?.name).toBe('NMI_NOT_RUNNING');
+    s.seek(restart.step + 2);
     const v = machineView(s);
-    expect(v.stacks[0]!.slots.every((x) => x.region === 'stack')).toBe(true);
+    const stack = v.stacks[restart.cpu]!;
+    expect(stack.latch?.name).toBe('NMI_EXECUTING');
+    const nmi = stack.slots.filter((x) => x.owner === 'NMI');
+    expect(nmi.map((x) => x.field).slice(0, 15)).toEqual(['EFLAGS', 'CS', 'EIP', 'orig_ax', 'gs', 'fs', 'es', 'ds', 'ax', 'bp', 'di', 'si', 'dx', 'cx', 'bx']);
+    // Below the frame: the handler's own words, named after the frame they run on.
+    expect(stack.slots[15]).toMatchObject({ owner: 'NMI', region: 'handler frames' });
+    const eip = nmi.find((x) => x.field === 'EIP')!;
+    expect(eip.symbol).toBeDefined();
+    expect(nmi.find((x) => x.field === 'orig_ax')!.value).toBe(nmi.find((x) => x.field === 'ax')!.value);
     expect(v.cpus[0]!.regs[0]!.name).toBe('eax');
   });
 });

@@ -3,18 +3,12 @@ import type { Kernel, ScenarioResult } from '@kernsim/kernel';
 import { runScenario as runI386 } from '@kernsim/nmi-i386';
 import { runScenario as runX86 } from '@kernsim/nmi-x86_64';
 import type { NmiConfig, NmiSource } from './config.js';
+import { frameEventOf, liveFramesAt } from './frames.js';
+import type { FrameEvent } from './frames.js';
+import { HISTORY, remember, replayStart, SNAPSHOT_INTERVAL } from './shown-run.js';
+import type { ExecutedStep, LabEvent, LiveFrame, ShownRun, StackKind } from './shown-run.js';
 
-/** Steps between snapshots: a seek replays fewer than this many instructions (plus HISTORY). */
-export const SNAPSHOT_INTERVAL = 256;
-/** Instructions remembered before the current step (a seek replays at least these). */
-export const HISTORY = 16;
-
-export interface ExecutedStep {
-  readonly step: number;
-  readonly cpu: number;
-  /** Where the CPU was before the step. */
-  readonly rip: bigint;
-}
+export { HISTORY, SNAPSHOT_INTERVAL };
 
 interface Raise {
   readonly cpu: number;
@@ -43,12 +37,14 @@ export function runConfigured(config: NmiConfig, hooks: RunHooks): ScenarioResul
  * "State at step n" is the machine after n instructions (of all CPUs), before the NMIs raised
  * for instruction n.
  */
-export class NmiSession {
+export class NmiSession implements ShownRun {
   readonly config: NmiConfig;
   readonly result: ScenarioResult;
   readonly kernel: Kernel;
   /** Number of instructions the run executed. */
   readonly steps: number;
+  readonly stackKind: StackKind;
+  readonly #frames: FrameEvent[] = [];
   /** CPU that executed each step. */
   readonly #cpuOf: Uint8Array;
   readonly #raises = new Map<number, Raise[]>();
@@ -68,6 +64,7 @@ export class NmiSession {
     let raise: ((cpu: number, source: NmiSource) => void) | undefined;
     const snapshots = this.#snapshots;
     const raises = this.#raises;
+    const frames = this.#frames;
     this.result = runConfigured(config, {
       setup: (k) => {
         kernel = k;
@@ -85,7 +82,13 @@ export class NmiSession {
             cpuOf = grown;
           }
           cpuOf[count++] = cpu;
+          const before = m.trace.length;
           originalStep(cpu);
+          // The runner traces deliveries and irets: the lab keeps their frames, by step.
+          for (let i = before; i < m.trace.length; i++) {
+            const f = frameEventOf(m.trace[i]!, count - 1);
+            if (f) frames.push(f);
+          }
         };
         k.raisePmuNmi = (cpu: number, source: NmiSource): void => {
           const list = raises.get(count) ?? [];
@@ -102,6 +105,7 @@ export class NmiSession {
     this.#raise = raise;
     this.#cpuOf = cpuOf.subarray(0, count);
     this.steps = count;
+    this.stackKind = config.arch === 'i386' ? 'i386' : config.entry === 'naive' ? 'naive' : 'nested';
     // The runner's trace would keep growing with every replay; the lab reads events from the result.
     kernel.machine.stopTrace();
     // The run may end with NMIs raised for a step it never executed: seek so "at" means what it says.
@@ -114,30 +118,34 @@ export class NmiSession {
     return this.#at;
   }
 
+  get events(): readonly LabEvent[] {
+    return this.result.events;
+  }
+
   /** CPU that executes step `n` (the one "Inject NMI here" hits), or undefined at the end. */
   cpuAt(n: number): number | undefined {
     return n < this.steps ? this.#cpuOf[n] : undefined;
   }
 
+  nextAt(n: number): string | undefined {
+    const cpu = this.cpuAt(n);
+    return cpu === undefined ? undefined : `CPU ${cpu} runs next`;
+  }
+
+  liveFrames(cpu: number): readonly LiveFrame[] {
+    return liveFramesAt(this.#frames, cpu, this.#at);
+  }
+
   /** Puts the machine at step `n` (clamped to the run) and returns the step reached. */
   seek(n: number): number {
     const target = Math.max(0, Math.min(this.steps, Math.floor(n)));
-    let from = this.#at;
-    if (target < from || target - from > SNAPSHOT_INTERVAL) {
-      // From far enough back that the replay also fills the history.
-      let i = Math.floor(Math.max(0, target - HISTORY) / SNAPSHOT_INTERVAL);
-      // A snapshot holds the NMIs raised for its own step: usable for a later step, or when there were none.
-      if (i * SNAPSHOT_INTERVAL === target && this.#raises.has(target) && i > 0) i--;
-      let snap = this.#snapshots[i];
-      while (snap === undefined && i > 0) snap = this.#snapshots[--i];
-      if (snap === undefined) throw new Error('no snapshot to seek from');
-      this.kernel.machine.restore(snap);
+    // A snapshot holds the NMIs raised for its own step: usable for a later step, or when there were none.
+    const start = replayStart(this.#snapshots, this.#at, target, (step) => this.#raises.has(step));
+    if (start.snapshot !== undefined) {
+      this.kernel.machine.restore(start.snapshot);
       this.#history = [];
-      from = i * SNAPSHOT_INTERVAL;
-      this.#replay(from, target, true);
-    } else {
-      this.#replay(from, target, false);
     }
+    this.#replay(start.from, target, start.snapshot !== undefined);
     this.#at = target;
     return target;
   }
@@ -154,10 +162,7 @@ export class NmiSession {
     for (let s = from; s < to; s++) {
       if (!(fromSnapshot && s === from)) for (const r of this.#raises.get(s) ?? []) this.#raise(r.cpu, r.source);
       const cpu = this.#cpuOf[s]!;
-      if (s >= to - HISTORY) {
-        history.push({ step: s, cpu, rip: cpus[cpu]!.rip });
-        if (history.length > HISTORY) history.shift();
-      }
+      if (s >= to - HISTORY) remember(history, { step: s, cpu, rip: cpus[cpu]!.rip });
       this.#step(cpu);
     }
   }

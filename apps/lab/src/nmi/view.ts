@@ -1,8 +1,12 @@
 import { disassemble } from '@kernsim/cpu-core';
 import type { AddressSpace, Cpu, RegName } from '@kernsim/cpu-core';
-import type { Kernel, ScenarioEvent } from '@kernsim/kernel';
-import { naiveSlotRole, nestedSlotRole } from '@kernsim/nmi-x86_64';
-import type { NmiSession } from './session.js';
+import type { Kernel } from '@kernsim/kernel';
+import type { LabEvent, ShownRun } from './shown-run.js';
+import { hexOf, stackView } from './stack-view.js';
+import type { StackView } from './stack-view.js';
+
+export type { StackSlot, StackView } from './stack-view.js';
+export { hexOf };
 
 /** Everything the NMI lab draws, read from the machine at one step (plain data: it crosses to the page). */
 export interface MachineView {
@@ -10,11 +14,13 @@ export interface MachineView {
   readonly steps: number;
   /** CPU that executes the current step (where "Inject NMI here" lands), or undefined at the end. */
   readonly nextCpu: number | undefined;
+  /** What the current step does ("CPU 1 runs next"), or undefined at the end. */
+  readonly next: string | undefined;
   readonly cpus: readonly CpuView[];
   readonly stacks: readonly StackView[];
   readonly console: string;
   /** The run's events so far, the latest last. */
-  readonly recent: readonly ScenarioEvent[];
+  readonly recent: readonly LabEvent[];
   /** The instructions the last few steps executed, oldest first. */
   readonly executed: readonly ExecutedLine[];
 }
@@ -48,43 +54,24 @@ export interface CodeLine {
   readonly current: boolean;
 }
 
-export interface StackView {
-  readonly cpu: number;
-  readonly title: string;
-  readonly slots: readonly StackSlot[];
-}
-
-export interface StackSlot {
-  readonly address: string;
-  readonly region: string;
-  readonly field: string;
-  readonly value: string;
-  readonly symbol: string | undefined;
-}
-
 const REGS64: readonly RegName[] = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
 const REGS32: readonly RegName[] = ['eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'esp'];
-const STACK_SLOTS = { nested: 36, naive: 24, i386: 24 } as const;
 const EVENTS_SHOWN = 60;
-
-export function hexOf(v: bigint, width: number): string {
-  return BigInt.asUintN(width * 4, v).toString(16).padStart(width, '0');
-}
 
 /**
  * Whether the machine at `step` is past the event: the runner notes landmarks and a panic
  * before it runs the step they are seen at, everything else (deliveries, irets, faults, NMIs
  * raised just before the step) once the step has run.
  */
-function happenedBy(e: ScenarioEvent, step: number): boolean {
+function happenedBy(e: LabEvent, step: number): boolean {
   return e.kind === 'landmark' || e.kind === 'panic' ? e.step <= step : e.step < step;
 }
 
 /** Reads the view of the session's machine at the step it is at now. */
-export function machineView(session: NmiSession): MachineView {
+export function machineView(session: ShownRun): MachineView {
   const k = session.kernel;
   const step = session.at;
-  const events = session.result.events;
+  const events = session.events;
   let end = 0;
   while (end < events.length && happenedBy(events[end]!, step)) end++;
   const width = k.machine.bitness === 64 ? 16 : 8;
@@ -96,8 +83,9 @@ export function machineView(session: NmiSession): MachineView {
     step,
     steps: session.steps,
     nextCpu: session.cpuAt(step),
+    next: session.nextAt(step),
     cpus: k.machine.cpus.map((c) => cpuView(k, c)),
-    stacks: k.machine.cpus.map((c) => stackView(k, session.result.entry, c.id)),
+    stacks: k.machine.cpus.map((c): StackView => stackView(k, session.stackKind, c.id, session.liveFrames(c.id))),
     console: k.machine.console,
     recent: events.slice(Math.max(0, end - EVENTS_SHOWN), end),
     executed,
@@ -160,35 +148,4 @@ function codeAround(k: Kernel, c: Cpu, width: number): CodeLine[] {
     const s = k.symbols.symbolize(d.address);
     return { address: hexOf(d.address, width), label: s !== undefined && !s.includes('+') ? s : undefined, bytes: d.bytes, text: d.text, current: d.address === rip };
   });
-}
-
-/** The CPU's NMI stack (x86_64: its IST stack; i386: the running task's kernel stack), slot by slot from the top. */
-function stackView(k: Kernel, entry: string, cpu: number): StackView {
-  const m = k.machine;
-  const w = m.bitness === 64 ? 8 : 4;
-  const kind = m.bitness === 32 ? 'i386' : entry === 'naive' ? 'naive' : 'nested';
-  const role = kind === 'naive' ? naiveSlotRole : kind === 'nested' ? nestedSlotRole : undefined;
-  const top = k.nmiStackTop(cpu);
-  const textStart = k.image.layout.text;
-  const textEnd = k.symbol('__kernel_text_end');
-  const slots: StackSlot[] = [];
-  for (let i = 1; i <= STACK_SLOTS[kind]; i++) {
-    const address = top - BigInt(i * w);
-    let value: bigint | undefined;
-    try {
-      value = m.read(address, w);
-    } catch {
-      value = undefined;
-    }
-    const r = role?.(i * 8);
-    slots.push({
-      address: hexOf(address, w * 2),
-      region: r?.region ?? 'stack',
-      field: r?.field ?? '',
-      value: value === undefined ? '(unmapped)' : hexOf(value, w * 2),
-      symbol: value !== undefined && value >= textStart && value < textEnd ? k.symbols.symbolize(value) : undefined,
-    });
-  }
-  const title = kind === 'i386' ? `CPU ${cpu}: running task's kernel stack (i386 NMIs use the current stack)` : `CPU ${cpu}: NMI IST stack`;
-  return { cpu, title, slots };
 }

@@ -1,6 +1,6 @@
 import { disassemble } from '@kernsim/cpu-core';
-import { breakpointStates, hex, runPatch } from '@kernsim/text-patching';
-import type { PatchMethod, PatchResult, PatchUser } from '@kernsim/text-patching';
+import { breakpointStates, costCurve, hex, runPatch } from '@kernsim/text-patching';
+import type { CostCurveRow, PatchMethod, PatchResult, PatchSite, PatchUser, SiteObservation } from '@kernsim/text-patching';
 
 export const PATCH_METHODS: readonly PatchMethod[] = ['breakpoint', 'stop-machine', 'direct'];
 export const PATCH_USERS: readonly PatchUser[] = ['ftrace', 'static-key', 'kprobe'];
@@ -25,15 +25,20 @@ export interface PatchData {
   readonly listings: readonly { readonly when: string; readonly lines: readonly string[] }[];
   /** The byte states CPU 1 executed at site 0, in order. */
   readonly observed: readonly string[];
-  /**
-   * Site 0's byte states (the breakpoint method's four, then any other state seen): whether CPU 0
-   * had written it when a sync round began, and whether CPU 1 executed it. The library traces
-   * CPUs 0 and 1 only, so the other CPUs' views are not shown.
-   */
-  readonly states: readonly { readonly bytes: string; readonly name: string; readonly atSync: boolean; readonly cpu1Ran: boolean }[];
+  /** Every site, state by state, and what each CPU executed there (the library's `observeSites`). */
+  readonly perSite: readonly SiteStates[];
   readonly perCpu: readonly { readonly cpu: number; readonly work: number; readonly stall: number; readonly int3Hits: number; readonly ipisTaken: number; readonly traced: number; readonly status: string }[];
   /** The same patch by each method on the same machine, for the comparison charts. */
   readonly methods: readonly PatchRunFigures[];
+}
+
+/** One site's byte states (the breakpoint method's four, then any other state seen) and each CPU's way through them. */
+export interface SiteStates {
+  readonly fn: string;
+  /** Whether CPU 0 had written the state when a sync round began, and how many CPUs executed it. */
+  readonly states: readonly { readonly bytes: string; readonly name: string; readonly atSync: boolean; readonly ranBy: number }[];
+  /** Per CPU, the states it executed, in order (indices into `states`). */
+  readonly byCpu: readonly (readonly number[])[];
 }
 
 function figures(method: PatchMethod, r: PatchResult): PatchRunFigures {
@@ -55,7 +60,7 @@ export function computePatch(params: PatchParams): PatchData {
   const cpus = Math.max(2, Math.min(64, Math.floor(params.cpus)));
   const sites = Math.max(1, Math.min(16, Math.floor(params.sites)));
   const p = { ...params, cpus, sites };
-  const r = runPatch({ method: p.method, user: p.user, cpus, sites, observe: true });
+  const r = runPatch({ method: p.method, user: p.user, cpus, sites, observe: true, observeSites: true });
   const symbols = r.machine.symbols;
   const methods = PATCH_METHODS.map((m) => (m === p.method ? figures(m, r) : figures(m, runPatch({ method: m, user: p.user, cpus, sites }))));
   return {
@@ -68,7 +73,7 @@ export function computePatch(params: PatchParams): PatchData {
       lines: disassemble(l.bytes, { origin: l.address, bitness: r.machine.bitness, symbols }).map((d) => `${d.address.toString(16)}  ${d.bytes.padEnd(24)} ${d.text}`),
     })),
     observed: r.observed.map(hex),
-    states: siteStates(r),
+    perSite: (r.siteObservations ?? []).map((o) => siteStates(r.sites[o.site]!, o)),
     perCpu: r.perCpu.map((c) => ({ cpu: c.cpu, work: c.work, stall: c.stall, int3Hits: c.int3Hits, ipisTaken: c.ipisTaken, traced: c.traced, status: c.status })),
     methods,
   };
@@ -76,12 +81,25 @@ export function computePatch(params: PatchParams): PatchData {
 
 const STATE_NAMES = ['old instruction', 'int3 + old tail', 'int3 + new tail', 'new instruction'] as const;
 
-function siteStates(r: PatchResult): PatchData['states'] {
-  const site = r.sites[0];
-  if (!site) return [];
+function siteStates(site: PatchSite, o: SiteObservation): SiteStates {
   const known = breakpointStates([...site.oldBytes], [...site.newBytes]).map(hex);
-  const syncs = new Set(r.atSyncs.map(hex));
-  const ran = new Set(r.observed.map(hex));
-  const others = [...ran].filter((b) => !known.includes(b));
-  return [...known, ...others].map((bytes, i) => ({ bytes, name: STATE_NAMES[i] ?? 'torn: half old, half new', atSync: syncs.has(bytes), cpu1Ran: ran.has(bytes) }));
+  const syncs = new Set(o.atSyncs.map(hex));
+  const ran = o.byCpu.map((seen) => seen.map(hex));
+  const all = [...known, ...[...new Set(ran.flat())].filter((b) => !known.includes(b))];
+  return {
+    fn: site.function,
+    states: all.map((bytes, i) => ({ bytes, name: STATE_NAMES[i] ?? 'torn: half old, half new', atSync: syncs.has(bytes), ranBy: ran.filter((seen) => seen.includes(bytes)).length })),
+    byCpu: ran.map((seen) => seen.map((b) => all.indexOf(b))),
+  };
+}
+
+/** CPU counts the lab's curve offers as its largest (each doubling about doubles the time it takes). */
+export const CURVE_MAX_CPUS = [16, 32, 64, 128] as const;
+
+/** stop_machine's and the breakpoint method's cost at 2, 4, … `maxCpus` CPUs (text-patching's `costCurve`, modelled timing). */
+export function computeCurve(maxCpus: number): CostCurveRow[] {
+  const largest = CURVE_MAX_CPUS.find((n) => n === maxCpus) ?? 64;
+  const counts: number[] = [];
+  for (let n = 2; n <= largest; n *= 2) counts.push(n);
+  return costCurve({ cpuCounts: counts });
 }

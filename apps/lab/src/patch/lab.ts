@@ -1,12 +1,12 @@
 import { barChart, color, groupedChart } from '../ui/charts.js';
 import { fill, h, select } from '../ui/dom.js';
 import type { SimClient } from '../worker/client.js';
-import { PATCH_METHODS, PATCH_USERS } from './compute.js';
+import type { CostCurveRow } from '@kernsim/text-patching';
+import { CURVE_MAX_CPUS, PATCH_METHODS, PATCH_USERS } from './compute.js';
 import type { PatchData, PatchParams } from './compute.js';
+import { curveView } from './curve.js';
+import { sitesView, table } from './sites-view.js';
 
-function table(headers: readonly string[], rows: readonly (readonly (string | number)[])[], testid: string): HTMLTableElement {
-  return h('table', { class: 'data', 'data-testid': testid }, h('thead', {}, h('tr', {}, ...headers.map((x) => h('th', {}, x)))), h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, String(c)))))));
-}
 
 /** The patching lab: one patch on N CPUs by the chosen method, what each CPU saw, and the three methods side by side. */
 export class PatchLab {
@@ -15,6 +15,9 @@ export class PatchLab {
   readonly #setStatus: (text: string) => void;
   #params: PatchParams = { method: 'breakpoint', user: 'ftrace', cpus: 4, sites: 2 };
   readonly #out = h('div');
+  readonly #curve = h('div', { class: 'curve-wrap' });
+  #curveMax = 64;
+  #curveShown: number | undefined;
   readonly #cpusLabel = h('output', { 'data-testid': 'patch-cpus-value' });
 
   constructor(client: SimClient, setStatus: (text: string) => void) {
@@ -51,7 +54,23 @@ export class PatchLab {
         h('label', {}, 'sites ', sites),
       ),
       this.#out,
+      h('div', { class: 'controls' }, select('Cost curve up to', 'patch-curve-max', CURVE_MAX_CPUS.map((n) => [String(n), `${n} CPUs`] as const), String(this.#curveMax), (v) => {
+        this.#curveMax = Number(v);
+        void this.#updateCurve();
+      })),
+      this.#curve,
     );
+  }
+
+  /** The cost curve depends on nothing else the lab sets: computed once per largest CPU count. */
+  async #updateCurve(): Promise<void> {
+    if (this.#curveShown === this.#curveMax) return;
+    const max = this.#curveMax;
+    this.#curve.replaceChildren(h('p', { class: 'note' }, `running stop_machine and the breakpoint method at 2 to ${max} CPUs…`));
+    const rows: readonly CostCurveRow[] = await this.#client.request('patch-curve', { maxCpus: max });
+    if (max !== this.#curveMax) return;
+    this.#curveShown = max;
+    fill(this.#curve, curveView(rows));
   }
 
   async update(): Promise<void> {
@@ -59,6 +78,7 @@ export class PatchLab {
     const d = await this.#client.request('patch', this.#params);
     this.#setStatus(`patched: ${d.params.method}, ${d.params.cpus} CPUs`);
     this.#render(d);
+    await this.#updateCurve();
   }
 
   #render(d: PatchData): void {
@@ -71,11 +91,8 @@ export class PatchLab {
       d.gpAt !== undefined ? h('p', { class: 'bad', 'data-testid': 'patch-gp' }, `#GP at ${d.gpAt}: a CPU fetched bytes another CPU had changed since it last serialized (the SDM's cross-modifying-code rule).`) : null,
       h('h3', {}, 'Site bytes'),
       table(['function', 'address', 'before', 'after', 'at the end'], d.sites.map((s) => [s.fn, s.address, s.oldBytes, s.newBytes, s.finalBytes]), 'patch-sites-table'),
-      h('h3', {}, 'Site 0, state by state'),
-      d.params.method === 'breakpoint'
-        ? table(['state', 'bytes', 'CPU 0 had written it when a sync began', 'CPU 1 executed it'], d.states.map((s) => [s.name, s.bytes, s.atSync ? 'yes' : '', s.cpu1Ran ? 'yes' : '']), 'patch-states')
-        : table(['state', 'bytes', 'CPU 1 executed it'], d.states.map((s) => [s.name, s.bytes, s.cpu1Ran ? 'yes' : '']), 'patch-states'),
-      h('p', { class: 'note' }, 'The library traces CPUs 0 and 1 at site 0; the other CPUs are in the per-CPU figures below.'),
+      h('h3', {}, 'Every site, every CPU'),
+      ...sitesView(d),
       h('p', {}, `What CPU 1 executed at site 0, in order: `, h('span', { class: 'mono', 'data-testid': 'patch-observed' }, d.observed.join('  →  ') || '(never reached it)')),
       h('div', { class: 'listings' }, ...d.listings.map((l) => h('figure', {}, h('figcaption', {}, `site 0 ${l.when} (simulated memory)`), h('pre', { class: 'mono' }, l.lines.join('\n'))))),
       h('h3', {}, 'Per CPU'),

@@ -75,7 +75,7 @@ export function groupedChart(title: string, labels: readonly string[], series: r
   return svg;
 }
 
-/** A line per series over the same x labels (the stats trend). */
+/** A line per series over the same x labels, a dot (with its value on hover) at each point. */
 export function lineChart(title: string, labels: readonly string[], series: readonly Series[], unit: string): SVGSVGElement {
   const width = 640;
   const left = 56;
@@ -91,8 +91,15 @@ export function lineChart(title: string, labels: readonly string[], series: read
     if (labels.length <= 12 || i % Math.ceil(labels.length / 12) === 0) svg.append(s('text', { x: left + i * step, y: bottom + 14, 'text-anchor': 'middle' }, l));
   });
   series.forEach((x, n) => {
-    const pts = x.values.map((v, i) => `${left + i * step},${bottom - (v / max) * (bottom - top)}`).join(' ');
+    const at = (v: number, i: number): readonly [number, number] => [left + i * step, bottom - (v / max) * (bottom - top)];
+    const pts = x.values.map((v, i) => at(v, i).join(',')).join(' ');
     svg.append(s('polyline', { points: pts, fill: 'none', stroke: x.color, 'stroke-width': 2 }));
+    x.values.forEach((v, i) => {
+      const [cx, cy] = at(v, i);
+      const dot = s('circle', { cx, cy, r: 2.5, fill: x.color, class: 'point', 'data-series': x.name, 'data-label': labels[i] ?? '', 'data-value': v });
+      dot.append(s('title', {}, `${x.name}, ${labels[i] ?? ''}: ${fmt(v)} ${unit}`));
+      svg.append(dot);
+    });
     svg.append(s('rect', { x: left, y: 226 + n * 14, width: 10, height: 10, fill: x.color }), s('text', { x: left + 14, y: 235 + n * 14 }, x.name));
   });
   return svg;

@@ -2,7 +2,7 @@ import { Encoder } from 'iced-x86';
 import type { Instruction } from 'iced-x86';
 import { AsmError } from './errors.js';
 import type { AsmErrorCode } from './errors.js';
-import type { Form } from './forms.js';
+import type { Form } from './form.js';
 import { fitsI8 } from './iced.js';
 import type { Bitness, BuildContext } from './iced.js';
 

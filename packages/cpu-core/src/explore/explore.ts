@@ -58,6 +58,39 @@ class Stop extends Error {
   }
 }
 
+/** The scenario is over on this path: `done` holds, or no CPU can run. */
+function isTerminal(m: Machine, options: ExploreOptions): boolean {
+  return (options.done?.(m) ?? false) || !m.cpus.some((_, i) => m.isRunnable(i));
+}
+
+/** The first property `m` violates (a dead CPU, a fatal symbol reached, an invariant), or undefined. */
+function violation(m: Machine, options: ExploreOptions, fatal: readonly (readonly [string, bigint])[]): string | undefined {
+  for (const c of m.cpus) {
+    if (c.status === 'dead') return `CPU ${c.id} died: ${c.deathReason}`;
+    for (const [name, addr] of fatal) if (c.status !== 'offline' && c.rip === addr) return `CPU ${c.id} reached fatal ${name}`;
+  }
+  for (const inv of options.invariants ?? []) {
+    const v = inv(m);
+    if (v !== undefined) return v;
+  }
+  if (!isTerminal(m, options)) return undefined;
+  if (!(options.done?.(m) ?? true)) return 'stuck: no CPU can run and the scenario is not done';
+  for (const inv of options.finalInvariants ?? []) {
+    const v = inv(m);
+    if (v !== undefined) return v;
+  }
+  if (options.nmiHandled) {
+    let expected = 0;
+    for (const c of m.cpus) {
+      const n = c.nmiCounters;
+      expected += n.raised - n.dropped - (c.nmiPending ? 1 : 0);
+    }
+    const handled = options.nmiHandled(m);
+    if (handled !== expected) return `NMIs handled ${handled}, expected ${expected} (raised - dropped - pending)`;
+  }
+  return undefined;
+}
+
 /**
  * Exhaustive depth-first search over the choice points (which CPU steps; where external
  * NMIs/interrupts arrive), with iterative deepening so the first counterexample found is a
@@ -79,34 +112,8 @@ export function explore(machine: Machine, options: ExploreOptions): ExploreResul
   let states = 0;
   const budget = { hit: false };
 
-  const terminal = (m: Machine): boolean => (options.done?.(m) ?? false) || !m.cpus.some((_, i) => m.isRunnable(i));
-
-  const check = (m: Machine): string | undefined => {
-    for (const c of m.cpus) {
-      if (c.status === 'dead') return `CPU ${c.id} died: ${c.deathReason}`;
-      for (const [name, addr] of fatal) if (c.status !== 'offline' && c.rip === addr) return `CPU ${c.id} reached fatal ${name}`;
-    }
-    for (const inv of options.invariants ?? []) {
-      const v = inv(m);
-      if (v !== undefined) return v;
-    }
-    if (!terminal(m)) return undefined;
-    if (!(options.done?.(m) ?? true)) return 'stuck: no CPU can run and the scenario is not done';
-    for (const inv of options.finalInvariants ?? []) {
-      const v = inv(m);
-      if (v !== undefined) return v;
-    }
-    if (options.nmiHandled) {
-      let expected = 0;
-      for (const c of m.cpus) {
-        const n = c.nmiCounters;
-        expected += n.raised - n.dropped - (c.nmiPending ? 1 : 0);
-      }
-      const handled = options.nmiHandled(m);
-      if (handled !== expected) return `NMIs handled ${handled}, expected ${expected} (raised - dropped - pending)`;
-    }
-    return undefined;
-  };
+  const terminal = (m: Machine): boolean => isTerminal(m, options);
+  const check = (m: Machine): string | undefined => violation(m, options, fatal);
 
   const apply = (m: Machine, c: Choice): void => {
     if (c.kind === 'step') m.step(c.cpu);

@@ -1,3 +1,4 @@
+import { checkDateOption } from '../date-option.js';
 import { DevStatsError } from '../errors.js';
 import { GIT_LOG_ARGS, GitFormatParser } from '../git-format.js';
 import { LineDecoder } from '../line-decoder.js';
@@ -37,8 +38,8 @@ export function revisionArgs(options: Pick<ReadRepoOptions, 'revisions' | 'since
     }
   }
   const args: string[] = [];
-  if (options.since !== undefined) args.push(`--since=${options.since}`);
-  if (options.until !== undefined) args.push(`--until=${options.until}`);
+  if (options.since !== undefined) args.push(`--since=${checkDateOption('--since', options.since)}`);
+  if (options.until !== undefined) args.push(`--until=${checkDateOption('--until', options.until)}`);
   args.push('--end-of-options', ...revisions, '--');
   return args;
 }

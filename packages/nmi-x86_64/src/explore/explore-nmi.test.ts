@@ -34,6 +34,14 @@ describe('the explorer finds the weakened entries\' failures by itself', () => {
     expect(r.starts[0]!.exhaustive).toBe(true);
     expect(r.states).toBeGreaterThan(10_000);
   }, 30_000);
+
+  it('an exception-table fixup is no overwritten frame: the watchdog dump\'s careful reads fault and resume at their fixup', async () => {
+    // Without NMIs beyond the start's own, the only #PFs are the dump's faulting careful reads.
+    const r = await exploreNmi({ entry: 'nested', starts: ['nmi-watchdog'], nmis: 0 });
+    expect(r.violations).toEqual([]);
+    expect(r.verdict).toBe('verified');
+    expect(r.states).toBeGreaterThan(1_000);
+  }, 60_000);
 });
 
 describe('counterexamples', () => {

@@ -42,6 +42,7 @@ export function buildNmiModel(p: NmiModelParams): NmiModel {
     trampolines: entry.trampolines.map((t) => k.symbol(t)),
     handlerStart: k.symbol('nmi_handler_start'),
     exceptionEntries: { breakpoint: k.symbol('int3'), pageFault: k.symbol('page_fault') },
+    exceptionFixup: (mm, rip) => exceptionFixup(mm, k.symbol('ex_table'), w, rip),
     ...(w === 8 ? { nmiStack: (cpu: number) => [k.nmiStackTop(cpu) - 0x1000n, k.nmiStackTop(cpu)] as const } : {}),
     wordSize: w,
     symbolize: (a) => k.symbols.symbolize(a) ?? `0x${a.toString(16)}`,
@@ -80,4 +81,15 @@ function raiseSampler(k: Kernel, m: Machine, cpu: number): void {
   const a = k.percpuBase(cpu) + BigInt(PERCPU.pmuStatus * w);
   m.write(a, w, m.read(a, w) | BigInt(PMU.sampler));
   m.injectNmi(cpu);
+}
+
+/** Looks `rip` up in the kernel's exception table as the #PF handler does: a count, then (instruction, fixup) pairs. */
+function exceptionFixup(m: Machine, table: bigint, w: 4 | 8, rip: bigint): bigint | undefined {
+  const bytes = BigInt(w);
+  const count = Math.min(Number(m.read(table, w)), 64);
+  for (let i = 0; i < count; i++) {
+    const at = table + bytes * BigInt(1 + 2 * i);
+    if (m.read(at, w) === rip) return m.read(at + bytes, w);
+  }
+  return undefined;
 }

@@ -64,6 +64,11 @@ export interface NmiMonitorConfig {
   readonly handlerStart: bigint;
   /** The #BP and #PF entry points (their frames are followed too: a return through an overwritten one is a violation). */
   readonly exceptionEntries: { readonly breakpoint: bigint; readonly pageFault: bigint };
+  /**
+   * The exception-table fixup of a faulting instruction, if it has one: a #PF there returns to the
+   * fixup by design (the handler rewrites the saved RIP), which is not an overwritten frame.
+   */
+  readonly exceptionFixup?: (m: Machine, rip: bigint) => bigint | undefined;
   /** [bottom, top) of each tracked CPU's NMI stack (x86_64: IST; i386 has none, NMIs use the current stack). */
   readonly nmiStack?: (cpu: number) => readonly [bigint, bigint];
   /** 8 on x86_64, 4 on i386 (frame words, registers). */
@@ -191,7 +196,8 @@ function iret(m: Machine, cpu: number, t: CpuTrack, frame: bigint, cfg: NmiMonit
     const rip = c.rip;
     const rsp = c.rsp;
     // A kprobe's #BP resumes in the probe's out-of-line copy: only the stack and CS must match.
-    const home = (x.kind === '#BP' || rip === x.rip) && rsp === x.rsp && BigInt(c.cs) === x.cs;
+    const expected = rip === x.rip || (x.kind === '#PF' && rip === cfg.exceptionFixup?.(m, x.rip));
+    const home = (x.kind === '#BP' || expected) && rsp === x.rsp && BigInt(c.cs) === x.cs;
     if (!home) {
       if (nmi && cfg.trampolines.includes(rip)) return t;
       findings.push({

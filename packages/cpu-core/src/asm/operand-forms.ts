@@ -1,113 +1,16 @@
-import { Instruction, Register, RepPrefixKind } from 'iced-x86';
+import { Instruction } from 'iced-x86';
 import { AsmError } from './errors.js';
+import { ACC, arg, bad, checkMem, form, gpr, immFor, isImmLike, operandRM, render, sizeOf } from './form.js';
+import type { Form, Src } from './form.js';
 import { bitsOf, code, create, fitsI32, fitsI8, immValue, signedIn } from './iced.js';
-import type { Arg, Bitness, BuildContext } from './iced.js';
-import { describe, isMem, isReg, reg, toImm } from './operands.js';
-import type { Imm, ImmLike, Mem, Operand, Reg } from './operands.js';
+import type { Bitness } from './iced.js';
+import { isMem, isReg, reg, toImm } from './operands.js';
+import type { Mem, Reg } from './operands.js';
 
-/**
- * One selected encoding: which labels it needs and how to build the iced
- * instruction once their addresses are known. Selection happens when the user
- * calls the assembler method, so operand errors point at the call site.
+/*
+ * The general-purpose instructions, whose encoding follows from their register, memory
+ * and immediate operands: each builder picks the form GNU as would.
  */
-export interface Form {
-  /** Identifies the encoding within one bitness (mnemonic and operands), for the encoding cache. */
-  readonly key: string;
-  readonly labels: readonly string[];
-  /** True when the bytes depend on where the instruction lands (rip-relative operands). */
-  readonly positional: boolean;
-  readonly lockable: boolean;
-  readonly build: (ctx: BuildContext) => Instruction;
-}
-
-export type Src = Operand | number | bigint;
-
-export function bad(what: string, why: string): AsmError {
-  return new AsmError('KERNSIM_ASM_BAD_OPERANDS', `${what}: ${why}`);
-}
-
-function render(mn: string, ops: readonly (Src | undefined)[]): string {
-  const shown = ops.filter((o): o is Src => o !== undefined).map((o) => describe(o));
-  return shown.length > 0 ? `${mn} ${shown.join(', ')}` : mn;
-}
-
-function labelsOf(ops: readonly (Src | undefined)[]): string[] {
-  const out: string[] = [];
-  for (const o of ops) if (typeof o === 'object' && o.kind !== 'reg' && o.label !== undefined) out.push(o.label);
-  return out;
-}
-
-/** Checks a general register is usable in this mode. */
-function gpr(what: string, r: Reg, bitness: Bitness): Reg {
-  if (r.class !== 'gpr') throw bad(what, `%${r.name} is not a general register here`);
-  if (bitness === 32 && (r.size === 8 || r.number >= 8 || (r.size === 1 && r.number >= 4 && !r.name.endsWith('h')))) {
-    throw bad(what, `%${r.name} does not exist in 32-bit mode`);
-  }
-  return r;
-}
-
-function checkMem(what: string, m: Mem, bitness: Bitness): void {
-  for (const r of [m.base, m.index]) {
-    if (!r) continue;
-    if (r.class === 'ip') {
-      if (bitness === 32) throw bad(what, 'rip-relative addressing exists only in 64-bit mode');
-      if (r !== m.base || m.index) throw bad(what, 'rip can only be a base register, without index');
-      continue;
-    }
-    if (r.class !== 'gpr' || r.size !== bitness / 8) throw bad(what, `address register %${r.name} must be a ${String(bitness)}-bit general register`);
-  }
-  if (m.index?.number === 4) throw bad(what, `%${m.index.name} cannot be an index register`);
-}
-
-interface Sized {
-  readonly size: number;
-}
-
-/** Operand size of a register/memory pair, or an error if they disagree or none is stated. */
-function sizeOf(what: string, ...ops: (Reg | Mem | undefined)[]): number {
-  let size = 0;
-  for (const o of ops) {
-    if (!o) continue;
-    const s = (o as Sized).size;
-    if (s === 0) continue;
-    if (size !== 0 && s !== size) throw bad(what, `operand sizes differ (${String(size * 8)} and ${String(s * 8)} bits)`);
-    size = s;
-  }
-  if (size === 0) throw bad(what, 'operand size is ambiguous: state it with byte/word/dword/qword');
-  return size;
-}
-
-const ACC = ['', 'AL', 'AX', '', 'EAX', '', '', '', 'RAX'];
-
-function arg(x: Reg | Mem): Arg {
-  return x.kind === 'reg' ? { r: x } : { m: x };
-}
-
-/** Resolves an immediate for an operand of `size` bytes whose encoded field is `field` bytes (sign-extended). */
-function immFor(what: string, i: Imm, ctx: BuildContext, size: number, field: number): number {
-  const v = immValue(i, ctx);
-  const s = signedIn(v, size);
-  if (s === undefined) throw new AsmError('KERNSIM_ASM_RANGE', `${what}: immediate ${v.toString()} does not fit ${String(size * 8)} bits`);
-  if (field < size) {
-    const fits = field === 1 ? fitsI8(s) : fitsI32(s);
-    if (!fits) throw new AsmError('KERNSIM_ASM_RANGE', `${what}: immediate ${v.toString()} does not fit a sign-extended ${String(field * 8)}-bit field`);
-  }
-  return Number(s);
-}
-
-function form(key: string, ops: readonly (Src | undefined)[], lockable: boolean, build: (ctx: BuildContext) => Instruction): Form {
-  const positional = ops.some((o) => isMem(o) && o.base?.class === 'ip');
-  return { key, labels: labelsOf(ops), positional, lockable, build };
-}
-
-function operandRM(what: string, x: Src, bitness: Bitness): Reg | Mem {
-  if (isReg(x)) return gpr(what, x, bitness);
-  if (isMem(x)) {
-    checkMem(what, x, bitness);
-    return x;
-  }
-  throw bad(what, 'expected a register or memory operand');
-}
 
 export type AluOp = 'Add' | 'Adc' | 'Or' | 'And' | 'Sub' | 'Sbb' | 'Xor' | 'Cmp';
 
@@ -246,10 +149,6 @@ function widen(r: Reg): Reg {
   return wide ?? r;
 }
 
-function isImmLike(x: Src): x is ImmLike {
-  return typeof x !== 'object' || x.kind === 'imm';
-}
-
 function movCr(what: string, cr: Reg, other: Src, bitness: Bitness, toCr: boolean): Form {
   if (!isReg(other) || other.class !== 'gpr' || other.size !== bitness / 8) {
     throw bad(what, `control registers move only to or from a ${String(bitness)}-bit general register`);
@@ -362,90 +261,3 @@ export function exchange(op: ExchangeOp, dst: Src, src: Src, bitness: Bitness): 
   const c = code(`${op}_rm${n}_r${n}`);
   return form(what, [dm, sr], isMem(dm), (ctx) => create(c, [arg(dm), { r: sr }], ctx, bitness));
 }
-
-export function inOut(op: 'In' | 'Out', port: Src, data: Src, bitness: Bitness): Form {
-  const what = op === 'In' ? render('in', [data, port]) : render('out', [port, data]);
-  if (!isReg(data) || data.class !== 'gpr' || data.number !== 0 || data.size === 8 || data.name.endsWith('h')) {
-    throw bad(what, 'the data register must be %al, %ax or %eax');
-  }
-  const acc = ACC[data.size] ?? '';
-  if (isReg(port)) {
-    if (port.name !== 'dx') throw bad(what, 'a port register must be %dx');
-    const c = code(op === 'In' ? `In_${acc}_DX` : `Out_DX_${acc}`);
-    return form(what, [], false, (ctx) => create(c, op === 'In' ? [{ r: data }, { r: port }] : [{ r: port }, { r: data }], ctx, bitness));
-  }
-  if (isMem(port)) throw bad(what, 'a port is %dx or an 8-bit immediate');
-  const p = toImm(port);
-  if (p.label !== undefined || p.value < 0n || p.value > 255n) throw new AsmError('KERNSIM_ASM_RANGE', `${what}: an immediate port must be 0..255`);
-  const v = Number(p.value);
-  const c = code(op === 'In' ? `In_${acc}_imm8` : `Out_imm8_${acc}`);
-  return form(what, [], false, () => (op === 'In' ? Instruction.createRegU32(c, data.id, v) : Instruction.createU32Reg(c, v, data.id)));
-}
-
-export type StringOp = 'movs' | 'stos';
-
-export function stringOp(op: StringOp, size: 1 | 2 | 4 | 8, rep: boolean, bitness: Bitness): Form {
-  if (size === 8 && bitness !== 64) throw bad(`${op}q`, 'quadword string operations exist only in 64-bit mode');
-  const suffix = ({ 1: 'b', 2: 'w', 4: 'd', 8: 'q' } as const)[size];
-  const what = `${rep ? 'rep ' : ''}${op}${suffix}`;
-  const prefix = rep ? RepPrefixKind.Repe : RepPrefixKind.None;
-  return form(what, [], false, () => {
-    if (op === 'movs') {
-      switch (suffix) {
-        case 'b': return Instruction.createMovsb(bitness, Register.None, prefix);
-        case 'w': return Instruction.createMovsw(bitness, Register.None, prefix);
-        case 'd': return Instruction.createMovsd(bitness, Register.None, prefix);
-        case 'q': return Instruction.createMovsq(bitness, Register.None, prefix);
-      }
-    }
-    switch (suffix) {
-      case 'b': return Instruction.createStosb(bitness, prefix);
-      case 'w': return Instruction.createStosw(bitness, prefix);
-      case 'd': return Instruction.createStosd(bitness, prefix);
-      case 'q': return Instruction.createStosq(bitness, prefix);
-    }
-  });
-}
-
-/** Instructions without operands, by iced code name per mode (undefined: not encodable in that mode). */
-export function plain(mnemonic: string, names: { readonly 32?: string; readonly 64?: string }, bitness: Bitness): Form {
-  const name = names[bitness];
-  if (name === undefined) throw bad(mnemonic, `not encodable in ${String(bitness)}-bit mode`);
-  const c = code(name);
-  return form(name, [], false, (ctx) => create(c, [], ctx, bitness));
-}
-
-export function withImm(mnemonic: string, name: string, value: ImmLike, max: number): Form {
-  const i = toImm(value);
-  if (i.label !== undefined || i.value < 0n || i.value > BigInt(max)) {
-    throw new AsmError('KERNSIM_ASM_RANGE', `${mnemonic}: immediate must be 0..${String(max)}, got ${describe(i)}`);
-  }
-  const c = code(name);
-  const v = Number(i.value);
-  return form(`${name} ${String(v)}`, [], false, () => Instruction.createU32(c, v));
-}
-
-/** Instructions whose only operand is memory (lidt, sidt, invlpg). */
-export function memoryOnly(mnemonic: string, names: { readonly 32?: string; readonly 64?: string }, m: Src, bitness: Bitness): Form {
-  const what = render(mnemonic, [m]);
-  const name = names[bitness];
-  if (name === undefined) throw bad(what, `not encodable in ${String(bitness)}-bit mode`);
-  if (!isMem(m)) throw bad(what, `${mnemonic} takes a memory operand`);
-  checkMem(what, m, bitness);
-  const c = code(name);
-  return form(what, [m], false, (ctx) => create(c, [{ m }], ctx, bitness));
-}
-
-/** Multi-byte nops as the SDM recommends them (table "Recommended Multi-Byte Sequence of NOP"). */
-export const NOPS: readonly (readonly number[])[] = [
-  [],
-  [0x90],
-  [0x66, 0x90],
-  [0x0f, 0x1f, 0x00],
-  [0x0f, 0x1f, 0x40, 0x00],
-  [0x0f, 0x1f, 0x44, 0x00, 0x00],
-  [0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00],
-  [0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00],
-  [0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
-  [0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
-];

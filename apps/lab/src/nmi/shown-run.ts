@@ -1,0 +1,74 @@
+import type { Snapshot } from '@kernsim/cpu-core';
+import type { Kernel, ScenarioEvent } from '@kernsim/kernel';
+
+/** Steps between snapshots: a seek replays fewer than this many steps (plus HISTORY). */
+export const SNAPSHOT_INTERVAL = 256;
+/** Instructions remembered before the current step (a seek replays at least these). */
+export const HISTORY = 16;
+
+/** An event of the run as the lab marks it: the scenario runner's, or a counterexample's violation. */
+export type LabEvent = Omit<ScenarioEvent, 'kind'> & { readonly kind: ScenarioEvent['kind'] | 'violation' };
+
+/** How the NMI stack's slots are named: the x86_64 entries' fixed layouts, or i386's frames on the current stack. */
+export type StackKind = 'naive' | 'nested' | 'i386';
+
+export interface ExecutedStep {
+  readonly step: number;
+  readonly cpu: number;
+  /** Where the CPU was before the step. */
+  readonly rip: bigint;
+}
+
+/** An NMI (or exception) frame on a CPU's stack at some step: where its RIP/EIP slot is. */
+export interface LiveFrame {
+  readonly name: string;
+  /** Address of the frame's instruction-pointer slot. */
+  readonly ip: bigint;
+  /** The frame holds ESP and SS (the CPU came from user mode). */
+  readonly fromUser: boolean;
+}
+
+/**
+ * A recorded run the NMI lab shows at any step: a scenario run or a counterexample's schedule.
+ * "Step n" is the machine after the run's first n steps.
+ */
+export interface ShownRun {
+  readonly kernel: Kernel;
+  readonly steps: number;
+  readonly at: number;
+  readonly stackKind: StackKind;
+  /** The run's events in step order. */
+  readonly events: readonly LabEvent[];
+  /** The last instructions up to the current step (up to HISTORY). */
+  readonly history: readonly ExecutedStep[];
+  /** CPU that step `n` acts on, or undefined at the end. */
+  cpuAt(n: number): number | undefined;
+  /** What step `n` is, in a few words ("CPU 1 runs next"), or undefined at the end. */
+  nextAt(n: number): string | undefined;
+  /** Frames delivered and not yet returned from on `cpu` at the current step, outermost first. */
+  liveFrames(cpu: number): readonly LiveFrame[];
+  /** Puts the machine at step `n` (clamped to the run) and returns the step reached. */
+  seek(n: number): number;
+}
+
+/**
+ * Where a seek to `target` replays from: the current step when the target is at most one
+ * interval ahead, else the nearest snapshot at least HISTORY steps back (so the replay also fills
+ * the history). `ownRaises(s)` says whether a snapshot at step s would already hold raises the
+ * replay must apply again (then the one before it is used).
+ */
+export function replayStart(snapshots: readonly (Snapshot | undefined)[], at: number, target: number, ownRaises: (step: number) => boolean = () => false): { readonly from: number; readonly snapshot: Snapshot | undefined } {
+  if (target >= at && target - at <= SNAPSHOT_INTERVAL) return { from: at, snapshot: undefined };
+  let i = Math.floor(Math.max(0, target - HISTORY) / SNAPSHOT_INTERVAL);
+  if (i * SNAPSHOT_INTERVAL === target && ownRaises(target) && i > 0) i--;
+  let snap = snapshots[i];
+  while (snap === undefined && i > 0) snap = snapshots[--i];
+  if (snap === undefined) throw new Error('no snapshot to seek from');
+  return { from: i * SNAPSHOT_INTERVAL, snapshot: snap };
+}
+
+/** Keeps the last HISTORY executed steps. */
+export function remember(history: ExecutedStep[], step: ExecutedStep): void {
+  history.push(step);
+  if (history.length > HISTORY) history.shift();
+}
