@@ -7,11 +7,14 @@ import type { NmiExploreOptions } from '../src/explore/explore-nmi.js';
 
 async function timed(label: string, o: NmiExploreOptions): Promise<void> {
   const t0 = performance.now();
+  const u0 = process.cpuUsage();
   const r = await exploreNmi(o);
   const s = (performance.now() - t0) / 1000;
+  // On a shared host the wall time follows the load; this thread's CPU time (the search itself when threads is 1) does not as much.
+  const cpu = process.cpuUsage(u0);
   const found = [...new Set(r.violations.map((v) => `${v.invariant}@${v.start}`))].join(' ') || 'none';
   const cut = r.starts.filter((x) => !x.exhaustive).map((x) => x.start);
-  console.log(`${label}: ${s.toFixed(1)} s (${r.verdict}, ${r.states} states, ${(r.states / s).toFixed(0)} states/s, violations: ${found}${cut.length ? `, not exhaustive: ${cut.join(' ')}` : ''})`);
+  console.log(`${label}: ${s.toFixed(1)} s (${r.verdict}, ${r.states} states, ${(r.states / s).toFixed(0)} states/s, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU in this thread, violations: ${found}${cut.length ? `, not exhaustive: ${cut.join(' ')}` : ''})`);
 }
 
 const which = process.argv[2];

@@ -1,12 +1,14 @@
 import type { Machine } from '../machine/machine.js';
+import { FrontierCache } from './frontier-cache.js';
 import type { SearchOptions, SearchResult } from './model.js';
 import type { JobOutcome, SearchJob } from './plan.js';
 import type { SearchPlan } from './plan.js';
 import { runSearch } from './search.js';
 
 /** Runs one subtree job on a machine at the search's start state: `chunk` levels below the prefix. */
-export function runJob(machine: Machine, options: SearchOptions, job: SearchJob, chunk: number, visited?: Set<string>): JobOutcome {
-  const r = runSearch(machine, options, { prefix: job.prefix, frontierAt: job.prefix.length + chunk, ...(visited ? { visited } : {}) });
+export function runJob(machine: Machine, options: SearchOptions, job: SearchJob, chunk: number, visited?: Set<string>, cache?: FrontierCache): JobOutcome {
+  const start = cache?.take(job.key, job.prefix);
+  const r = runSearch(machine, options, { prefix: job.prefix, frontierAt: job.prefix.length + chunk, ...(visited ? { visited } : {}), ...(start ? { start } : {}), ...(cache ? { frontierCache: cache } : {}) });
   return {
     states: r.states,
     transitions: r.transitions,
@@ -30,6 +32,8 @@ export interface PlanHooks {
   readonly maxStates?: number;
   /** After every finished job: e.g. write the checkpoint, print progress. */
   readonly onJob?: (plan: SearchPlan) => void | Promise<void>;
+  /** Which queued job to run next, if the executor prefers some (see `SearchPlan.take`). */
+  readonly prefer?: () => ((job: SearchJob) => boolean) | undefined;
 }
 
 /** Drives a plan to its end (or a stop) with an executor that runs one job (in this thread, or in a pool). */
@@ -39,7 +43,7 @@ export async function runPlan(plan: SearchPlan, exec: (job: SearchJob) => Promis
   const stopping = (): boolean => (hooks.shouldStop?.() ?? false) || (hooks.maxStates !== undefined && plan.states >= hooks.maxStates);
   for (;;) {
     while (running.size < width && !stopping()) {
-      const job = plan.take();
+      const job = plan.take(hooks.prefer?.());
       if (!job) break;
       const p: Promise<void> = exec(job).then(async (o) => {
         plan.complete(o);
@@ -58,5 +62,6 @@ export async function runPlan(plan: SearchPlan, exec: (job: SearchJob) => Promis
 /** The same search as `search`, as subtree jobs run one after another in this thread, sharing one visited set (same verdicts; a checkpointable plan). */
 export async function searchInJobs(machine: Machine, options: SearchOptions, plan: SearchPlan, hooks: Omit<PlanHooks, 'concurrency'> = {}): Promise<SearchResult> {
   const visited = new Set<string>();
-  return runPlan(plan, (job) => Promise.resolve(runJob(machine, options, job, plan.chunk, visited)), hooks);
+  const cache = new FrontierCache();
+  return runPlan(plan, (job) => Promise.resolve(runJob(machine, options, job, plan.chunk, visited, cache)), hooks);
 }

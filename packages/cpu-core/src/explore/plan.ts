@@ -40,8 +40,23 @@ export interface PlanData {
 
 /** Shorter first, then the schedule's text: a total order, so the kept counterexample does not depend on which job finished first. */
 export function better(a: Violation, b: Violation): boolean {
-  if (a.schedule.length !== b.schedule.length) return a.schedule.length < b.schedule.length;
-  return JSON.stringify(a.schedule) < JSON.stringify(b.schedule);
+  return shorterSchedule(a.schedule, b.schedule);
+}
+
+/**
+ * Whether schedule `a` comes before `b`: shorter first, then by JSON text. The text is compared
+ * at the first choice that differs only: a choice's JSON is a closed object, never a proper
+ * prefix of another's, so that decides the whole texts' order without printing them.
+ */
+export function shorterSchedule(a: readonly Choice[], b: readonly Choice[]): boolean {
+  if (a.length !== b.length) return a.length < b.length;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x === y || (x.kind === y.kind && x.cpu === y.cpu && (x.kind === 'step' || (y.kind === 'event' && x.source === y.source)))) continue;
+    return JSON.stringify(x) < JSON.stringify(y);
+  }
+  return false;
 }
 
 /**
@@ -74,8 +89,16 @@ export class SearchPlan {
     for (const v of data?.violations ?? []) this.#keep(v);
   }
 
-  /** The next job, or undefined when none is queued (some may still be running). */
-  take(): SearchJob | undefined {
+  /**
+   * The next job, or undefined when none is queued (some may still be running). With `prefer`,
+   * the first of the next 256 jobs it accepts, if any (a pool hands a worker the jobs whose
+   * start it still holds).
+   */
+  take(prefer?: (job: SearchJob) => boolean): SearchJob | undefined {
+    if (prefer) {
+      const n = Math.min(this.#queue.length, 256);
+      for (let i = 0; i < n; i++) if (prefer(this.#queue[i]!)) return this.#queue.splice(i, 1)[0];
+    }
     return this.#queue.shift();
   }
 

@@ -1,8 +1,9 @@
 import { CpuError } from '../errors.js';
 import type { Machine, Snapshot } from '../machine/machine.js';
 import type { Choice, EventSource, Finding, Monitor, SearchOptions, SearchResult, Violation } from './model.js';
+import type { FrontierCache, FrontierState } from './frontier-cache.js';
 import type { SearchJob } from './plan.js';
-import { better } from './plan.js';
+import { shorterSchedule } from './plan.js';
 import { PrivateSteps } from './reduction.js';
 import { applyChoice, fire, sourceMap } from './replay.js';
 
@@ -29,6 +30,10 @@ export interface RunOptions {
    * whichever path reached it.
    */
   readonly visited?: Set<string>;
+  /** The job's start as this thread left it (see FrontierCache): restored instead of replaying `prefix`. */
+  readonly start?: FrontierState;
+  /** Where to keep the frontier nodes this run hands back, for jobs this thread runs later. */
+  readonly frontierCache?: FrontierCache;
 }
 
 export interface RunResult extends SearchResult {
@@ -99,6 +104,10 @@ class Search {
   /** CPUs whose steps the reduction may not reorder (some invariant reads their registers). */
   readonly visible: Uint8Array;
   readonly fatal: readonly (readonly [string, bigint])[];
+  readonly stepChoices: readonly Choice[];
+  readonly eventChoices: readonly Choice[];
+  /** The choices of the node `visit` just judged (the level built on it takes them). */
+  enabled: Choice[] = [];
   visited = new Set<string>();
   readonly found = new Map<string, Violation>();
   readonly frontier: SearchJob[] = [];
@@ -112,6 +121,8 @@ class Search {
   cut = false;
   bounded = false;
   at = 0;
+  cache: FrontierCache | undefined;
+  readonly digests = new Map<string, string>();
 
   constructor(m: Machine, o: SearchOptions, reduce: boolean) {
     this.m = m;
@@ -128,6 +139,9 @@ class Search {
       else for (const c of r.reads) if (c >= 0 && c < this.ncpu) this.visible[c] = 1;
     }
     this.fatal = (o.fatalSymbols ?? []).map((s) => [s, m.address(s)] as const);
+    // Choices are immutable values: one object each, shared by every node and schedule.
+    this.stepChoices = m.cpus.map((_, cpu) => ({ kind: 'step', cpu }));
+    this.eventChoices = this.events.flatMap((s) => m.cpus.map((_, cpu) => ({ kind: 'event', source: s.name, cpu })));
     for (const s of this.events) for (const c of s.cpus ?? []) if (!Number.isInteger(c) || c < 0 || c >= this.ncpu) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `event source ${s.name} names CPU ${c}; the machine has CPUs 0..${this.ncpu - 1}`);
   }
 
@@ -139,13 +153,22 @@ class Search {
       const budgets = new Int32Array(this.events.length * this.ncpu);
       this.events.forEach((s, i) => budgets.fill(s.budget, i * this.ncpu, (i + 1) * this.ncpu));
       let mon: unknown[] = this.monitors.map((x) => x.init(m));
-      for (const c of run.prefix ?? []) {
-        mon = this.apply(c, mon, budgets).monitors;
-        this.path.push(c);
+      const start = run.start;
+      if (start) {
+        m.restore(start.snapshot);
+        budgets.set(start.budgets);
+        mon = start.monitors.slice();
+        this.path.push(...start.prefix);
+      } else {
+        for (const c of run.prefix ?? []) {
+          mon = this.apply(c, mon, budgets).monitors;
+          this.path.push(c);
+        }
       }
       const base = this.path.length;
-      this.snaps[base] = base === 0 ? home : m.snapshot();
+      this.snaps[base] = base === 0 ? home : (start?.snapshot ?? m.snapshot());
       this.at = base;
+      this.cache = run.frontierCache;
       if (!this.report(this.checkState())) this.dfs(base, budgets, mon, run.frontierAt);
     } finally {
       m.restore(home);
@@ -204,7 +227,7 @@ class Search {
       }
       if ((this.states & 1023) === 0) o.onProgress?.({ states: this.states, transitions: this.transitions, violations: this.found.size });
       this.path.push(c);
-      levels.push(this.level(budgets, monitors));
+      levels.push(this.level(budgets, monitors, this.enabled));
       this.at = depth;
       if (depth % every === 0) this.snaps[depth] = m.snapshot();
     }
@@ -213,8 +236,9 @@ class Search {
   /** Judges the state a choice led to; true when the path ends here. */
   visit(depth: number, budgets: Int32Array, monitors: readonly unknown[], findings: readonly Finding[], parent: Level, frontierAt: number | undefined): boolean {
     const m = this.m;
-    if (this.report([...findings, ...this.checkState()])) return true;
-    const key = `${m.hash()}|${depth}|${budgets.join(',')}|${this.monitors.length === 0 ? '' : digest(this.monitors.map((x, i) => x.key(monitors[i])).join('|'))}`;
+    const judged = this.checkState();
+    if (this.report(findings.length === 0 ? judged : [...findings, ...judged])) return true;
+    const key = `${m.hash()}|${depth}|${budgets.join(',')}|${this.monitorDigest(monitors)}`;
     if (this.visited.has(key)) {
       // The reduction's proviso: a reduced node whose private step leads somewhere seen is expanded in full.
       if (parent.deferred) {
@@ -226,7 +250,8 @@ class Search {
     this.visited.add(key);
     this.states++;
     const done = this.o.done?.(m, monitors) ?? false;
-    if (done || this.choices(budgets).length === 0) {
+    this.enabled = this.choices(budgets);
+    if (done || this.enabled.length === 0) {
       const fin: Finding[] = [];
       if (!done && this.o.done) fin.push({ invariant: 'stuck', detail: 'no CPU can run and the scenario is not done' });
       this.monitors.forEach((x, i) => fin.push(...(x.final?.(m, monitors[i]) ?? [])));
@@ -238,14 +263,32 @@ class Search {
       return true;
     }
     if (frontierAt !== undefined && depth >= frontierAt) {
-      this.frontier.push({ prefix: this.path.slice(), key });
+      const prefix = this.path.slice();
+      this.frontier.push({ prefix, key });
+      this.cache?.keep(key, { prefix, snapshot: m.snapshot(), budgets: budgets.slice(), monitors });
       return true;
     }
     return false;
   }
 
-  level(budgets: Int32Array, monitors: readonly unknown[]): Level {
-    const all = this.choices(budgets);
+  /**
+   * The monitors' keys digested to 64 bits. Monitor keys change only when something happens
+   * (an NMI, an iret), so the digest of the last few keys is kept: a monitor that returns the
+   * same string object for an unchanged state costs one lookup.
+   */
+  monitorDigest(monitors: readonly unknown[]): string {
+    if (this.monitors.length === 0) return '';
+    const text = this.monitors.length === 1 ? this.monitors[0]!.key(monitors[0]) : this.monitors.map((x, i) => x.key(monitors[i])).join('|');
+    let d = this.digests.get(text);
+    if (d === undefined) {
+      if (this.digests.size >= 4096) this.digests.clear();
+      d = digest(text);
+      this.digests.set(text, d);
+    }
+    return d;
+  }
+
+  level(budgets: Int32Array, monitors: readonly unknown[], all: Choice[] = this.choices(budgets)): Level {
     if (this.reduce) {
       for (let cpu = 0; cpu < this.ncpu; cpu++) {
         if (this.visible[cpu] || !all.some((c) => c.kind === 'step' && c.cpu === cpu)) continue;
@@ -263,11 +306,11 @@ class Search {
   choices(budgets: Int32Array): Choice[] {
     const m = this.m;
     const out: Choice[] = [];
-    for (let cpu = 0; cpu < this.ncpu; cpu++) if (m.isRunnable(cpu)) out.push({ kind: 'step', cpu });
+    for (let cpu = 0; cpu < this.ncpu; cpu++) if (m.isRunnable(cpu)) out.push(this.stepChoices[cpu]!);
     this.events.forEach((s, i) => {
       for (const cpu of s.cpus ?? m.cpus.map((_, k) => k)) {
         if (budgets[i * this.ncpu + cpu]! <= 0 || !offered(m, s, cpu)) continue;
-        out.push({ kind: 'event', source: s.name, cpu });
+        out.push(this.eventChoices[i * this.ncpu + cpu]!);
       }
     });
     return out;
@@ -319,9 +362,8 @@ class Search {
   /** Records findings (the shortest schedule per invariant wins); true when there were any. */
   report(findings: readonly Finding[]): boolean {
     for (const f of findings) {
-      const v = { ...f, schedule: this.path.slice() };
       const old = this.found.get(f.invariant);
-      if (!old || better(v, old)) this.found.set(f.invariant, v);
+      if (!old || shorterSchedule(this.path, old.schedule)) this.found.set(f.invariant, { ...f, schedule: this.path.slice() });
     }
     return findings.length > 0;
   }

@@ -1,7 +1,9 @@
 import type { Machine } from '../machine/machine.js';
+import { FrontierCache } from './frontier-cache.js';
 import { runJob } from './jobs.js';
 import type { SearchOptions } from './model.js';
-import type { JobOutcome, SearchJob } from './plan.js';
+import { packOutcome, unpackJob } from './transport.js';
+import type { PackedJob, PackedOutcome } from './transport.js';
 
 /** Where a worker finds the model: a module (file URL or package specifier), the export that builds it, and its parameters (JSON). */
 export interface ModelRef {
@@ -18,13 +20,15 @@ export interface BuiltModel {
 
 export interface WorkerTask {
   readonly ref: ModelRef;
-  readonly job: SearchJob;
+  readonly job: PackedJob;
   readonly chunk: number;
 }
 
 const models = new Map<string, Promise<BuiltModel>>();
 /** Each worker keeps the states it has explored per model: its later jobs skip them. */
 const seen = new Map<string, Set<string>>();
+/** And the frontier nodes its jobs handed back, to start the ones it gets without replaying their prefixes. */
+const caches = new Map<string, FrontierCache>();
 
 /** Builds (once per worker) the model a reference names. */
 export function loadModel(ref: ModelRef): Promise<BuiltModel> {
@@ -42,7 +46,7 @@ export function loadModel(ref: ModelRef): Promise<BuiltModel> {
 }
 
 /** The pool's task: one subtree job on this worker's copy of the model. */
-export async function runWorkerTask(task: WorkerTask): Promise<JobOutcome> {
+export async function runWorkerTask(task: WorkerTask): Promise<PackedOutcome> {
   const { machine, options } = await loadModel(task.ref);
   const key = JSON.stringify(task.ref);
   let visited = seen.get(key);
@@ -50,5 +54,10 @@ export async function runWorkerTask(task: WorkerTask): Promise<JobOutcome> {
     visited = new Set();
     seen.set(key, visited);
   }
-  return runJob(machine, options, task.job, task.chunk, visited);
+  let cache = caches.get(key);
+  if (!cache) {
+    cache = new FrontierCache();
+    caches.set(key, cache);
+  }
+  return packOutcome(runJob(machine, options, unpackJob(task.job), task.chunk, visited, cache));
 }

@@ -4,6 +4,7 @@ import type { ArchInfo } from './arch.js';
 import { PTE_P, PTE_U, PTE_W } from './core.js';
 import type { AddressSpace, LowerTable, MachineCore } from './core.js';
 import type { Frame } from './frame.js';
+import { tablesChanged } from './frame-image.js';
 import type { MapOptions } from './machine-options.js';
 import { address, byteArray, intIn, show } from './validate.js';
 
@@ -35,6 +36,8 @@ export function mapPages(core: MachineCore, info: ArchInfo, space: AddressSpace,
   const flags = PTE_P | (options.writable === false ? 0 : PTE_W) | (options.user ? PTE_U : 0);
   const pgdPfn = Number(space.cr3 >> 12n);
   let phys = options.phys !== undefined ? Number(options.phys >> 12n) : -1;
+  // Before the first change: a mapping that throws halfway still leaves the tables changed.
+  tablesChanged(core);
   for (let vpnB = first; vpnB <= last; vpnB++) {
     const [lo, hi] = toLoHi(vpnB << 12n);
     const idx = core.pgdIndex(lo, hi);
@@ -56,6 +59,7 @@ export function mapPages(core: MachineCore, info: ArchInfo, space: AddressSpace,
 /** Removes mappings (pages not mapped are ignored). */
 export function unmapPages(core: MachineCore, space: AddressSpace, virt: bigint, size: number): void {
   const pgdPfn = Number(space.cr3 >> 12n);
+  tablesChanged(core);
   for (let vpnB = virt >> 12n; vpnB <= (virt + BigInt(size) - 1n) >> 12n; vpnB++) {
     const [lo, hi] = toLoHi(vpnB << 12n);
     const e = core.readPgd(pgdPfn, core.pgdIndex(lo, hi));

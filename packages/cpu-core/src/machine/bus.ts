@@ -2,7 +2,7 @@ import { VECTOR } from './arch.js';
 import type { CpuState } from './cpu.js';
 import { TLB_SIZE } from './cpu.js';
 import { invalidateOps } from './core.js';
-import { F_CODE, F_PGD, F_SHARED, F_WATCH } from './frame.js';
+import { F_CLEAN, F_CODE, F_PGD, F_SHARED, F_WATCH } from './frame.js';
 import type { Frame } from './frame.js';
 import { FAULT } from './op.js';
 import { chargeStore } from './timing/lines.js';
@@ -154,7 +154,7 @@ function wrCross(c: CpuState, lo: number, hi: number, size: number, vlo: number,
 
 function wrSlow(c: CpuState, f: Frame, off: number, size: number, vlo: number, vhi: number): void {
   const m = c.m;
-  if ((f.flags & F_SHARED) !== 0) f.unshare();
+  if ((f.flags & (F_SHARED | F_CLEAN)) !== 0) f.release();
   const d = f.data;
   const code = (f.flags & F_CODE) !== 0;
   const seq = code ? ++m.writeSeq : 0;

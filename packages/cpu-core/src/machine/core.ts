@@ -1,7 +1,7 @@
 import { CpuError } from '../errors.js';
 import type { ArchInfo } from './arch.js';
 import type { CpuState } from './cpu.js';
-import { F_PGD, F_TABLE, Frame, PAGE } from './frame.js';
+import { F_CLEAN, F_PGD, F_SHARED, F_TABLE, Frame, PAGE } from './frame.js';
 import type { Timing } from './timing/model.js';
 import type { Tracer } from './tracer.js';
 
@@ -120,7 +120,7 @@ export class MachineCore {
 
   /** API-side byte write to a frame: keeps hashes, code logs and copy-on-write right. */
   pokeBytes(f: Frame, off: number, bytes: ArrayLike<number>): void {
-    if (f.flags & 8) f.unshare();
+    if ((f.flags & (F_SHARED | F_CLEAN)) !== 0) f.release();
     const seq = ++this.writeSeq;
     for (let i = 0; i < bytes.length; i++) {
       const o = off + i;

@@ -1,4 +1,5 @@
 import type { BlockCache } from './block.js';
+import type { FrameImage } from './frame-image.js';
 import type { DecodedOp } from './op.js';
 
 /** Frame flag bits: any set bit sends writes down the slow path. */
@@ -8,6 +9,8 @@ export const F_WATCH = 4;
 export const F_SHARED = 8;
 export const F_TABLE = 16;
 export const F_XWATCH = 32;
+/** The frame's own bytes equal its `image` (a restore copied them in): the first write drops the image. */
+export const F_CLEAN = 64;
 
 export const PAGE = 4096;
 export const CHUNK_SHIFT = 8;
@@ -37,6 +40,14 @@ export class Frame {
   lineOwner: Int16Array | null = null;
   lineBusy: Float64Array | null = null;
   readonly chunkHash = new Int32Array(CHUNKS * 2);
+  /**
+   * The snapshot image this frame is equal to, or null once it may differ. Set by a capture or a
+   * restore (which also mark the bytes shared); every change of the bytes, the write log, the
+   * line ownership or the chunk hashes goes through a write, and the first write after a capture
+   * or restore unshares the frame, which drops the image. Lets snapshots reuse the images of
+   * untouched frames and restores skip them.
+   */
+  image: FrameImage | null = null;
 
   constructor(
     readonly pfn: number,
@@ -51,6 +62,14 @@ export class Frame {
     this.data = this.data.slice();
     this.words = new Int32Array(this.data.buffer, 0, PAGE >> 2);
     this.flags &= ~F_SHARED;
+    this.image = null;
+  }
+
+  /** Before the first write after a snapshot or restore (F_SHARED or F_CLEAN set): the bytes become this frame's own and stop equalling the image. */
+  release(): void {
+    if ((this.flags & F_SHARED) !== 0) this.unshare();
+    this.flags &= ~F_CLEAN;
+    this.image = null;
   }
 
   adopt(data: Uint8Array): void {

@@ -1,7 +1,9 @@
 import { CpuError } from '../errors.js';
 import type { AddressSpace, MachineCore } from './core.js';
 import { OFFLINE } from './cpu.js';
-import { F_CODE, F_SHARED, F_XWATCH, Frame, hashChunk } from './frame.js';
+import { captureFrames, captureTables, restoreFrames, restoreTables } from './frame-image.js';
+import type { FrameImage, TablesImage } from './frame-image.js';
+import { hashChunk } from './frame.js';
 import type { ScheduleMark } from './schedule.js';
 import { hashCpu, loadCpu, saveCpu } from './snapshot.js';
 import type { CpuImage } from './snapshot.js';
@@ -23,19 +25,10 @@ export interface MachineExtras {
   readonly identity: MachineIdentity;
 }
 
-interface FrameImage {
-  readonly data: Uint8Array;
-  readonly flags: number;
-  readonly chunk: Int32Array;
-  readonly log: readonly [number[], number[], number[], number[]];
-  readonly lastWriteSeq: number;
-  readonly lines: readonly [Int16Array, Float64Array] | null;
-}
-
-/** The whole machine at one moment; frames' bytes are shared with the live machine copy-on-write. */
+/** The whole machine at one moment; frames' images are shared with other snapshots and their bytes with the live machine (copy-on-write). */
 export interface MachineState {
-  readonly frames: ReadonlyMap<number, FrameImage>;
-  readonly tables: ReadonlyMap<number, ReadonlyMap<number, number>>;
+  readonly frames: readonly FrameImage[];
+  readonly tables: TablesImage;
   readonly spaces: readonly AddressSpace[];
   readonly cpus: readonly CpuImage[];
   readonly watches: readonly { phys: number; len: number; label: string }[];
@@ -76,16 +69,9 @@ export function machineHash(core: MachineCore, mapVersion: number, out: Int32Arr
 
 /** Captures the core; call after hashing so the chunk hashes are current. */
 export function captureState(core: MachineCore, extras: MachineExtras): MachineState {
-  const frames = new Map<number, FrameImage>();
-  for (const f of core.frames.values()) {
-    f.flags |= F_SHARED;
-    frames.set(f.pfn, { data: f.data, flags: f.flags & ~F_SHARED, chunk: f.chunkHash.slice(), log: [f.logOff.slice(), f.logOld.slice(), f.logSeq.slice(), f.logCpu.slice()], lastWriteSeq: f.lastWriteSeq, lines: f.lineOwner === null ? null : [f.lineOwner.slice(), f.lineBusy!.slice()] });
-  }
-  const tables = new Map<number, Map<number, number>>();
-  for (const [pfn, t] of core.tables) if (!t.direct) tables.set(pfn, new Map(t.ptes));
   return {
-    frames,
-    tables,
+    frames: captureFrames(core),
+    tables: captureTables(core),
     spaces: core.spaces.slice(),
     cpus: core.cpus.map(saveCpu),
     watches: core.watches.slice(),
@@ -96,30 +82,8 @@ export function captureState(core: MachineCore, extras: MachineExtras): MachineS
 
 /** Puts the core back as captured (execution-watch flags are left for the caller to reapply) and returns the extras. */
 export function restoreState(core: MachineCore, st: MachineState): MachineExtras {
-  for (const pfn of [...core.frames.keys()]) if (!st.frames.has(pfn)) core.frames.delete(pfn);
-  for (const [pfn, s] of st.frames) {
-    let f = core.frames.get(pfn);
-    if (!f) {
-      f = new Frame(pfn, s.data);
-      core.frames.set(pfn, f);
-    }
-    if (f.data !== s.data) {
-      f.adopt(s.data);
-      f.ops = null;
-      f.blocks = null;
-    }
-    f.flags = (s.flags & ~F_XWATCH) | F_SHARED;
-    if ((f.flags & F_CODE) !== 0) f.ops ??= new Array<undefined>(4096).fill(undefined);
-    f.chunkHash.set(s.chunk);
-    [f.logOff, f.logOld, f.logSeq, f.logCpu] = [s.log[0].slice(), s.log[1].slice(), s.log[2].slice(), s.log[3].slice()];
-    f.lastWriteSeq = s.lastWriteSeq;
-    f.lineOwner = s.lines === null ? null : s.lines[0].slice();
-    f.lineBusy = s.lines === null ? null : s.lines[1].slice();
-    f.dirtyMask = 0;
-  }
-  core.dirtyFrames.length = 0;
-  for (const pfn of [...core.tables.keys()]) if (!core.tables.get(pfn)!.direct && !st.tables.has(pfn)) core.tables.delete(pfn);
-  for (const [pfn, ptes] of st.tables) core.tables.set(pfn, { direct: false, ptes: new Map(ptes) });
+  restoreFrames(core, st.frames);
+  restoreTables(core, st.tables);
   core.spaces.length = 0;
   core.spaces.push(...st.spaces);
   st.cpus.forEach((img, i) => {
@@ -140,7 +104,7 @@ export function restoreState(core: MachineCore, st: MachineState): MachineExtras
 export function checkSnapshot(snapshot: unknown, want: MachineIdentity): MachineState {
   const st = (snapshot as { state?: unknown } | null)?.state as Partial<MachineState> | undefined;
   const id = st?.extras?.identity;
-  if (typeof snapshot !== 'object' || snapshot === null || typeof st !== 'object' || !(st.frames instanceof Map) || !Array.isArray(st.cpus) || id === undefined) {
+  if (typeof snapshot !== 'object' || snapshot === null || typeof st !== 'object' || !Array.isArray(st.frames) || !Array.isArray(st.cpus) || id === undefined) {
     throw new CpuError('KERNSIM_CPU_SNAPSHOT', `restore needs a snapshot from machine.snapshot(), got ${snapshot === null ? 'null' : typeof snapshot === 'object' ? `an object with keys [${Object.keys(snapshot).join(', ')}]` : typeof snapshot}`);
   }
   for (const k of ['arch', 'cpus', 'memoryMiB', 'timing'] as const) {

@@ -2,21 +2,42 @@ import type { CpuState } from './cpu.js';
 
 const SKIP = new Set(['m', 'id', 'tlbR', 'tlbW', 'tlbF', 'codeVpn', 'codeFrame']);
 
-export type CpuImage = Record<string, unknown>;
+/** A CPU's architectural fields, as values in the order of `keys` (typed and plain arrays copied). */
+export interface CpuImage {
+  readonly keys: readonly string[];
+  readonly values: readonly unknown[];
+}
+
+/** Each CPU's field names (fixed once it is built: class fields), found once instead of at every snapshot. */
+const fieldNames = new WeakMap<CpuState, readonly string[]>();
+
+function keysOf(c: CpuState): readonly string[] {
+  let keys = fieldNames.get(c);
+  if (!keys) {
+    keys = Object.keys(c).filter((k) => !SKIP.has(k));
+    fieldNames.set(c, keys);
+  }
+  return keys;
+}
 
 /** Copies every architectural field of a CPU (typed and plain arrays copied, caches left out). */
 export function saveCpu(c: CpuState): CpuImage {
-  const out: CpuImage = {};
-  for (const [k, v] of Object.entries(c)) {
-    if (SKIP.has(k)) continue;
-    out[k] = ArrayBuffer.isView(v) ? (v as Uint32Array).slice() : Array.isArray(v) ? v.slice() : v;
+  const keys = keysOf(c);
+  const src = c as unknown as Record<string, unknown>;
+  const values = new Array<unknown>(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const v = src[keys[i]!];
+    values[i] = ArrayBuffer.isView(v) ? (v as Uint32Array).slice() : Array.isArray(v) ? v.slice() : v;
   }
-  return out;
+  return { keys, values };
 }
 
 export function loadCpu(c: CpuState, img: CpuImage): void {
   const target = c as unknown as Record<string, unknown>;
-  for (const [k, v] of Object.entries(img)) {
+  const { keys, values } = img;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const v = values[i];
     const cur = target[k];
     if (ArrayBuffer.isView(cur)) (cur as Uint32Array).set(v as Uint32Array);
     else target[k] = Array.isArray(v) ? v.slice() : v;

@@ -98,6 +98,7 @@ export function nmiMonitor(cfg: NmiMonitorConfig): Monitor<NmiTrackState> {
   const isIret = opcodeAt((b) => (cfg.wordSize === 8 ? b[0] === 0x48 && b[1] === 0xcf : b[0] === 0xcf));
   const isRet = opcodeAt((b) => b[0] === 0xc3);
   const index = new Map(cfg.cpus.map((c, i) => [c, i]));
+  const keys = new WeakMap<readonly CpuTrack[], string>();
   return {
     names: [NMI_INVARIANTS.transparent, NMI_INVARIANTS.once, NMI_INVARIANTS.returnFrame, NMI_INVARIANTS.stack],
     reads: cfg.cpus,
@@ -123,7 +124,15 @@ export function nmiMonitor(cfg: NmiMonitorConfig): Monitor<NmiTrackState> {
       });
       return out;
     },
-    key: (s) => s.cpus.map((t) => `${t.owed},${t.delivered},${t.windows}:${t.active.map(contextKey).join(';')}`).join('/'),
+    key: (s) => {
+      // Tracks are immutable and reused while nothing happens, so their key is built once.
+      let k = keys.get(s.cpus);
+      if (k === undefined) {
+        k = s.cpus.map((t) => `${t.owed},${t.delivered},${t.windows}:${t.active.map(contextKey).join(';')}`).join('/');
+        keys.set(s.cpus, k);
+      }
+      return k;
+    },
   };
 }
 

@@ -1,0 +1,55 @@
+import type { Choice } from './model.js';
+import type { JobOutcome, SearchJob } from './plan.js';
+
+// What crosses between the pool and its workers. A job's prefix is hundreds of choices deep in
+// an NMI window (mostly one CPU's steps), and every job sends one prefix out and its frontier's
+// back: as JSON arrays of objects that is most of the traffic, so prefixes travel run-length
+// encoded (`s0*120,e0:nmi,s0*31`). The jobs themselves (checkpoints, `SearchPlan`) keep arrays.
+
+export interface PackedJob {
+  readonly key: string;
+  readonly prefix: string;
+}
+
+export interface PackedOutcome extends Omit<JobOutcome, 'frontier'> {
+  readonly frontier: readonly PackedJob[];
+}
+
+function code(c: Choice): string {
+  return c.kind === 'step' ? `s${c.cpu}` : `e${c.cpu}:${encodeURIComponent(c.source).replaceAll('*', '%2A')}`;
+}
+
+function choice(code: string): Choice {
+  if (code.startsWith('s')) return { kind: 'step', cpu: Number(code.slice(1)) };
+  const colon = code.indexOf(':');
+  return { kind: 'event', source: decodeURIComponent(code.slice(colon + 1)), cpu: Number(code.slice(1, colon)) };
+}
+
+export function packPrefix(prefix: readonly Choice[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < prefix.length; ) {
+    const c = code(prefix[i]!);
+    let n = 1;
+    while (i + n < prefix.length && code(prefix[i + n]!) === c) n++;
+    out.push(n > 1 ? `${c}*${n}` : c);
+    i += n;
+  }
+  return out.join(',');
+}
+
+export function unpackPrefix(text: string): Choice[] {
+  const out: Choice[] = [];
+  if (text === '') return out;
+  for (const run of text.split(',')) {
+    const star = run.lastIndexOf('*');
+    const c = choice(star < 0 ? run : run.slice(0, star));
+    const n = star < 0 ? 1 : Number(run.slice(star + 1));
+    for (let k = 0; k < n; k++) out.push(c);
+  }
+  return out;
+}
+
+export const packJob = (j: SearchJob): PackedJob => ({ key: j.key, prefix: packPrefix(j.prefix) });
+export const unpackJob = (j: PackedJob): SearchJob => ({ key: j.key, prefix: unpackPrefix(j.prefix) });
+export const packOutcome = (o: JobOutcome): PackedOutcome => ({ ...o, frontier: o.frontier.map(packJob) });
+export const unpackOutcome = (o: PackedOutcome): JobOutcome => ({ ...o, frontier: o.frontier.map(unpackJob) });
