@@ -160,7 +160,8 @@ describe('one cycle model: run() under every scheduler, step() and replay agree'
         }),
         { numRuns: runs, seed: 11 },
       );
-    });
+      // 40 programs under every path: seconds on a quiet host, a minute when CI runs every package at once.
+    }, 180_000);
   }
 
   it('the generated programs run on both architectures: handlers, string stores and IPIs take effect', () => {
