@@ -2,6 +2,19 @@ import type { SmpCodeContext } from '@kernsim/kernel/smp';
 import { ENTRY } from './patch-table.js';
 
 /**
+ * The breakpoint protocol's three syncs, named after what each publishes to the other CPUs:
+ * `int3` (every CPU sees the int3 before the tail changes), `tail` (every CPU sees the new
+ * tail before the first byte changes), `head` (every CPU sees the new first byte, and has
+ * left the #BP handler, before the patch is over).
+ */
+export type BpSync = 'int3' | 'tail' | 'head';
+
+export interface PatcherCodeOptions {
+  /** Leave one sync out of `patch_breakpoint` and `patch_breakpoint_each` (the explorer's weakened protocols; default: all three). */
+  readonly omitSync?: BpSync;
+}
+
+/**
  * The three ways to change every site of the patch table, as routines the patching CPU
  * calls: `patch_direct` (write and hope), `patch_stop_machine` (one stop_machine for the
  * batch: 3.3 ftrace and optimized kprobes), `patch_stop_machine_each` (one per site: 3.3
@@ -9,8 +22,11 @@ import { ENTRY } from './patch-table.js';
  * (3.6+ ftrace / text_poke_bp_batch: all int3s, sync, all tails, sync, all heads, sync)
  * and `patch_breakpoint_each` (the same three steps and three syncs per site).
  */
-export function emitPatchers(ctx: SmpCodeContext): void {
+export function emitPatchers(ctx: SmpCodeContext, options: PatcherCodeOptions = {}): void {
   const { a, isa } = ctx;
+  const sync = (what: BpSync): void => {
+    if (options.omitSync !== what) a.call('run_sync');
+  };
 
   /** Calls `routine` with each table entry in ax. */
   const forEach = (routine: string): void => {
@@ -80,7 +96,7 @@ export function emitPatchers(ctx: SmpCodeContext): void {
   a.mov(ctx.v('bpInProgress'), 0);
   leave();
   a.label(added);
-  a.call('run_sync');
+  sync('int3');
   // The first sync doubles as the quiescence check: repeat it while a CPU was inside.
   const checked = ctx.local('bp_quiet');
   a.cmp(ctx.v('quiesceBusy'), 0).je(checked);
@@ -88,10 +104,10 @@ export function emitPatchers(ctx: SmpCodeContext): void {
   a.label(checked);
   const noTails = ctx.local('bp_no_tails');
   a.call('bp_poke_tails').test(isa.eax, isa.eax).je(noTails);
-  a.call('run_sync');
+  sync('tail');
   a.label(noTails);
   forEach('poke_head');
-  a.call('run_sync');
+  sync('head');
   a.mov(ctx.v('bpInProgress'), 0);
   leave();
 
@@ -102,11 +118,14 @@ export function emitPatchers(ctx: SmpCodeContext): void {
   a.call('check_old_bytes').je(expected);
   a.ud2();
   a.label(expected);
-  a.call('poke_int3').call('run_sync');
+  a.call('poke_int3');
+  sync('int3');
   a.cmp(isa.byte(isa.ax, ENTRY.len), 1).je(oneByte);
-  a.call('poke_tail').call('run_sync');
+  a.call('poke_tail');
+  sync('tail');
   a.label(oneByte);
-  a.call('poke_head').call('run_sync');
+  a.call('poke_head');
+  sync('head');
   a.ret();
 
   enter('patch_breakpoint_each');
