@@ -4,9 +4,10 @@ import { parsePatchCounterexample, patchCounterexampleFile, replayPatchCounterex
 import { explorePatchProtocol } from './explore-patch.js';
 import type { PatchExploreReport } from './explore-patch.js';
 
-// The CI budget: 2 CPUs, depth 64 in every phase. The full protocol's phases end after 9-38
-// choices, so each leaves the other CPU 26+ steps to stand anywhere in its loop. No write,
-// sync or site position is given to the search: only the protocol.
+// The CI budget: 2 CPUs, depth 64 in every phase. The patching CPU takes 4-5 choices per
+// phase (its private work between two visible actions is one step: patcher-steps.ts), so each
+// leaves the other CPU the rest to stand anywhere in its loop. No write, sync or site
+// position is given to the search: only the protocol.
 const DEPTH = 64;
 
 const found = (r: PatchExploreReport): string[] => [...new Set(r.violations.map((v) => `${v.invariant}@${v.start}`))].sort();

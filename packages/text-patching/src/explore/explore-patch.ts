@@ -7,7 +7,7 @@ export interface PatchExploreOptions {
   readonly protocol: PatchProtocol;
   /** CPUs (default 2): CPU 0 patches, the others run the site in a loop. */
   readonly cpus?: number;
-  /** Longest schedule of each phase (default 64: the full protocol's phases end after 9–38 choices; `no-head-sync`'s handler race needs 91). */
+  /** Longest schedule of each phase (default 64: the patching CPU takes 4–5 of them per phase, its private work between two visible actions being one choice; see `patcher-steps.ts`). */
   readonly maxDepth?: number;
   /** State budget per phase (default 1 000 000). */
   readonly maxStates?: number;

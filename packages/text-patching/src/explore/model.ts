@@ -12,6 +12,7 @@ import { codeViewMonitor, viewsExact } from './code-view.js';
 import type { ViewState } from './code-view.js';
 import { emitExploreLoop } from './explore-loop.js';
 import { machineInvariants } from './invariants.js';
+import { batchPatcherSteps } from './patcher-steps.js';
 import { advanceTo, phasesOf, syncAnswered, syncsOf } from './phases.js';
 import type { Phase } from './phases.js';
 
@@ -124,6 +125,7 @@ export function buildPatchModel(p: PatchModelParams): PatchModel {
   const m = boot(p, image);
   const loopTop = image.symbol('explore_loop');
   advanceTo(m, image, phase, loopTop);
+  batchPatcherSteps(m, image);
   const site = image.sites[0]!;
   const bpInProgress = varAddress(image.layout, 'bpInProgress');
   const patchDone = varAddress(image.layout, 'patchDone');
