@@ -24,28 +24,7 @@ export interface PatcherCodeOptions {
  */
 export function emitPatchers(ctx: SmpCodeContext, options: PatcherCodeOptions = {}): void {
   const { a, isa } = ctx;
-  const sync = (what: BpSync): void => {
-    if (options.omitSync !== what) a.call('run_sync');
-  };
-
-  /** Calls `routine` with each table entry in ax. */
-  const forEach = (routine: string): void => {
-    const loop = ctx.local('each');
-    const done = ctx.local('each_done');
-    a.mov(isa.bx, ctx.v('bpVec')).mov(isa.cx, ctx.v('bpNr'));
-    a.label(loop);
-    a.test(isa.cx, isa.cx).je(done);
-    a.mov(isa.ax, isa.bx).call(routine);
-    a.add(isa.bx, ENTRY.size).dec(isa.cx).jmp(loop);
-    a.label(done);
-  };
-  const enter = (name: string): void => {
-    a.label(name);
-    a.push(isa.ax).push(isa.bx).push(isa.cx);
-  };
-  const leave = (): void => {
-    a.pop(isa.cx).pop(isa.bx).pop(isa.ax).ret();
-  };
+  const { forEach, enter, leave } = routineFrame(ctx);
 
   enter('patch_direct');
   forEach('probe_kernel_write_entry');
@@ -87,6 +66,44 @@ export function emitPatchers(ctx: SmpCodeContext, options: PatcherCodeOptions = 
   enter('patch_stop_machine_each');
   forEach('stop_machine_one');
   leave();
+
+  emitBreakpointPatchers(ctx, options);
+}
+
+/** `forEach(routine)` calls `routine` with each table entry in ax; `enter`/`leave` open and close a routine that keeps ax, bx, cx. */
+function routineFrame(ctx: SmpCodeContext): { readonly forEach: (routine: string) => void; readonly enter: (name: string) => void; readonly leave: () => void } {
+  const { a, isa } = ctx;
+  return {
+    forEach: (routine) => {
+      const loop = ctx.local('each');
+      const done = ctx.local('each_done');
+      a.mov(isa.bx, ctx.v('bpVec')).mov(isa.cx, ctx.v('bpNr'));
+      a.label(loop);
+      a.test(isa.cx, isa.cx).je(done);
+      a.mov(isa.ax, isa.bx).call(routine);
+      a.add(isa.bx, ENTRY.size).dec(isa.cx).jmp(loop);
+      a.label(done);
+    },
+    enter: (name) => {
+      a.label(name);
+      a.push(isa.ax).push(isa.bx).push(isa.cx);
+    },
+    leave: () => {
+      a.pop(isa.cx).pop(isa.bx).pop(isa.ax).ret();
+    },
+  };
+}
+
+/**
+ * The breakpoint method: `patch_breakpoint` (the whole table in three steps, three syncs) and
+ * `patch_breakpoint_each` (3.13 `text_poke_bp()` per site), with `options.omitSync` left out.
+ */
+function emitBreakpointPatchers(ctx: SmpCodeContext, options: PatcherCodeOptions): void {
+  const { a, isa } = ctx;
+  const { forEach, enter, leave } = routineFrame(ctx);
+  const sync = (what: BpSync): void => {
+    if (options.omitSync !== what) a.call('run_sync');
+  };
 
   enter('patch_breakpoint');
   a.mov(ctx.v('bpInProgress'), 1);
