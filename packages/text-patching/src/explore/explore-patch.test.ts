@@ -4,7 +4,7 @@ import { parsePatchCounterexample, patchCounterexampleFile, replayPatchCounterex
 import { explorePatchProtocol } from './explore-patch.js';
 import type { PatchExploreReport } from './explore-patch.js';
 
-// The CI budget: 2 CPUs, depth 64 in every phase. The patching CPU takes 4-5 choices per
+// The CI budget: 2 CPUs, depth 64 in every phase. The patching CPU takes 4-6 choices per
 // phase (its private work between two visible actions is one step: patcher-steps.ts), so each
 // leaves the other CPU the rest to stand anywhere in its loop. No write, sync or site
 // position is given to the search: only the protocol.

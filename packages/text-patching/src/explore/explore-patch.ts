@@ -7,7 +7,7 @@ export interface PatchExploreOptions {
   readonly protocol: PatchProtocol;
   /** CPUs (default 2): CPU 0 patches, the others run the site in a loop. */
   readonly cpus?: number;
-  /** Longest schedule of each phase (default 64: the patching CPU takes 4–5 of them per phase, its private work between two visible actions being one choice; see `patcher-steps.ts`). */
+  /** Longest schedule of each phase (default 64: the patching CPU takes 4–6 of them per phase, its private work between two visible actions being one choice; see `patcher-steps.ts`). */
   readonly maxDepth?: number;
   /** State budget per phase (default 1 000 000). */
   readonly maxStates?: number;

@@ -14,7 +14,9 @@ const MAX_RUN = 10_000;
  * private work and stops right after the first instruction the other CPUs can tell apart —
  * a write to the site's bytes, to `bpInProgress` (the #BP handler reads it), to `patchDone`,
  * `syncRounds` or `syncPending`, an IPI sent — or before any instruction of `run_sync` (whose
- * wait reads what the others write), or when it stops running.
+ * wait reads what the others write) or of the site, or when it stops running. `run_sync`, the
+ * site, and everything once `patchDone` is set (CPU 0 is then a workload CPU) go one
+ * instruction per step, as the others do.
  *
  * Why nothing is lost: everything else CPU 0 does between two visible actions (3.13's
  * `add_break()` old-bytes compare, `text_poke`'s copy set-up, its own `sync_core()` and
