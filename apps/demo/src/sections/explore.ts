@@ -14,6 +14,8 @@ import {
 } from '@kernsim/nmi-x86_64';
 import type { CounterexampleFile, NmiExploreReport, NmiViolation, StartId } from '@kernsim/nmi-x86_64';
 import type { Block, SectionReport } from '../report/model.js';
+import { PATCH_EXPLORE_OPTIONS, explorePatch, isPatchCounterexample, replayPatch } from './explore-patch.js';
+import { replayReport } from './replay-report.js';
 import { choiceOption, intOption, stringOption } from './options.js';
 import { UsageError } from './section.js';
 import type { Section, SectionContext, SectionOptions } from './section.js';
@@ -96,23 +98,16 @@ function violationBlocks(file: CounterexampleFile): Block[] {
 }
 
 async function replay(path: string, ctx: SectionContext): Promise<SectionReport> {
+  const data = await readJson(ctx, path, 'counterexample');
+  if (isPatchCounterexample(data)) return replayPatch(data, path);
   let file: CounterexampleFile;
   try {
-    file = parseCounterexample(await readJson(ctx, path, 'counterexample'));
+    file = parseCounterexample(data);
   } catch (e) {
     if (e instanceof UsageError) throw e;
     throw new UsageError(`${path}: ${(e as Error).message}`);
   }
-  const r = replayCounterexample(file);
-  return {
-    id: 'explore',
-    title: 'Explorer: replay',
-    blocks: [
-      { kind: 'paragraph', text: r.reproduced ? `Reproduced: ${file.invariant} (state hash ${r.hash}).` : `Not reproduced: the invariants report ${r.findings.map((f) => f.invariant).join(', ') || 'nothing'} along this schedule.` },
-      ...violationBlocks(file),
-    ],
-    data: { verdict: r.reproduced ? 'reproduced' : 'not-reproduced', invariant: file.invariant, start: file.params.start, hash: r.hash, findings: r.findings },
-  };
+  return replayReport({ invariant: file.invariant, start: file.params.start }, replayCounterexample(file), violationBlocks(file));
 }
 
 function jsonOf(r: NmiExploreReport, elapsedMs: number, stopped: boolean): unknown {
@@ -190,16 +185,18 @@ export const exploreSection: Section = {
     { flags: '--without <part>', description: `leave one part of the 3.3 series out: ${SERIES_PARTS.join(', ')}` },
     { flags: '--nmis <n>', description: 'NMIs the search may raise along one path (besides a start\'s own)', defaultValue: '2' },
     { flags: '--start <ids>', description: `all, or some of: ${START_STATES.map((s) => s.id).join(', ')}`, defaultValue: 'all' },
-    { flags: '--depth <n>', description: 'longest schedule', defaultValue: '6000' },
-    { flags: '--max-states <n>', description: 'state budget per start state', defaultValue: '3000000' },
+    { flags: '--depth <n>', description: 'longest schedule (default 6000; with --patch 64, in each phase)' },
+    { flags: '--max-states <n>', description: 'state budget per start state (default 3000000; with --patch 1000000 per phase)' },
     { flags: '--threads <n>', description: 'worker threads (default: 2 or the cores there are)' },
     { flags: '--save <file>', description: 'write the first counterexample to <file>' },
     { flags: '--replay <file>', description: 'replay a saved counterexample bit for bit' },
     { flags: '--checkpoint <file>', description: 'resume from <file> if it exists; keep it up to date after every job' },
+    ...PATCH_EXPLORE_OPTIONS,
   ],
   async run(options, context) {
     if (!context) throw new UsageError('explore needs the command line (files, Ctrl-C)');
     if (typeof options.replay === 'string') return replay(options.replay, context);
+    if (typeof options.patch === 'string') return explorePatch(options, context);
     return explore(options, context);
   },
 };

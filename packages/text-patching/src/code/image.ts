@@ -19,6 +19,7 @@ import type { UserKind } from './functions.js';
 import type { BpMode } from './patch-table.js';
 import { emitOldBytesChecks } from './old-bytes.js';
 import { emitPatchers } from './patchers.js';
+import type { BpSync } from './patchers.js';
 import { emitPokeInt3Handler } from './poke-int3.js';
 import { emitQuiesceCheck } from './quiesce.js';
 import { emitStopMachinePoke } from './stop-machine-poke.js';
@@ -35,6 +36,10 @@ export interface ImageOptions {
   readonly bpMode: BpMode;
   /** `on` patches the nops into calls/jumps; `off` starts from the calls/jumps and puts the nops back. */
   readonly direction: 'on' | 'off';
+  /** The breakpoint protocol without one of its syncs (the explorer's weakened variants; default: all three). */
+  readonly omitSync?: BpSync;
+  /** More code assembled after everything else (the explorer's loop), so every other address stays as without it. */
+  readonly extraCode?: (ctx: SmpCodeContext) => void;
 }
 
 /** One site to patch: its address, the bytes it holds and the bytes it should hold. */
@@ -83,12 +88,13 @@ export function buildImage(options: ImageOptions): PatchImage {
   emitStopMachinePoke(ctx, { nmiSafeWrites: options.ftraceNmiProtocol });
   emitFtraceModify(ctx, { nmiSafeWrites: options.ftraceNmiProtocol });
   emitOldBytesChecks(ctx);
-  emitPatchers(ctx);
+  emitPatchers(ctx, options.omitSync !== undefined ? { omitSync: options.omitSync } : {});
   emitPokeInt3Handler(ctx);
   emitKprobeInt3Handler(ctx);
   emitKprobeDebugEntry(ctx);
   emitInt3Entry(ctx, [{ label: 'poke_int3_handler', emulatesCall: true }, { label: 'kprobe_int3_handler' }]);
   emitHandlers(ctx, { ftraceNmiProtocol: options.ftraceNmiProtocol, nmiCalls: 'fn_table' });
+  options.extraCode?.(ctx);
   const assembled = ctx.a.assemble();
   if (assembled.end - assembled.origin > BigInt(layout.textSize)) {
     throw new TextPatchingError('KERNSIM_PATCH_BAD_OPTIONS', `the image needs ${String(assembled.end - assembled.origin)} bytes; text holds ${String(layout.textSize)}`);

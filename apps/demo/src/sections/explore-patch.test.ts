@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { main } from '../cli.js';
+import type { Io } from '../cli.js';
+import { exploreSection } from './explore.js';
+
+function capture(): { io: Io; out: () => string; files: Map<string, string> } {
+  let out = '';
+  const files = new Map<string, string>();
+  let t = 0;
+  const io: Io = {
+    stdout: { write: (text: string) => (out += text), isTTY: false },
+    stderr: { write: () => true },
+    env: { NO_COLOR: '1' },
+    writeFile: (path, contents) => {
+      files.set(path, contents);
+      return Promise.resolve();
+    },
+    readFile: (path) => {
+      const f = files.get(path);
+      return f === undefined ? Promise.reject(new Error('ENOENT')) : Promise.resolve(f);
+    },
+    onInterrupt: () => undefined,
+    now: () => (t += 250),
+  };
+  return { io, out: () => out, files };
+}
+
+describe('kernsim explore --patch', () => {
+  it('finds the protocol without its tail sync failing, prints the JSON keys, saves and replays the counterexample', async () => {
+    const c = capture();
+    expect(await main(['explore', '--patch', 'no-sync-2', '--depth', '56', '--json', '--save', 'cx.json'], [exploreSection], c.io)).toBe(0);
+    const data = JSON.parse(c.out()) as { verdict: string; budget: string; violations: { invariant: string; start: string; schedule: unknown[] }[] };
+    expect(data.verdict).toBe('violated');
+    expect(data.budget).toBe('2 CPUs, depth 56 in each of 3 phases');
+    expect(data.violations.map((v) => v.invariant).sort()).toEqual(['stale-mix', 'torn-instruction']);
+    const saved = JSON.parse(c.files.get('cx.json') ?? '{}') as { format?: string; invariant?: string };
+    expect(saved.format).toBe('kernsim-patch-counterexample');
+
+    const r = capture();
+    r.files.set('cx.json', c.files.get('cx.json')!);
+    expect(await main(['explore', '--replay', 'cx.json'], [exploreSection], r.io)).toBe(0);
+    expect(r.out()).toContain(`Reproduced: ${saved.invariant}`);
+    expect(r.out()).toContain('site: e8 17 00 00 00');
+  }, 60_000);
+
+  it('rejects an unknown protocol, a CPU count out of range and NMI-only options with exit 2', async () => {
+    for (const args of [['--patch', 'no-sync-4'], ['--patch', 'full', '--cpus', '9'], ['--patch', 'full', '--variant', 'variable-only']]) {
+      const c = capture();
+      expect(await main(['explore', ...args], [exploreSection], c.io)).toBe(2);
+    }
+  });
+});

@@ -1,0 +1,115 @@
+import { SearchPlan, searchInJobs, searchInPool } from '@kernsim/cpu-core/explore';
+import type { Choice, PlanData, SearchResult } from '@kernsim/cpu-core/explore';
+import { buildPatchModel, protocolPhases } from './model.js';
+import type { PatchModelParams, PatchProtocol } from './model.js';
+
+export interface PatchExploreOptions {
+  readonly protocol: PatchProtocol;
+  /** CPUs (default 2): CPU 0 patches, the others run the site in a loop. */
+  readonly cpus?: number;
+  /** Longest schedule of each phase (default 64: the patching CPU takes 4–6 of them per phase, its private work between two visible actions being one choice; see `patcher-steps.ts`). */
+  readonly maxDepth?: number;
+  /** State budget per phase (default 1 000 000). */
+  readonly maxStates?: number;
+  readonly crossModifyingCode?: 'fault' | 'execute';
+  /** Worker threads; 1 runs the jobs in this thread (default 1). */
+  readonly threads?: number;
+  /** Levels each subtree job explores before handing the rest back as new jobs (default 32). */
+  readonly chunk?: number;
+  /** Checkpoint to resume from: the `plans` of an earlier report. */
+  readonly resume?: Readonly<Record<string, PlanData>>;
+  readonly shouldStop?: () => boolean;
+  /** After every finished job (progress, checkpoint). */
+  readonly onJob?: (start: string, plans: Readonly<Record<string, PlanData>>, states: number) => void | Promise<void>;
+}
+
+export interface PatchViolation {
+  readonly invariant: string;
+  /** The phase the search started from: `start` or `after-<sync>-sync`. */
+  readonly start: string;
+  readonly detail: string;
+  readonly schedule: readonly Choice[];
+}
+
+export interface PhaseVerdict {
+  readonly start: string;
+  readonly verdict: SearchResult['verdict'];
+  readonly states: number;
+  readonly schedules: number;
+  readonly exhaustive: boolean;
+  readonly depth: number;
+}
+
+export interface PatchExploreReport {
+  readonly verdict: SearchResult['verdict'];
+  /** The budget in words, e.g. `2 CPUs, depth 100 in each of 4 phases`. */
+  readonly budget: string;
+  readonly states: number;
+  readonly schedules: number;
+  readonly violations: readonly PatchViolation[];
+  readonly starts: readonly PhaseVerdict[];
+  /** Every phase's search plan (a checkpoint: pass it back as `resume`). */
+  readonly plans: Readonly<Record<string, PlanData>>;
+  readonly params: Omit<PatchModelParams, 'start'>;
+}
+
+const fromSource = import.meta.url.endsWith('.ts');
+
+async function searchPhase(p: PatchModelParams, plan: SearchPlan, threads: number, hooks: { readonly maxStates: number; readonly shouldStop?: () => boolean; readonly onJob: (pl: SearchPlan) => Promise<void> }): Promise<SearchResult> {
+  if (threads > 1) {
+    const ref = { module: new URL(fromSource ? './model.ts' : './model.js', import.meta.url).href, export: 'buildPatchModel', params: p };
+    return searchInPool(ref, plan, { ...hooks, threads });
+  }
+  const { machine, options } = buildPatchModel(p);
+  return searchInJobs(machine, options, plan, hooks);
+}
+
+/**
+ * The explorer on text patching: for each phase of the protocol (its start, and right after
+ * each of its syncs), every order in which the CPUs take their instructions up to `maxDepth`,
+ * judged by the patch invariants (`torn-instruction`, `stale-mix`, `oops`,
+ * `neither-old-nor-new`), one shortest counterexample per (invariant, phase). Nothing tells it
+ * where a CPU should be when a byte changes.
+ */
+export async function explorePatchProtocol(options: PatchExploreOptions): Promise<PatchExploreReport> {
+  const params: Omit<PatchModelParams, 'start'> = {
+    protocol: options.protocol,
+    cpus: options.cpus ?? 2,
+    maxDepth: options.maxDepth ?? 64,
+    maxStates: options.maxStates ?? 1_000_000,
+    ...(options.crossModifyingCode !== undefined ? { crossModifyingCode: options.crossModifyingCode } : {}),
+  };
+  const phases = protocolPhases(options.protocol);
+  const chunk = options.chunk ?? 32;
+  const plans: Record<string, PlanData> = { ...options.resume };
+  const verdicts: PhaseVerdict[] = [];
+  const violations: PatchViolation[] = [];
+  for (const phase of phases) {
+    const p: PatchModelParams = { ...params, start: phase.id };
+    const saved = plans[phase.id];
+    const plan = saved ? SearchPlan.fromJSON(JSON.stringify(saved)) : new SearchPlan(p, chunk);
+    const r = await searchPhase(p, plan, options.threads ?? 1, {
+      maxStates: params.maxStates ?? 1_000_000,
+      ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+      onJob: async (pl: SearchPlan) => {
+        plans[phase.id] = pl.toData();
+        await options.onJob?.(phase.id, plans, pl.states);
+      },
+    });
+    plans[phase.id] = plan.toData();
+    verdicts.push({ start: phase.id, verdict: r.verdict, states: r.states, schedules: r.schedules, exhaustive: r.exhaustive, depth: r.depth });
+    for (const v of r.violations) violations.push({ invariant: v.invariant, start: phase.id, detail: v.detail, schedule: v.schedule });
+    if (options.shouldStop?.()) break;
+  }
+  const incomplete = verdicts.length < phases.length || verdicts.some((v) => v.verdict === 'incomplete');
+  return {
+    verdict: violations.length > 0 ? 'violated' : incomplete ? 'incomplete' : 'verified',
+    budget: `${params.cpus} CPUs, depth ${params.maxDepth} in each of ${phases.length} phase${phases.length === 1 ? '' : 's'}`,
+    states: verdicts.reduce((s, v) => s + v.states, 0),
+    schedules: verdicts.reduce((s, v) => s + v.schedules, 0),
+    violations,
+    starts: verdicts,
+    plans,
+    params,
+  };
+}
