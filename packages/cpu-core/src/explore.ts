@@ -2,7 +2,7 @@ export { explore } from './explore/explore.js';
 export type { Counterexample, ExploreOptions, ExploreResult, Invariant as StateInvariant } from './explore/explore.js';
 export { search } from './explore/search-api.js';
 export { checkSchedule } from './explore/search.js';
-export type { Choice, EventSource, Finding, Invariant, Monitor, SearchOptions, SearchResult, Violation } from './explore/model.js';
+export type { Choice, CounterexampleFileOf, EventSource, Finding, Invariant, Monitor, SearchOptions, SearchResult, StartVerdict, StartViolation, Violation } from './explore/model.js';
 export { formatSchedule, replaySchedule } from './explore/replay.js';
 export { registerOnly } from './explore/reduction.js';
 export { SearchPlan } from './explore/plan.js';

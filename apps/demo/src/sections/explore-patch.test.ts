@@ -1,29 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../cli.js';
-import type { Io } from '../cli.js';
+import { captureIo as capture } from './capture-io.test-support.js';
 import { exploreSection } from './explore.js';
-
-function capture(): { io: Io; out: () => string; files: Map<string, string> } {
-  let out = '';
-  const files = new Map<string, string>();
-  let t = 0;
-  const io: Io = {
-    stdout: { write: (text: string) => (out += text), isTTY: false },
-    stderr: { write: () => true },
-    env: { NO_COLOR: '1' },
-    writeFile: (path, contents) => {
-      files.set(path, contents);
-      return Promise.resolve();
-    },
-    readFile: (path) => {
-      const f = files.get(path);
-      return f === undefined ? Promise.reject(new Error('ENOENT')) : Promise.resolve(f);
-    },
-    onInterrupt: () => undefined,
-    now: () => (t += 250),
-  };
-  return { io, out: () => out, files };
-}
 
 describe('kernsim explore --patch', () => {
   it('finds the protocol without its tail sync failing, prints the JSON keys, saves and replays the counterexample', async () => {

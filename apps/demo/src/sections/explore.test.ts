@@ -1,32 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../cli.js';
-import type { Io } from '../cli.js';
+import { captureIo as capture } from './capture-io.test-support.js';
 import { exploreSection } from './explore.js';
-
-function capture(interrupt = false): { io: Io; out: () => string; err: () => string; files: Map<string, string> } {
-  let out = '';
-  let err = '';
-  const files = new Map<string, string>();
-  let t = 0;
-  const io: Io = {
-    stdout: { write: (text: string) => (out += text), isTTY: false },
-    stderr: { write: (text: string) => (err += text) },
-    env: { NO_COLOR: '1' },
-    writeFile: (path, contents) => {
-      files.set(path, contents);
-      return Promise.resolve();
-    },
-    readFile: (path) => {
-      const f = files.get(path);
-      return f === undefined ? Promise.reject(new Error('ENOENT')) : Promise.resolve(f);
-    },
-    onInterrupt: (callback) => {
-      if (interrupt) callback();
-    },
-    now: () => (t += 250),
-  };
-  return { io, out: () => out, err: () => err, files };
-}
 
 const naive = ['explore', '--entry', 'naive', '--start', 'nmi-perf', '--nmis', '1', '--threads', '1'];
 

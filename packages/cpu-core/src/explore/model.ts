@@ -116,3 +116,36 @@ export interface SearchResult {
   /** True when the reduction was switched off because a CPU sent an IPI (see README). */
   readonly reductionWithdrawn: boolean;
 }
+
+/*
+ * What a domain's explorer (NMI entries, text patching) reports over several searches, one per
+ * start state (or phase): the shapes are the engine's so every report and saved file reads alike.
+ */
+
+/** One violation found from one start: the invariant's name, what broke, a shortest schedule to it. */
+export interface StartViolation<Start extends string = string> {
+  readonly invariant: string;
+  readonly start: Start;
+  readonly detail: string;
+  readonly schedule: readonly Choice[];
+}
+
+/** The verdict of the search from one start, within its depth bound. */
+export interface StartVerdict<Start extends string = string> {
+  readonly start: Start;
+  readonly verdict: SearchResult['verdict'];
+  readonly states: number;
+  readonly schedules: number;
+  readonly exhaustive: boolean;
+  readonly depth: number;
+}
+
+/** A counterexample as saved to a file: what to rebuild the model from, and the schedule to replay on it. */
+export interface CounterexampleFileOf<Format extends string, Params> {
+  readonly format: Format;
+  readonly version: 1;
+  readonly params: Params;
+  readonly invariant: string;
+  readonly detail: string;
+  readonly schedule: readonly Choice[];
+}

@@ -1,5 +1,5 @@
 import { checkSchedule, formatSchedule } from '@kernsim/cpu-core/explore';
-import type { Choice, Finding } from '@kernsim/cpu-core/explore';
+import type { Choice, CounterexampleFileOf, Finding } from '@kernsim/cpu-core/explore';
 import { NmiX86Error } from '../errors.js';
 import { slotRoleOf } from '../stack-layout.js';
 import type { DiagramSlot, StackDiagram } from '../stack-diagram.js';
@@ -9,14 +9,7 @@ import { START_IDS } from './starts.js';
 import type { NmiViolation } from './explore-nmi.js';
 
 /** A counterexample as `kernsim explore --save` writes it: enough to rebuild the model and replay. */
-export interface CounterexampleFile {
-  readonly format: 'kernsim-nmi-counterexample';
-  readonly version: 1;
-  readonly params: NmiModelParams;
-  readonly invariant: string;
-  readonly detail: string;
-  readonly schedule: readonly Choice[];
-}
+export type CounterexampleFile = CounterexampleFileOf<'kernsim-nmi-counterexample', NmiModelParams>;
 
 export interface Replay {
   /** The violations the invariants report along the replayed schedule (the saved one among them when it reproduces). */

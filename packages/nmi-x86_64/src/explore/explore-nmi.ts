@@ -1,5 +1,5 @@
 import { SearchPlan, searchInJobs, searchInPool } from '@kernsim/cpu-core/explore';
-import type { Choice, PlanData, SearchResult } from '@kernsim/cpu-core/explore';
+import type { Choice, PlanData, SearchResult, StartVerdict as ExploreStartVerdict, StartViolation } from '@kernsim/cpu-core/explore';
 import { buildNmiModel } from './model.js';
 import type { NmiModelParams } from './model.js';
 import { I386_START_IDS, START_IDS } from './starts.js';
@@ -26,21 +26,9 @@ export interface NmiExploreOptions extends EntryChoice {
   readonly onJob?: (start: StartId, plans: Readonly<Partial<Record<StartId, PlanData>>>, states: number) => void | Promise<void>;
 }
 
-export interface NmiViolation {
-  readonly invariant: string;
-  readonly start: StartId;
-  readonly detail: string;
-  readonly schedule: readonly Choice[];
-}
+export type NmiViolation = StartViolation<StartId>;
 
-export interface StartVerdict {
-  readonly start: StartId;
-  readonly verdict: SearchResult['verdict'];
-  readonly states: number;
-  readonly schedules: number;
-  readonly exhaustive: boolean;
-  readonly depth: number;
-}
+export type StartVerdict = ExploreStartVerdict<StartId>;
 
 export interface NmiExploreReport {
   readonly verdict: SearchResult['verdict'];

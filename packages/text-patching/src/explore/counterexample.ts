@@ -1,5 +1,5 @@
 import { checkSchedule, formatSchedule } from '@kernsim/cpu-core/explore';
-import type { Choice, Finding } from '@kernsim/cpu-core/explore';
+import type { Choice, CounterexampleFileOf, Finding } from '@kernsim/cpu-core/explore';
 import { TextPatchingError } from '../errors.js';
 import { hex } from '../forms.js';
 import type { PatchViolation } from './explore-patch.js';
@@ -7,14 +7,7 @@ import { PATCH_PROTOCOLS, buildPatchModel } from './model.js';
 import type { PatchModelParams } from './model.js';
 
 /** A counterexample as `kernsim explore --patch … --save` writes it: enough to rebuild the model and replay. */
-export interface PatchCounterexampleFile {
-  readonly format: 'kernsim-patch-counterexample';
-  readonly version: 1;
-  readonly params: PatchModelParams;
-  readonly invariant: string;
-  readonly detail: string;
-  readonly schedule: readonly Choice[];
-}
+export type PatchCounterexampleFile = CounterexampleFileOf<'kernsim-patch-counterexample', PatchModelParams>;
 
 export interface PatchReplay {
   /** The violations the invariants report along the replayed schedule (the saved one among them when it reproduces). */

@@ -1,5 +1,5 @@
 import { SearchPlan, searchInJobs, searchInPool } from '@kernsim/cpu-core/explore';
-import type { Choice, PlanData, SearchResult } from '@kernsim/cpu-core/explore';
+import type { Choice, PlanData, SearchResult, StartVerdict, StartViolation } from '@kernsim/cpu-core/explore';
 import { buildPatchModel, protocolPhases } from './model.js';
 import type { PatchModelParams, PatchProtocol } from './model.js';
 
@@ -23,22 +23,10 @@ export interface PatchExploreOptions {
   readonly onJob?: (start: string, plans: Readonly<Record<string, PlanData>>, states: number) => void | Promise<void>;
 }
 
-export interface PatchViolation {
-  readonly invariant: string;
-  /** The phase the search started from: `start` or `after-<sync>-sync`. */
-  readonly start: string;
-  readonly detail: string;
-  readonly schedule: readonly Choice[];
-}
+/** `start` is the phase the search started from: `start` or `after-<sync>-sync`. */
+export type PatchViolation = StartViolation;
 
-export interface PhaseVerdict {
-  readonly start: string;
-  readonly verdict: SearchResult['verdict'];
-  readonly states: number;
-  readonly schedules: number;
-  readonly exhaustive: boolean;
-  readonly depth: number;
-}
+export type PhaseVerdict = StartVerdict;
 
 export interface PatchExploreReport {
   readonly verdict: SearchResult['verdict'];
