@@ -1,3 +1,4 @@
+import type { PlanData } from './plan.js';
 import type { Machine } from '../machine/machine.js';
 
 /**
@@ -138,6 +139,20 @@ export interface StartVerdict<Start extends string = string> {
   readonly schedules: number;
   readonly exhaustive: boolean;
   readonly depth: number;
+}
+
+/** A domain explorer's report: the searches from each start, merged (one shortest counterexample per invariant and start). */
+export interface StartsReport<Start extends string, Params> {
+  readonly verdict: SearchResult['verdict'];
+  /** The budget in words, e.g. `2 NMIs, depth 1500, 8 start states`. */
+  readonly budget: string;
+  readonly states: number;
+  readonly schedules: number;
+  readonly violations: readonly StartViolation<Start>[];
+  readonly starts: readonly StartVerdict<Start>[];
+  /** Every start's search plan (a checkpoint: pass it back as `resume`). */
+  readonly plans: Readonly<Partial<Record<Start, PlanData>>>;
+  readonly params: Omit<Params, 'start'>;
 }
 
 /** A counterexample as saved to a file: what to rebuild the model from, and the schedule to replay on it. */

@@ -1,11 +1,12 @@
-import { checkSchedule, formatSchedule } from '@kernsim/cpu-core/explore';
-import type { Choice, CounterexampleFileOf, Finding } from '@kernsim/cpu-core/explore';
+import { checkSchedule, formatSchedule, isCounterexampleFile } from '@kernsim/cpu-core/explore';
+import type { CounterexampleFileOf, Finding } from '@kernsim/cpu-core/explore';
 import { NmiX86Error } from '../errors.js';
 import { slotRoleOf } from '../stack-layout.js';
 import type { DiagramSlot, StackDiagram } from '../stack-diagram.js';
 import { buildNmiModel } from './model.js';
 import type { NmiModelParams } from './model.js';
 import { START_IDS } from './starts.js';
+import type { StartId } from './starts.js';
 import type { NmiViolation } from './explore-nmi.js';
 
 /** A counterexample as `kernsim explore --save` writes it: enough to rebuild the model and replay. */
@@ -30,13 +31,9 @@ export function counterexampleFile(params: Omit<NmiModelParams, 'start'>, v: Nmi
 
 /** Checks a parsed file's shape; throws `KERNSIM_NMI64_BAD_EXPLORE` on anything else. */
 export function parseCounterexample(data: unknown): CounterexampleFile {
-  const d = data as Partial<CounterexampleFile> | null;
-  const ok =
-    typeof d === 'object' && d !== null && d.format === 'kernsim-nmi-counterexample' && d.version === 1 &&
-    typeof d.invariant === 'string' && typeof d.detail === 'string' && Array.isArray(d.schedule) &&
-    typeof d.params === 'object' && START_IDS.includes(d.params.start);
+  const ok = isCounterexampleFile(data, 'kernsim-nmi-counterexample') && START_IDS.includes(data.params.start as StartId);
   if (!ok) throw new NmiX86Error('KERNSIM_NMI64_BAD_EXPLORE', 'not a kernsim NMI counterexample (expected format kernsim-nmi-counterexample, version 1, params, invariant, schedule)');
-  return d as CounterexampleFile;
+  return data as unknown as CounterexampleFile; // the start checked above; the model checks the other params
 }
 
 /** Rebuilds the model and replays the schedule with the invariants watching, tracing the end. */

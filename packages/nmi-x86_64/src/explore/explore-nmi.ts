@@ -1,5 +1,5 @@
 import { SearchPlan, searchInJobs, searchInPool } from '@kernsim/cpu-core/explore';
-import type { Choice, PlanData, SearchResult, StartVerdict as ExploreStartVerdict, StartViolation } from '@kernsim/cpu-core/explore';
+import type { PlanData, SearchResult, StartsReport, StartVerdict as ExploreStartVerdict, StartViolation } from '@kernsim/cpu-core/explore';
 import { buildNmiModel } from './model.js';
 import type { NmiModelParams } from './model.js';
 import { I386_START_IDS, START_IDS } from './starts.js';
@@ -30,18 +30,7 @@ export type NmiViolation = StartViolation<StartId>;
 
 export type StartVerdict = ExploreStartVerdict<StartId>;
 
-export interface NmiExploreReport {
-  readonly verdict: SearchResult['verdict'];
-  /** The budget in words, e.g. `2 NMIs, depth 1500, 8 start states`. */
-  readonly budget: string;
-  readonly states: number;
-  readonly schedules: number;
-  readonly violations: readonly NmiViolation[];
-  readonly starts: readonly StartVerdict[];
-  /** Every start's search plan (a checkpoint: pass it back as `resume`). */
-  readonly plans: Readonly<Partial<Record<StartId, PlanData>>>;
-  readonly params: Omit<NmiModelParams, 'start'>;
-}
+export type NmiExploreReport = StartsReport<StartId, NmiModelParams>;
 
 const fromSource = import.meta.url.endsWith('.ts');
 

@@ -1,10 +1,10 @@
-import { checkSchedule, formatSchedule } from '@kernsim/cpu-core/explore';
-import type { Choice, CounterexampleFileOf, Finding } from '@kernsim/cpu-core/explore';
+import { checkSchedule, formatSchedule, isCounterexampleFile } from '@kernsim/cpu-core/explore';
+import type { CounterexampleFileOf, Finding } from '@kernsim/cpu-core/explore';
 import { TextPatchingError } from '../errors.js';
 import { hex } from '../forms.js';
 import type { PatchViolation } from './explore-patch.js';
 import { PATCH_PROTOCOLS, buildPatchModel } from './model.js';
-import type { PatchModelParams } from './model.js';
+import type { PatchModelParams, PatchProtocol } from './model.js';
 
 /** A counterexample as `kernsim explore --patch … --save` writes it: enough to rebuild the model and replay. */
 export type PatchCounterexampleFile = CounterexampleFileOf<'kernsim-patch-counterexample', PatchModelParams>;
@@ -30,13 +30,9 @@ export function patchCounterexampleFile(params: Omit<PatchModelParams, 'start'>,
 
 /** Checks a parsed file's shape; throws `KERNSIM_PATCH_BAD_OPTIONS` on anything else (the model checks the params' values). */
 export function parsePatchCounterexample(data: unknown): PatchCounterexampleFile {
-  const d = data as Partial<PatchCounterexampleFile> | null;
-  const ok =
-    typeof d === 'object' && d !== null && d.format === 'kernsim-patch-counterexample' && d.version === 1 &&
-    typeof d.invariant === 'string' && typeof d.detail === 'string' && Array.isArray(d.schedule) &&
-    typeof d.params === 'object' && PATCH_PROTOCOLS.includes(d.params.protocol) && typeof d.params.start === 'string';
+  const ok = isCounterexampleFile(data, 'kernsim-patch-counterexample') && PATCH_PROTOCOLS.includes(data.params.protocol as PatchProtocol) && typeof data.params.start === 'string';
   if (!ok) throw new TextPatchingError('KERNSIM_PATCH_BAD_OPTIONS', 'not a kernsim patch counterexample (expected format kernsim-patch-counterexample, version 1, params, invariant, schedule)');
-  return d as PatchCounterexampleFile;
+  return data as unknown as PatchCounterexampleFile; // protocol and start checked above; the model checks the rest
 }
 
 /** Rebuilds the model at the file's phase and replays the schedule with the invariants watching, tracing the end. */

@@ -1,5 +1,5 @@
 import { SearchPlan, searchInJobs, searchInPool } from '@kernsim/cpu-core/explore';
-import type { Choice, PlanData, SearchResult, StartVerdict, StartViolation } from '@kernsim/cpu-core/explore';
+import type { PlanData, SearchResult, StartsReport, StartVerdict, StartViolation } from '@kernsim/cpu-core/explore';
 import { buildPatchModel, protocolPhases } from './model.js';
 import type { PatchModelParams, PatchProtocol } from './model.js';
 
@@ -28,18 +28,7 @@ export type PatchViolation = StartViolation;
 
 export type PhaseVerdict = StartVerdict;
 
-export interface PatchExploreReport {
-  readonly verdict: SearchResult['verdict'];
-  /** The budget in words, e.g. `2 CPUs, depth 100 in each of 4 phases`. */
-  readonly budget: string;
-  readonly states: number;
-  readonly schedules: number;
-  readonly violations: readonly PatchViolation[];
-  readonly starts: readonly PhaseVerdict[];
-  /** Every phase's search plan (a checkpoint: pass it back as `resume`). */
-  readonly plans: Readonly<Record<string, PlanData>>;
-  readonly params: Omit<PatchModelParams, 'start'>;
-}
+export type PatchExploreReport = StartsReport<string, PatchModelParams>;
 
 const fromSource = import.meta.url.endsWith('.ts');
 
