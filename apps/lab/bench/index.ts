@@ -1,7 +1,7 @@
 // `pnpm bench lab`: the NMI lab's first interactive render in Chromium (cold and warm), seeking in
 // a 100 000-step run, and what the page transfers. Prints `name: value unit` lines.
 import { join } from 'node:path';
-import { Prng } from '@kernsim/memcg-accounting';
+import { Prng } from '@kernsim/prng';
 import { build } from 'vite';
 import { NmiSession, SNAPSHOT_INTERVAL } from '../src/nmi/session.js';
 import { machineView } from '../src/nmi/view.js';
@@ -52,7 +52,7 @@ function seekFigures(): void {
   figure('snapshot_interval', SNAPSHOT_INTERVAL, 'steps');
   // The page shows the run's end as soon as it is recorded: the reader's first seek comes after that view.
   machineView(session);
-  // memcg-accounting's seeded PRNG: the same steps are sought on every bench run.
+  // A seeded PRNG: the same steps are sought on every bench run.
   const random = new Prng(2012);
   const wall: number[] = [];
   const cpu: number[] = [];

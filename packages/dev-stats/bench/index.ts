@@ -7,26 +7,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Prng } from '@kernsim/prng';
 import { Attribution, GitdmEmulator, LineDecoder, LogParser, StatsAccumulator, buildReport, collectStats } from '@kernsim/dev-stats';
 
 const TARGET_BYTES = 50 * 1024 * 1024;
 
-/** Deterministic generator (mulberry32) so every run parses the same log. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A `git log --numstat` log in git's default format, as gitdm reads it, ~50 MB. */
 function generateNumstatLog(): Buffer {
-  const random = prng(2012);
-  const pick = (n: number): number => Math.floor(random() * n);
+  // @kernsim/prng's seeded generator, so every run parses the same log.
+  const random = new Prng(2012);
+  const pick = (n: number): number => random.int(n);
   const authors = Array.from({ length: 4000 }, (_, i) => [`Developer ${i}`, `dev${i}@company${i % 200}.example`] as const);
   const dirs = ['drivers/net', 'drivers/staging', 'fs/ext4', 'kernel/sched', 'mm', 'sound/soc/codecs', 'arch/x86/kernel', 'include/linux'];
   const parts: string[] = [];

@@ -1,3 +1,4 @@
+import type { Prng } from '@kernsim/prng';
 // The dying-cgroup series: days of short-lived containers (CI jobs, cron jobs) on one host.
 // Every container leaves cached dentries and a few longer-lived objects behind; a removed
 // memory cgroup stays alive while something pins it. Seeded; a simulated clock of 10 minutes.
@@ -6,7 +7,6 @@ import { ROOT_CGROUP } from './cgroup-tree.js';
 import { ObjcgAccounting } from './design-objcg.js';
 import { createDesign } from './designs.js';
 import { Kernel } from './kernel-users.js';
-import type { Prng } from './prng.js';
 import { MIB, pagesFor, sized, type WorkloadOptions } from './workloads.js';
 
 /** One sample of the dying-cgroup series. */

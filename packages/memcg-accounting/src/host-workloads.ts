@@ -1,3 +1,4 @@
+import type { Prng } from '@kernsim/prng';
 // Workloads modelled on real container hosts (rather than worst cases): a host running web,
 // database, DNS and build containers side by side, and a dying-cgroup series over days of
 // container churn. Both are seeded and use a simulated clock of 10-minute steps.
@@ -6,7 +7,6 @@ import { ROOT_CGROUP } from './cgroup-tree.js';
 import { createDesign } from './designs.js';
 import { type ContainerProfile, HOST_CACHES, PER_TASK_CACHES, PROFILES } from './host-profiles.js';
 import { Kernel } from './kernel-users.js';
-import type { Prng } from './prng.js';
 import { collect, type WorkloadResult } from './workload-result.js';
 import { MIB, pagesFor, sized, type WorkloadOptions } from './workloads.js';
 

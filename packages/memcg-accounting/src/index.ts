@@ -5,7 +5,6 @@ export { COUNTER_NAMES, MAX_TASK } from './cgroup-tree.js';
 export type { KmemRoute } from './cgroup-tree.js';
 export { MemcgError } from './errors.js';
 export type { MemcgErrorCode } from './errors.js';
-export { Prng } from './prng.js';
 export { PAGE_SIZE } from './page-allocator.js';
 export type { AllocatorKind, CacheSpec } from './kmem-cache.js';
 export {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { Prng } from '@kernsim/prng';
 import { ROOT_CGROUP } from './cgroup-tree.js';
 import { createDesign } from './designs.js';
 import { Kernel } from './kernel-users.js';
 import { PAGE_SIZE } from './page-allocator.js';
-import { Prng } from './prng.js';
 
 describe('kernel users of slab memory', () => {
   it('a find walk leaves dentries and inodes on the cgroup LRU; the shrinker frees the oldest of them', () => {

@@ -1,10 +1,10 @@
+import { Prng } from '@kernsim/prng';
 import { type Accounting, GFP_ACCOUNT, GFP_ATOMIC, GFP_KERNEL, IN_INTERRUPT, MAX_STACK_ORDER } from './accounting.js';
 import { CostaAccounting } from './design-costa.js';
 import { ObjcgAccounting } from './design-objcg.js';
 import { MemcgError } from './errors.js';
 import type { CacheSpec } from './kmem-cache.js';
 import { PAGE_SIZE } from './page-allocator.js';
-import { Prng } from './prng.js';
 import { checkInt } from './validate.js';
 
 export const KMALLOC_SIZES: readonly number[] = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192];

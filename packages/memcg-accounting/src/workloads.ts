@@ -1,10 +1,10 @@
+import { Prng } from '@kernsim/prng';
 import { type Accounting, type DesignId, GFP_ACCOUNT, GFP_KERNEL } from './accounting.js';
 import { ROOT_CGROUP } from './cgroup-tree.js';
 import { NoAccounting } from './design-off.js';
 import { createDesign, DESIGNS, type DesignOptions } from './designs.js';
 import { Kernel } from './kernel-users.js';
 import { PAGE_SIZE } from './page-allocator.js';
-import { Prng } from './prng.js';
 import { checkChoice, checkInt, checkPositive } from './validate.js';
 import { collect, type WorkloadResult } from './workload-result.js';
 
@@ -22,7 +22,9 @@ export const MIB = 1024 * 1024;
 export const MAX_SCALE = 100;
 
 export function sized(options: WorkloadOptions): { prng: Prng; scale: number } {
-  return { prng: new Prng(options.seed ?? 2012), scale: checkPositive(options.scale ?? 1, 'a workload scale', MAX_SCALE) };
+  // The seed is checked here so a bad one is this package's typed error, like every other option.
+  const seed = checkInt(options.seed ?? 2012, 'a seed', 0, 0xffffffff);
+  return { prng: new Prng(seed), scale: checkPositive(options.scale ?? 1, 'a workload scale', MAX_SCALE) };
 }
 
 export function pagesFor(bytes: number): number {

@@ -1,3 +1,4 @@
+import { mulberry32Next, mulberry32Value } from '@kernsim/prng';
 import { CpuError } from '../errors.js';
 import { intIn, oneOf, show } from './validate.js';
 
@@ -58,13 +59,10 @@ export function checkEntry(e: ScheduleEntry, cpus: number): void {
   if (e.kind === 'irq' && (!Number.isInteger(e.vector) || e.vector < 0 || e.vector > 255)) throw new CpuError('KERNSIM_CPU_SCHEDULE', `interrupt vector must be 0..255, got ${e.vector}`);
 }
 
-/** mulberry32: a small seeded PRNG whose whole state is one 32-bit number (so snapshots can carry it). */
+/** One draw of @kernsim/prng's mulberry32, whose whole state is one 32-bit number (so snapshots can carry it). */
 export function nextRandom(state: { rng: number }): number {
-  state.rng = (state.rng + 0x6d2b79f5) | 0;
-  let t = state.rng;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  state.rng = mulberry32Next(state.rng);
+  return mulberry32Value(state.rng);
 }
 
 /** Where a schedule log stood (for snapshots): entries kept and the last entry's run. */

@@ -1,0 +1,3 @@
+import { kernsimConfig } from '@kernsim/eslint-config';
+
+export default kernsimConfig(import.meta.dirname);

@@ -1,0 +1,3 @@
+import { kernsimVitestConfig } from '@kernsim/vitest-config';
+
+export default kernsimVitestConfig();
