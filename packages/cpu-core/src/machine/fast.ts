@@ -14,7 +14,7 @@ type Exec = (c: CpuState) => void;
  * register or immediate source, conditional jumps): they read the register file directly
  * instead of going through operand accessors.
  */
-export function fastAlu(instr: Instruction, op: number, is64: boolean, nl: number, nh: number): Exec | undefined {
+export function fastAlu(instr: Instruction, op: number, nl: number, nh: number): Exec | undefined {
   if (instr.op0Kind !== OpKind.Register) return undefined;
   const d = regInfo(instr.op0Register);
   if (!d) return undefined;
@@ -35,9 +35,11 @@ export function fastAlu(instr: Instruction, op: number, is64: boolean, nl: numbe
     const ih = Number(v >> 32n);
     return aluSource(size === 8 ? aluImm64(op, di, il, ih, writes, nl, nh) : aluImm32(op, di, il, writes, nl, nh), op, size as 4 | 8, di, { il, ih }, writes, nl, nh);
   }
-  return is64 ? undefined : undefined;
+  return undefined;
 }
 
+// aluReg64/aluReg32/aluImm64/aluImm32 are one shape four times on purpose: a hot-path
+// specialisation per width and source kind, so no closure branches on them per instruction.
 function aluReg64(op: number, di: number, si: number, writes: boolean, nl: number, nh: number): Exec {
   return (c) => {
     const r = alu(c, op, 8, c.lo[di]!, c.hi[di]!, c.lo[si]!, c.hi[si]!);

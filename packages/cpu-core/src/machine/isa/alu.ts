@@ -42,7 +42,7 @@ function buildAlu(instr: Instruction, x: Ctx): Exec {
   const size = d.size;
   const s = need(operand(instr, 1, size, x.is64), 'source operand');
   const writes = aluOp !== CMP && aluOp !== TEST;
-  const fast = fastAlu(instr, aluOp, x.is64, nl, nh);
+  const fast = fastAlu(instr, aluOp, nl, nh);
   if (fast) return fast;
   if (!d.mem && !s.mem && size >= 4) {
     // Register/immediate forms skip the effective-address step.
