@@ -29,7 +29,7 @@ describe('kernsim explore', () => {
     const c = capture();
     expect(await main(['explore', '--start', 'kernel-thread', '--nmis', '1', '--threads', '1'], [exploreSection], c.io)).toBe(0);
     expect(c.out()).toMatch(/verified for 1 NMI, depth 6000, 1 start state \(\d+ states, \d+ schedules, [\d.]+ s\)/);
-  }, 30_000);
+  }, 120_000);
 
   it('--variant ret-from-fault and faulting-iret run the 2010 designs: a verdict for the first, the faulting iretq\'s counterexample for the second', async () => {
     const a = capture();
@@ -48,13 +48,13 @@ describe('kernsim explore', () => {
     expect(await main(['explore', '--arch', 'i386', '--variant', 'no-cmpxchg', '--start', 'nmi-perf', '--nmis', '1', '--threads', '1', '--json'], [exploreSection], c.io)).toBe(0);
     const data = JSON.parse(c.out()) as { violations: { invariant: string; detail: string }[] };
     expect(data.violations.find((v) => v.invariant === 'nmi-handled-once')?.detail).toMatch(/lost/);
-  }, 30_000);
+  }, 120_000);
 
   it('Ctrl-C stops cleanly and reports what it has', async () => {
     const c = capture(true);
     expect(await main([...naive, '--json'], [exploreSection], c.io)).toBe(0);
     expect((JSON.parse(c.out()) as { verdict: string }).verdict).toBe('incomplete');
-  }, 30_000);
+  }, 120_000);
 
   it('keeps a checkpoint it can resume from', async () => {
     const c = capture();
@@ -66,7 +66,7 @@ describe('kernsim explore', () => {
     expect(await main(['explore', '--start', 'kernel-thread', '--nmis', '1', '--threads', '1', '--checkpoint', 'ck.json', '--json'], [exploreSection], again.io)).toBe(0);
     // Resumed from a finished plan: nothing left to run, same verdict and counts.
     expect(JSON.parse(again.out())).toMatchObject({ verdict: 'verified', states: (JSON.parse(c.out()) as { states: number }).states });
-  }, 30_000);
+  }, 120_000);
 
   it('bad options are one line and exit 2', async () => {
     for (const args of [['--nmis', 'x'], ['--entry', 'weird'], ['--variant', 'stack-only'], ['--entry', 'naive', '--variant', 'faulting-iret'], ['--without', 'nothing'], ['--start', 'moon'], ['--arch', 'i386', '--start', 'user-rsp-nmi-stack'], ['--arch', 'i386', '--variant', 'variable-only'], ['--variant', 'no-cmpxchg'], ['--entry', 'naive', '--without', 'stackCheck'], ['--replay', 'missing.json']]) {

@@ -18,7 +18,7 @@ describe('Desnoyers\'s ret-from-fault design, explored', () => {
     const r = await exploreNmi({ entry: 'nested', variant: 'ret-from-fault', starts: ['nmi-perf', 'nmi-kprobe'], nmis: 1 });
     expect(r.verdict).toBe('verified');
     expect(r.starts.every((s) => s.exhaustive)).toBe(true);
-  }, 30_000);
+  }, 120_000);
 
   it('but an NMI in a #BP handler whose own #BP restarts the debug IST stack overwrites the first #BP\'s frame; the counterexample replays bit for bit', async () => {
     const r = await exploreNmi({ entry: 'nested', variant: 'ret-from-fault', starts: ['breakpoint'], nmis: 1 });

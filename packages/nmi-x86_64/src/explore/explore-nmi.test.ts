@@ -15,25 +15,25 @@ describe('the explorer finds the weakened entries\' failures by itself', () => {
     const frame = r.violations.find((v) => v.invariant === NMI_INVARIANTS.returnFrame)!;
     expect(frame.detail).toMatch(/not to user_syscall_loop/);
     expect(frame.schedule.filter((c) => c.kind === 'event')).toHaveLength(1);
-  }, 30_000);
+  }, 120_000);
 
   it('variable only (no stack check): an NMI between clearing the variable and iretq breaks the first NMI\'s return', async () => {
     const r = await exploreNmi({ entry: 'nested', variant: 'variable-only', starts: ['nmi-perf'], nmis: 1 });
     expect(found(r)).toContain(NMI_INVARIANTS.returnFrame);
-  }, 30_000);
+  }, 120_000);
 
   it('stack check only (no variable): an NMI inside a kprobe\'s #BP handler on the debug stack runs the handler nested', async () => {
     const r = await exploreNmi({ entry: 'nested', variant: 'stack-check-only', starts: ['nmi-kprobe'], nmis: 1 });
     expect(r.verdict).toBe('violated');
     expect(found(r)).toContain(NMI_INVARIANTS.notNested);
-  }, 30_000);
+  }, 120_000);
 
   it('3.3 as it was: every schedule with one more NMI from the perf start holds every invariant', async () => {
     const r = await exploreNmi({ entry: 'nested', starts: ['nmi-perf'], nmis: 1 });
     expect(r.verdict).toBe('verified');
     expect(r.starts[0]!.exhaustive).toBe(true);
     expect(r.states).toBeGreaterThan(10_000);
-  }, 30_000);
+  }, 120_000);
 
   it('an exception-table fixup is no overwritten frame: the watchdog dump\'s careful reads fault and resume at their fixup', async () => {
     // Without NMIs beyond the start's own, the only #PFs are the dump's faulting careful reads.
@@ -58,5 +58,5 @@ describe('counterexamples', () => {
     // One step short of the schedule, the violation has not happened yet.
     const short = replayCounterexample({ ...file, schedule: file.schedule.slice(0, -1) });
     expect(short.reproduced).toBe(false);
-  }, 30_000);
+  }, 120_000);
 });

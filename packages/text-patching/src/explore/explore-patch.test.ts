@@ -20,32 +20,32 @@ describe('the explorer finds each weakened breakpoint protocol\'s failure by its
     expect(r.violations[0]!.detail).toMatch(/may fetch 0f 17 00 00 00/);
     // The machine's detector never fires: it decodes memory's int3, a 1-byte instruction (see README).
     expect(found(r).some((f) => f.startsWith(PATCH_INVARIANTS.torn))).toBe(false);
-  }, 30_000);
+  }, 120_000);
 
   it('without the tail sync: a CPU sees the new first byte before the new tail, and the machine raises #GP', async () => {
     const r = await explorePatchProtocol({ protocol: 'no-tail-sync', maxDepth: DEPTH });
     expect(found(r)).toEqual([`${PATCH_INVARIANTS.staleMix}@after-int3-sync`, `${PATCH_INVARIANTS.torn}@after-int3-sync`]);
     expect(r.violations.find((v) => v.invariant === PATCH_INVARIANTS.torn)!.detail).toMatch(/saw cc 1f 44 00 00, memory has e8/);
-  }, 30_000);
+  }, 120_000);
 
   it('without the head sync: a CPU that has not serialized may still take the int3 once the patch is over', async () => {
     const r = await explorePatchProtocol({ protocol: 'no-head-sync', maxDepth: DEPTH });
     expect(found(r)).toEqual([`${PATCH_INVARIANTS.staleMix}@after-tail-sync`]);
     expect(r.violations[0]!.detail).toMatch(/no handler claims/);
-  }, 30_000);
+  }, 120_000);
 
   it('the direct write, run as torn bytes (crossModifyingCode: execute), calls into the middle of nowhere', async () => {
     const r = await explorePatchProtocol({ protocol: 'direct', maxDepth: DEPTH, crossModifyingCode: 'execute' });
     const neither = r.violations.find((v) => v.invariant === PATCH_INVARIANTS.neither);
     expect(neither?.detail).toMatch(/executed e8 1f 44 00 00 at traced_fn_0_site/);
-  }, 30_000);
+  }, 120_000);
 
   it('the full protocol holds every invariant for the same budget', async () => {
     const r = await explorePatchProtocol({ protocol: 'full', maxDepth: DEPTH });
     expect(r.verdict).toBe('verified');
     expect(r.starts.map((s) => s.start)).toEqual(['start', 'after-int3-sync', 'after-tail-sync', 'after-head-sync']);
     expect(r.states).toBeGreaterThan(1000);
-  }, 30_000);
+  }, 120_000);
 });
 
 describe('patch counterexamples', () => {
@@ -61,7 +61,7 @@ describe('patch counterexamples', () => {
     expect(a.cpus[1]).toMatch(/general_protection/);
     const short = replayPatchCounterexample({ ...file, schedule: file.schedule.slice(0, -1) });
     expect(short.reproduced).toBe(false);
-  }, 30_000);
+  }, 120_000);
 
   it('rejects what is not a counterexample with a stable code', async () => {
     expect(() => parsePatchCounterexample({ format: 'kernsim-nmi-counterexample' })).toThrow(expect.objectContaining({ code: 'KERNSIM_PATCH_BAD_OPTIONS' }));
