@@ -7,7 +7,7 @@ export { entryByName, ENTRY_NAMES } from './entries.js';
 export type { EntryName } from './entries.js';
 export { runScenario } from './scenarios.js';
 export type { X86ScenarioOptions } from './scenarios.js';
-export { faultingIretSlotRole, nestedSlotRole, naiveSlotRole } from './stack-layout.js';
+export { faultingIretSlotRole, nestedSlotRole, naiveSlotRole, slotRoleOf } from './stack-layout.js';
 export type { SlotRole } from './stack-layout.js';
 export { NmiX86Error } from './errors.js';
 export type { NmiX86ErrorCode } from './errors.js';

@@ -98,7 +98,7 @@ function measure(image: PatchImage, timing: 'flat' | 'modelled', calls: number, 
 
 function runCalls(m: Machine, work: bigint, until: number): void {
   const r = m.run({ steps: until * 2000, until: (mm) => Number(mm.read(work + BigInt(STAT.work), 4)) >= until });
-  if (r.reason !== 'until') throw new TextPatchingError('KERNSIM_PATCH_BAD_OPTIONS', `the probed calls did not complete (${r.reason}; CPU 0 ${m.cpus[0]!.status})`);
+  if (r.reason !== 'until') throw new TextPatchingError('KERNSIM_PATCH_DID_NOT_FINISH', `the probed calls did not complete (${r.reason}; CPU 0 ${m.cpus[0]!.status})`);
 }
 
 function sample(m: Machine, image: PatchImage): Measured {

@@ -38,8 +38,7 @@ function parsePatchPlan(o: SectionOptions): { readonly protocol: PatchProtocol; 
   };
 }
 
-function violationBlocks(file: PatchCounterexampleFile): Block[] {
-  const r = replayPatchCounterexample(file);
+function violationBlocks(file: PatchCounterexampleFile, r = replayPatchCounterexample(file)): Block[] {
   return [
     { kind: 'heading', text: `${file.invariant} from ${file.params.start}` },
     { kind: 'paragraph', text: file.detail },
@@ -63,7 +62,7 @@ export function replayPatch(data: unknown, path: string): SectionReport {
   } catch (e) {
     throw new UsageError(`${path}: ${(e as Error).message}`);
   }
-  return replayReport({ invariant: file.invariant, start: file.params.start }, r, violationBlocks(file));
+  return replayReport({ invariant: file.invariant, start: file.params.start }, r, violationBlocks(file, r));
 }
 
 function verdictLine(r: PatchExploreReport, seconds: string, stopped: boolean): string {

@@ -23,7 +23,13 @@ describe('kernsim explore', () => {
     expect(await main(['explore', '--replay', 'cx.json'], [exploreSection], r.io)).toBe(0);
     expect(r.out()).toContain(`Reproduced: ${saved.invariant}`);
     expect(r.out()).toContain('The NMI stack at the failing step');
-  }, 60_000);
+
+    // A file of the right shape whose params the model refuses is bad input: one line, exit 2.
+    const bad = capture();
+    bad.files.set('bad.json', JSON.stringify({ ...saved, params: { ...(saved as { params: object }).params, nmis: -3 } }));
+    expect(await main(['explore', '--replay', 'bad.json'], [exploreSection], bad.io)).toBe(2);
+    expect(bad.err()).toMatch(/^kernsim: bad\.json: .*nmis/);
+  }, 120_000);
 
   it('says "verified for" its budget when nothing breaks', async () => {
     const c = capture();

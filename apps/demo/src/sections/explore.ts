@@ -85,8 +85,7 @@ async function readJson(ctx: SectionContext, path: string, what: string): Promis
   }
 }
 
-function violationBlocks(file: CounterexampleFile): Block[] {
-  const r = replayCounterexample(file);
+function violationBlocks(file: CounterexampleFile, r = replayCounterexample(file)): Block[] {
   return [
     { kind: 'heading', text: `${file.invariant} from ${file.params.start}` },
     { kind: 'paragraph', text: file.detail },
@@ -101,13 +100,16 @@ async function replay(path: string, ctx: SectionContext): Promise<SectionReport>
   const data = await readJson(ctx, path, 'counterexample');
   if (isPatchCounterexample(data)) return replayPatch(data, path);
   let file: CounterexampleFile;
+  let r: ReturnType<typeof replayCounterexample>;
   try {
     file = parseCounterexample(data);
+    // A file whose params the model refuses is bad input too (exit 2), as for patch files.
+    r = replayCounterexample(file);
   } catch (e) {
     if (e instanceof UsageError) throw e;
     throw new UsageError(`${path}: ${(e as Error).message}`);
   }
-  return replayReport({ invariant: file.invariant, start: file.params.start }, replayCounterexample(file), violationBlocks(file));
+  return replayReport({ invariant: file.invariant, start: file.params.start }, r, violationBlocks(file, r));
 }
 
 function jsonOf(r: NmiExploreReport, elapsedMs: number, stopped: boolean): unknown {

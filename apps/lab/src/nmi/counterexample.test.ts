@@ -1,6 +1,6 @@
 import type { RegName } from '@kernsim/cpu-core';
 import { replaySchedule } from '@kernsim/cpu-core/explore';
-import { buildNmiModel, counterexampleFile, exploreNmi, replayCounterexample } from '@kernsim/nmi-x86_64';
+import { buildNmiModel, counterexampleFile, exploreNmi, faultingIretSlotRole, naiveSlotRole, replayCounterexample } from '@kernsim/nmi-x86_64';
 import type { CounterexampleFile } from '@kernsim/nmi-x86_64';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,18 @@ describe('CounterexampleSession', () => {
       }),
       { numRuns: 3 },
     );
+  });
+
+  it('names the NMI stack by the design the file was saved from (ret-from-fault keeps the old layout, faulting-iret has its own)', () => {
+    const designs = [
+      { variant: 'ret-from-fault', slots: 24, role: naiveSlotRole },
+      { variant: 'faulting-iret', slots: 36, role: faultingIretSlotRole },
+    ] as const;
+    for (const d of designs) {
+      const saved = { ...file, params: { ...file.params, entry: 'nested', variant: d.variant }, schedule: file.schedule.slice(0, 3) };
+      const stack = machineView(new CounterexampleSession('cx.json', JSON.stringify(saved))).stacks[0]!;
+      expect(stack.slots.map((x) => x.field), d.variant).toEqual(Array.from({ length: d.slots }, (_, i) => d.role((i + 1) * 8).field));
+    }
   });
 
   it('rejects what is not a counterexample with one line saying why', () => {

@@ -7,6 +7,7 @@ import type { CounterexampleFile } from '@kernsim/nmi-x86_64';
 import { frameEventOf, liveFramesAt } from './frames.js';
 import type { FrameEvent } from './frames.js';
 import { HISTORY, remember, replayStart, SNAPSHOT_INTERVAL } from './shown-run.js';
+import { stackKindOf } from './shown-run.js';
 import type { ExecutedStep, LabEvent, LiveFrame, ShownRun, StackKind } from './shown-run.js';
 import { markedEvents } from './summary.js';
 import type { RunSummary } from './summary.js';
@@ -95,7 +96,7 @@ export class CounterexampleSession implements ShownRun {
     this.#schedule = this.file.schedule;
     this.#sources = model.options.events ?? [];
     this.steps = this.#schedule.length;
-    this.stackKind = this.file.params.arch === 'i386' ? 'i386' : this.file.params.entry === 'naive' ? 'naive' : 'nested';
+    this.stackKind = stackKindOf(this.file.params);
     const start = m.snapshot();
     // The explorer's own check first: it also rejects a choice naming an unknown CPU or source.
     this.findings = checkSchedule(m, model.options, this.#schedule);

@@ -6,6 +6,7 @@ import type { NmiConfig, NmiSource } from './config.js';
 import { frameEventOf, liveFramesAt } from './frames.js';
 import type { FrameEvent } from './frames.js';
 import { HISTORY, remember, replayStart, SNAPSHOT_INTERVAL } from './shown-run.js';
+import { stackKindOf } from './shown-run.js';
 import type { ExecutedStep, LabEvent, LiveFrame, ShownRun, StackKind } from './shown-run.js';
 
 export { HISTORY, SNAPSHOT_INTERVAL };
@@ -105,7 +106,7 @@ export class NmiSession implements ShownRun {
     this.#raise = raise;
     this.#cpuOf = cpuOf.subarray(0, count);
     this.steps = count;
-    this.stackKind = config.arch === 'i386' ? 'i386' : config.entry === 'naive' ? 'naive' : 'nested';
+    this.stackKind = stackKindOf(config);
     // The runner's trace would keep growing with every replay; the lab reads events from the result.
     kernel.machine.stopTrace();
     // The run may end with NMIs raised for a step it never executed: seek so "at" means what it says.
@@ -139,8 +140,7 @@ export class NmiSession implements ShownRun {
   /** Puts the machine at step `n` (clamped to the run) and returns the step reached. */
   seek(n: number): number {
     const target = Math.max(0, Math.min(this.steps, Math.floor(n)));
-    // A snapshot holds the NMIs raised for its own step: usable for a later step, or when there were none.
-    const start = replayStart(this.#snapshots, this.#at, target, (step) => this.#raises.has(step));
+    const start = replayStart(this.#snapshots, this.#at, target);
     if (start.snapshot !== undefined) {
       this.kernel.machine.restore(start.snapshot);
       this.#history = [];

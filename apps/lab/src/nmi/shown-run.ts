@@ -10,7 +10,13 @@ export const HISTORY = 16;
 export type LabEvent = Omit<ScenarioEvent, 'kind'> & { readonly kind: ScenarioEvent['kind'] | 'violation' };
 
 /** How the NMI stack's slots are named: the x86_64 entries' fixed layouts, or i386's frames on the current stack. */
-export type StackKind = 'naive' | 'nested' | 'i386';
+/** How to read the NMI stack: i386's live frames, or an x86_64 entry's IST layout (nmi-x86_64's `slotRoleOf`). */
+export type StackKind = 'i386' | { readonly entry: string; readonly variant?: string };
+
+export function stackKindOf(p: { readonly arch?: string; readonly entry: string; readonly variant?: string }): StackKind {
+  if (p.arch === 'i386') return 'i386';
+  return p.variant === undefined ? { entry: p.entry } : { entry: p.entry, variant: p.variant };
+}
 
 export interface ExecutedStep {
   readonly step: number;
@@ -54,13 +60,11 @@ export interface ShownRun {
 /**
  * Where a seek to `target` replays from: the current step when the target is at most one
  * interval ahead, else the nearest snapshot at least HISTORY steps back (so the replay also fills
- * the history). `ownRaises(s)` says whether a snapshot at step s would already hold raises the
- * replay must apply again (then the one before it is used).
+ * the history). A snapshot already holds the raises of its own step; the replay skips them.
  */
-export function replayStart(snapshots: readonly (Snapshot | undefined)[], at: number, target: number, ownRaises: (step: number) => boolean = () => false): { readonly from: number; readonly snapshot: Snapshot | undefined } {
+export function replayStart(snapshots: readonly (Snapshot | undefined)[], at: number, target: number): { readonly from: number; readonly snapshot: Snapshot | undefined } {
   if (target >= at && target - at <= SNAPSHOT_INTERVAL) return { from: at, snapshot: undefined };
   let i = Math.floor(Math.max(0, target - HISTORY) / SNAPSHOT_INTERVAL);
-  if (i * SNAPSHOT_INTERVAL === target && ownRaises(target) && i > 0) i--;
   let snap = snapshots[i];
   while (snap === undefined && i > 0) snap = snapshots[--i];
   if (snap === undefined) throw new Error('no snapshot to seek from');

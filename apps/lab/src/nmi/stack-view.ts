@@ -1,6 +1,6 @@
 import type { Kernel } from '@kernsim/kernel';
 import { I386_SAVED_WORDS, i386FrameSlotRole, nmiStateName } from '@kernsim/nmi-i386';
-import { naiveSlotRole, nestedSlotRole } from '@kernsim/nmi-x86_64';
+import { slotRoleOf } from '@kernsim/nmi-x86_64';
 import type { LiveFrame, StackKind } from './shown-run.js';
 
 export interface StackView {
@@ -21,7 +21,6 @@ export interface StackSlot {
   readonly symbol: string | undefined;
 }
 
-const X86_SLOTS = { nested: 36, naive: 24 } as const;
 /** i386: words shown, from a little above the outermost live frame down. */
 const I386_SLOTS = 48;
 const I386_ABOVE = 3;
@@ -50,11 +49,11 @@ function slotAt(k: Kernel, address: bigint, w: 4 | 8, region: string, owner: str
 }
 
 /** The CPU's NMI stack: x86_64's IST stack slot by slot from the top, named by the entry's layout. */
-function x86StackView(k: Kernel, kind: 'naive' | 'nested', cpu: number): StackView {
-  const role = kind === 'naive' ? naiveSlotRole : nestedSlotRole;
+function x86StackView(k: Kernel, entry: Exclude<StackKind, 'i386'>, cpu: number): StackView {
+  const { role, slots: count } = slotRoleOf(entry);
   const top = k.nmiStackTop(cpu);
   const slots: StackSlot[] = [];
-  for (let i = 1; i <= X86_SLOTS[kind]; i++) {
+  for (let i = 1; i <= count; i++) {
     const r = role(i * 8);
     slots.push(slotAt(k, top - BigInt(i * 8), 8, r.region, '', r.field));
   }

@@ -98,7 +98,8 @@ export const CURVE_MAX_CPUS = [16, 32, 64, 128] as const;
 
 /** stop_machine's and the breakpoint method's cost at 2, 4, … `maxCpus` CPUs (text-patching's `costCurve`, modelled timing). */
 export function computeCurve(maxCpus: number): CostCurveRow[] {
-  const largest = CURVE_MAX_CPUS.find((n) => n === maxCpus) ?? 64;
+  const largest = CURVE_MAX_CPUS.find((n) => n === maxCpus);
+  if (largest === undefined) throw new Error(`the curve goes to ${CURVE_MAX_CPUS.join(', ')} CPUs, not ${maxCpus}`);
   const counts: number[] = [];
   for (let n = 2; n <= largest; n *= 2) counts.push(n);
   return costCurve({ cpuCounts: counts });
