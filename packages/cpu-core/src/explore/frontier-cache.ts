@@ -1,4 +1,5 @@
 import type { Snapshot } from '../machine/machine.js';
+import { sameChoice } from './model.js';
 import type { Choice } from './model.js';
 
 /** A node the search handed back as a job, as the thread that found it left it. */
@@ -47,10 +48,6 @@ export class FrontierCache {
 
 function samePrefix(a: readonly Choice[], b: readonly Choice[]): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.kind !== y.kind || x.cpu !== y.cpu || (x.kind === 'event' && y.kind === 'event' && x.source !== y.source)) return false;
-  }
+  for (let i = 0; i < a.length; i++) if (!sameChoice(a[i]!, b[i]!)) return false;
   return true;
 }

@@ -8,6 +8,11 @@ import type { Machine } from '../machine/machine.js';
  */
 export type Choice = { readonly kind: 'step'; readonly cpu: number } | { readonly kind: 'event'; readonly source: string; readonly cpu: number };
 
+/** Whether two choices are the same choice (the same object or the same fields). */
+export function sameChoice(x: Choice, y: Choice): boolean {
+  return x === y || (x.kind === y.kind && x.cpu === y.cpu && (x.kind === 'step' || (y.kind === 'event' && x.source === y.source)));
+}
+
 /**
  * Something outside the CPUs that can happen at a boundary. `kind` tells the engine how the
  * hardware takes it, which lets it offer the event only where it changes what happens next:

@@ -1,4 +1,5 @@
 import { CpuError } from '../errors.js';
+import { sameChoice } from './model.js';
 import type { Choice, SearchResult, Violation } from './model.js';
 
 /** A subtree of the search: the schedule that leads to its root, and that root's state key. */
@@ -53,7 +54,7 @@ export function shorterSchedule(a: readonly Choice[], b: readonly Choice[]): boo
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!;
     const y = b[i]!;
-    if (x === y || (x.kind === y.kind && x.cpu === y.cpu && (x.kind === 'step' || (y.kind === 'event' && x.source === y.source)))) continue;
+    if (sameChoice(x, y)) continue;
     return JSON.stringify(x) < JSON.stringify(y);
   }
   return false;
