@@ -4,6 +4,8 @@ export { search } from './explore/search-api.js';
 export { checkSchedule } from './explore/search.js';
 export type { Choice, CounterexampleFileOf, EventSource, Finding, Invariant, Monitor, SearchOptions, SearchResult, StartsReport, StartVerdict, StartViolation, Violation } from './explore/model.js';
 export { isCounterexampleFile } from './explore/counterexample-file.js';
+export { searchStarts } from './explore/starts-search.js';
+export type { StartsSearch } from './explore/starts-search.js';
 export { formatSchedule, replaySchedule } from './explore/replay.js';
 export { registerOnly } from './explore/reduction.js';
 export { SearchPlan } from './explore/plan.js';

@@ -1,5 +1,5 @@
-import { SearchPlan, searchInJobs, searchInPool } from '@kernsim/cpu-core/explore';
-import type { PlanData, SearchResult, StartsReport, StartVerdict, StartViolation } from '@kernsim/cpu-core/explore';
+import { searchStarts } from '@kernsim/cpu-core/explore';
+import type { PlanData, StartsReport, StartVerdict, StartViolation } from '@kernsim/cpu-core/explore';
 import { buildPatchModel, protocolPhases } from './model.js';
 import type { PatchModelParams, PatchProtocol } from './model.js';
 
@@ -17,10 +17,10 @@ export interface PatchExploreOptions {
   /** Levels each subtree job explores before handing the rest back as new jobs (default 32). */
   readonly chunk?: number;
   /** Checkpoint to resume from: the `plans` of an earlier report. */
-  readonly resume?: Readonly<Record<string, PlanData>>;
+  readonly resume?: Readonly<Partial<Record<string, PlanData>>>;
   readonly shouldStop?: () => boolean;
   /** After every finished job (progress, checkpoint). */
-  readonly onJob?: (start: string, plans: Readonly<Record<string, PlanData>>, states: number) => void | Promise<void>;
+  readonly onJob?: (start: string, plans: Readonly<Partial<Record<string, PlanData>>>, states: number) => void | Promise<void>;
 }
 
 /** `start` is the phase the search started from: `start` or `after-<sync>-sync`. */
@@ -32,15 +32,6 @@ export type PatchExploreReport = StartsReport<string, PatchModelParams>;
 
 const fromSource = import.meta.url.endsWith('.ts');
 
-async function searchPhase(p: PatchModelParams, plan: SearchPlan, threads: number, hooks: { readonly maxStates: number; readonly shouldStop?: () => boolean; readonly onJob: (pl: SearchPlan) => Promise<void> }): Promise<SearchResult> {
-  if (threads > 1) {
-    const ref = { module: new URL(fromSource ? './model.ts' : './model.js', import.meta.url).href, export: 'buildPatchModel', params: p };
-    return searchInPool(ref, plan, { ...hooks, threads });
-  }
-  const { machine, options } = buildPatchModel(p);
-  return searchInJobs(machine, options, plan, hooks);
-}
-
 /**
  * The explorer on text patching: for each phase of the protocol (its start, and right after
  * each of its syncs), every order in which the CPUs take their instructions up to `maxDepth`,
@@ -48,7 +39,7 @@ async function searchPhase(p: PatchModelParams, plan: SearchPlan, threads: numbe
  * `neither-old-nor-new`), one shortest counterexample per (invariant, phase). Nothing tells it
  * where a CPU should be when a byte changes.
  */
-export async function explorePatchProtocol(options: PatchExploreOptions): Promise<PatchExploreReport> {
+export function explorePatchProtocol(options: PatchExploreOptions): Promise<PatchExploreReport> {
   const params: Omit<PatchModelParams, 'start'> = {
     protocol: options.protocol,
     cpus: options.cpus ?? 2,
@@ -56,37 +47,17 @@ export async function explorePatchProtocol(options: PatchExploreOptions): Promis
     maxStates: options.maxStates ?? 1_000_000,
     ...(options.crossModifyingCode !== undefined ? { crossModifyingCode: options.crossModifyingCode } : {}),
   };
-  const phases = protocolPhases(options.protocol);
-  const chunk = options.chunk ?? 32;
-  const plans: Record<string, PlanData> = { ...options.resume };
-  const verdicts: PhaseVerdict[] = [];
-  const violations: PatchViolation[] = [];
-  for (const phase of phases) {
-    const p: PatchModelParams = { ...params, start: phase.id };
-    const saved = plans[phase.id];
-    const plan = saved ? SearchPlan.fromJSON(JSON.stringify(saved)) : new SearchPlan(p, chunk);
-    const r = await searchPhase(p, plan, options.threads ?? 1, {
-      maxStates: params.maxStates ?? 1_000_000,
-      ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
-      onJob: async (pl: SearchPlan) => {
-        plans[phase.id] = pl.toData();
-        await options.onJob?.(phase.id, plans, pl.states);
-      },
-    });
-    plans[phase.id] = plan.toData();
-    verdicts.push({ start: phase.id, verdict: r.verdict, states: r.states, schedules: r.schedules, exhaustive: r.exhaustive, depth: r.depth });
-    for (const v of r.violations) violations.push({ invariant: v.invariant, start: phase.id, detail: v.detail, schedule: v.schedule });
-    if (options.shouldStop?.()) break;
-  }
-  const incomplete = verdicts.length < phases.length || verdicts.some((v) => v.verdict === 'incomplete');
-  return {
-    verdict: violations.length > 0 ? 'violated' : incomplete ? 'incomplete' : 'verified',
-    budget: `${params.cpus} CPUs, depth ${params.maxDepth} in each of ${phases.length} phase${phases.length === 1 ? '' : 's'}`,
-    states: verdicts.reduce((s, v) => s + v.states, 0),
-    schedules: verdicts.reduce((s, v) => s + v.schedules, 0),
-    violations,
-    starts: verdicts,
-    plans,
+  const phases = protocolPhases(options.protocol).map((phase) => phase.id);
+  return searchStarts<string, PatchModelParams>({
+    starts: phases,
     params,
-  };
+    model: { build: buildPatchModel, module: new URL(fromSource ? './model.ts' : './model.js', import.meta.url).href, export: 'buildPatchModel' },
+    budget: `${params.cpus} CPUs, depth ${params.maxDepth} in each of ${phases.length} phase${phases.length === 1 ? '' : 's'}`,
+    chunk: options.chunk ?? 32,
+    maxStates: params.maxStates ?? 1_000_000,
+    threads: options.threads ?? 1,
+    resume: options.resume,
+    shouldStop: options.shouldStop,
+    onJob: options.onJob,
+  });
 }
