@@ -6,7 +6,7 @@ import { buildNmiModel, parseCounterexample, START_STATES } from '@kernsim/nmi-x
 import type { CounterexampleFile } from '@kernsim/nmi-x86_64';
 import { frameEventOf, liveFramesAt } from './frames.js';
 import type { FrameEvent } from './frames.js';
-import { HISTORY, remember, replayStart, SNAPSHOT_INTERVAL } from './shown-run.js';
+import { HISTORY, remember, seekStart, SNAPSHOT_INTERVAL } from './shown-run.js';
 import { stackKindOf } from './shown-run.js';
 import type { ExecutedStep, LabEvent, LiveFrame, ShownRun, StackKind } from './shown-run.js';
 import { markedEvents } from './summary.js';
@@ -185,13 +185,9 @@ export class CounterexampleSession implements ShownRun {
   }
 
   seek(n: number): number {
-    const target = Math.max(0, Math.min(this.steps, Math.floor(n)));
-    const start = replayStart(this.#snapshots, this.#at, target);
-    if (start.snapshot !== undefined) {
-      this.kernel.machine.restore(start.snapshot);
-      this.#history = [];
-    }
-    for (let s = start.from; s < target; s++) this.#apply(s, target - HISTORY);
+    const { target, from, restored } = seekStart(this.kernel.machine, this.#snapshots, this.#at, n, this.steps);
+    if (restored) this.#history = [];
+    for (let s = from; s < target; s++) this.#apply(s, target - HISTORY);
     this.#at = target;
     return target;
   }

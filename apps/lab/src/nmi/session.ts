@@ -5,7 +5,7 @@ import { runScenario as runX86 } from '@kernsim/nmi-x86_64';
 import type { NmiConfig, NmiSource } from './config.js';
 import { frameEventOf, liveFramesAt } from './frames.js';
 import type { FrameEvent } from './frames.js';
-import { HISTORY, remember, replayStart, SNAPSHOT_INTERVAL } from './shown-run.js';
+import { HISTORY, remember, seekStart, SNAPSHOT_INTERVAL } from './shown-run.js';
 import { stackKindOf } from './shown-run.js';
 import type { ExecutedStep, LabEvent, LiveFrame, ShownRun, StackKind } from './shown-run.js';
 
@@ -139,13 +139,9 @@ export class NmiSession implements ShownRun {
 
   /** Puts the machine at step `n` (clamped to the run) and returns the step reached. */
   seek(n: number): number {
-    const target = Math.max(0, Math.min(this.steps, Math.floor(n)));
-    const start = replayStart(this.#snapshots, this.#at, target);
-    if (start.snapshot !== undefined) {
-      this.kernel.machine.restore(start.snapshot);
-      this.#history = [];
-    }
-    this.#replay(start.from, target, start.snapshot !== undefined);
+    const { target, from, restored } = seekStart(this.kernel.machine, this.#snapshots, this.#at, n, this.steps);
+    if (restored) this.#history = [];
+    this.#replay(from, target, restored);
     this.#at = target;
     return target;
   }

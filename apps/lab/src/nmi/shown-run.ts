@@ -1,4 +1,4 @@
-import type { Snapshot } from '@kernsim/cpu-core';
+import type { Machine, Snapshot } from '@kernsim/cpu-core';
 import type { Kernel, ScenarioEvent } from '@kernsim/kernel';
 
 /** Steps between snapshots: a seek replays fewer than this many steps (plus HISTORY). */
@@ -62,13 +62,24 @@ export interface ShownRun {
  * interval ahead, else the nearest snapshot at least HISTORY steps back (so the replay also fills
  * the history). A snapshot already holds the raises of its own step; the replay skips them.
  */
-export function replayStart(snapshots: readonly (Snapshot | undefined)[], at: number, target: number): { readonly from: number; readonly snapshot: Snapshot | undefined } {
+function replayStart(snapshots: readonly (Snapshot | undefined)[], at: number, target: number): { readonly from: number; readonly snapshot: Snapshot | undefined } {
   if (target >= at && target - at <= SNAPSHOT_INTERVAL) return { from: at, snapshot: undefined };
   let i = Math.floor(Math.max(0, target - HISTORY) / SNAPSHOT_INTERVAL);
   let snap = snapshots[i];
   while (snap === undefined && i > 0) snap = snapshots[--i];
   if (snap === undefined) throw new Error('no snapshot to seek from');
   return { from: i * SNAPSHOT_INTERVAL, snapshot: snap };
+}
+
+/**
+ * The first half of a seek: clamps `n` to the run, restores the snapshot the replay starts
+ * from if one is needed (`restored`: the history must start again), and says where to replay from.
+ */
+export function seekStart(machine: Machine, snapshots: readonly (Snapshot | undefined)[], at: number, n: number, steps: number): { readonly target: number; readonly from: number; readonly restored: boolean } {
+  const target = Math.max(0, Math.min(steps, Math.floor(n)));
+  const start = replayStart(snapshots, at, target);
+  if (start.snapshot !== undefined) machine.restore(start.snapshot);
+  return { target, from: start.from, restored: start.snapshot !== undefined };
 }
 
 /** Keeps the last HISTORY executed steps. */
