@@ -3,7 +3,7 @@
 // O(CPUs²) lockstep steps, and at 2048 CPUs and more exceed the default step budget), every
 // CPU stepping in lockstep (quantum 1, the figures' setting) and in turns of 16
 // instructions. Modelled timing.
-import { CLOCK_GHZ, costCurve, cyclesToMicros, kprobeHitCosts, runPatch } from '../src/index.js';
+import { CLOCK_GHZ, costCurve, cyclesToMicros, ipiBatchingCounts, kprobeHitCosts, runPatch } from '../src/index.js';
 import type { PatchMethod } from '../src/index.js';
 
 const SITES = 100;
@@ -57,4 +57,13 @@ if (worst('breakpoint') > 0) console.log(`text-patching.curve.worst-stall-ratio-
 for (const r of kprobeHitCosts()) {
   console.log(`text-patching.kprobe-hit.${r.kind}: ${String(r.cyclesPerHit)} cycles`);
   console.log(`text-patching.kprobe-hit.${r.kind}-us: ${r.microsPerHit.toFixed(3)} µs`);
+}
+
+// IPIs of a static key's breakpoint patch, one site at a time and batched, on the 24 CPUs of
+// the machine in the kernel's own count (README, "IPIs: batched against one site at a time").
+for (const r of ipiBatchingCounts()) {
+  const name = `text-patching.ipis.${r.key}-${String(r.sites)}-${r.batching}`;
+  console.log(`${name}.per-cpu: ${String(r.perCpuMax)} IPIs`);
+  console.log(`${name}.delivered: ${String(r.delivered)} IPIs`);
+  console.log(`${name}.patch-time: ${String(r.patchCycles)} cycles`);
 }

@@ -14,6 +14,8 @@ export { CLOCK_GHZ, costCurve, cyclesToMicros } from './cost-curve.js';
 export type { CostCurveOptions, CostCurveRow } from './cost-curve.js';
 export { KPROBE_KINDS, kprobeHitCosts } from './kprobe-costs.js';
 export type { KprobeCostOptions, KprobeCostRow, KprobeKind } from './kprobe-costs.js';
+export { BRISTOT_2019, BRISTOT_2019_CPUS, BRISTOT_2019_SOURCE, BRISTOT_2019_UPDATE_MS, ipiBatchingCounts } from './ipi-batching.js';
+export type { IpiBatchingOptions, IpiBatchingRow, PublishedIpiCount } from './ipi-batching.js';
 export { installPatcher } from './patcher.js';
 export type { Patcher, PatcherOptions, PatcherState, PatcherSite } from './patcher.js';
 export { explorePatchProtocol } from './explore/explore-patch.js';
