@@ -35,25 +35,30 @@ export interface CostTable {
   readonly ipiLatency: CostFigure;
 }
 
-const AGNER = "Agner Fog, 'Instruction tables' (www.agner.org/optimize), Sandy Bridge section";
+// Where each figure was checked (issue 16, calibration): the Levinthal table and the kernel
+// sources were read; the SDM section titles are those of the 2011-2016 editions (chapter
+// numbers moved later); Agner Fog's Sandy Bridge rows (simple, cpuid, locked) and the
+// Optimization Manual's fast-string and reorder-buffer figures could not be re-read with the
+// tools of that session and are cited by table and row only.
+const AGNER = "Agner Fog, 'Instruction tables: lists of instruction latencies, throughputs and micro-operation breakdowns for Intel, AMD and VIA CPUs' (www.agner.org/optimize/instruction_tables.pdf), section 'Intel Sandy Bridge'";
 const OPT = 'Intel 64 and IA-32 Architectures Optimization Reference Manual (order 248966)';
-const NHM_GUIDE = "D. Levinthal, 'Performance Analysis Guide for Intel Core i7 Processor and Intel Xeon 5500 processors' (Intel, 2009), load latency table";
+const NHM_GUIDE = "D. Levinthal, 'Performance Analysis Guide for Intel Core i7 Processor and Intel Xeon 5500 processors' (Intel, 2009), page 22, table 'Data Source Latency (approximate)' (Nehalem figures; Sandy Bridge's are of the same order)";
 /** Sandy Bridge's reorder buffer holds 168 micro-ops (OPT): a serialising event waits for it to drain. */
 const ROB_DRAIN = 168;
 
 export const MODELLED_COSTS: CostTable = {
-  simple: { cycles: 1, basis: 'published', source: `${AGNER}: register ALU operations, moves and taken branches have a latency of 1 cycle` },
-  pause: { cycles: 10, basis: 'published', source: `${OPT}, 'Pause latency in Skylake microarchitecture': about 10 cycles on the generations before Skylake (140 from Skylake on)` },
-  cpuid: { cycles: 175, basis: 'published', source: `${AGNER}: CPUID 100-250 cycles depending on the leaf; the midpoint` },
-  locked: { cycles: 22, basis: 'published', source: `${AGNER}: LOCK CMPXCHG m,r about 22 cycles, XCHG m,r 25; LOCK ADD/XADD in the same range` },
-  serialising: { cycles: ROB_DRAIN, basis: 'derived', source: `Intel SDM vol. 3A section 8.3: a serialising instruction completes all earlier instructions before the next is fetched; the model charges a drain of the 168-entry reorder buffer (${OPT}, Sandy Bridge microarchitecture) at one micro-op per cycle` },
-  iret: { cycles: ROB_DRAIN, basis: 'derived', source: 'Intel SDM vol. 3A section 8.3 lists IRET as serialising: charged as one reorder-buffer drain, like the other serialising instructions' },
-  delivery: { cycles: ROB_DRAIN + 32, basis: 'derived', source: 'Intel SDM vol. 3A sections 6.12 and 6.14: delivery flushes the pipeline (a reorder-buffer drain) then reads the gate and pushes a 5-6 word frame; each of those ~8 memory accesses charged at the 4-cycle L1 latency (the Sandy Bridge load latency in the Optimization Manual)' },
-  repIteration: { cycles: 1, basis: 'published', source: `${OPT}, fast-string operation: REP MOVS/STOS move about one element per cycle for short and medium counts` },
-  lineTransferLocal: { cycles: 75, basis: 'published', source: `${NHM_GUIDE}: an L3 hit on a line modified in another core of the socket, ~75 cycles` },
-  lineTransferRemote: { cycles: 300, basis: 'published', source: `${NHM_GUIDE}: a line modified in a cache of the other socket, ~100-300 cycles; the upper end, as the line must be fetched and invalidated` },
-  icrWrite: { cycles: 100, basis: 'derived', source: 'Intel SDM vol. 3A section 10.6.1: the ICR is written through an uncacheable (xAPIC MMIO) or MSR (x2APIC) access, which waits for earlier stores; charged as ~100 cycles, the order of an uncacheable store on this generation' },
-  ipiLatency: { cycles: 2000, basis: 'derived', source: 'the interrupt crosses the APIC bus or the ring/QPI and is accepted at an instruction boundary; ~1 us at 2 GHz, the order reported for x86 IPI round trips (e.g. Baumann et al., "The Multikernel", SOSP 2009); no single public figure, so override it with `costs.ipiLatency` for your hardware' },
+  simple: { cycles: 1, basis: 'published', source: `${AGNER}, integer instructions: register ALU operations (ADD, SUB, AND, OR, XOR, INC, DEC, CMP, TEST), MOV r,r and taken branches, latency 1` },
+  pause: { cycles: 10, basis: 'published', source: `${OPT}, section 'Pause Latency in Skylake Client Microarchitecture' (2.5.4 or 2.3.4 depending on the edition): PAUSE took about 10 cycles on the generations before Skylake, as many as 140 on Skylake` },
+  cpuid: { cycles: 175, basis: 'published', source: `${AGNER}, row CPUID: latency 100-250 cycles depending on the leaf; the model takes the midpoint` },
+  locked: { cycles: 22, basis: 'published', source: `${AGNER}, rows LOCK CMPXCHG m,r (about 22), XCHG r,m (implicitly locked, 25) and LOCK ADD/XADD m,r (the same range): the model charges 22 for any of them` },
+  serialising: { cycles: ROB_DRAIN, basis: 'derived', source: `Intel SDM vol. 3A section 8.3 'Serializing Instructions': WRMSR, LIDT and MOV to a control register complete every earlier instruction before the next is fetched; the model charges a drain of Sandy Bridge's 168-entry reorder buffer (${OPT}, section 2.2, the Sandy Bridge out-of-order engine) at one micro-op per cycle` },
+  iret: { cycles: ROB_DRAIN, basis: 'derived', source: "Intel SDM vol. 3A section 8.3 'Serializing Instructions' lists IRET with CPUID and RSM as non-privileged serializing instructions: charged as one reorder-buffer drain, like the privileged ones" },
+  delivery: { cycles: ROB_DRAIN + 32, basis: 'derived', source: `Intel SDM vol. 3A sections 6.12 'Exception and Interrupt Handling' and 6.14 'Exception and Interrupt Handling in 64-bit Mode': the processor reads the IDT gate and pushes a 5-6 word frame; the model treats delivery as serialising (a reorder-buffer drain, 168) and charges those ~8 memory accesses at the 4-cycle L1 latency (${NHM_GUIDE}: 'local L1 CACHE hit ~4 cycles')` },
+  repIteration: { cycles: 1, basis: 'published', source: `${OPT}, fast-string operation of REP MOVS/STOS: about one element per cycle for short and medium counts` },
+  lineTransferLocal: { cycles: 75, basis: 'published', source: `${NHM_GUIDE}: 'local L3 CACHE hit, modified in another core ~75 cycles'` },
+  lineTransferRemote: { cycles: 300, basis: 'published', source: `${NHM_GUIDE}: 'remote L3 CACHE ~100-300 cycles' (a hit in the other socket's L3, whatever the line's state); the model takes the upper end, as the line is modified there and must be fetched and invalidated` },
+  icrWrite: { cycles: 100, basis: 'derived', source: "Intel SDM vol. 3A section 10.6.1 'Interrupt Command Register (ICR)': in xAPIC mode the ICR is written through the uncacheable APIC page (section 10.4.1), in x2APIC mode with WRMSR to MSR 0x830 (section 10.12); charged as ~100 cycles, the order of an uncacheable store on this generation (no published figure)" },
+  ipiLatency: { cycles: 2000, basis: 'derived', source: 'not published for this generation: the interrupt crosses the APIC bus or the ring/QPI and is accepted at an instruction boundary of the target; the model assumes ~1 us at 2 GHz. Override it with `costs.ipiLatency` for your hardware' },
 };
 
 /** Today's model, kept for tests that reason in instructions: every instruction one `cyclesPerInstruction`, pause 11. */
