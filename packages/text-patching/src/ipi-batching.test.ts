@@ -22,7 +22,7 @@ describe("IPIs of the breakpoint method against the kernel's published count", (
     expect(at(56, 'each').perCpuMax).toBe(168);
     expect(at(56, 'batch').perCpuMax).toBe(3);
     // batching saves most of the update's time, as the letter measured (57 ms against 1.4 ms)
-    expect(at(56, 'each').patchCycles).toBeGreaterThan(20 * at(56, 'batch').patchCycles);
+    expect(at(56, 'each').patchCycles).toBeGreaterThan(10 * at(56, 'batch').patchCycles);
   });
 
   it('follows the rule for any machine and key: 3 IPIs a site to each other CPU one at a time, 3 a batch', () => {

@@ -105,7 +105,8 @@ function sample(m: Machine, image: PatchImage): Measured {
   const cpu = m.cpus[0]!;
   return {
     cycles: cpu.cycles,
-    hits: Number(m.read(varAddress(image.layout, 'kprobeHits'), 4)),
+    // the pre-handler counts its runs in CPU 0's statistics block
+    hits: Number(m.read(image.layout.work + BigInt(STAT.traced), 4)),
     singleSteps: cpu.counters.delivered[VECTOR.DB] ?? 0,
     int3Traps: cpu.counters.delivered[VECTOR.BP] ?? 0,
   };

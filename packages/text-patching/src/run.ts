@@ -22,6 +22,8 @@ export interface CpuFigures {
   readonly ipisTaken: number;
   /** Calls that reached the user's code (tracer, static-key branch, probe handler). */
   readonly traced: number;
+  /** Calls of the kprobed functions (kprobe user only; 0 otherwise). */
+  readonly calls: number;
   readonly status: string;
 }
 
@@ -140,9 +142,10 @@ function patchResult(m: Machine, image: PatchImage, config: ResolvedPatchConfig,
   const perCpu: CpuFigures[] = m.cpus.map((cpu, i) => {
     const base = layout.work + BigInt(i * STAT.size);
     const at = (off: number): number => Number(m.read(base + BigInt(off), bits === 64 ? 8 : 4));
-    return { cpu: i, work: at(STAT.work), stall: at(STAT.stall), int3Hits: at(STAT.int3), int3InNmi: at(STAT.int3InNmi), ipisTaken: at(STAT.ipis), traced: at(STAT.traced), status: cpu.status };
+    return { cpu: i, work: at(STAT.work), stall: at(STAT.stall), int3Hits: at(STAT.int3), int3InNmi: at(STAT.int3InNmi), ipisTaken: at(STAT.ipis), traced: at(STAT.traced), calls: at(STAT.calls), status: cpu.status };
   });
   const others = perCpu.slice(1);
+  const traced = perCpu.reduce((s, c) => s + c.traced, 0);
   const completed = doneAt !== undefined;
   const patchCycles = completed ? Number(m.read(v('patchEndTsc'), 8) - m.read(v('patchStartTsc'), 8)) : 0;
   return {
@@ -165,10 +168,11 @@ function patchResult(m: Machine, image: PatchImage, config: ResolvedPatchConfig,
     nmis: rd('nmiCount'),
     nmiSelfWrites: rd('nmiUpdateCount'),
     int3InNmi: perCpu.reduce((s, c) => s + c.int3InNmi, 0),
-    traceCalls: rd('traceCalls'),
-    kprobeHits: rd('kprobeHits'),
-    kprobedCalls: rd('kprobedCalls'),
-    filtered: rd('filtered'),
+    // the workload counts per CPU (as the kernel does); the machine-wide figures are their sums
+    traceCalls: config.user === 'ftrace' ? traced : 0,
+    kprobeHits: config.user === 'kprobe' ? traced : 0,
+    kprobedCalls: perCpu.reduce((s, c) => s + c.calls, 0),
+    filtered: config.user === 'static-key' ? traced : 0,
     perCpu,
     sites: image.sites,
     finalBytes: image.sites.map((s) => Array.from(m.readBytes(s.address, s.newBytes.length))),

@@ -3,13 +3,13 @@ import { MOD_CODE_WRITE_FLAG } from './layout.js';
 
 /**
  * ftrace's plumbing: `ftrace_caller`, what a patched-in `call` at an mcount site reaches
- * (it counts the call machine-wide and per CPU).
+ * (it counts the call per CPU: 3.3's function tracer keeps its state and ring buffer per CPU,
+ * `tr->data[cpu]`, and touches no line the other CPUs write).
  */
 export function emitFtraceCaller(ctx: SmpCodeContext): void {
   const { a } = ctx;
   a.align(16);
   a.label('ftrace_caller');
-  a.lock().inc(ctx.v('traceCalls'));
   ctx.countTraced();
   a.ret();
 }

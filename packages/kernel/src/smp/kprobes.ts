@@ -64,11 +64,10 @@ export function emitKprobeInt3Handler(ctx: SmpCodeContext): void {
   a.ret();
 }
 
-/** `kprobe_pre_handler`: the probes' pre-handler (it counts its runs machine-wide and per CPU). */
+/** `kprobe_pre_handler`: the probes' pre-handler (it counts its runs per CPU). */
 export function emitKprobePreHandler(ctx: SmpCodeContext): void {
   const { a } = ctx;
   a.label('kprobe_pre_handler');
-  a.lock().inc(ctx.v('kprobeHits'));
   ctx.countTraced();
   a.ret();
 }

@@ -215,4 +215,6 @@ export const STAT = {
    */
   kprobeCur: 64,
   kprobeFlags: 72,
+  /** Calls of the patched functions this CPU made (the kprobe user counts them, to check one hit per call). */
+  calls: 80,
 } as const;

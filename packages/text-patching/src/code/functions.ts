@@ -1,4 +1,4 @@
-import { emitFtraceCaller, emitKprobePreHandler } from '@kernsim/kernel/smp';
+import { STAT, emitFtraceCaller, emitKprobePreHandler } from '@kernsim/kernel/smp';
 import type { SmpCodeContext } from '@kernsim/kernel/smp';
 import { NOP5 } from '../forms.js';
 
@@ -33,7 +33,6 @@ export function emitFunctions(ctx: SmpCodeContext, user: UserKind, count: number
         a.label(`${name}_site`).db(...NOP5);
         a.label(out).pop(isa.bp).ret();
         a.label(`${name}_on`);
-        a.lock().inc(ctx.v('filtered'));
         ctx.countTraced();
         a.jmp(out);
         break;
@@ -48,7 +47,7 @@ export function emitFunctions(ctx: SmpCodeContext, user: UserKind, count: number
           a.jmp(body);
           a.label(body);
         }
-        a.lock().inc(ctx.v('kprobedCalls'));
+        ctx.countStat(STAT.calls);
         a.pop(isa.bp).ret();
         break;
     }
