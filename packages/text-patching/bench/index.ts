@@ -1,6 +1,6 @@
 // Wall time to simulate one patch of 100 ftrace sites on 256 CPUs that all run traced
 // code, by the breakpoint method and by stop_machine (under the modelled timing both cost
-// O(CPUs²) lockstep steps, and at 2048 CPUs and more exceed the default step budget), every
+// O(CPUs²) lockstep steps, and the breakpoint method at 1024 CPUs and more exceeds the default step budget), every
 // CPU stepping in lockstep (quantum 1, the figures' setting) and in turns of 16
 // instructions. Modelled timing.
 import { CLOCK_GHZ, costCurve, cyclesToMicros, ipiBatchingCounts, kprobeHitCosts, runPatch } from '../src/index.js';

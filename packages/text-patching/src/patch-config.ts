@@ -56,7 +56,11 @@ export interface PatchConfig {
    * charges one cycle an instruction, for tests that reason in instructions.
    */
   readonly timing?: 'flat' | 'modelled';
-  /** Safety net on simulated steps (default 60 million, or 50 000 per CPU when that is more). */
+  /**
+   * Safety net on simulated steps (default 60 million, or 400 × CPUs² when that is more:
+   * lockstep runs grow with the square of the CPU count, and the breakpoint method at 1024
+   * CPUs needs more than 60 million).
+   */
   readonly maxSteps?: number;
 }
 
@@ -88,7 +92,7 @@ export function resolvePatchConfig(input: PatchConfig): ResolvedPatchConfig {
     scheduler: input.scheduler ?? 'round-robin',
     quantum: input.quantum ?? 1,
     timing: input.timing ?? 'modelled',
-    maxSteps: input.maxSteps ?? Math.max(60_000_000, (input.cpus ?? 2) * 50_000),
+    maxSteps: input.maxSteps ?? Math.max(60_000_000, 400 * (input.cpus ?? 2) ** 2),
     ...(input.irqOff ? { irqOff: input.irqOff } : {}),
     ...(input.nmi ? { nmi: input.nmi } : {}),
   };
