@@ -43,7 +43,11 @@ describe.each(ARCHES)('two CPUs running an ftrace site in a loop (%s)', (arch) =
     expect(r.completed).toBe(true);
     expect(r.gpFaults).toBe(0);
     expect(r.perCpu[1]!.stall).toBeGreaterThan(0);
-    expect(r.ipisSent).toBe(1);
+    // One wake-up to CPU 1's stopper; CPU 0 gets the completion's reschedule IPI only if it had gone to sleep first.
+    const [caller, other] = [r.machine.cpus[0]!.counters.ipisDelivered, r.machine.cpus[1]!.counters.ipisDelivered];
+    expect(other).toBe(1);
+    expect(caller).toBeLessThanOrEqual(1);
+    expect(r.ipisSent).toBe(other + caller);
     // CPU 1 never ran an intermediate state: old, then (after the rendezvous) new.
     const site = r.sites[0]!;
     expect(r.observed.map(hex)).toEqual([hex(site.oldBytes), hex(site.newBytes)]);

@@ -77,8 +77,14 @@ export function wrmsr(c: CpuState): void {
   const write = MSR_TABLE.get(msr)?.write;
   if (write === undefined) fault(c, VECTOR.GP, 0, `wrmsr of unknown MSR 0x${msr.toString(16)}`);
   write(c, c.lo[R.RAX]!, c.lo[R.RDX]!);
+  // Writes to the x2APIC registers are not serialising (SDM vol. 3A 10.12.3); 3.3 fences before its ICR writes instead.
+  if (msr >= X2APIC_FIRST && msr <= X2APIC_LAST) return;
+  c.cycles += c.m.timing.wrmsrSerialising;
   c.serialize();
 }
+
+const X2APIC_FIRST = 0x800;
+const X2APIC_LAST = 0x8ff;
 
 export function movToCr(c: CpuState, cr: number, lo: number, hi: number): void {
   switch (cr) {

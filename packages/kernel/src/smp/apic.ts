@@ -1,15 +1,49 @@
 import { MSR } from '@kernsim/cpu-core';
 import type { SmpCodeContext } from './code-context.js';
 
-/** How kernel code reaches the local APIC: x2APIC register writes through `wrmsr` (cpu-core's `MSR`). */
+/*
+ * How kernel code reaches the local APIC: 3.3's x2APIC physical mode
+ * (arch/x86/kernel/apic/x2apic_phys.c). Every send goes through `__x2apic_send_IPI_mask()`:
+ * `x2apic_wrmsr_fence()` (an `mfence`, asm/apic.h: ICR writes through wrmsr are not
+ * serialising, so earlier stores must be made visible first), interrupts off, then one ICR
+ * write per destination CPU — 3.3 never uses the all-but-self shorthand in x2APIC mode,
+ * `x2apic_send_IPI_allbutself()` loops over `cpu_online_mask` too. (Cluster mode, the other
+ * x2APIC driver, writes once per cluster of 16; the model boots physical mode, the
+ * `x2apic_phys` option.)
+ */
+
+/** `x2apic_send_IPI_mask(cpumask_of(edx), eax)`: the fence and one ICR write to the APIC id in edx. Clobbers cx. */
+export function emitSendIpiTo(ctx: SmpCodeContext): void {
+  const { a, isa } = ctx;
+  a.pushf().cli();
+  a.mfence();
+  a.mov(isa.ecx, MSR.X2APIC_ICR);
+  a.wrmsr();
+  a.popf();
+}
+
+/** `x2apic_send_IPI_allbutself(vector)`: the fence, then one ICR write per other online CPU. Keeps every register. */
 export function emitSendIpiAllButSelf(ctx: SmpCodeContext, vector: number): void {
   const { a, isa } = ctx;
-  a.push(isa.ax).push(isa.cx).push(isa.dx);
+  const next = ctx.local('ipi_next');
+  const loop = ctx.local('ipi_loop');
+  a.push(isa.ax).push(isa.bx).push(isa.cx).push(isa.dx).push(isa.si);
+  a.pushf().cli();
+  a.mfence();
+  a.mov(isa.ecx, MSR.X2APIC_ID).rdmsr().mov(isa.esi, isa.eax); // this_cpu
+  a.xor(isa.bx, isa.bx);
+  a.label(loop);
+  a.cmp(isa.bx, isa.si).je(next);
+  // __x2apic_send_IPI_dest(per_cpu(x86_cpu_to_apicid, query_cpu), vector, APIC_DEST_PHYSICAL)
+  a.mov(isa.dx, isa.bx);
   a.mov(isa.ecx, MSR.X2APIC_ICR);
-  a.mov(isa.eax, (3 << 18) | vector);
-  a.xor(isa.edx, isa.edx);
+  a.mov(isa.eax, vector);
   a.wrmsr();
-  a.pop(isa.dx).pop(isa.cx).pop(isa.ax);
+  a.label(next);
+  a.inc(isa.bx);
+  a.cmp(isa.bx, ctx.v('onlineCpus')).jb(loop);
+  a.popf();
+  a.pop(isa.si).pop(isa.dx).pop(isa.cx).pop(isa.bx).pop(isa.ax);
 }
 
 export function emitEoi(ctx: SmpCodeContext): void {

@@ -1,5 +1,5 @@
 import { MSR, imm } from '@kernsim/cpu-core';
-import { emitEoi } from './apic.js';
+import { emitEoi, emitSendIpiTo } from './apic.js';
 import { KERNEL_VECTOR } from '../vectors.js';
 import type { SmpCodeContext } from './code-context.js';
 import { SM_STATE, STAT } from './layout.js';
@@ -101,9 +101,8 @@ function emitComplete(ctx: SmpCodeContext): void {
   a.test(isa.eax, isa.eax).je(none);
   // try_to_wake_up() -> the caller's CPU idles in hlt (not polling): smp_send_reschedule()
   a.mov(isa.edx, ctx.vd('smCaller'));
-  a.mov(isa.ecx, MSR.X2APIC_ICR);
   a.mov(isa.eax, KERNEL_VECTOR.RESCHEDULE);
-  a.wrmsr();
+  emitSendIpiTo(ctx);
   a.inc(ctx.v('ipisSent'));
   a.label(none);
 }
@@ -124,9 +123,8 @@ function emitStopperWakeUp(ctx: SmpCodeContext): void {
   a.label(remote);
   // ttwu_queue_remote() -> smp_send_reschedule(cpu): one ICR write with the destination
   a.mov(isa.edx, isa.ecx);
-  a.mov(isa.ecx, MSR.X2APIC_ICR);
   a.mov(isa.eax, KERNEL_VECTOR.RESCHEDULE);
-  a.wrmsr();
+  emitSendIpiTo(ctx);
   a.inc(ctx.v('ipisSent'));
   a.label(out);
   a.pop(isa.dx).pop(isa.cx).pop(isa.ax);

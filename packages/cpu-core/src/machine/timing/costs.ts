@@ -18,8 +18,10 @@ export interface CostTable {
   readonly cpuid: CostFigure;
   /** A `lock`ed read-modify-write, or `xchg` with memory (implicitly locked), when the line is already owned. */
   readonly locked: CostFigure;
-  /** wrmsr, lidt, mov to a control register: serialising instructions that drain the pipeline. */
+  /** wrmsr (not to an x2APIC register), lidt, mov to a control register: serialising instructions that drain the pipeline. */
   readonly serialising: CostFigure;
+  /** mfence: waits for earlier loads and stores, as a locked operation does. */
+  readonly fence: CostFigure;
   readonly iret: CostFigure;
   /** Delivering an exception, an NMI or an external interrupt through the IDT (on top of the instruction, if any). */
   readonly delivery: CostFigure;
@@ -51,9 +53,10 @@ export const MODELLED_COSTS: CostTable = {
   pause: { cycles: 10, basis: 'published', source: `${OPT}, section 'Pause Latency in Skylake Client Microarchitecture' (2.5.4 or 2.3.4 depending on the edition): PAUSE took about 10 cycles on the generations before Skylake, as many as 140 on Skylake` },
   cpuid: { cycles: 175, basis: 'published', source: `${AGNER}, row CPUID: latency 100-250 cycles depending on the leaf; the model takes the midpoint` },
   locked: { cycles: 22, basis: 'published', source: `${AGNER}, rows LOCK CMPXCHG m,r (about 22), XCHG r,m (implicitly locked, 25) and LOCK ADD/XADD m,r (the same range): the model charges 22 for any of them` },
-  serialising: { cycles: ROB_DRAIN, basis: 'derived', source: `Intel SDM vol. 3A section 8.3 'Serializing Instructions': WRMSR, LIDT and MOV to a control register complete every earlier instruction before the next is fetched; the model charges a drain of Sandy Bridge's 168-entry reorder buffer (${OPT}, section 2.2, the Sandy Bridge out-of-order engine) at one micro-op per cycle` },
+  serialising: { cycles: ROB_DRAIN, basis: 'derived', source: `Intel SDM vol. 3A section 8.3 'Serializing Instructions': WRMSR (but not to the x2APIC registers, MSRs 0x800-0x8FF, which section 10.12.3 exempts), LIDT and MOV to a control register complete every earlier instruction before the next is fetched; the model charges a drain of Sandy Bridge's 168-entry reorder buffer (${OPT}, section 2.2, the Sandy Bridge out-of-order engine) at one micro-op per cycle` },
   iret: { cycles: ROB_DRAIN, basis: 'derived', source: "Intel SDM vol. 3A section 8.3 'Serializing Instructions' lists IRET with CPUID and RSM as non-privileged serializing instructions: charged as one reorder-buffer drain, like the privileged ones" },
   delivery: { cycles: ROB_DRAIN + 32, basis: 'derived', source: `Intel SDM vol. 3A sections 6.12 'Exception and Interrupt Handling' and 6.14 'Exception and Interrupt Handling in 64-bit Mode': the processor reads the IDT gate and pushes a 5-6 word frame; the model treats delivery as serialising (a reorder-buffer drain, 168) and charges those ~8 memory accesses at the 4-cycle L1 latency (${NHM_GUIDE}: 'local L1 CACHE hit ~4 cycles')` },
+  fence: { cycles: 22, basis: 'derived', source: `MFENCE: not in the table the model cites; it waits for every earlier load and store to be globally visible (Intel SDM vol. 3A section 8.2.5 'Strengthening or Weakening the Memory-Ordering Model'), as a locked instruction does, and is charged the same as \`locked\` (22)` },
   repIteration: { cycles: 1, basis: 'published', source: `${OPT}, fast-string operation of REP MOVS/STOS: about one element per cycle for short and medium counts` },
   lineTransferLocal: { cycles: 75, basis: 'published', source: `${NHM_GUIDE}: 'local L3 CACHE hit, modified in another core ~75 cycles'` },
   lineTransferRemote: { cycles: 300, basis: 'published', source: `${NHM_GUIDE}: 'remote L3 CACHE ~100-300 cycles' (a hit in the other socket's L3, whatever the line's state); the model takes the upper end, as the line is modified there and must be fetched and invalidated` },
@@ -71,6 +74,7 @@ export function flatCosts(cpi: number): CostTable {
     cpuid: one,
     locked: one,
     serialising: one,
+    fence: one,
     iret: one,
     delivery: f(0, 'flat timing: delivery is part of the step that delivers'),
     repIteration: one,

@@ -28,6 +28,11 @@ export interface Timing {
   /** A step of a halted CPU waiting for a wake-up. */
   readonly idleStep: number;
   readonly repIteration: number;
+  /**
+   * What a `wrmsr` adds to its instruction's cost when it serialises: every MSR but the
+   * x2APIC registers (SDM vol. 3A 10.12.3), so the cost depends on ECX and is charged when it runs.
+   */
+  readonly wrmsrSerialising: number;
   readonly icrWrite: number;
   readonly ipiLatency: number;
   /** Whether stores track cache-line ownership (modelled timing only). */
@@ -66,6 +71,7 @@ export function resolveTiming(kind: TimingKind | undefined, cpi: number | undefi
     delivery: table.delivery.cycles,
     idleStep: table.simple.cycles,
     repIteration: table.repIteration.cycles,
+    wrmsrSerialising: Math.max(0, table.serialising.cycles - table.simple.cycles),
     icrWrite: table.icrWrite.cycles,
     ipiLatency: table.ipiLatency.cycles,
     lines: k === 'modelled',
@@ -75,7 +81,7 @@ export function resolveTiming(kind: TimingKind | undefined, cpi: number | undefi
   };
 }
 
-const SERIALISING = new Set<Mnemonic>([Mnemonic.Wrmsr, Mnemonic.Lidt, Mnemonic.Lgdt, Mnemonic.Invd, Mnemonic.Wbinvd]);
+const SERIALISING = new Set<Mnemonic>([Mnemonic.Lidt, Mnemonic.Lgdt, Mnemonic.Invd, Mnemonic.Wbinvd]);
 const IRET = new Set<Mnemonic>([Mnemonic.Iret, Mnemonic.Iretd, Mnemonic.Iretq]);
 
 /** The cost of one decoded instruction, looked up once when it is decoded (never inside its semantics). */
@@ -86,6 +92,7 @@ export function instructionCost(instr: Instruction, t: Timing): number {
   if (mn === Mnemonic.Cpuid) return c.cpuid.cycles;
   if (IRET.has(mn)) return c.iret.cycles;
   if (SERIALISING.has(mn)) return c.serialising.cycles;
+  if (mn === Mnemonic.Mfence) return c.fence.cycles;
   if (mn === Mnemonic.Mov && instr.op0Kind === OpKind.Register && instr.op0Register >= Register.CR0 && instr.op0Register <= Register.CR15) return c.serialising.cycles;
   if (instr.hasLockPrefix) return c.locked.cycles;
   if (mn === Mnemonic.Xchg && (instr.op0Kind === OpKind.Memory || instr.op1Kind === OpKind.Memory)) return c.locked.cycles;
