@@ -1,0 +1,57 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { digestText, KeyBuilder, VisitedSet } from './visited-set.js';
+
+describe('the visited set', () => {
+  it('holds exactly the keys added, across its growth (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: -4, max: 4 }), fc.integer({ min: -4, max: 4 })), { maxLength: 400 }), fc.array(fc.tuple(fc.integer(), fc.integer()), { maxLength: 3000 }), (small, wide) => {
+        const set = new VisitedSet(16);
+        const model = new Set<string>();
+        for (const [a, b] of [...small, ...wide]) {
+          const fresh = !model.has(`${a},${b}`);
+          model.add(`${a},${b}`);
+          expect(set.add(a, b)).toBe(fresh);
+        }
+        expect(set.size).toBe(model.size);
+        for (const [a, b] of small) expect(set.has(a, b)).toBe(true);
+        expect(set.has(5, 5)).toBe(model.has('5,5'));
+      }),
+    );
+  });
+
+  it('tells (0, 0), the empty slot, from a key never added', () => {
+    const set = new VisitedSet();
+    expect(set.has(0, 0)).toBe(false);
+    expect(set.add(0, 0)).toBe(true);
+    expect(set.add(0, 0)).toBe(false);
+    expect(set.has(0, 0)).toBe(true);
+  });
+});
+
+describe('state keys', () => {
+  it('differ when any word mixed in differs, and do not depend on anything else', () => {
+    const key = (words: readonly number[]): string => {
+      const k = new KeyBuilder();
+      k.begin(0x1234, 0x5678);
+      for (const w of words) k.mix(w);
+      k.finish();
+      return k.text();
+    };
+    expect(key([3, 1, 0, 7])).toBe(key([3, 1, 0, 7]));
+    const seen = new Set<string>();
+    for (let depth = 0; depth < 64; depth++) for (let budget = 0; budget < 4; budget++) seen.add(key([depth, budget]));
+    expect(seen.size).toBe(256);
+    expect(key([1, 2])).not.toBe(key([2, 1]));
+  });
+
+  it('digest texts to 64 bits that tell near-identical texts apart', () => {
+    const out = new Int32Array(2);
+    const seen = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      digestText(`0,1,0:NMI${i.toString(36)},ff`, out);
+      seen.add(`${out[0]},${out[1]}`);
+    }
+    expect(seen.size).toBe(2000);
+  });
+});
