@@ -29,17 +29,25 @@ export interface StartsSearch<Start extends string, Params extends { readonly st
 export async function searchStarts<Start extends string, Params extends { readonly start: Start }>(s: StartsSearch<Start, Params>): Promise<StartsReport<Start, Params>> {
   const plans: Partial<Record<Start, PlanData>> = { ...s.resume };
   const results = new Map<Start, SearchResult>();
+  // Plans still running. A plan's data copies its seen keys, so it is made only when read (a
+  // checkpoint file), not after every job: that copy grew with the search, once per job.
+  const live = new Map<Start, SearchPlan>();
+  const checkpoint = (): Readonly<Partial<Record<Start, PlanData>>> => {
+    const view: Partial<Record<Start, PlanData>> = { ...plans };
+    for (const [start, pl] of live) Object.defineProperty(view, start, { enumerable: true, configurable: true, get: () => pl.toData() });
+    return view;
+  };
   const pool = (s.threads ?? 1) > 1 ? new SearchPool(s.threads) : undefined;
   const one = async (start: Start): Promise<void> => {
     const p = { ...s.params, start } as unknown as Params;
     const saved = plans[start];
     const plan = saved ? SearchPlan.fromJSON(JSON.stringify(saved)) : new SearchPlan(p, s.chunk);
+    live.set(start, plan);
     const hooks = {
       ...(s.shouldStop ? { shouldStop: s.shouldStop } : {}),
       maxStates: s.maxStates,
       onJob: async (pl: SearchPlan) => {
-        plans[start] = pl.toData();
-        await s.onJob?.(start, plans, pl.states);
+        if (s.onJob) await s.onJob(start, checkpoint(), pl.states);
       },
     };
     let r: SearchResult;
@@ -50,6 +58,7 @@ export async function searchStarts<Start extends string, Params extends { readon
       r = await searchInJobs(machine, options, plan, hooks);
     }
     plans[start] = plan.toData();
+    live.delete(start);
     results.set(start, r);
   };
   if (pool) {
