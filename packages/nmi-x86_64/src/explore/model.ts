@@ -55,8 +55,11 @@ export function buildNmiModel(p: NmiModelParams): NmiModel {
     reads: [],
     check: (mm) => {
       for (const [cpu, at] of depthAt) {
-        const d = mm.read(at, w);
-        if (d > 1n) return `CPU ${cpu}: the NMI handler body is running ${d} deep`;
+        // The bytes, not a bigint: this runs at every state, and a depth of 0 or 1 is the rule.
+        const b = mm.readBytes(at, w);
+        let high = 0;
+        for (let i = 1; i < w; i++) high |= b[i]!;
+        if (high !== 0 || b[0]! > 1) return `CPU ${cpu}: the NMI handler body is running ${mm.read(at, w)} deep`;
       }
       return undefined;
     },
