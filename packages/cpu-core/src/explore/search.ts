@@ -294,7 +294,7 @@ class Search {
     this.m.hashWords(this.words);
     k.begin(this.words[0]!, this.words[1]!);
     k.mix(depth);
-    for (let i = 0; i < budgets.length; i++) k.mix(budgets[i]!);
+    for (const b of budgets) k.mix(b);
     if (this.monitors.length > 0) {
       const d = this.monitorDigest(monitors);
       k.mix(d[0]);
