@@ -25,34 +25,31 @@ export class VisitedSet {
   /** Adds key (a, b); false when it was already there. The pair (0, 0) marks an empty slot, so it is stored as (0, 1). */
   add(a: number, b: number): boolean {
     a |= 0;
-    b |= 0;
-    if (a === 0 && b === 0) b = 1;
+    b = a === 0 && b === 0 ? 1 : b | 0;
+    const i = this.#slot(a, b);
     const slots = this.#slots;
-    const mask = this.#mask;
-    for (let i = (a ^ Math.imul(b, 0x9e3779b1)) & mask; ; i = (i + 1) & mask) {
-      const x = slots[2 * i]!;
-      const y = slots[2 * i + 1]!;
-      if (x === a && y === b) return false;
-      if (x === 0 && y === 0) {
-        slots[2 * i] = a;
-        slots[2 * i + 1] = b;
-        if (++this.#size * 4 > (mask + 1) * 3) this.#grow();
-        return true;
-      }
-    }
+    if (slots[i] === a && slots[i + 1] === b) return false;
+    slots[i] = a;
+    slots[i + 1] = b;
+    if (++this.#size * 4 > (this.#mask + 1) * 3) this.#grow();
+    return true;
   }
 
   has(a: number, b: number): boolean {
     a |= 0;
-    b |= 0;
-    if (a === 0 && b === 0) b = 1;
+    b = a === 0 && b === 0 ? 1 : b | 0;
+    const i = this.#slot(a, b);
+    return this.#slots[i] === a && this.#slots[i + 1] === b;
+  }
+
+  /** Where key (a, b) is, or the empty slot where it would go (an index into the word array). */
+  #slot(a: number, b: number): number {
     const slots = this.#slots;
     const mask = this.#mask;
     for (let i = (a ^ Math.imul(b, 0x9e3779b1)) & mask; ; i = (i + 1) & mask) {
       const x = slots[2 * i]!;
       const y = slots[2 * i + 1]!;
-      if (x === a && y === b) return true;
-      if (x === 0 && y === 0) return false;
+      if ((x === a && y === b) || (x === 0 && y === 0)) return 2 * i;
     }
   }
 
