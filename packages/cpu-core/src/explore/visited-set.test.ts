@@ -14,6 +14,8 @@ describe('the visited set', () => {
           expect(set.add(a, b)).toBe(fresh);
         }
         expect(set.size).toBe(model.size);
+        // At most 3/4 full, 8 bytes a slot.
+        expect(set.bytes).toBeGreaterThanOrEqual((set.size * 8 * 4) / 3);
         for (const [a, b] of small) expect(set.has(a, b)).toBe(true);
         expect(set.has(5, 5)).toBe(model.has('5,5'));
       }),

@@ -22,6 +22,11 @@ export class VisitedSet {
     return this.#size;
   }
 
+  /** Bytes the table takes (its one typed array). */
+  get bytes(): number {
+    return this.#slots.byteLength;
+  }
+
   /** Adds key (a, b); false when it was already there. The pair (0, 0) marks an empty slot, so it is stored as (0, 1). */
   add(a: number, b: number): boolean {
     a |= 0;
