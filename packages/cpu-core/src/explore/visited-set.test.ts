@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { buildCounterModel } from '../testing/counter-model.js';
 import { digestText, KeyBuilder, VisitedSet } from './visited-set.js';
 
 describe('the visited set', () => {
@@ -32,6 +33,20 @@ describe('the visited set', () => {
 });
 
 describe('state keys', () => {
+  it('start from the machine hash as two words, the same 64 bits as hash()', () => {
+    const { machine } = buildCounterModel({ cpus: 2, work: 2, atomic: true });
+    const words = new Int32Array(2);
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      machine.hashWords(words);
+      const hex = (words[0]! >>> 0).toString(16).padStart(8, '0') + (words[1]! >>> 0).toString(16).padStart(8, '0');
+      expect(hex).toBe(machine.hash());
+      seen.add(hex);
+      machine.step(i % 2);
+    }
+    expect(seen.size).toBe(6);
+  });
+
   it('differ when any word mixed in differs, and do not depend on anything else', () => {
     const key = (words: readonly number[]): string => {
       const k = new KeyBuilder();
