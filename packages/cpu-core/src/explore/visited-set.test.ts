@@ -9,9 +9,11 @@ describe('the visited set', () => {
       fc.property(fc.array(fc.tuple(fc.integer({ min: -4, max: 4 }), fc.integer({ min: -4, max: 4 })), { maxLength: 400 }), fc.array(fc.tuple(fc.integer(), fc.integer()), { maxLength: 3000 }), (small, wide) => {
         const set = new VisitedSet(16);
         const model = new Set<string>();
+        // (0, 0) marks an empty slot and is kept as (0, 1): one more 64-bit collision, as the README says.
+        const text = (a: number, b: number): string => (a === 0 && b === 0 ? '0,1' : `${a},${b}`);
         for (const [a, b] of [...small, ...wide]) {
-          const fresh = !model.has(`${a},${b}`);
-          model.add(`${a},${b}`);
+          const fresh = !model.has(text(a, b));
+          model.add(text(a, b));
           expect(set.add(a, b)).toBe(fresh);
         }
         expect(set.size).toBe(model.size);
@@ -19,6 +21,7 @@ describe('the visited set', () => {
         expect(set.bytes).toBeGreaterThanOrEqual((set.size * 8 * 4) / 3);
         for (const [a, b] of small) expect(set.has(a, b)).toBe(true);
         expect(set.has(5, 5)).toBe(model.has('5,5'));
+        expect(set.has(0, 0)).toBe(model.has('0,1'));
       }),
     );
   });
