@@ -9,6 +9,7 @@ import { SearchPlan } from '../src/explore/plan.js';
 import { SearchPool } from '../src/explore/pool.js';
 import { buildCounterModel, buildNmiToyModel } from '../src/testing/counter-model.js';
 import type { CounterModelParams, NmiToyParams } from '../src/testing/counter-model.js';
+import { KeyBuilder, VisitedSet } from '../src/explore/visited-set.js';
 
 const toy: NmiToyParams = { length: 160, nmis: 2 };
 const counter: CounterModelParams = { cpus: 3, work: 12, atomic: false, reduction: false };
@@ -34,4 +35,21 @@ export async function exploreBench(): Promise<void> {
   const full = await searchInJobs(c.machine, c.options, new SearchPlan(counter, CHUNK));
   const reduced = await searchInJobs(c.machine, { ...c.options, reduction: true }, new SearchPlan(counter, CHUNK));
   console.log(`cpu-core.explore-reduction-states: ${reduced.states} of ${full.states} states (3 CPUs, 14 instructions each)`);
+  visitedBench(2_000_000);
+}
+
+/** The visited set alone: adds a second and heap bytes a state, for distinct 64-bit keys as the engine makes them. */
+function visitedBench(n: number): void {
+  const set = new VisitedSet();
+  const k = new KeyBuilder();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    k.begin(i, i >>> 3);
+    k.mix(i & 1023);
+    k.finish();
+    set.add(k.a, k.b);
+  }
+  const s = (performance.now() - t0) / 1000;
+  console.log(`cpu-core.explore-visited-adds: ${(n / s / 1e6).toFixed(2)} M adds/s (${set.size} keys, load average ${loadavg()[0]!.toFixed(1)})`);
+  console.log(`cpu-core.explore-visited-bytes: ${(set.bytes / set.size).toFixed(1)} bytes/state`);
 }

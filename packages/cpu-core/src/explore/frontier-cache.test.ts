@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildCounterModel } from '../testing/counter-model.js';
 import { FrontierCache } from './frontier-cache.js';
 import { runJob } from './jobs.js';
+import { VisitedSet } from './visited-set.js';
 import type { Choice } from './model.js';
 
 const step = (cpu: number): Choice => ({ kind: 'step', cpu });
@@ -10,12 +11,12 @@ describe('the frontier cache', () => {
   it('a job started from the node its parent job kept explores what a job replaying its prefix explores', () => {
     const { machine, options } = buildCounterModel({ cpus: 2, work: 2, atomic: false, reduction: false });
     const cache = new FrontierCache();
-    const parent = runJob(machine, options, { prefix: [], key: 'root' }, 4, new Set(), cache);
+    const parent = runJob(machine, options, { prefix: [], key: 'root' }, 4, new VisitedSet(), cache);
     expect(parent.frontier.length).toBeGreaterThan(1);
     expect(cache.size).toBe(parent.frontier.length);
     for (const job of parent.frontier) {
-      const cached = runJob(machine, options, job, 4, new Set(), cache);
-      const replayed = runJob(machine, options, job, 4, new Set());
+      const cached = runJob(machine, options, job, 4, new VisitedSet(), cache);
+      const replayed = runJob(machine, options, job, 4, new VisitedSet());
       expect(cached).toEqual(replayed);
       // Taken, not kept for a second run.
       expect(cache.take(job.key, job.prefix)).toBeUndefined();

@@ -4,9 +4,10 @@ import type { SearchOptions, SearchResult } from './model.js';
 import type { JobOutcome, SearchJob } from './plan.js';
 import type { SearchPlan } from './plan.js';
 import { runSearch } from './search.js';
+import { VisitedSet } from './visited-set.js';
 
 /** Runs one subtree job on a machine at the search's start state: `chunk` levels below the prefix. */
-export function runJob(machine: Machine, options: SearchOptions, job: SearchJob, chunk: number, visited?: Set<string>, cache?: FrontierCache): JobOutcome {
+export function runJob(machine: Machine, options: SearchOptions, job: SearchJob, chunk: number, visited?: VisitedSet, cache?: FrontierCache): JobOutcome {
   const start = cache?.take(job.key, job.prefix);
   const r = runSearch(machine, options, { prefix: job.prefix, frontierAt: job.prefix.length + chunk, ...(visited ? { visited } : {}), ...(start ? { start } : {}), ...(cache ? { frontierCache: cache } : {}) });
   return {
@@ -61,7 +62,7 @@ export async function runPlan(plan: SearchPlan, exec: (job: SearchJob) => Promis
 
 /** The same search as `search`, as subtree jobs run one after another in this thread, sharing one visited set (same verdicts; a checkpointable plan). */
 export async function searchInJobs(machine: Machine, options: SearchOptions, plan: SearchPlan, hooks: Omit<PlanHooks, 'concurrency'> = {}): Promise<SearchResult> {
-  const visited = new Set<string>();
+  const visited = new VisitedSet();
   const cache = new FrontierCache();
   return runPlan(plan, (job) => Promise.resolve(runJob(machine, options, job, plan.chunk, visited, cache)), hooks);
 }

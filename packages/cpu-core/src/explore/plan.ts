@@ -1,4 +1,5 @@
 import { CpuError } from '../errors.js';
+import { JobQueue } from './job-queue.js';
 import { sameChoice } from './model.js';
 import type { Choice, SearchResult, Violation } from './model.js';
 
@@ -69,7 +70,7 @@ export function shorterSchedule(a: readonly Choice[], b: readonly Choice[]): boo
 export class SearchPlan {
   readonly model: unknown;
   readonly chunk: number;
-  readonly #queue: SearchJob[];
+  readonly #queue: JobQueue<SearchJob>;
   readonly #seen: Set<string>;
   readonly #found = new Map<string, Violation>();
   #totals: { states: number; transitions: number; schedules: number; depth: number; reducedNodes: number; jobs: number };
@@ -81,7 +82,7 @@ export class SearchPlan {
     if (!Number.isInteger(chunk) || chunk < 1) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `chunk must be a positive integer, got ${chunk}`);
     this.model = model;
     this.chunk = chunk;
-    this.#queue = data ? data.queue.slice() : [{ prefix: [], key: 'root' }];
+    this.#queue = new JobQueue(data ? data.queue : [{ prefix: [], key: 'root' }]);
     this.#seen = new Set(data?.seen ?? []);
     this.#totals = data ? { ...data.totals } : { states: 0, transitions: 0, schedules: 0, depth: 0, reducedNodes: 0, jobs: 0 };
     this.#cut = data?.cut ?? false;
@@ -96,11 +97,7 @@ export class SearchPlan {
    * start it still holds).
    */
   take(prefer?: (job: SearchJob) => boolean): SearchJob | undefined {
-    if (prefer) {
-      const n = Math.min(this.#queue.length, 256);
-      for (let i = 0; i < n; i++) if (prefer(this.#queue[i]!)) return this.#queue.splice(i, 1)[0];
-    }
-    return this.#queue.shift();
+    return (prefer ? this.#queue.takeFirst(prefer, 256) : undefined) ?? this.#queue.shift();
   }
 
   /** Puts a job back (it was taken but not run: a stop). */
@@ -175,7 +172,7 @@ export class SearchPlan {
       version: 1,
       model: this.model,
       chunk: this.chunk,
-      queue: this.#queue.slice(),
+      queue: this.#queue.toArray(),
       seen: [...this.#seen],
       totals: { ...this.#totals },
       cut: this.#cut,

@@ -19,7 +19,9 @@ export interface PoolOptions extends Omit<PlanHooks, 'concurrency' | 'prefer'> {
  * jobs; only jobs (schedule prefixes) and outcomes cross threads, so a multi-machine runner can
  * take the same jobs. Each worker is a pool of one, so a job goes back to the worker that found
  * it (which restores its start instead of replaying the prefix) whenever that worker is free; an
- * idle worker takes another's job rather than wait. From the TypeScript sources the workers are
+ * idle worker takes another's job rather than wait. Several plans (a domain's start states) may
+ * run on one pool at once: their jobs queue for the workers, so no worker idles while one plan
+ * finishes its last jobs and the workers start once for all of them. From the TypeScript sources the workers are
  * child processes that load the sources through tsx, as the caller does (worker threads take no
  * module hooks from execArgv).
  */
@@ -27,6 +29,8 @@ export class SearchPool {
   readonly threads: number;
   readonly #lanes: Tinypool[];
   readonly #busy: boolean[];
+  /** Jobs waiting for a worker, first come first served. */
+  readonly #waiting: (() => void)[] = [];
 
   constructor(threads = availableParallelism()) {
     this.threads = Math.max(1, threads);
@@ -45,26 +49,40 @@ export class SearchPool {
   run(ref: ModelRef, plan: SearchPlan, hooks: Omit<PlanHooks, 'concurrency' | 'prefer'> = {}): Promise<SearchResult> {
     // Which worker found each queued job (and so holds its start).
     const finder = new Map<string, number>();
-    const idle = (): number => this.#busy.indexOf(false);
     const exec = async (job: SearchJob): Promise<JobOutcome> => {
-      const own = finder.get(job.key);
-      const lane = own !== undefined && !this.#busy[own] ? own : idle();
+      const lane = await this.#acquire(finder.get(job.key));
       finder.delete(job.key);
-      this.#busy[lane] = true;
       try {
         const task: WorkerTask = { ref, job: packJob(job), chunk: plan.chunk };
         const out = unpackOutcome((await this.#lanes[lane]!.run(task, { name: 'runWorkerTask' })) as PackedOutcome);
         for (const j of out.frontier) finder.set(j.key, lane);
         return out;
       } finally {
-        this.#busy[lane] = false;
+        this.#release(lane);
       }
     };
     const prefer = (): ((job: SearchJob) => boolean) => {
-      const lane = idle();
+      const lane = this.#busy.indexOf(false);
       return (job) => finder.get(job.key) === lane;
     };
     return held(runPlan(plan, exec, { ...hooks, concurrency: this.threads, prefer }));
+  }
+
+  /** A free worker, `own` if it is free; waits for one when all are busy. */
+  async #acquire(own: number | undefined): Promise<number> {
+    for (;;) {
+      const lane = own !== undefined && !this.#busy[own] ? own : this.#busy.indexOf(false);
+      if (lane >= 0) {
+        this.#busy[lane] = true;
+        return lane;
+      }
+      await new Promise<void>((wake) => this.#waiting.push(wake));
+    }
+  }
+
+  #release(lane: number): void {
+    this.#busy[lane] = false;
+    this.#waiting.shift()?.();
   }
 
   destroy(): Promise<void> {

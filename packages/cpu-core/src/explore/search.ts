@@ -1,11 +1,12 @@
 import { CpuError } from '../errors.js';
 import type { Machine, Snapshot } from '../machine/machine.js';
-import type { Choice, EventSource, Finding, Monitor, SearchOptions, SearchResult, Violation } from './model.js';
+import type { Choice, EventSource, Finding, Invariant, Monitor, SearchOptions, SearchResult, Violation } from './model.js';
 import type { FrontierCache, FrontierState } from './frontier-cache.js';
 import type { SearchJob } from './plan.js';
 import { shorterSchedule } from './plan.js';
 import { PrivateSteps } from './reduction.js';
 import { applyChoice, fire, sourceMap } from './replay.js';
+import { digestText, KeyBuilder, VisitedSet } from './visited-set.js';
 
 /** A node of the depth-first search: its choices, which one is next, and what the path carries there. */
 interface Level {
@@ -29,7 +30,7 @@ export interface RunOptions {
    * because the key includes the depth: the subtree below a (state, depth) pair is the same
    * whichever path reached it.
    */
-  readonly visited?: Set<string>;
+  readonly visited?: VisitedSet;
   /** The job's start as this thread left it (see FrontierCache): restored instead of replaying `prefix`. */
   readonly start?: FrontierState;
   /** Where to keep the frontier nodes this run hands back, for jobs this thread runs later. */
@@ -47,6 +48,7 @@ export interface RunResult extends SearchResult {
 class Restart extends Error {}
 
 const NOT_AT_PATH = -1;
+const NO_FINDINGS: readonly Finding[] = Object.freeze([]);
 
 /**
  * The search engine (see the README): depth-first over every choice, with a visited set keyed
@@ -77,15 +79,14 @@ export function runSearch(machine: Machine, options: SearchOptions, run: RunOpti
  */
 export function checkSchedule(machine: Machine, options: SearchOptions, schedule: readonly Choice[]): Finding[] {
   const s = new Search(machine, options, false);
-  let mon: unknown[] = s.monitors.map((x) => x.init(machine));
+  let mon: readonly unknown[] = s.monitors.map((x) => x.init(machine));
   const budgets = new Int32Array(s.events.length * s.ncpu).fill(1 << 30);
   const out: Finding[] = [...s.checkState()];
   for (const c of schedule) {
     if (!Number.isInteger(c.cpu) || c.cpu < 0 || c.cpu >= s.ncpu) throw new CpuError('KERNSIM_CPU_SCHEDULE', `schedule names CPU ${c.cpu}; the machine has CPUs 0..${s.ncpu - 1}`);
     if (c.kind === 'event' && !s.sources.has(c.source)) throw new CpuError('KERNSIM_CPU_SCHEDULE', `schedule names event source ${c.source}; known: ${[...s.sources.keys()].join(', ') || 'none'}`);
-    const r = s.apply(c, mon, budgets);
-    mon = r.monitors;
-    out.push(...r.findings, ...s.checkState());
+    mon = s.apply(c, mon, budgets);
+    out.push(...s.findings, ...s.checkState());
   }
   const done = options.done?.(machine, mon) ?? false;
   if (done || s.choices(budgets).length === 0) s.monitors.forEach((x, i) => out.push(...(x.final?.(machine, mon[i]) ?? [])));
@@ -104,11 +105,20 @@ class Search {
   /** CPUs whose steps the reduction may not reorder (some invariant reads their registers). */
   readonly visible: Uint8Array;
   readonly fatal: readonly (readonly [string, bigint])[];
+  readonly invariants: readonly Invariant[];
   readonly stepChoices: readonly Choice[];
   readonly eventChoices: readonly Choice[];
+  /** The CPUs each event source may fire at, in source order. */
+  readonly eventCpus: readonly (readonly number[])[];
   /** The choices of the node `visit` just judged (the level built on it takes them). */
   enabled: Choice[] = [];
-  visited = new Set<string>();
+  visited = new VisitedSet();
+  /** What the monitors reported during the last `apply` (reused: read before the next one). */
+  readonly findings: Finding[] = [];
+  /** The monitors' states between `before` and `after` (reused). */
+  readonly pre: unknown[];
+  readonly key = new KeyBuilder();
+  readonly words = new Int32Array(2);
   readonly found = new Map<string, Violation>();
   readonly frontier: SearchJob[] = [];
   readonly path: Choice[] = [];
@@ -122,7 +132,9 @@ class Search {
   bounded = false;
   at = 0;
   cache: FrontierCache | undefined;
-  readonly digests = new Map<string, string>();
+  readonly digests = new Map<string, readonly [number, number]>();
+  lastMonitors: readonly unknown[] | undefined;
+  lastDigest: readonly [number, number] = [0, 0];
 
   constructor(m: Machine, o: SearchOptions, reduce: boolean) {
     this.m = m;
@@ -138,10 +150,13 @@ class Search {
       if (r.reads === undefined) this.visible.fill(1);
       else for (const c of r.reads) if (c >= 0 && c < this.ncpu) this.visible[c] = 1;
     }
+    this.invariants = o.invariants ?? [];
     this.fatal = (o.fatalSymbols ?? []).map((s) => [s, m.address(s)] as const);
     // Choices are immutable values: one object each, shared by every node and schedule.
     this.stepChoices = m.cpus.map((_, cpu) => ({ kind: 'step', cpu }));
     this.eventChoices = this.events.flatMap((s) => m.cpus.map((_, cpu) => ({ kind: 'event', source: s.name, cpu })));
+    this.eventCpus = this.events.map((s) => s.cpus ?? m.cpus.map((_, k) => k));
+    this.pre = this.monitors.map(() => undefined);
     for (const s of this.events) for (const c of s.cpus ?? []) if (!Number.isInteger(c) || c < 0 || c >= this.ncpu) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `event source ${s.name} names CPU ${c}; the machine has CPUs 0..${this.ncpu - 1}`);
   }
 
@@ -152,7 +167,7 @@ class Search {
     try {
       const budgets = new Int32Array(this.events.length * this.ncpu);
       this.events.forEach((s, i) => budgets.fill(s.budget, i * this.ncpu, (i + 1) * this.ncpu));
-      let mon: unknown[] = this.monitors.map((x) => x.init(m));
+      let mon: readonly unknown[] = this.monitors.map((x) => x.init(m));
       const start = run.start;
       if (start) {
         m.restore(start.snapshot);
@@ -161,7 +176,7 @@ class Search {
         this.path.push(...start.prefix);
       } else {
         for (const c of run.prefix ?? []) {
-          mon = this.apply(c, mon, budgets).monitors;
+          mon = this.apply(c, mon, budgets);
           this.path.push(c);
         }
       }
@@ -208,8 +223,10 @@ class Search {
       }
       const c = L.choices[L.next++]!;
       if (this.at !== d) this.goto(d);
-      const budgets = L.budgets.slice();
-      const { monitors, findings } = this.apply(c, L.monitors, budgets);
+      // A step leaves the budgets as they were: the child shares its parent's (never written after).
+      const budgets = c.kind === 'event' ? L.budgets.slice() : L.budgets;
+      const monitors = this.apply(c, L.monitors, budgets);
+      const findings = this.findings;
       this.at = NOT_AT_PATH;
       this.transitions++;
       const depth = d + 1;
@@ -237,9 +254,9 @@ class Search {
   visit(depth: number, budgets: Int32Array, monitors: readonly unknown[], findings: readonly Finding[], parent: Level, frontierAt: number | undefined): boolean {
     const m = this.m;
     const judged = this.checkState();
-    if (this.report(findings.length === 0 ? judged : [...findings, ...judged])) return true;
-    const key = `${m.hash()}|${depth}|${budgets.join(',')}|${this.monitorDigest(monitors)}`;
-    if (this.visited.has(key)) {
+    if (this.report(findings.length === 0 ? judged : judged.length === 0 ? findings : [...findings, ...judged])) return true;
+    const k = this.stateKey(depth, budgets, monitors);
+    if (!this.visited.add(k.a, k.b)) {
       // The reduction's proviso: a reduced node whose private step leads somewhere seen is expanded in full.
       if (parent.deferred) {
         parent.choices.push(...parent.deferred);
@@ -247,7 +264,6 @@ class Search {
       }
       return true;
     }
-    this.visited.add(key);
     this.states++;
     const done = this.o.done?.(m, monitors) ?? false;
     this.enabled = this.choices(budgets);
@@ -264,6 +280,7 @@ class Search {
     }
     if (frontierAt !== undefined && depth >= frontierAt) {
       const prefix = this.path.slice();
+      const key = k.text();
       this.frontier.push({ prefix, key });
       this.cache?.keep(key, { prefix, snapshot: m.snapshot(), budgets: budgets.slice(), monitors });
       return true;
@@ -271,20 +288,40 @@ class Search {
     return false;
   }
 
+  /** The state's visited key: the machine's hash, the depth, the budgets left and the monitors' digest, as 64 bits. */
+  stateKey(depth: number, budgets: Int32Array, monitors: readonly unknown[]): KeyBuilder {
+    const k = this.key;
+    this.m.hashWords(this.words);
+    k.begin(this.words[0]!, this.words[1]!);
+    k.mix(depth);
+    for (const b of budgets) k.mix(b);
+    if (this.monitors.length > 0) {
+      const d = this.monitorDigest(monitors);
+      k.mix(d[0]);
+      k.mix(d[1]);
+    }
+    k.finish();
+    return k;
+  }
+
   /**
    * The monitors' keys digested to 64 bits. Monitor keys change only when something happens
    * (an NMI, an iret), so the digest of the last few keys is kept: a monitor that returns the
    * same string object for an unchanged state costs one lookup.
    */
-  monitorDigest(monitors: readonly unknown[]): string {
-    if (this.monitors.length === 0) return '';
+  monitorDigest(monitors: readonly unknown[]): readonly [number, number] {
+    // Along a path the monitors' array is kept while no state changes: the last digest holds.
+    if (monitors === this.lastMonitors) return this.lastDigest;
     const text = this.monitors.length === 1 ? this.monitors[0]!.key(monitors[0]) : this.monitors.map((x, i) => x.key(monitors[i])).join('|');
     let d = this.digests.get(text);
     if (d === undefined) {
       if (this.digests.size >= 4096) this.digests.clear();
-      d = digest(text);
+      digestText(text, this.words);
+      d = [this.words[0]!, this.words[1]!];
       this.digests.set(text, d);
     }
+    this.lastMonitors = monitors;
+    this.lastDigest = d;
     return d;
   }
 
@@ -307,18 +344,27 @@ class Search {
     const m = this.m;
     const out: Choice[] = [];
     for (let cpu = 0; cpu < this.ncpu; cpu++) if (m.isRunnable(cpu)) out.push(this.stepChoices[cpu]!);
-    this.events.forEach((s, i) => {
-      for (const cpu of s.cpus ?? m.cpus.map((_, k) => k)) {
-        if (budgets[i * this.ncpu + cpu]! <= 0 || !offered(m, s, cpu)) continue;
+    for (let i = 0; i < this.events.length; i++) {
+      for (const cpu of this.eventCpus[i]!) {
+        if (budgets[i * this.ncpu + cpu]! <= 0 || !offered(m, this.events[i]!, cpu)) continue;
         out.push(this.eventChoices[i * this.ncpu + cpu]!);
       }
-    });
+    }
     return out;
   }
 
-  apply(c: Choice, mon: readonly unknown[], budgets: Int32Array): { monitors: unknown[]; findings: Finding[] } {
+  /**
+   * Applies a choice (an event takes one from `budgets`) and runs the monitors around it: returns
+   * their states (the same array when none changed) and leaves what they found in `findings`.
+   */
+  apply(c: Choice, mon: readonly unknown[], budgets: Int32Array): readonly unknown[] {
     const m = this.m;
-    const before = this.monitors.map((x, i) => (x.before ? x.before(m, c, mon[i]) : mon[i]));
+    const n = this.monitors.length;
+    const pre = this.pre;
+    for (let i = 0; i < n; i++) {
+      const x = this.monitors[i]!;
+      pre[i] = x.before ? x.before(m, c, mon[i]) : mon[i];
+    }
     const ipis = this.reduce && this.reducedNodes > 0 && c.kind === 'step' ? m.cpus[c.cpu]!.counters.ipisSent : -1;
     if (c.kind === 'event') {
       const s = this.sources.get(c.source)!;
@@ -327,13 +373,18 @@ class Search {
     } else applyChoice(m, c, this.sources);
     // An IPI breaks the assumption that a private step commutes with everything others do: start over without the reduction.
     if (ipis >= 0 && m.cpus[c.cpu]!.counters.ipisSent !== ipis) throw new Restart();
-    const findings: Finding[] = [];
-    const monitors = this.monitors.map((x, i) => {
-      const r = x.after(m, c, before[i]);
-      if (r.findings) findings.push(...r.findings);
-      return r.state;
-    });
-    return { monitors, findings };
+    const findings = this.findings;
+    findings.length = 0;
+    let out: unknown[] | undefined;
+    for (let i = 0; i < n; i++) {
+      const r = this.monitors[i]!.after(m, c, pre[i]);
+      if (r.findings) for (const f of r.findings) findings.push(f);
+      if (r.state !== mon[i]) {
+        out ??= mon.slice();
+        out[i] = r.state;
+      }
+    }
+    return out ?? mon;
   }
 
   /** Brings the machine to the path's state at `depth`: the nearest snapshot at or above it, then a replay. */
@@ -345,18 +396,23 @@ class Search {
     this.at = depth;
   }
 
-  checkState(): Finding[] {
+  /** What the invariants and fatal symbols say of the current state (a shared empty array when nothing: do not write to it). */
+  checkState(): readonly Finding[] {
     const m = this.m;
-    const out: Finding[] = [];
+    let out: Finding[] | undefined;
     for (const c of m.cpus) {
-      if (c.status === 'dead') out.push({ invariant: 'fatal', detail: `CPU ${c.id} died: ${c.deathReason}` });
-      else if (c.status !== 'offline') for (const [name, addr] of this.fatal) if (c.rip === addr) out.push({ invariant: 'fatal', detail: `CPU ${c.id} reached ${name}` });
+      const status = c.status;
+      if (status === 'dead') (out ??= []).push({ invariant: 'fatal', detail: `CPU ${c.id} died: ${c.deathReason}` });
+      else if (status !== 'offline' && this.fatal.length > 0) {
+        const rip = c.rip;
+        for (const [name, addr] of this.fatal) if (rip === addr) (out ??= []).push({ invariant: 'fatal', detail: `CPU ${c.id} reached ${name}` });
+      }
     }
-    for (const inv of this.o.invariants ?? []) {
+    for (const inv of this.invariants) {
       const v = inv.check(m);
-      if (v !== undefined) out.push({ invariant: inv.name, detail: v });
+      if (v !== undefined) (out ??= []).push({ invariant: inv.name, detail: v });
     }
-    return out;
+    return out ?? NO_FINDINGS;
   }
 
   /** Records findings (the shortest schedule per invariant wins); true when there were any. */
@@ -367,18 +423,6 @@ class Search {
     }
     return findings.length > 0;
   }
-}
-
-/** 64 bits of a string (two FNV-1a lanes): keeps visited keys short; as strong as the machine's own 64-bit hash. */
-function digest(text: string): string {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
-  }
-  return (a >>> 0).toString(36) + ':' + (b >>> 0).toString(36);
 }
 
 /** Whether firing the source at this CPU now can change what happens (see EventSource). */

@@ -2,7 +2,7 @@ import { searchInJobs } from './jobs.js';
 import type { SearchResult, StartsReport, StartVerdict, StartViolation } from './model.js';
 import { SearchPlan } from './plan.js';
 import type { PlanData } from './plan.js';
-import { searchInPool } from './pool.js';
+import { SearchPool } from './pool.js';
 import type { BuiltModel } from './worker.js';
 
 /** A domain's searches from several start states (or phases) of one model, each resumable. */
@@ -21,37 +21,65 @@ export interface StartsSearch<Start extends string, Params extends { readonly st
 }
 
 /**
- * Runs the search from each start in turn (one thread, or a pool of `threads`), keeping every
- * start's plan as a checkpoint, and merges the results: violated if any start is, incomplete if
- * a start was cut short or not reached (a stop), else verified.
+ * Runs the search from each start (in turn in this thread, or all at once on one pool of
+ * `threads` workers, whose jobs queue for the workers), keeping every start's plan as a
+ * checkpoint, and merges the results in start order: violated if any start is, incomplete if a
+ * start was cut short or not reached (a stop), else verified.
  */
 export async function searchStarts<Start extends string, Params extends { readonly start: Start }>(s: StartsSearch<Start, Params>): Promise<StartsReport<Start, Params>> {
   const plans: Partial<Record<Start, PlanData>> = { ...s.resume };
-  const verdicts: StartVerdict<Start>[] = [];
-  const violations: StartViolation<Start>[] = [];
-  for (const start of s.starts) {
+  const results = new Map<Start, SearchResult>();
+  // Plans still running. A plan's data copies its seen keys, so it is made only when read (a
+  // checkpoint file), not after every job: that copy grew with the search, once per job.
+  const live = new Map<Start, SearchPlan>();
+  const checkpoint = (): Readonly<Partial<Record<Start, PlanData>>> => {
+    const view: Partial<Record<Start, PlanData>> = { ...plans };
+    for (const [start, pl] of live) Object.defineProperty(view, start, { enumerable: true, configurable: true, get: () => pl.toData() });
+    return view;
+  };
+  const pool = (s.threads ?? 1) > 1 ? new SearchPool(s.threads) : undefined;
+  const one = async (start: Start): Promise<void> => {
     const p = { ...s.params, start } as unknown as Params;
     const saved = plans[start];
     const plan = saved ? SearchPlan.fromJSON(JSON.stringify(saved)) : new SearchPlan(p, s.chunk);
+    live.set(start, plan);
     const hooks = {
       ...(s.shouldStop ? { shouldStop: s.shouldStop } : {}),
       maxStates: s.maxStates,
       onJob: async (pl: SearchPlan) => {
-        plans[start] = pl.toData();
-        await s.onJob?.(start, plans, pl.states);
+        if (s.onJob) await s.onJob(start, checkpoint(), pl.states);
       },
     };
     let r: SearchResult;
-    if ((s.threads ?? 1) > 1) {
-      r = await searchInPool({ module: s.model.module, export: s.model.export, params: p }, plan, { ...hooks, threads: s.threads ?? 1 });
+    if (pool) {
+      r = await pool.run({ module: s.model.module, export: s.model.export, params: p }, plan, hooks);
     } else {
       const { machine, options } = s.model.build(p);
       r = await searchInJobs(machine, options, plan, hooks);
     }
     plans[start] = plan.toData();
+    live.delete(start);
+    results.set(start, r);
+  };
+  if (pool) {
+    try {
+      await Promise.all(s.starts.map(one));
+    } finally {
+      await pool.destroy();
+    }
+  } else {
+    for (const start of s.starts) {
+      await one(start);
+      if (s.shouldStop?.()) break;
+    }
+  }
+  const verdicts: StartVerdict<Start>[] = [];
+  const violations: StartViolation<Start>[] = [];
+  for (const start of s.starts) {
+    const r = results.get(start);
+    if (!r) continue;
     verdicts.push({ start, verdict: r.verdict, states: r.states, schedules: r.schedules, exhaustive: r.exhaustive, depth: r.depth });
     for (const v of r.violations) violations.push({ invariant: v.invariant, start, detail: v.detail, schedule: v.schedule });
-    if (s.shouldStop?.()) break;
   }
   const incomplete = verdicts.length < s.starts.length || verdicts.some((v) => v.verdict === 'incomplete');
   return {

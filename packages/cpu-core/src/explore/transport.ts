@@ -1,3 +1,4 @@
+import { sameChoice } from './model.js';
 import type { Choice } from './model.js';
 import type { JobOutcome, SearchJob } from './plan.js';
 
@@ -28,9 +29,11 @@ function choice(code: string): Choice {
 export function packPrefix(prefix: readonly Choice[]): string {
   const out: string[] = [];
   for (let i = 0; i < prefix.length; ) {
-    const c = code(prefix[i]!);
+    // Runs are found by comparing choices, and each run's code is built once (a prefix is hundreds of choices, a few runs).
+    const first = prefix[i]!;
     let n = 1;
-    while (i + n < prefix.length && code(prefix[i + n]!) === c) n++;
+    while (i + n < prefix.length && sameChoice(prefix[i + n]!, first)) n++;
+    const c = code(first);
     out.push(n > 1 ? `${c}*${n}` : c);
     i += n;
   }
@@ -49,7 +52,14 @@ export function unpackPrefix(text: string): Choice[] {
   return out;
 }
 
-export const packJob = (j: SearchJob): PackedJob => ({ key: j.key, prefix: packPrefix(j.prefix) });
-export const unpackJob = (j: PackedJob): SearchJob => ({ key: j.key, prefix: unpackPrefix(j.prefix) });
+/** The packed prefix a job arrived with: the pool hands it to a worker again as it came, not packed anew. */
+const packed = new WeakMap<SearchJob, string>();
+
+export const packJob = (j: SearchJob): PackedJob => ({ key: j.key, prefix: packed.get(j) ?? packPrefix(j.prefix) });
+export const unpackJob = (j: PackedJob): SearchJob => {
+  const job = { key: j.key, prefix: unpackPrefix(j.prefix) };
+  packed.set(job, j.prefix);
+  return job;
+};
 export const packOutcome = (o: JobOutcome): PackedOutcome => ({ ...o, frontier: o.frontier.map(packJob) });
 export const unpackOutcome = (o: PackedOutcome): JobOutcome => ({ ...o, frontier: o.frontier.map(unpackJob) });

@@ -3,6 +3,7 @@ import { FrontierCache } from './frontier-cache.js';
 import { runJob } from './jobs.js';
 import type { SearchOptions } from './model.js';
 import { packOutcome, unpackJob } from './transport.js';
+import { VisitedSet } from './visited-set.js';
 import type { PackedJob, PackedOutcome } from './transport.js';
 
 /** Where a worker finds the model: a module (file URL or package specifier), the export that builds it, and its parameters (JSON). */
@@ -26,7 +27,7 @@ export interface WorkerTask {
 
 const models = new Map<string, Promise<BuiltModel>>();
 /** Each worker keeps the states it has explored per model: its later jobs skip them. */
-const seen = new Map<string, Set<string>>();
+const seen = new Map<string, VisitedSet>();
 /** And the frontier nodes its jobs handed back, to start the ones it gets without replaying their prefixes. */
 const caches = new Map<string, FrontierCache>();
 
@@ -51,7 +52,7 @@ export async function runWorkerTask(task: WorkerTask): Promise<PackedOutcome> {
   const key = JSON.stringify(task.ref);
   let visited = seen.get(key);
   if (!visited) {
-    visited = new Set();
+    visited = new VisitedSet();
     seen.set(key, visited);
   }
   let cache = caches.get(key);

@@ -41,6 +41,12 @@ export interface MachineState {
  * chunks written since the last call are rehashed; the CPUs are mixed in every time.
  */
 export function machineHash(core: MachineCore, mapVersion: number, out: Int32Array): string {
+  machineHashWords(core, mapVersion, out);
+  return (out[0]! >>> 0).toString(16).padStart(8, '0') + (out[1]! >>> 0).toString(16).padStart(8, '0');
+}
+
+/** The same hash as two 32-bit words in `out[0]`, `out[1]` (no string: the explorer's visited set). */
+export function machineHashWords(core: MachineCore, mapVersion: number, out: Int32Array): void {
   for (const f of core.dirtyFrames) {
     let mask = f.dirtyMask;
     for (let k = 0; mask !== 0; k++, mask >>>= 1) {
@@ -64,7 +70,8 @@ export function machineHash(core: MachineCore, mapVersion: number, out: Int32Arr
     h1 = Math.imul(h1 ^ out[0]!, 0x01000193);
     h2 = Math.imul(h2 ^ out[1]!, 0x01000193) ^ (h1 >>> 7);
   }
-  return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
+  out[0] = h1;
+  out[1] = h2;
 }
 
 /** Captures the core; call after hashing so the chunk hashes are current. */

@@ -25,7 +25,7 @@ import { resolveTiming } from './timing/model.js';
 import type { CostTable } from './timing/costs.js';
 import { accessSize, fitting, intIn } from './validate.js';
 import type { RoundRobinState } from './round-robin.js';
-import { captureState, machineHash, restoreState } from './machine-state.js';
+import { captureState, machineHash, machineHashWords, restoreState } from './machine-state.js';
 import { checkSnapshot } from './machine-state.js';
 import type { MachineIdentity } from './machine-state.js';
 import { formatEvent, hashTrace, TraceRecorder } from './trace.js';
@@ -395,6 +395,11 @@ export class Machine {
   /** Brings all dirty memory chunks into the running hash and mixes in every CPU: cheap after one instruction. */
   hash(): string {
     return machineHash(this.#core, this.#mapVersion, this.#hashOut);
+  }
+
+  /** `hash()` as two 32-bit words, written to `out[0]` and `out[1]` (no string is built). */
+  hashWords(out: Int32Array): void {
+    machineHashWords(this.#core, this.#mapVersion, out);
   }
 
   /** Captures the whole machine (memory is shared copy-on-write, so this is cheap). */

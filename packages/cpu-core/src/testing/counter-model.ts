@@ -42,6 +42,11 @@ export function buildCounterModel(p: CounterModelParams): BuiltModel {
   };
 }
 
+/** The counter model as a domain with two start states (for `searchStarts`): `atomic` and `plain` increments. */
+export function buildCounterStart(p: Omit<CounterModelParams, 'atomic'> & { readonly start: 'atomic' | 'plain' }): BuiltModel {
+  return buildCounterModel({ cpus: p.cpus, work: p.work, atomic: p.start === 'atomic', ...(p.reduction !== undefined ? { reduction: p.reduction } : {}) });
+}
+
 export interface NmiToyParams {
   /** Register-only instructions the CPU runs before it halts. */
   readonly length: number;

@@ -35,7 +35,7 @@ export function buildNmiModel(p: NmiModelParams): NmiModel {
   const { kernel: k, quietEnd } = bootAtStart(entry, p.start);
   const m = k.machine;
   const w = m.bitness === 64 ? 8 : 4;
-  const sampler: EventSource = { name: 'nmi', kind: 'nmi', budget: p.nmis, cpus: TRACKED, fire: (mm, cpu) => { raiseSampler(k, mm, cpu); } };
+  const sampler: EventSource = { name: 'nmi', kind: 'nmi', budget: p.nmis, cpus: TRACKED, fire: raiseSampler(k) };
   const monitor = nmiMonitor({
     cpus: TRACKED,
     exitFrameOffsets: entry.exitFrameOffsets,
@@ -48,14 +48,18 @@ export function buildNmiModel(p: NmiModelParams): NmiModel {
     retReturns: entry.returnsWithoutIret ?? false,
     symbolize: (a) => k.symbols.symbolize(a) ?? `0x${a.toString(16)}`,
   });
-  const depthAt = (cpu: number): bigint => k.percpuBase(cpu) + BigInt(PERCPU.nmiDepth * w);
+  // Checked at every state: the addresses are computed once.
+  const depthAt = TRACKED.map((cpu) => [cpu, k.percpuBase(cpu) + BigInt(PERCPU.nmiDepth * w)] as const);
   const notNested: Invariant = {
     name: NMI_INVARIANTS.notNested,
     reads: [],
     check: (mm) => {
-      for (const cpu of TRACKED) {
-        const d = mm.read(depthAt(cpu), w);
-        if (d > 1n) return `CPU ${cpu}: the NMI handler body is running ${d} deep`;
+      for (const [cpu, at] of depthAt) {
+        // The bytes, not a bigint: this runs at every state, and a depth of 0 or 1 is the rule.
+        const b = mm.readBytes(at, w);
+        let high = 0;
+        for (let i = 1; i < w; i++) high |= b[i]!;
+        if (high !== 0 || b[0]! > 1) return `CPU ${cpu}: the NMI handler body is running ${mm.read(at, w)} deep`;
       }
       return undefined;
     },
@@ -77,11 +81,15 @@ export function buildNmiModel(p: NmiModelParams): NmiModel {
 }
 
 /** The PMU's sampling counter overflows: its status bit, then its NMI (as Kernel.raisePmuNmi, here on the machine the search drives). */
-function raiseSampler(k: Kernel, m: Machine, cpu: number): void {
-  const w = m.bitness === 64 ? 8 : 4;
-  const a = k.percpuBase(cpu) + BigInt(PERCPU.pmuStatus * w);
-  m.write(a, w, m.read(a, w) | BigInt(PMU.sampler));
-  m.injectNmi(cpu);
+function raiseSampler(k: Kernel): (m: Machine, cpu: number) => void {
+  const w = k.machine.bitness === 64 ? 8 : 4;
+  const status = TRACKED.map((cpu) => k.percpuBase(cpu) + BigInt(PERCPU.pmuStatus * w));
+  const bit = BigInt(PMU.sampler);
+  return (m, cpu) => {
+    const a = status[cpu] ?? k.percpuBase(cpu) + BigInt(PERCPU.pmuStatus * w);
+    m.write(a, w, m.read(a, w) | bit);
+    m.injectNmi(cpu);
+  };
 }
 
 /** Looks `rip` up in the kernel's exception table as the #PF handler does: a count, then (instruction, fixup) pairs. */

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { buildCounterStart } from '../testing/counter-model.js';
+import type { PlanData } from './plan.js';
+import { searchStarts } from './starts-search.js';
+
+type Start = 'atomic' | 'plain';
+const search = (threads: number, onJob?: (start: Start, plans: Readonly<Partial<Record<Start, PlanData>>>) => void) =>
+  searchStarts<Start, { cpus: number; work: number; reduction: boolean; start: Start }>({
+    starts: ['plain', 'atomic'],
+    params: { cpus: 2, work: 2, reduction: false },
+    model: { build: buildCounterStart, module: new URL('../testing/counter-model.ts', import.meta.url).href, export: 'buildCounterStart' },
+    budget: 'test',
+    chunk: 3,
+    maxStates: 100_000,
+    threads,
+    ...(onJob ? { onJob } : {}),
+  });
+
+describe('searches over start states', () => {
+  it('on one pool, runs every start to the same verdicts and shortest violations as in one thread, in start order', async () => {
+    const one = await search(1);
+    const checkpoints: string[] = [];
+    const two = await search(2, (_start, plans) => checkpoints.push(JSON.stringify(plans)));
+    expect(one.verdict).toBe('violated');
+    expect(two.starts.map((s) => [s.start, s.verdict, s.exhaustive])).toEqual(one.starts.map((s) => [s.start, s.verdict, s.exhaustive]));
+    expect(two.violations.map((v) => [v.invariant, v.start, v.schedule.length])).toEqual(one.violations.map((v) => [v.invariant, v.start, v.schedule.length]));
+    // The checkpoint handed to onJob is each running start's plan as it stands (read when serialised).
+    const last = JSON.parse(checkpoints.at(-1)!) as Record<string, PlanData>;
+    expect(Object.keys(last).sort()).toEqual(['atomic', 'plain']);
+    expect(last.plain!.version).toBe(1);
+    expect(Object.values(last).some((p) => p.queue.length === 0)).toBe(true);
+  }, 60_000);
+});

@@ -1,0 +1,117 @@
+/**
+ * The search's visited states as 64-bit keys in one typed array (open addressing, linear
+ * probing): 8 bytes a slot, at most 3/4 full, so 11–21 bytes a state and no object per state.
+ * A `Set<string>` of text keys cost ~100 bytes a state and most of the search's garbage.
+ * Keys are digests (the machine's 64-bit hash mixed with the depth, budgets and monitors), as
+ * the text keys were: two states that differ collide with probability ~n²/2⁶⁵ (10⁻⁶ at 10⁷
+ * states).
+ */
+export class VisitedSet {
+  #slots: Int32Array;
+  #mask: number;
+  #size = 0;
+
+  constructor(capacity = 1 << 14) {
+    let n = 1 << 10;
+    while (n < capacity) n *= 2;
+    this.#slots = new Int32Array(2 * n);
+    this.#mask = n - 1;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Bytes the table takes (its one typed array). */
+  get bytes(): number {
+    return this.#slots.byteLength;
+  }
+
+  /** Adds key (a, b); false when it was already there. The pair (0, 0) marks an empty slot, so it is stored as (0, 1). */
+  add(a: number, b: number): boolean {
+    a |= 0;
+    b = a === 0 && b === 0 ? 1 : b | 0;
+    const i = this.#slot(a, b);
+    const slots = this.#slots;
+    if (slots[i] === a && slots[i + 1] === b) return false;
+    slots[i] = a;
+    slots[i + 1] = b;
+    if (++this.#size * 4 > (this.#mask + 1) * 3) this.#grow();
+    return true;
+  }
+
+  has(a: number, b: number): boolean {
+    a |= 0;
+    b = a === 0 && b === 0 ? 1 : b | 0;
+    const i = this.#slot(a, b);
+    return this.#slots[i] === a && this.#slots[i + 1] === b;
+  }
+
+  /** Where key (a, b) is, or the empty slot where it would go (an index into the word array). */
+  #slot(a: number, b: number): number {
+    const slots = this.#slots;
+    const mask = this.#mask;
+    for (let i = (a ^ Math.imul(b, 0x9e3779b1)) & mask; ; i = (i + 1) & mask) {
+      const x = slots[2 * i]!;
+      const y = slots[2 * i + 1]!;
+      if ((x === a && y === b) || (x === 0 && y === 0)) return 2 * i;
+    }
+  }
+
+  #grow(): void {
+    const old = this.#slots;
+    this.#slots = new Int32Array(old.length * 2);
+    this.#mask = old.length - 1;
+    this.#size = 0;
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0 || old[i + 1] !== 0) this.add(old[i]!, old[i + 1]!);
+  }
+}
+
+/**
+ * Builds a state's 64-bit key from words: `begin` with the machine's hash, `mix` each of the
+ * depth, the budgets and the monitors' digest, then read `a` and `b`. Two lanes with different
+ * multipliers, each a word at a time (FNV/Murmur steps), finished with a Murmur3 avalanche.
+ */
+export class KeyBuilder {
+  a = 0;
+  b = 0;
+
+  begin(h1: number, h2: number): void {
+    this.a = h1 | 0;
+    this.b = h2 | 0;
+  }
+
+  mix(w: number): void {
+    this.a = Math.imul(this.a ^ w, 0x01000193);
+    this.b = Math.imul(this.b ^ w, 0x5bd1e995) ^ (this.a >>> 15);
+  }
+
+  finish(): void {
+    this.a = fmix(this.a ^ Math.imul(this.b, 0x27d4eb2d));
+    this.b = fmix(this.b ^ this.a);
+  }
+
+  /** The key as text (job keys in a plan and its checkpoint). */
+  text(): string {
+    return (this.a >>> 0).toString(36) + '.' + (this.b >>> 0).toString(36);
+  }
+}
+
+function fmix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) | 0;
+}
+
+/** 64 bits of a string in `out` (two FNV-1a lanes): a monitor's key, as strong as the machine's 64-bit hash. */
+export function digestText(text: string, out: Int32Array): void {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
+  }
+  out[0] = a;
+  out[1] = b;
+}
