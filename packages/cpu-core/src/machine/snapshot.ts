@@ -1,48 +1,55 @@
-import type { CpuState } from './cpu.js';
+import type { MachineCore } from './core.js';
+import type { CpuState, FaultRecord } from './cpu.js';
 
-const SKIP = new Set(['m', 'id', 'tlbR', 'tlbW', 'tlbF', 'codeVpn', 'codeFrame']);
-
-/** A CPU's architectural fields, as values in the order of `keys` (typed and plain arrays copied). */
-export interface CpuImage {
-  readonly keys: readonly string[];
-  readonly values: readonly unknown[];
+/**
+ * Every CPU's state at one moment: copies of the machine-wide state and events buffers
+ * (`cpu-slots.ts`) and, per CPU, the fields that are not numbers. The TLBs and the cached
+ * code page are left out (they are flushed on restore).
+ */
+export interface CpusImage {
+  readonly state: Uint8Array;
+  readonly events: Uint8Array;
+  readonly ipiAt: readonly (readonly number[])[];
+  readonly ipiWhat: readonly (readonly number[])[];
+  readonly lastFault: readonly (FaultRecord | null)[];
+  readonly deathReason: readonly string[];
+  readonly fReason: readonly string[];
 }
 
-/** Each CPU's field names (fixed once it is built: class fields), found once instead of at every snapshot. */
-const fieldNames = new WeakMap<CpuState, readonly string[]>();
+const NONE: readonly number[] = Object.freeze([]);
+const copy = (a: readonly number[]): readonly number[] => (a.length === 0 ? NONE : a.slice());
 
-function keysOf(c: CpuState): readonly string[] {
-  let keys = fieldNames.get(c);
-  if (!keys) {
-    keys = Object.keys(c).filter((k) => !SKIP.has(k));
-    fieldNames.set(c, keys);
-  }
-  return keys;
+/** Copies all CPUs: two buffer copies and the few per-CPU fields that are objects or strings. */
+export function saveCpus(core: MachineCore): CpusImage {
+  const cpus = core.cpus;
+  return {
+    state: core.cpuFile.state.slice(),
+    events: core.cpuFile.events.slice(),
+    ipiAt: cpus.map((c) => copy(c.ipiAt)),
+    ipiWhat: cpus.map((c) => copy(c.ipiWhat)),
+    lastFault: cpus.map((c) => c.lastFault),
+    deathReason: cpus.map((c) => c.deathReason),
+    fReason: cpus.map((c) => c.fReason),
+  };
 }
 
-/** Copies every architectural field of a CPU (typed and plain arrays copied, caches left out). */
-export function saveCpu(c: CpuState): CpuImage {
-  const keys = keysOf(c);
-  const src = c as unknown as Record<string, unknown>;
-  const values = new Array<unknown>(keys.length);
-  for (let i = 0; i < keys.length; i++) {
-    const v = src[keys[i]!];
-    values[i] = ArrayBuffer.isView(v) ? (v as Uint32Array).slice() : Array.isArray(v) ? v.slice() : v;
-  }
-  return { keys, values };
+function refill(to: number[], from: readonly number[]): void {
+  to.length = 0;
+  for (const x of from) to.push(x);
 }
 
-export function loadCpu(c: CpuState, img: CpuImage): void {
-  const target = c as unknown as Record<string, unknown>;
-  const { keys, values } = img;
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    const v = values[i];
-    const cur = target[k];
-    if (ArrayBuffer.isView(cur)) (cur as Uint32Array).set(v as Uint32Array);
-    else target[k] = Array.isArray(v) ? v.slice() : v;
-  }
-  c.flushTlb();
+/** Puts every CPU back as saved and flushes their TLBs. */
+export function loadCpus(core: MachineCore, img: CpusImage): void {
+  core.cpuFile.state.set(img.state);
+  core.cpuFile.events.set(img.events);
+  core.cpus.forEach((c: CpuState, i) => {
+    refill(c.ipiAt, img.ipiAt[i]!);
+    refill(c.ipiWhat, img.ipiWhat[i]!);
+    c.lastFault = img.lastFault[i]!;
+    c.deathReason = img.deathReason[i]!;
+    c.fReason = img.fReason[i]!;
+    c.flushTlb();
+  });
 }
 
 let ha = 0;
