@@ -6,8 +6,11 @@ import { CpuSlots, STRIDE } from './cpu-slots.js';
 import { MachineCore } from './core.js';
 import { X86_64 } from './arch.js';
 import { resolveTiming } from './timing/model.js';
+import { loadCpus, saveCpus } from './snapshot.js';
 
 const FIELDS = Object.getOwnPropertyNames(CpuSlots.prototype).filter((k) => k !== 'constructor');
+/** The numeric fields `CpuState` keeps as plain properties (all others are slots). */
+const PLAIN = ['state', 'nmiPending', 'nmiBlocked', 'irqCount', 'fl', 'cpl', 'ipLo', 'ipHi', 'cf', 'pf', 'af', 'zf', 'sf', 'of', 'vh', 'eaLo', 'eaHi', 'rh', 'cycles', 'instructions', 'nextEvent'];
 const VIEWS = ['lo', 'hi', 'tssLo', 'tssHi', 'nmi', 'counts', 'irq', 'tlbR', 'tlbW'] as const;
 
 function core(cpus: number): MachineCore {
@@ -32,7 +35,7 @@ function clear(m: MachineCore): void {
 describe('flat CPU state', () => {
   it('gives every field its own slot: setting one changes no other field of any CPU', () => {
     const m = core(3);
-    expect(FIELDS.length).toBeGreaterThan(60);
+    expect(FIELDS.length).toBeGreaterThan(40);
     for (const k of FIELDS) {
       clear(m);
       const c = m.cpus[1]! as unknown as Record<string, number | boolean>;
@@ -52,6 +55,34 @@ describe('flat CPU state', () => {
     c.fCode = -1;
     c.fl = 0x257fd5;
     expect([c.ipLo, c.cycles, c.nextEvent, c.cr0, c.fCode, c.fl, c.codeVpn]).toEqual([0xffffffff, 2 ** 52 + 1, Infinity, 0x80000011, -1, 0x257fd5, -1]);
+  });
+
+  it('saveCpus/loadCpus bring back every slot, plain field and view of every CPU', () => {
+    const m = core(3);
+    const fill = (base: number): void => {
+      m.cpus.forEach((c, n) => {
+        const rec = c as unknown as Record<string, number | boolean | Uint32Array>;
+        [...FIELDS, ...PLAIN].forEach((k, j) => {
+          rec[k] = typeof rec[k] === 'boolean' ? (base + j + n) % 2 === 0 : base + 7 * j + n;
+        });
+        for (const v of VIEWS) (rec[v] as Uint32Array).fill(base + n);
+        c.ipiAt.push(base + n);
+        c.lastFault = { vector: n, errorCode: base, rip: 0n, reason: `r${base}` };
+      });
+    };
+    // The cached code page and the TLB tags are caches: loading flushes them (-1) instead of restoring them.
+    const image = (): unknown[] => m.cpus.map((c) => [everything(c).map((x, j) => (j === FIELDS.indexOf('codeVpn') ? 0 : x)), PLAIN.map((k) => Number((c as unknown as Record<string, number>)[k])), c.ipiAt.slice(), c.lastFault]);
+    fill(1000);
+    const saved = saveCpus(m);
+    const before = image();
+    fill(5000);
+    expect(image()).not.toEqual(before);
+    loadCpus(m, saved);
+    const after = image() as [number[], ...unknown[]][];
+    const tlb = (img: unknown[]): unknown[] => (img as [number[], ...unknown[]][]).map(([all, ...rest]) => [all.slice(0, all.length - 128), ...rest]);
+    expect(tlb(after)).toEqual(tlb(before));
+    expect(after.every(([all]) => all.slice(-128).every((x) => x === -1))).toBe(true);
+    expect(m.cpus.map((c) => c.codeVpn)).toEqual([-1, -1, -1]);
   });
 
   it('views of one CPU stay inside its stride of the shared buffer', () => {

@@ -37,11 +37,35 @@ export interface NmiCounters {
 
 /**
  * The architectural state of one CPU. 64-bit values live as two unsigned 32-bit halves
- * (`lo`/`hi`) so the hot path never touches BigInt. The numeric state is in the machine-wide
- * buffer (`cpu-slots.ts`); what is not a number (caches of objects, pending IPI lists, the
- * last fault, strings) stays here.
+ * (`lo`/`hi`) so the hot path never touches BigInt. Registers and most numeric state are in
+ * the machine-wide buffer (`cpu-slots.ts`); here are the fields every instruction writes or
+ * every step tests, and what is not a number (cached objects, pending IPIs, the last fault).
  */
 export class CpuState extends CpuSlots {
+  // Written by every instruction or tested at every step: plain fields (see cpu-slots.ts for why).
+  state = OFFLINE;
+  nmiPending = false;
+  nmiBlocked = false;
+  irqCount = 0;
+  /** RFLAGS without the six arithmetic flags; bit 1 always set. */
+  fl = 2;
+  cpl = 0;
+  ipLo = 0;
+  ipHi = 0;
+  cf = 0;
+  pf = 0;
+  af = 0;
+  zf = 0;
+  sf = 0;
+  of = 0;
+  /** Scratch: high half of the last 64-bit value read, effective address, result high half. */
+  vh = 0;
+  eaLo = 0;
+  eaHi = 0;
+  rh = 0;
+  cycles = 0;
+  instructions = 0;
+  nextEvent = Infinity;
   codeFrame: Frame | null = null;
   readonly lo: Uint32Array;
   readonly hi: Uint32Array;
@@ -80,9 +104,6 @@ export class CpuState extends CpuSlots {
     this.nmi = v.nmi;
     this.irq = v.irq;
     this.counts = v.counts;
-    this.state = OFFLINE;
-    this.fl = 2;
-    this.nextEvent = Infinity;
     this.codeVpn = -1;
     this.cr0 = 0x80000011;
     this.nextNmi = Infinity;

@@ -9,6 +9,8 @@ import type { CpuState, FaultRecord } from './cpu.js';
 export interface CpusImage {
   readonly state: Uint8Array;
   readonly events: Uint8Array;
+  /** The plain numeric fields of `CpuState`, `PLAIN` per CPU (see `savePlain`). */
+  readonly plain: Float64Array;
   readonly ipiAt: readonly (readonly number[])[];
   readonly ipiWhat: readonly (readonly number[])[];
   readonly lastFault: readonly (FaultRecord | null)[];
@@ -16,15 +18,69 @@ export interface CpusImage {
   readonly fReason: readonly string[];
 }
 
+const PLAIN = 21;
+
+/** Copies the numeric fields `CpuState` keeps outside the buffer (booleans as 0/1) to `a[o..o+PLAIN)`. */
+function savePlain(c: CpuState, a: Float64Array, o: number): void {
+  a[o] = c.state;
+  a[o + 1] = c.nmiPending ? 1 : 0;
+  a[o + 2] = c.nmiBlocked ? 1 : 0;
+  a[o + 3] = c.irqCount;
+  a[o + 4] = c.fl;
+  a[o + 5] = c.cpl;
+  a[o + 6] = c.ipLo;
+  a[o + 7] = c.ipHi;
+  a[o + 8] = c.cf;
+  a[o + 9] = c.pf;
+  a[o + 10] = c.af;
+  a[o + 11] = c.zf;
+  a[o + 12] = c.sf;
+  a[o + 13] = c.of;
+  a[o + 14] = c.vh;
+  a[o + 15] = c.eaLo;
+  a[o + 16] = c.eaHi;
+  a[o + 17] = c.rh;
+  a[o + 18] = c.cycles;
+  a[o + 19] = c.instructions;
+  a[o + 20] = c.nextEvent;
+}
+
+function loadPlain(c: CpuState, a: Float64Array, o: number): void {
+  c.state = a[o]!;
+  c.nmiPending = a[o + 1] === 1;
+  c.nmiBlocked = a[o + 2] === 1;
+  c.irqCount = a[o + 3]!;
+  c.fl = a[o + 4]!;
+  c.cpl = a[o + 5]!;
+  c.ipLo = a[o + 6]!;
+  c.ipHi = a[o + 7]!;
+  c.cf = a[o + 8]!;
+  c.pf = a[o + 9]!;
+  c.af = a[o + 10]!;
+  c.zf = a[o + 11]!;
+  c.sf = a[o + 12]!;
+  c.of = a[o + 13]!;
+  c.vh = a[o + 14]!;
+  c.eaLo = a[o + 15]!;
+  c.eaHi = a[o + 16]!;
+  c.rh = a[o + 17]!;
+  c.cycles = a[o + 18]!;
+  c.instructions = a[o + 19]!;
+  c.nextEvent = a[o + 20]!;
+}
+
 const NONE: readonly number[] = Object.freeze([]);
 const copy = (a: readonly number[]): readonly number[] => (a.length === 0 ? NONE : a.slice());
 
-/** Copies all CPUs: two buffer copies and the few per-CPU fields that are objects or strings. */
+/** Copies all CPUs: the two buffers, the plain numeric fields into a third, and the few fields that are objects or strings. */
 export function saveCpus(core: MachineCore): CpusImage {
   const cpus = core.cpus;
+  const plain = new Float64Array(cpus.length * PLAIN);
+  for (let i = 0; i < cpus.length; i++) savePlain(cpus[i]!, plain, i * PLAIN);
   return {
     state: core.cpuFile.state.slice(),
     events: core.cpuFile.events.slice(),
+    plain,
     ipiAt: cpus.map((c) => copy(c.ipiAt)),
     ipiWhat: cpus.map((c) => copy(c.ipiWhat)),
     lastFault: cpus.map((c) => c.lastFault),
@@ -43,6 +99,7 @@ export function loadCpus(core: MachineCore, img: CpusImage): void {
   core.cpuFile.state.set(img.state);
   core.cpuFile.events.set(img.events);
   core.cpus.forEach((c: CpuState, i) => {
+    loadPlain(c, img.plain, i * PLAIN);
     refill(c.ipiAt, img.ipiAt[i]!);
     refill(c.ipiWhat, img.ipiWhat[i]!);
     c.lastFault = img.lastFault[i]!;
