@@ -10,7 +10,7 @@ import { loadCpus, saveCpus } from './snapshot.js';
 
 const FIELDS = Object.getOwnPropertyNames(CpuSlots.prototype).filter((k) => k !== 'constructor');
 /** The numeric fields `CpuState` keeps as plain properties (all others are slots). */
-const PLAIN = ['state', 'nmiPending', 'nmiBlocked', 'irqCount', 'fl', 'cpl', 'ipLo', 'ipHi', 'cf', 'pf', 'af', 'zf', 'sf', 'of', 'vh', 'eaLo', 'eaHi', 'rh', 'cycles', 'instructions', 'nextEvent'];
+const PLAIN = ['state', 'nmiPending', 'nmiBlocked', 'irqCount', 'fl', 'cpl', 'ipLo', 'ipHi', 'cf', 'pf', 'af', 'zf', 'sf', 'of', 'vh', 'eaLo', 'eaHi', 'rh', 'cycles', 'instructions', 'nextEvent', 'serialSeq'];
 const VIEWS = ['lo', 'hi', 'tssLo', 'tssHi', 'nmi', 'counts', 'irq', 'tlbR', 'tlbW'] as const;
 
 function core(cpus: number): MachineCore {

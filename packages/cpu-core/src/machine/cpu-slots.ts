@@ -1,15 +1,17 @@
 /*
  * Flat per-CPU state. A CPU's registers and the numeric state that is not touched by every
- * instruction live in one machine-wide buffer, a fixed stride per CPU with what the step loop
- * reads first (cached code page, serializing sequence, GS/FS bases, CR3, then the sixteen
- * registers: the first three cache lines), so round-robin over thousands of CPUs reads a few
- * contiguous lines per CPU instead of an object's boxed doubles (V8 boxes every field above
- * 2^30, each box its own heap object) and ten typed arrays each with its own backing store.
+ * instruction live in one machine-wide buffer, a fixed stride per CPU with what the step
+ * loop reads first (GS/FS bases, CR3, then the sixteen registers: the first three cache
+ * lines), so round-robin over thousands of CPUs reads a few contiguous lines per CPU instead
+ * of an object's boxed doubles (V8 boxes every field above 2^30, each box its own heap
+ * object) and ten typed arrays each with its own backing store.
  * `CpuSlots` keeps the field names the interpreter, the templates and the views use, as
- * accessors onto the CPU's slot (V8 inlines them). What every instruction writes (RIP, the
- * clock, the six flags, the scratch) and the small integers every step tests stay plain fields
- * on `CpuState`: measured, moving them behind accessors cost the block loop two thirds of its
- * speed, while the fields here gained the 4096-CPU round-robin 30–90 %.
+ * accessors onto the CPU's slot (V8 inlines them). What every instruction writes or every
+ * fetch reads (RIP, the clock, the six flags, the scratch, the cached code page, the
+ * serializing sequence) and the small integers every step tests stay plain fields on
+ * `CpuState`: measured, moving those behind accessors too made the block loop three times
+ * slower, while moving the rest made the 4096-CPU round-robin kernel mix 1.5–2× faster
+ * (README, *Performance*).
  * A snapshot of all CPUs is then a copy of the buffers plus those few fields.
  */
 
@@ -74,22 +76,16 @@ export class CpuSlots {
     this.i = (id * STRIDE) / 4;
   }
 
-  /** Machine write sequence number at this CPU's last serializing event. */
-  get serialSeq(): number { return this.F[this.f + 0]!; }
-  set serialSeq(v: number) { this.F[this.f + 0] = v; }
-  /** Cached translation of the current code page (its virtual page number; -1: none). */
-  get codeVpn(): number { return this.F[this.f + 1]!; }
-  set codeVpn(v: number) { this.F[this.f + 1] = v; }
-  get gsLo(): number { return this.F[this.f + 2]!; }
-  set gsLo(v: number) { this.F[this.f + 2] = v; }
-  get gsHi(): number { return this.F[this.f + 3]!; }
-  set gsHi(v: number) { this.F[this.f + 3] = v; }
-  get fsLo(): number { return this.F[this.f + 4]!; }
-  set fsLo(v: number) { this.F[this.f + 4] = v; }
-  get fsHi(): number { return this.F[this.f + 5]!; }
-  set fsHi(v: number) { this.F[this.f + 5] = v; }
-  get cr3(): number { return this.F[this.f + 6]!; }
-  set cr3(v: number) { this.F[this.f + 6] = v; }
+  get gsLo(): number { return this.F[this.f + 0]!; }
+  set gsLo(v: number) { this.F[this.f + 0] = v; }
+  get gsHi(): number { return this.F[this.f + 1]!; }
+  set gsHi(v: number) { this.F[this.f + 1] = v; }
+  get fsLo(): number { return this.F[this.f + 2]!; }
+  set fsLo(v: number) { this.F[this.f + 2] = v; }
+  get fsHi(): number { return this.F[this.f + 3]!; }
+  set fsHi(v: number) { this.F[this.f + 3] = v; }
+  get cr3(): number { return this.F[this.f + 4]!; }
+  set cr3(v: number) { this.F[this.f + 4] = v; }
   get kgsLo(): number { return this.F[this.f + 24]!; }
   set kgsLo(v: number) { this.F[this.f + 24] = v; }
   get kgsHi(): number { return this.F[this.f + 25]!; }

@@ -66,6 +66,10 @@ export class CpuState extends CpuSlots {
   cycles = 0;
   instructions = 0;
   nextEvent = Infinity;
+  /** Machine write sequence number at this CPU's last serializing event. */
+  serialSeq = 0;
+  /** Cached translation of the current code page (its virtual page number; -1: none). */
+  codeVpn = -1;
   codeFrame: Frame | null = null;
   readonly lo: Uint32Array;
   readonly hi: Uint32Array;
@@ -104,7 +108,6 @@ export class CpuState extends CpuSlots {
     this.nmi = v.nmi;
     this.irq = v.irq;
     this.counts = v.counts;
-    this.codeVpn = -1;
     this.cr0 = 0x80000011;
     this.nextNmi = Infinity;
     this.nextTimer = Infinity;
@@ -114,7 +117,6 @@ export class CpuState extends CpuSlots {
   flushTlb(): void {
     this.tlbR.fill(-1);
     this.tlbW.fill(-1);
-    this.codeVpn = -1;
     this.codeFrame = null;
   }
 

@@ -18,7 +18,7 @@ export interface CpusImage {
   readonly fReason: readonly string[];
 }
 
-const PLAIN = 21;
+const PLAIN = 22;
 
 /** Copies the numeric fields `CpuState` keeps outside the buffer (booleans as 0/1) to `a[o..o+PLAIN)`. */
 function savePlain(c: CpuState, a: Float64Array, o: number): void {
@@ -43,6 +43,7 @@ function savePlain(c: CpuState, a: Float64Array, o: number): void {
   a[o + 18] = c.cycles;
   a[o + 19] = c.instructions;
   a[o + 20] = c.nextEvent;
+  a[o + 21] = c.serialSeq;
 }
 
 function loadPlain(c: CpuState, a: Float64Array, o: number): void {
@@ -67,6 +68,7 @@ function loadPlain(c: CpuState, a: Float64Array, o: number): void {
   c.cycles = a[o + 18]!;
   c.instructions = a[o + 19]!;
   c.nextEvent = a[o + 20]!;
+  c.serialSeq = a[o + 21]!;
 }
 
 const NONE: readonly number[] = Object.freeze([]);
