@@ -67,11 +67,12 @@ describe('flat CPU state', () => {
         });
         for (const v of VIEWS) (rec[v] as Uint32Array).fill(base + n);
         c.ipiAt.push(base + n);
+        c.codeVpn = base + n;
         c.lastFault = { vector: n, errorCode: base, rip: 0n, reason: `r${base}` };
       });
     };
     // The cached code page and the TLB tags are caches: loading flushes them (-1) instead of restoring them.
-    const image = (): unknown[] => m.cpus.map((c) => [everything(c).map((x, j) => (j === FIELDS.indexOf('codeVpn') ? 0 : x)), PLAIN.map((k) => Number((c as unknown as Record<string, number>)[k])), c.ipiAt.slice(), c.lastFault]);
+    const image = (): unknown[] => m.cpus.map((c) => [everything(c), PLAIN.map((k) => Number((c as unknown as Record<string, number>)[k])), c.ipiAt.slice(), c.lastFault]);
     fill(1000);
     const saved = saveCpus(m);
     const before = image();

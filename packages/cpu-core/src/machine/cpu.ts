@@ -117,6 +117,7 @@ export class CpuState extends CpuSlots {
   flushTlb(): void {
     this.tlbR.fill(-1);
     this.tlbW.fill(-1);
+    this.codeVpn = -1;
     this.codeFrame = null;
   }
 
