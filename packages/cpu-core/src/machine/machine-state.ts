@@ -102,7 +102,7 @@ export function restoreState(core: MachineCore, st: MachineState): MachineExtras
 export function checkSnapshot(snapshot: unknown, want: MachineIdentity): MachineState {
   const st = (snapshot as { state?: unknown } | null)?.state as Partial<MachineState> | undefined;
   const id = st?.extras?.identity;
-  if (typeof snapshot !== 'object' || snapshot === null || typeof st !== 'object' || !Array.isArray(st.frames) || !(st.cpus?.state instanceof Uint8Array) || id === undefined) {
+  if (typeof snapshot !== 'object' || snapshot === null || typeof st !== 'object' || !Array.isArray(st.frames) || !(st.cpus?.bytes instanceof Uint8Array) || id === undefined) {
     throw new CpuError('KERNSIM_CPU_SNAPSHOT', `restore needs a snapshot from machine.snapshot(), got ${snapshot === null ? 'null' : typeof snapshot === 'object' ? `an object with keys [${Object.keys(snapshot).join(', ')}]` : typeof snapshot}`);
   }
   for (const k of ['arch', 'cpus', 'memoryMiB', 'timing'] as const) {

@@ -1,21 +1,24 @@
 import type { MachineCore } from './core.js';
 import type { CpuState, FaultRecord } from './cpu.js';
 
+/** A CPU's fields that are not numbers (null in a `CpusImage` when all are empty). */
+interface CpuObjects {
+  readonly ipiAt: readonly number[];
+  readonly ipiWhat: readonly number[];
+  readonly lastFault: FaultRecord | null;
+  readonly deathReason: string;
+  readonly fReason: string;
+}
+
 /**
- * Every CPU's state at one moment: copies of the machine-wide state and events buffers
- * (`cpu-slots.ts`) and, per CPU, the fields that are not numbers. The TLBs and the cached
- * code page are left out (they are flushed on restore).
+ * Every CPU's state at one moment, in one allocation: the machine-wide state buffer, then the
+ * events buffer (`cpu-slots.ts`), then the plain numeric fields of `CpuState` (`PLAIN`
+ * float64s per CPU, see `savePlain`); and per CPU the fields that are not numbers. The TLBs
+ * and the cached code page are left out (they are flushed on restore).
  */
 export interface CpusImage {
-  readonly state: Uint8Array;
-  readonly events: Uint8Array;
-  /** The plain numeric fields of `CpuState`, `PLAIN` per CPU (see `savePlain`). */
-  readonly plain: Float64Array;
-  readonly ipiAt: readonly (readonly number[])[];
-  readonly ipiWhat: readonly (readonly number[])[];
-  readonly lastFault: readonly (FaultRecord | null)[];
-  readonly deathReason: readonly string[];
-  readonly fReason: readonly string[];
+  readonly bytes: Uint8Array;
+  readonly objects: readonly (CpuObjects | null)[];
 }
 
 const PLAIN = 22;
@@ -71,44 +74,54 @@ function loadPlain(c: CpuState, a: Float64Array, o: number): void {
   c.serialSeq = a[o + 21]!;
 }
 
-const NONE: readonly number[] = Object.freeze([]);
-const copy = (a: readonly number[]): readonly number[] => (a.length === 0 ? NONE : a.slice());
-
-/** Copies all CPUs: the two buffers, the plain numeric fields into a third, and the few fields that are objects or strings. */
-export function saveCpus(core: MachineCore): CpusImage {
-  const cpus = core.cpus;
-  const plain = new Float64Array(cpus.length * PLAIN);
-  for (let i = 0; i < cpus.length; i++) savePlain(cpus[i]!, plain, i * PLAIN);
-  return {
-    state: core.cpuFile.state.slice(),
-    events: core.cpuFile.events.slice(),
-    plain,
-    ipiAt: cpus.map((c) => copy(c.ipiAt)),
-    ipiWhat: cpus.map((c) => copy(c.ipiWhat)),
-    lastFault: cpus.map((c) => c.lastFault),
-    deathReason: cpus.map((c) => c.deathReason),
-    fReason: cpus.map((c) => c.fReason),
-  };
+function saveObjects(c: CpuState): CpuObjects | null {
+  if (c.ipiAt.length === 0 && c.lastFault === null && c.deathReason === '' && c.fReason === '') return null;
+  return { ipiAt: c.ipiAt.slice(), ipiWhat: c.ipiWhat.slice(), lastFault: c.lastFault, deathReason: c.deathReason, fReason: c.fReason };
 }
 
-function refill(to: number[], from: readonly number[]): void {
-  to.length = 0;
-  for (const x of from) to.push(x);
+function loadObjects(c: CpuState, o: CpuObjects | null): void {
+  c.ipiAt.length = 0;
+  c.ipiWhat.length = 0;
+  if (o === null) {
+    c.lastFault = null;
+    c.deathReason = '';
+    c.fReason = '';
+    return;
+  }
+  c.ipiAt.push(...o.ipiAt);
+  c.ipiWhat.push(...o.ipiWhat);
+  c.lastFault = o.lastFault;
+  c.deathReason = o.deathReason;
+  c.fReason = o.fReason;
+}
+
+/** Copies all CPUs: the two buffers and the plain numeric fields into one new buffer, and the few fields that are objects or strings. */
+export function saveCpus(core: MachineCore): CpusImage {
+  const { state, events } = core.cpuFile;
+  const cpus = core.cpus;
+  // Both buffers' lengths are multiples of 8, so the plain fields start float64-aligned.
+  const bytes = new Uint8Array(state.length + events.length + cpus.length * PLAIN * 8);
+  bytes.set(state);
+  bytes.set(events, state.length);
+  const plain = new Float64Array(bytes.buffer, state.length + events.length);
+  for (let i = 0; i < cpus.length; i++) savePlain(cpus[i]!, plain, i * PLAIN);
+  return { bytes, objects: cpus.map(saveObjects) };
 }
 
 /** Puts every CPU back as saved and flushes their TLBs. */
 export function loadCpus(core: MachineCore, img: CpusImage): void {
-  core.cpuFile.state.set(img.state);
-  core.cpuFile.events.set(img.events);
-  core.cpus.forEach((c: CpuState, i) => {
-    loadPlain(c, img.plain, i * PLAIN);
-    refill(c.ipiAt, img.ipiAt[i]!);
-    refill(c.ipiWhat, img.ipiWhat[i]!);
-    c.lastFault = img.lastFault[i]!;
-    c.deathReason = img.deathReason[i]!;
-    c.fReason = img.fReason[i]!;
+  const { state, events } = core.cpuFile;
+  const { bytes, objects } = img;
+  state.set(bytes.subarray(0, state.length));
+  events.set(bytes.subarray(state.length, state.length + events.length));
+  const plain = new Float64Array(bytes.buffer, state.length + events.length);
+  const cpus = core.cpus;
+  for (let i = 0; i < cpus.length; i++) {
+    const c = cpus[i]!;
+    loadPlain(c, plain, i * PLAIN);
+    loadObjects(c, objects[i] ?? null);
     c.flushTlb();
-  });
+  }
 }
 
 let ha = 0;
