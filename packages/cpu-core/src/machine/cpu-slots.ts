@@ -10,7 +10,7 @@
  * fetch reads (RIP, the clock, the six flags, the scratch, the cached code page, the
  * serializing sequence) and the small integers every step tests stay plain fields on
  * `CpuState`: measured, moving those behind accessors too made the block loop three times
- * slower, while moving the rest made the 4096-CPU round-robin kernel mix 1.5–2× faster
+ * slower, while moving the rest made the 4096-CPU round-robin kernel mix 1.1–1.6× faster
  * (README, *Performance*).
  * A snapshot of all CPUs is then a copy of the buffers plus those few fields.
  */
