@@ -3,7 +3,8 @@
 // interpreter against basic blocks under each model, in the same run), the cost of an incremental
 // state hash after one instruction on a 4-CPU machine with 1 MiB touched, round-robin steps per
 // second on 1024 and 4096 CPUs (with the schedule recorded, as by default), the kernel mix at
-// quantum 1 and, interpreter against blocks, at quantum 64, and the heap a 4096-CPU machine holds.
+// quantum 1 and, interpreter against blocks, at quantum 64, the time of a snapshot and of a restore on 4
+// and 4096 CPUs, and the heap a 4096-CPU machine holds.
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -130,6 +131,35 @@ function kernelMix(n: number, steps: number, quantum = 1, execution: Execution =
   return best;
 }
 
+/**
+ * Microseconds per `snapshot()` and per `restore()` of an `n`-CPU kernel-mix machine, 16 steps
+ * apart (what the explorer does between branches): the snapshot hashes the written memory and
+ * every CPU and copies the CPUs' state; the restore puts it back. Best of three rounds.
+ */
+function snapshotRestore(n: number): { snapshot: number; restore: number } {
+  const m = kernelMixMachine(n, 'blocks');
+  m.run({ steps: n * 8 });
+  const base = m.snapshot();
+  const rounds = n > 64 ? 40 : 4000;
+  const best = { snapshot: Infinity, restore: Infinity };
+  for (let r = 0; r < 3; r++) {
+    let ts = 0;
+    let tr = 0;
+    for (let i = 0; i < rounds; i++) {
+      m.run({ steps: 16 });
+      const t0 = performance.now();
+      const s = m.snapshot();
+      const t1 = performance.now();
+      m.restore(i % 2 === 0 ? base : s);
+      tr += performance.now() - t1;
+      ts += t1 - t0;
+    }
+    best.snapshot = Math.min(best.snapshot, (ts * 1000) / rounds);
+    best.restore = Math.min(best.restore, (tr * 1000) / rounds);
+  }
+  return best;
+}
+
 /** Heap held by a 4096-CPU kernel-mix machine after a run: CPU state, page frames, decode cache and (with a quantum) its blocks. */
 function machineMemoryMB(quantum: number): number {
   setFlagsFromString('--expose-gc');
@@ -176,6 +206,11 @@ if (only === undefined || only === 'machine') {
     console.log(`cpu-core.round-robin-4096-kernel-mix-q64-interpreter: ${interp.toFixed(1)} Msteps/s`);
     console.log(`cpu-core.round-robin-4096-kernel-mix-q64-blocks: ${blocks.toFixed(1)} Msteps/s`);
     console.log(`cpu-core.round-robin-4096-kernel-mix-q64-blocks-over-interpreter: ${(blocks / interp).toFixed(3)} ratio`);
+  }
+  for (const n of [4, 4096]) {
+    const t = snapshotRestore(n);
+    console.log(`cpu-core.snapshot-${n}-cpus: ${t.snapshot.toFixed(2)} us`);
+    console.log(`cpu-core.restore-${n}-cpus: ${t.restore.toFixed(2)} us`);
   }
   console.log(`cpu-core.memory-4096-cpus: ${machineMemoryMB(1).toFixed(1)} MB`);
   console.log(`cpu-core.memory-4096-cpus-with-blocks: ${machineMemoryMB(64).toFixed(1)} MB`);

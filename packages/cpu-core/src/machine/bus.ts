@@ -1,6 +1,6 @@
 import { VECTOR } from './arch.js';
 import type { CpuState } from './cpu.js';
-import { TLB_SIZE } from './cpu.js';
+import { TLB_SIZE } from './cpu-slots.js';
 import { invalidateOps } from './core.js';
 import { F_CLEAN, F_CODE, F_PGD, F_SHARED, F_WATCH } from './frame.js';
 import type { Frame } from './frame.js';

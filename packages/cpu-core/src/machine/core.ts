@@ -1,6 +1,7 @@
 import { CpuError } from '../errors.js';
 import type { ArchInfo } from './arch.js';
 import type { CpuState } from './cpu.js';
+import { CpuFile } from './cpu-slots.js';
 import { F_CLEAN, F_PGD, F_SHARED, F_TABLE, Frame, PAGE } from './frame.js';
 import type { Timing } from './timing/model.js';
 import type { Tracer } from './tracer.js';
@@ -39,6 +40,8 @@ export class MachineCore {
   readonly tables = new Map<number, LowerTable>();
   readonly spaces: AddressSpace[] = [];
   readonly cpus: CpuState[] = [];
+  /** Every CPU's numeric state in one buffer (`cpu-slots.ts`). */
+  readonly cpuFile: CpuFile;
   readonly is64: boolean;
   nextPfn = 256;
   writeSeq = 1;
@@ -65,7 +68,9 @@ export class MachineCore {
     readonly maxFrames: number,
     /** Cross-modified code: raise #GP (the strict detector) or execute the bytes as they are now. */
     readonly tornCode: boolean,
+    cpus: number,
   ) {
+    this.cpuFile = new CpuFile(cpus);
     this.is64 = info.bitness === 64;
     this.lines = timing.lines;
     this.directBaseVpn = Number(info.pageOffset >> 12n);

@@ -1,5 +1,7 @@
 import type { Frame } from './frame.js';
 import type { MachineCore } from './core.js';
+import { CpuSlots, cpuViews, TLB_SIZE } from './cpu-slots.js';
+import type { CpuFile } from './cpu-slots.js';
 
 export const RUNNING = 0;
 export const HALTED = 1;
@@ -13,7 +15,6 @@ export const FL_DF = 1 << 10;
 export const FL_NT = 1 << 14;
 export const FL_RF = 1 << 16;
 
-export const TLB_SIZE = 64;
 
 export type CpuStatus = 'running' | 'halted' | 'offline' | 'dead';
 const STATUS: readonly CpuStatus[] = ['running', 'halted', 'offline', 'dead'];
@@ -36,10 +37,12 @@ export interface NmiCounters {
 
 /**
  * The architectural state of one CPU. 64-bit values live as two unsigned 32-bit halves
- * (`lo`/`hi`) so the hot path never touches BigInt.
+ * (`lo`/`hi`) so the hot path never touches BigInt. Registers and most numeric state are in
+ * the machine-wide buffer (`cpu-slots.ts`); here are the fields every instruction writes or
+ * every step tests, and what is not a number (cached objects, pending IPIs, the last fault).
  */
-export class CpuState {
-  // Fields the step loop touches come first, so they share a few cache lines (4096 CPUs do not fit in cache).
+export class CpuState extends CpuSlots {
+  // Written by every instruction or tested at every step: plain fields (see cpu-slots.ts for why).
   state = OFFLINE;
   nmiPending = false;
   nmiBlocked = false;
@@ -65,91 +68,51 @@ export class CpuState {
   nextEvent = Infinity;
   /** Machine write sequence number at this CPU's last serializing event. */
   serialSeq = 0;
-  /** Cached translation of the current code page. */
+  /** Cached translation of the current code page (its virtual page number; -1: none). */
   codeVpn = -1;
   codeFrame: Frame | null = null;
-  readonly lo = new Uint32Array(16);
-  readonly hi = new Uint32Array(16);
-  readonly tlbR = new Float64Array(TLB_SIZE).fill(-1);
-  readonly tlbW = new Float64Array(TLB_SIZE).fill(-1);
+  readonly lo: Uint32Array;
+  readonly hi: Uint32Array;
+  readonly tlbR: Float64Array;
+  readonly tlbW: Float64Array;
   readonly tlbF: (Frame | null)[] = new Array<Frame | null>(TLB_SIZE).fill(null);
-  gsLo = 0;
-  gsHi = 0;
-  fsLo = 0;
-  fsHi = 0;
-  cs = 0;
-  ss = 0;
-  ds = 0;
-  es = 0;
-  fsSel = 0;
-  gsSel = 0;
-  kgsLo = 0;
-  kgsHi = 0;
-  cr0 = 0x80000011;
-  cr2Lo = 0;
-  cr2Hi = 0;
-  cr3 = 0;
-  cr4 = 0;
-  starLo = 0;
-  starHi = 0;
-  lstarLo = 0;
-  lstarHi = 0;
-  fmask = 0;
-  efer = 0;
   /** TSS: index 0 is sp0 (RSP0/esp0), 1..7 the IST stacks; lo/hi halves. */
-  readonly tssLo = new Uint32Array(8);
-  readonly tssHi = new Uint32Array(8);
-  ss0 = 0;
-  /** TR: the TSS's linear address, used when the TSS lives in simulated memory (else tssLo/tssHi). */
-  tssInMemory = false;
-  trLo = 0;
-  trHi = 0;
-  /** IDTR: linear base and limit of the IDT this CPU delivers through. */
-  idtLo = 0;
-  idtHi = 0;
-  idtLimit = 0;
-  /** Return address of the software interrupt (int n / int3) being delivered. */
-  swLo = 0;
-  swHi = 0;
-  icrDest = 0;
-  readonly nmi = new Float64Array(4);
+  readonly tssLo: Uint32Array;
+  readonly tssHi: Uint32Array;
+  readonly nmi: Float64Array;
   /** Pending maskable vectors (count per vector, 0/1) and how many are set. */
-  readonly irq = new Uint8Array(256);
+  readonly irq: Uint8Array;
   /** Exceptions raised per vector (0..255) and events delivered per vector (256..511). */
-  readonly counts = new Uint32Array(512);
-  ipisSent = 0;
-  ipisReceived = 0;
-  /** IPIs that reached this CPU while it was online (after their latency under modelled timing). */
-  ipisDelivered = 0;
+  readonly counts: Uint32Array;
   /** IPIs in flight to this CPU: arrival cycle (ascending) and what (sender * 512 + vector, or + 256 for an NMI). */
   ipiAt: number[] = [];
   ipiWhat: number[] = [];
-  /** Cache-line transfers this CPU's stores waited for, and the cycles they cost. */
-  lineTransfers = 0;
-  lineStall = 0;
-  /** Instructions executed although another CPU had changed their bytes (the torn-code option). */
-  xmcTorn = 0;
-  /** #GPs raised by the cross-modifying-code rule. */
-  xmcFaults = 0;
   /** The most recent exception raised on this CPU. */
   lastFault: FaultRecord | null = null;
   deathReason = '';
-  /** 0 normal, 1 delivering an exception, 2 delivering #DF. */
-  delivering = 0;
-  nmiPeriod = 0;
-  nextNmi = Infinity;
-  timerPeriod = 0;
-  timerVector = 0;
-  nextTimer = Infinity;
-  // Fault being raised.
-  fVector = 0;
-  fCode = -1;
   fReason = '';
 
   constructor(
     readonly id: number,
     readonly m: MachineCore,
-  ) {}
+    file: CpuFile,
+  ) {
+    super(file, id);
+    const v = cpuViews(file, id);
+    this.lo = v.lo;
+    this.hi = v.hi;
+    this.tlbR = v.tlbR;
+    this.tlbW = v.tlbW;
+    this.tssLo = v.tssLo;
+    this.tssHi = v.tssHi;
+    this.nmi = v.nmi;
+    this.irq = v.irq;
+    this.counts = v.counts;
+    this.cr0 = 0x80000011;
+    this.nextNmi = Infinity;
+    this.nextTimer = Infinity;
+    this.fCode = -1;
+  }
 
   flushTlb(): void {
     this.tlbR.fill(-1);

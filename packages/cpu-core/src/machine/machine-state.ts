@@ -5,8 +5,8 @@ import { captureFrames, captureTables, restoreFrames, restoreTables } from './fr
 import type { FrameImage, TablesImage } from './frame-image.js';
 import { hashChunk } from './frame.js';
 import type { ScheduleMark } from './schedule.js';
-import { hashCpu, loadCpu, saveCpu } from './snapshot.js';
-import type { CpuImage } from './snapshot.js';
+import { hashCpu, loadCpus, saveCpus } from './snapshot.js';
+import type { CpusImage } from './snapshot.js';
 
 /** What a snapshot must match to be restored into a machine. */
 export interface MachineIdentity {
@@ -30,7 +30,7 @@ export interface MachineState {
   readonly frames: readonly FrameImage[];
   readonly tables: TablesImage;
   readonly spaces: readonly AddressSpace[];
-  readonly cpus: readonly CpuImage[];
+  readonly cpus: CpusImage;
   readonly watches: readonly { phys: number; len: number; label: string }[];
   readonly scalars: { readonly nextPfn: number; readonly writeSeq: number; readonly memH1: number; readonly memH2: number; readonly console: string };
   readonly extras: MachineExtras;
@@ -80,7 +80,7 @@ export function captureState(core: MachineCore, extras: MachineExtras): MachineS
     frames: captureFrames(core),
     tables: captureTables(core),
     spaces: core.spaces.slice(),
-    cpus: core.cpus.map(saveCpu),
+    cpus: saveCpus(core),
     watches: core.watches.slice(),
     scalars: { nextPfn: core.nextPfn, writeSeq: core.writeSeq, memH1: core.memH1, memH2: core.memH2, console: core.console },
     extras,
@@ -93,9 +93,7 @@ export function restoreState(core: MachineCore, st: MachineState): MachineExtras
   restoreTables(core, st.tables);
   core.spaces.length = 0;
   core.spaces.push(...st.spaces);
-  st.cpus.forEach((img, i) => {
-    loadCpu(core.cpus[i]!, img);
-  });
+  loadCpus(core, st.cpus);
   core.watches.length = 0;
   core.watches.push(...st.watches);
   const s = st.scalars;
@@ -111,7 +109,7 @@ export function restoreState(core: MachineCore, st: MachineState): MachineExtras
 export function checkSnapshot(snapshot: unknown, want: MachineIdentity): MachineState {
   const st = (snapshot as { state?: unknown } | null)?.state as Partial<MachineState> | undefined;
   const id = st?.extras?.identity;
-  if (typeof snapshot !== 'object' || snapshot === null || typeof st !== 'object' || !Array.isArray(st.frames) || !Array.isArray(st.cpus) || id === undefined) {
+  if (typeof snapshot !== 'object' || snapshot === null || typeof st !== 'object' || !Array.isArray(st.frames) || !(st.cpus?.bytes instanceof Uint8Array) || id === undefined) {
     throw new CpuError('KERNSIM_CPU_SNAPSHOT', `restore needs a snapshot from machine.snapshot(), got ${snapshot === null ? 'null' : typeof snapshot === 'object' ? `an object with keys [${Object.keys(snapshot).join(', ')}]` : typeof snapshot}`);
   }
   for (const k of ['arch', 'cpus', 'memoryMiB', 'timing'] as const) {

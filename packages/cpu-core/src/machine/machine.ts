@@ -74,7 +74,7 @@ export class Machine {
     this.#log = new ScheduleLog(config.cpus);
     this.#log.enabled = config.recordSchedule ?? true;
     const timing = resolveTiming(config.timing, rc.cyclesPerInstruction, config.costs, config.topology);
-    const core = new MachineCore(this.#info, timing, rc.serialCyclesPerByte, mib * 256, rc.tornCode);
+    const core = new MachineCore(this.#info, timing, rc.serialCyclesPerByte, mib * 256, rc.tornCode, config.cpus);
     this.#core = core;
     core.blocks = resolveExecution(config);
     // The reference table: its pgd, and the direct map of all physical memory at PAGE_OFFSET.
@@ -91,7 +91,7 @@ export class Machine {
     const memory = { read: (virt: bigint, size: 1 | 2 | 4 | 8) => this.read(virt, size), write: (virt: bigint, size: 1 | 2 | 4 | 8, v: bigint) => { this.write(virt, size, v); } };
     const cpus: Cpu[] = [];
     for (let i = 0; i < config.cpus; i++) {
-      const c = new CpuState(i, core);
+      const c = new CpuState(i, core, core.cpuFile);
       c.cr3 = pgd.pfn << 12;
       c.cs = this.#info.kernelCs;
       c.ss = this.#info.kernelSs;

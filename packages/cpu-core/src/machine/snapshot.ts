@@ -1,48 +1,127 @@
-import type { CpuState } from './cpu.js';
+import type { MachineCore } from './core.js';
+import type { CpuState, FaultRecord } from './cpu.js';
 
-const SKIP = new Set(['m', 'id', 'tlbR', 'tlbW', 'tlbF', 'codeVpn', 'codeFrame']);
-
-/** A CPU's architectural fields, as values in the order of `keys` (typed and plain arrays copied). */
-export interface CpuImage {
-  readonly keys: readonly string[];
-  readonly values: readonly unknown[];
+/** A CPU's fields that are not numbers (null in a `CpusImage` when all are empty). */
+interface CpuObjects {
+  readonly ipiAt: readonly number[];
+  readonly ipiWhat: readonly number[];
+  readonly lastFault: FaultRecord | null;
+  readonly deathReason: string;
+  readonly fReason: string;
 }
 
-/** Each CPU's field names (fixed once it is built: class fields), found once instead of at every snapshot. */
-const fieldNames = new WeakMap<CpuState, readonly string[]>();
-
-function keysOf(c: CpuState): readonly string[] {
-  let keys = fieldNames.get(c);
-  if (!keys) {
-    keys = Object.keys(c).filter((k) => !SKIP.has(k));
-    fieldNames.set(c, keys);
-  }
-  return keys;
+/**
+ * Every CPU's state at one moment, in one allocation: the machine-wide state buffer, then the
+ * events buffer (`cpu-slots.ts`), then the plain numeric fields of `CpuState` (`PLAIN`
+ * float64s per CPU, see `savePlain`); and per CPU the fields that are not numbers. The TLBs
+ * and the cached code page are left out (they are flushed on restore).
+ */
+export interface CpusImage {
+  readonly bytes: Uint8Array;
+  readonly objects: readonly (CpuObjects | null)[];
 }
 
-/** Copies every architectural field of a CPU (typed and plain arrays copied, caches left out). */
-export function saveCpu(c: CpuState): CpuImage {
-  const keys = keysOf(c);
-  const src = c as unknown as Record<string, unknown>;
-  const values = new Array<unknown>(keys.length);
-  for (let i = 0; i < keys.length; i++) {
-    const v = src[keys[i]!];
-    values[i] = ArrayBuffer.isView(v) ? (v as Uint32Array).slice() : Array.isArray(v) ? v.slice() : v;
-  }
-  return { keys, values };
+const PLAIN = 22;
+
+/** Copies the numeric fields `CpuState` keeps outside the buffer (booleans as 0/1) to `a[o..o+PLAIN)`. */
+function savePlain(c: CpuState, a: Float64Array, o: number): void {
+  a[o] = c.state;
+  a[o + 1] = c.nmiPending ? 1 : 0;
+  a[o + 2] = c.nmiBlocked ? 1 : 0;
+  a[o + 3] = c.irqCount;
+  a[o + 4] = c.fl;
+  a[o + 5] = c.cpl;
+  a[o + 6] = c.ipLo;
+  a[o + 7] = c.ipHi;
+  a[o + 8] = c.cf;
+  a[o + 9] = c.pf;
+  a[o + 10] = c.af;
+  a[o + 11] = c.zf;
+  a[o + 12] = c.sf;
+  a[o + 13] = c.of;
+  a[o + 14] = c.vh;
+  a[o + 15] = c.eaLo;
+  a[o + 16] = c.eaHi;
+  a[o + 17] = c.rh;
+  a[o + 18] = c.cycles;
+  a[o + 19] = c.instructions;
+  a[o + 20] = c.nextEvent;
+  a[o + 21] = c.serialSeq;
 }
 
-export function loadCpu(c: CpuState, img: CpuImage): void {
-  const target = c as unknown as Record<string, unknown>;
-  const { keys, values } = img;
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    const v = values[i];
-    const cur = target[k];
-    if (ArrayBuffer.isView(cur)) (cur as Uint32Array).set(v as Uint32Array);
-    else target[k] = Array.isArray(v) ? v.slice() : v;
+function loadPlain(c: CpuState, a: Float64Array, o: number): void {
+  c.state = a[o]!;
+  c.nmiPending = a[o + 1] === 1;
+  c.nmiBlocked = a[o + 2] === 1;
+  c.irqCount = a[o + 3]!;
+  c.fl = a[o + 4]!;
+  c.cpl = a[o + 5]!;
+  c.ipLo = a[o + 6]!;
+  c.ipHi = a[o + 7]!;
+  c.cf = a[o + 8]!;
+  c.pf = a[o + 9]!;
+  c.af = a[o + 10]!;
+  c.zf = a[o + 11]!;
+  c.sf = a[o + 12]!;
+  c.of = a[o + 13]!;
+  c.vh = a[o + 14]!;
+  c.eaLo = a[o + 15]!;
+  c.eaHi = a[o + 16]!;
+  c.rh = a[o + 17]!;
+  c.cycles = a[o + 18]!;
+  c.instructions = a[o + 19]!;
+  c.nextEvent = a[o + 20]!;
+  c.serialSeq = a[o + 21]!;
+}
+
+function saveObjects(c: CpuState): CpuObjects | null {
+  if (c.ipiAt.length === 0 && c.lastFault === null && c.deathReason === '' && c.fReason === '') return null;
+  return { ipiAt: c.ipiAt.slice(), ipiWhat: c.ipiWhat.slice(), lastFault: c.lastFault, deathReason: c.deathReason, fReason: c.fReason };
+}
+
+function loadObjects(c: CpuState, o: CpuObjects | null): void {
+  c.ipiAt.length = 0;
+  c.ipiWhat.length = 0;
+  if (o === null) {
+    c.lastFault = null;
+    c.deathReason = '';
+    c.fReason = '';
+    return;
   }
-  c.flushTlb();
+  c.ipiAt.push(...o.ipiAt);
+  c.ipiWhat.push(...o.ipiWhat);
+  c.lastFault = o.lastFault;
+  c.deathReason = o.deathReason;
+  c.fReason = o.fReason;
+}
+
+/** Copies all CPUs: the two buffers and the plain numeric fields into one new buffer, and the few fields that are objects or strings. */
+export function saveCpus(core: MachineCore): CpusImage {
+  const { state, events } = core.cpuFile;
+  const cpus = core.cpus;
+  // Both buffers' lengths are multiples of 8, so the plain fields start float64-aligned.
+  const bytes = new Uint8Array(state.length + events.length + cpus.length * PLAIN * 8);
+  bytes.set(state);
+  bytes.set(events, state.length);
+  const plain = new Float64Array(bytes.buffer, state.length + events.length);
+  for (let i = 0; i < cpus.length; i++) savePlain(cpus[i]!, plain, i * PLAIN);
+  return { bytes, objects: cpus.map(saveObjects) };
+}
+
+/** Puts every CPU back as saved and flushes their TLBs. */
+export function loadCpus(core: MachineCore, img: CpusImage): void {
+  const { state, events } = core.cpuFile;
+  const { bytes, objects } = img;
+  state.set(bytes.subarray(0, state.length));
+  events.set(bytes.subarray(state.length, state.length + events.length));
+  const plain = new Float64Array(bytes.buffer, state.length + events.length);
+  const cpus = core.cpus;
+  for (let i = 0; i < cpus.length; i++) {
+    const c = cpus[i]!;
+    loadPlain(c, plain, i * PLAIN);
+    loadObjects(c, objects[i] ?? null);
+    c.flushTlb();
+  }
 }
 
 let ha = 0;
