@@ -36,7 +36,7 @@ const maxCpus = maxArg >= 0 ? Number(process.argv[maxArg + 1]) : 1024;
 // 4096 CPUs take about 400 M (stop_machine) and 760 M (breakpoint) lockstep steps.
 // The breakpoint method at 1024 CPUs needs more than the default 60 M steps (CPUs that work
 // while the int3s stand run many instructions per simulated cycle); the budget is only a cap.
-const curve = costCurve({ cpuCounts: [2, 4, 16, 64, 256, 1024, 4096].filter((n) => n <= maxCpus), maxSteps: 1_500_000_000 });
+const curve = costCurve({ cpuCounts: [2, 4, 16, 64, 256, 1024, 4096].filter((n) => n <= maxCpus), maxSteps: maxCpus >= 2048 ? 3_000_000_000 : 1_500_000_000 });
 console.log(`text-patching.curve.clock: ${String(CLOCK_GHZ)} GHz`);
 for (const r of curve) {
   const name = `text-patching.curve.${r.method}-${String(r.cpus)}`;
