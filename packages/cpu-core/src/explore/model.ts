@@ -57,6 +57,11 @@ export interface Invariant {
  * An invariant with memory of the path (e.g. what each NMI interrupted). Its state must be an
  * immutable value: the engine keeps one per node of the search and uses `key` in the
  * visited-state identity, so two paths merge only when their monitors agree.
+ *
+ * Contracts the engine relies on: `before` and `after` come in strict pairs, one choice at a
+ * time (a monitor may keep scratch between them); `after` returning the very state object it
+ * was given means "unchanged" (the engine then keeps its digest and skips `key`); and the
+ * object `after` returns is read at once, so a monitor may reuse it between calls.
  */
 export interface Monitor<S = unknown> {
   /** The invariant names it may report. */

@@ -120,6 +120,15 @@ describe('bad input gets a typed error naming the bad value', () => {
     expect(m.stackView(0, stackTop(0) - 64n, stackTop(0))).toHaveLength(8);
   });
 
+  it('hashWords wants room for both words', () => {
+    const { m } = machine();
+    expectRefused(() => m.hashWords(new Int32Array(1)), 'KERNSIM_CPU_BAD_ARGUMENT', 'at least 2');
+    expectRefused(() => m.hashWords([0, 0] as unknown as Int32Array), 'KERNSIM_CPU_BAD_ARGUMENT', 'Int32Array');
+    const out = new Int32Array(2);
+    m.hashWords(out);
+    expect(m.hash()).toContain((out[0]! >>> 0).toString(16).padStart(8, '0'));
+  });
+
   it('timing options', () => {
     expectRefused(() => createMachine({ arch: 'x86_64', cpus: 1, timing: 'exact' as 'flat' }), 'KERNSIM_CPU_CONFIG', '"exact"');
     expectRefused(() => createMachine({ arch: 'x86_64', cpus: 1, timing: 'modelled', cyclesPerInstruction: 2 }), 'KERNSIM_CPU_CONFIG', '(2)');

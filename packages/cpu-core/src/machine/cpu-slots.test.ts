@@ -54,7 +54,10 @@ describe('flat CPU state', () => {
     c.cr0 = 0x80000011;
     c.fCode = -1;
     c.fl = 0x257fd5;
-    expect([c.ipLo, c.cycles, c.nextEvent, c.cr0, c.fCode, c.fl, c.codeVpn]).toEqual([0xffffffff, 2 ** 52 + 1, Infinity, 0x80000011, -1, 0x257fd5, -1]);
+    c.nextNmi = 1;
+    c.nextNmi = Infinity;
+    c.nextTimer = 2 ** 40 + 3;
+    expect([c.ipLo, c.cycles, c.nextNmi, c.nextTimer, c.cr0, c.fCode, c.fl]).toEqual([0xffffffff, 2 ** 52 + 1, Infinity, 2 ** 40 + 3, 0x80000011, -1, 0x257fd5]);
   });
 
   it('saveCpus/loadCpus bring back every slot, plain field and view of every CPU', () => {

@@ -114,7 +114,7 @@ export function loadCpus(core: MachineCore, img: CpusImage): void {
   const { bytes, objects } = img;
   state.set(bytes.subarray(0, state.length));
   events.set(bytes.subarray(state.length, state.length + events.length));
-  const plain = new Float64Array(bytes.buffer, state.length + events.length);
+  const plain = new Float64Array(bytes.buffer, bytes.byteOffset + state.length + events.length, core.cpus.length * PLAIN);
   const cpus = core.cpus;
   for (let i = 0; i < cpus.length; i++) {
     const c = cpus[i]!;

@@ -5,18 +5,19 @@ import type { SmpCodeContext } from './code-context.js';
  * How kernel code reaches the local APIC: 3.3's x2APIC physical mode
  * (arch/x86/kernel/apic/x2apic_phys.c). Every send goes through `__x2apic_send_IPI_mask()`:
  * `x2apic_wrmsr_fence()` (an `mfence`, asm/apic.h: ICR writes through wrmsr are not
- * serialising, so earlier stores must be made visible first), interrupts off, then one ICR
+ * serialising, so earlier stores must be made visible first), then interrupts off, one ICR
  * write per destination CPU — 3.3 never uses the all-but-self shorthand in x2APIC mode,
  * `x2apic_send_IPI_allbutself()` loops over `cpu_online_mask` too. (Cluster mode, the other
- * x2APIC driver, writes once per cluster of 16; the model boots physical mode, the
- * `x2apic_phys` option.)
+ * x2APIC driver and 3.3's default without the `x2apic_phys` boot option, writes one logical
+ * ICR per cluster of 16 CPUs; the model boots physical mode, as with `x2apic_phys`.)
+ * The APIC id is the CPU's index here, so `rdmsr 0x802` stands in for `smp_processor_id()`.
  */
 
 /** `x2apic_send_IPI_mask(cpumask_of(edx), eax)`: the fence and one ICR write to the APIC id in edx. Clobbers cx. */
 export function emitSendIpiTo(ctx: SmpCodeContext): void {
   const { a, isa } = ctx;
-  a.pushf().cli();
   a.mfence();
+  a.pushf().cli();
   a.mov(isa.ecx, MSR.X2APIC_ICR);
   a.wrmsr();
   a.popf();
@@ -28,8 +29,8 @@ export function emitSendIpiAllButSelf(ctx: SmpCodeContext, vector: number): void
   const next = ctx.local('ipi_next');
   const loop = ctx.local('ipi_loop');
   a.push(isa.ax).push(isa.bx).push(isa.cx).push(isa.dx).push(isa.si);
-  a.pushf().cli();
   a.mfence();
+  a.pushf().cli();
   a.mov(isa.ecx, MSR.X2APIC_ID).rdmsr().mov(isa.esi, isa.eax); // this_cpu
   a.xor(isa.bx, isa.bx);
   a.label(loop);
