@@ -47,7 +47,7 @@ export async function runPlan(plan: SearchPlan, exec: (job: SearchJob) => Promis
       const job = plan.take(hooks.prefer?.());
       if (!job) break;
       const p: Promise<void> = exec(job).then(async (o) => {
-        plan.complete(o);
+        plan.complete(job, o);
         await hooks.onJob?.(plan);
         running.delete(p);
       });
