@@ -6,7 +6,7 @@ import type { SearchResult } from './model.js';
 import { SearchPlan } from './plan.js';
 import type { JobOutcome, SearchJob } from './plan.js';
 
-const job = (key: string, cpu: number): SearchJob => ({ prefix: [{ cpu }], key });
+const job = (key: string, cpu: number): SearchJob => ({ prefix: [{ kind: 'step', cpu }], key });
 const outcome = (frontier: readonly SearchJob[]): JobOutcome => ({
   states: 1,
   transitions: frontier.length,
@@ -54,6 +54,29 @@ describe('the search plan checkpoint', () => {
     plan.giveBack(b);
     expect(plan.toData().queue.map((j) => j.key)).toEqual(['b', 'c']);
     expect(drain(plan)).toEqual(['b', 'c']);
+  });
+
+  it('when a job fails, hands out no more jobs, lets the ones in flight finish, then throws the error', async () => {
+    const plan = started();
+    const taken: string[] = [];
+    const done: string[] = [];
+    const turns = (n: number) => new Promise((r) => setTimeout(r, n));
+    const exec = async (j: SearchJob): Promise<JobOutcome> => {
+      taken.push(j.key);
+      if (j.key === 'a') {
+        await turns(0);
+        throw new Error('worker died');
+      }
+      await turns(20);
+      done.push(j.key);
+      return outcome([job(`${j.key}'`, 0)]);
+    };
+    await expect(runPlan(plan, exec, { concurrency: 2 })).rejects.toThrow('worker died');
+    // b ran beside a and finished; c was never handed out.
+    expect(taken).toEqual(['a', 'b']);
+    expect(done).toEqual(['b']);
+    expect(plan.jobsRun).toBe(2);
+    expect(plan.toData().queue.map((j) => j.key)).toEqual(['a', 'c', "b'"]);
   });
 
   it('refuses to complete a job that is not running', () => {

@@ -4,7 +4,7 @@ import type { PlanData } from './plan.js';
 import { searchStarts } from './starts-search.js';
 
 type Start = 'atomic' | 'plain';
-const search = (threads: number, onJob?: (start: Start, plans: Readonly<Partial<Record<Start, PlanData>>>) => void) =>
+const search = (threads: number, onJob?: (start: Start, plans: Readonly<Partial<Record<Start, PlanData>>>) => void | Promise<void>) =>
   searchStarts<Start, { cpus: number; work: number; reduction: boolean; start: Start }>({
     starts: ['plain', 'atomic'],
     params: { cpus: 2, work: 2, reduction: false },
@@ -29,5 +29,25 @@ describe('searches over start states', () => {
     expect(Object.keys(last).sort()).toEqual(['atomic', 'plain']);
     expect(last.plain!.version).toBe(1);
     expect(Object.values(last).some((p) => p.queue.length === 0)).toBe(true);
+  }, 60_000);
+
+  it('on one pool, when a start fails, lets the other starts finish their jobs in flight and throws the first error', async () => {
+    let failed = false;
+    let begun = 0;
+    let finished = 0;
+    const run = search(2, async (start) => {
+      if (start === 'plain' && !failed) {
+        failed = true;
+        throw new Error('checkpoint disk full');
+      }
+      if (!failed) return;
+      // The other start's checkpoint after the failure takes a while (a slow disk): the search must wait for it, not tear the pool down under it.
+      begun++;
+      await new Promise((r) => setTimeout(r, 1500));
+      finished++;
+    });
+    await expect(run).rejects.toThrow('checkpoint disk full');
+    expect(begun).toBeGreaterThan(0);
+    expect(finished).toBe(begun);
   }, 60_000);
 });
