@@ -53,7 +53,9 @@ export async function runPlan(plan: SearchPlan, exec: (job: SearchJob) => Promis
       if (!job) break;
       const p: Promise<void> = exec(job)
         .then(
-          (o) => plan.complete(job, o),
+          (o) => {
+            plan.complete(job, o);
+          },
           (e: unknown) => {
             plan.giveBack(job);
             throw e;

@@ -83,7 +83,9 @@ describe('the search plan checkpoint', () => {
     const plan = started();
     const a = plan.take()!;
     plan.complete(a, outcome([]));
-    expect(() => plan.complete(a, outcome([]))).toThrow(expect.objectContaining({ code: 'KERNSIM_CPU_BAD_ARGUMENT' }));
+    expect(() => {
+      plan.complete(a, outcome([]));
+    }).toThrow(expect.objectContaining({ code: 'KERNSIM_CPU_BAD_ARGUMENT' }));
   });
 
   it('resumed from a checkpoint written while several jobs run, reaches the straight search verdict', async () => {
