@@ -37,26 +37,42 @@ export interface PlanHooks {
   readonly prefer?: () => ((job: SearchJob) => boolean) | undefined;
 }
 
-/** Drives a plan to its end (or a stop) with an executor that runs one job (in this thread, or in a pool). */
+/**
+ * Drives a plan to its end (or a stop) with an executor that runs one job (in this thread, or in
+ * a pool). A job or `onJob` that fails stops the handing out of jobs; the ones in flight finish
+ * (a pool is not shut down under them, their outcomes count) and the first error is thrown.
+ */
 export async function runPlan(plan: SearchPlan, exec: (job: SearchJob) => Promise<JobOutcome>, hooks: PlanHooks = {}): Promise<SearchResult> {
   const width = Math.max(1, hooks.concurrency ?? 1);
   const running = new Set<Promise<void>>();
-  const stopping = (): boolean => (hooks.shouldStop?.() ?? false) || (hooks.maxStates !== undefined && plan.states >= hooks.maxStates);
+  let failure: { readonly error: unknown } | undefined;
+  const stopping = (): boolean => failure !== undefined || (hooks.shouldStop?.() ?? false) || (hooks.maxStates !== undefined && plan.states >= hooks.maxStates);
   for (;;) {
     while (running.size < width && !stopping()) {
       const job = plan.take(hooks.prefer?.());
       if (!job) break;
-      const p: Promise<void> = exec(job).then(async (o) => {
-        plan.complete(o);
-        await hooks.onJob?.(plan);
-        running.delete(p);
-      });
+      const p: Promise<void> = exec(job)
+        .then(
+          (o) => {
+            plan.complete(job, o);
+          },
+          (e: unknown) => {
+            plan.giveBack(job);
+            throw e;
+          },
+        )
+        .then(() => hooks.onJob?.(plan))
+        .catch((e: unknown) => {
+          failure ??= { error: e };
+        })
+        .finally(() => running.delete(p));
       running.add(p);
     }
     if (running.size === 0) break;
     await Promise.race(running);
   }
   plan.stop();
+  if (failure) throw failure.error;
   return plan.result();
 }
 

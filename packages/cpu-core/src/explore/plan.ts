@@ -71,6 +71,8 @@ export class SearchPlan {
   readonly model: unknown;
   readonly chunk: number;
   readonly #queue: JobQueue<SearchJob>;
+  /** Jobs taken and not yet completed or given back: a checkpoint keeps them as queued (a resume runs them again). */
+  readonly #running = new Set<SearchJob>();
   readonly #seen: Set<string>;
   readonly #found = new Map<string, Violation>();
   #totals: { states: number; transitions: number; schedules: number; depth: number; reducedNodes: number; jobs: number };
@@ -97,11 +99,14 @@ export class SearchPlan {
    * start it still holds).
    */
   take(prefer?: (job: SearchJob) => boolean): SearchJob | undefined {
-    return (prefer ? this.#queue.takeFirst(prefer, 256) : undefined) ?? this.#queue.shift();
+    const job = (prefer ? this.#queue.takeFirst(prefer, 256) : undefined) ?? this.#queue.shift();
+    if (job) this.#running.add(job);
+    return job;
   }
 
   /** Puts a job back (it was taken but not run: a stop). */
   giveBack(job: SearchJob): void {
+    this.#running.delete(job);
     this.#queue.unshift(job);
   }
 
@@ -117,7 +122,9 @@ export class SearchPlan {
     return this.#found.size;
   }
 
-  complete(o: JobOutcome): void {
+  /** Counts what `job` (as `take` returned it) found and queues the subtrees it handed back. */
+  complete(job: SearchJob, o: JobOutcome): void {
+    if (!this.#running.delete(job)) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `complete: job ${job.key} is not running (not taken, or completed twice)`);
     const t = this.#totals;
     t.states += o.states;
     t.transitions += o.transitions;
@@ -148,7 +155,7 @@ export class SearchPlan {
 
   result(): SearchResult {
     const violations = [...this.#found.values()].sort((a, b) => a.schedule.length - b.schedule.length || a.invariant.localeCompare(b.invariant));
-    const cut = this.#cut || this.#queue.length > 0;
+    const cut = this.#cut || this.#queue.length > 0 || this.#running.size > 0;
     const t = this.#totals;
     return {
       verdict: violations.length > 0 ? 'violated' : cut ? 'incomplete' : 'verified',
@@ -172,7 +179,8 @@ export class SearchPlan {
       version: 1,
       model: this.model,
       chunk: this.chunk,
-      queue: this.#queue.toArray(),
+      // A running job's subtree is in no outcome yet: if the process dies now, the resume must run it.
+      queue: [...this.#running, ...this.#queue.toArray()],
       seen: [...this.#seen],
       totals: { ...this.#totals },
       cut: this.#cut,

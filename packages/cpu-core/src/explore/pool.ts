@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import Tinypool from 'tinypool';
 import { runPlan } from './jobs.js';
 import type { PlanHooks } from './jobs.js';
+import { Lanes } from './lanes.js';
 import type { SearchResult } from './model.js';
 import type { JobOutcome, SearchJob, SearchPlan } from './plan.js';
 import { packJob, unpackOutcome } from './transport.js';
@@ -28,9 +29,8 @@ export interface PoolOptions extends Omit<PlanHooks, 'concurrency' | 'prefer'> {
 export class SearchPool {
   readonly threads: number;
   readonly #lanes: Tinypool[];
-  readonly #busy: boolean[];
-  /** Jobs waiting for a worker, first come first served. */
-  readonly #waiting: (() => void)[] = [];
+  /** Which workers run a job; jobs wait for one first come first served. */
+  readonly #free: Lanes;
 
   constructor(threads = availableParallelism()) {
     this.threads = Math.max(1, threads);
@@ -42,7 +42,7 @@ export class SearchPool {
       ...(fromSource ? { runtime: 'child_process' as const, execArgv: ['--import', import.meta.resolve('tsx'), '--conditions=@kernsim/source'] } : {}),
     };
     this.#lanes = Array.from({ length: this.threads }, () => new Tinypool(options));
-    this.#busy = this.#lanes.map(() => false);
+    this.#free = new Lanes(this.threads);
   }
 
   /** Runs a plan to its end (or a stop) on the workers. */
@@ -50,7 +50,7 @@ export class SearchPool {
     // Which worker found each queued job (and so holds its start).
     const finder = new Map<string, number>();
     const exec = async (job: SearchJob): Promise<JobOutcome> => {
-      const lane = await this.#acquire(finder.get(job.key));
+      const lane = await this.#free.acquire(finder.get(job.key));
       finder.delete(job.key);
       try {
         const task: WorkerTask = { ref, job: packJob(job), chunk: plan.chunk };
@@ -58,31 +58,14 @@ export class SearchPool {
         for (const j of out.frontier) finder.set(j.key, lane);
         return out;
       } finally {
-        this.#release(lane);
+        this.#free.release(lane);
       }
     };
     const prefer = (): ((job: SearchJob) => boolean) => {
-      const lane = this.#busy.indexOf(false);
+      const lane = this.#free.free;
       return (job) => finder.get(job.key) === lane;
     };
     return held(runPlan(plan, exec, { ...hooks, concurrency: this.threads, prefer }));
-  }
-
-  /** A free worker, `own` if it is free; waits for one when all are busy. */
-  async #acquire(own: number | undefined): Promise<number> {
-    for (;;) {
-      const lane = own !== undefined && !this.#busy[own] ? own : this.#busy.indexOf(false);
-      if (lane >= 0) {
-        this.#busy[lane] = true;
-        return lane;
-      }
-      await new Promise<void>((wake) => this.#waiting.push(wake));
-    }
-  }
-
-  #release(lane: number): void {
-    this.#busy[lane] = false;
-    this.#waiting.shift()?.();
   }
 
   destroy(): Promise<void> {

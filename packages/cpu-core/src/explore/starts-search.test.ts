@@ -4,7 +4,7 @@ import type { PlanData } from './plan.js';
 import { searchStarts } from './starts-search.js';
 
 type Start = 'atomic' | 'plain';
-const search = (threads: number, onJob?: (start: Start, plans: Readonly<Partial<Record<Start, PlanData>>>) => void) =>
+const search = (threads: number, onJob?: (start: Start, plans: Readonly<Partial<Record<Start, PlanData>>>) => void | Promise<void>) =>
   searchStarts<Start, { cpus: number; work: number; reduction: boolean; start: Start }>({
     starts: ['plain', 'atomic'],
     params: { cpus: 2, work: 2, reduction: false },
@@ -20,7 +20,9 @@ describe('searches over start states', () => {
   it('on one pool, runs every start to the same verdicts and shortest violations as in one thread, in start order', async () => {
     const one = await search(1);
     const checkpoints: string[] = [];
-    const two = await search(2, (_start, plans) => checkpoints.push(JSON.stringify(plans)));
+    const two = await search(2, (_start, plans) => {
+      checkpoints.push(JSON.stringify(plans));
+    });
     expect(one.verdict).toBe('violated');
     expect(two.starts.map((s) => [s.start, s.verdict, s.exhaustive])).toEqual(one.starts.map((s) => [s.start, s.verdict, s.exhaustive]));
     expect(two.violations.map((v) => [v.invariant, v.start, v.schedule.length])).toEqual(one.violations.map((v) => [v.invariant, v.start, v.schedule.length]));
@@ -29,5 +31,25 @@ describe('searches over start states', () => {
     expect(Object.keys(last).sort()).toEqual(['atomic', 'plain']);
     expect(last.plain!.version).toBe(1);
     expect(Object.values(last).some((p) => p.queue.length === 0)).toBe(true);
+  }, 60_000);
+
+  it('on one pool, when a start fails, lets the other starts finish their jobs in flight and throws the first error', async () => {
+    let failed = false;
+    let begun = 0;
+    let finished = 0;
+    // The first job to finish, of either start, fails: the other start's first job is still in flight.
+    const run = search(2, async () => {
+      if (!failed) {
+        failed = true;
+        throw new Error('checkpoint disk full');
+      }
+      // The other start's checkpoint after the failure takes a while (a slow disk): the search must wait for it, not tear the pool down under it.
+      begun++;
+      await new Promise((r) => setTimeout(r, 1500));
+      finished++;
+    });
+    await expect(run).rejects.toThrow('checkpoint disk full');
+    expect(begun).toBeGreaterThan(0);
+    expect(finished).toBe(begun);
   }, 60_000);
 });

@@ -38,13 +38,16 @@ export async function searchStarts<Start extends string, Params extends { readon
     return view;
   };
   const pool = (s.threads ?? 1) > 1 ? new SearchPool(s.threads) : undefined;
+  // The first start that failed: the others stop handing out jobs and finish the ones in flight.
+  let failure: { readonly error: unknown } | undefined;
+  const stopping = (): boolean => failure !== undefined || (s.shouldStop?.() ?? false);
   const one = async (start: Start): Promise<void> => {
     const p = { ...s.params, start } as unknown as Params;
     const saved = plans[start];
     const plan = saved ? SearchPlan.fromJSON(JSON.stringify(saved)) : new SearchPlan(p, s.chunk);
     live.set(start, plan);
     const hooks = {
-      ...(s.shouldStop ? { shouldStop: s.shouldStop } : {}),
+      shouldStop: stopping,
       maxStates: s.maxStates,
       onJob: async (pl: SearchPlan) => {
         if (s.onJob) await s.onJob(start, checkpoint(), pl.states);
@@ -62,11 +65,16 @@ export async function searchStarts<Start extends string, Params extends { readon
     results.set(start, r);
   };
   if (pool) {
+    // Not Promise.all: it rejects at the first failure, and the pool would be destroyed under the other starts' jobs.
+    const failed = (e: unknown): void => {
+      failure ??= { error: e };
+    };
     try {
-      await Promise.all(s.starts.map(one));
+      await Promise.allSettled(s.starts.map((start) => one(start).catch(failed)));
     } finally {
       await pool.destroy();
     }
+    if (failure) throw failure.error;
   } else {
     for (const start of s.starts) {
       await one(start);
