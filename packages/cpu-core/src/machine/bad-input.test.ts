@@ -122,8 +122,12 @@ describe('bad input gets a typed error naming the bad value', () => {
 
   it('hashWords wants room for both words', () => {
     const { m } = machine();
-    expectRefused(() => m.hashWords(new Int32Array(1)), 'KERNSIM_CPU_BAD_ARGUMENT', 'at least 2');
-    expectRefused(() => m.hashWords([0, 0] as unknown as Int32Array), 'KERNSIM_CPU_BAD_ARGUMENT', 'Int32Array');
+    expectRefused(() => {
+      m.hashWords(new Int32Array(1));
+    }, 'KERNSIM_CPU_BAD_ARGUMENT', 'at least 2');
+    expectRefused(() => {
+      m.hashWords([0, 0] as unknown as Int32Array);
+    }, 'KERNSIM_CPU_BAD_ARGUMENT', 'Int32Array');
     const out = new Int32Array(2);
     m.hashWords(out);
     expect(m.hash()).toContain((out[0]! >>> 0).toString(16).padStart(8, '0'));

@@ -83,7 +83,7 @@ export function buildNmiModel(p: NmiModelParams): NmiModel {
 /** The PMU's sampling counter overflows: its status bit, then its NMI (as Kernel.raisePmuNmi, here on the machine the search drives). */
 function raiseSampler(k: Kernel): (m: Machine, cpu: number) => void {
   const w = k.machine.bitness === 64 ? 8 : 4;
-  const status = new Map(TRACKED.map((cpu) => [cpu, k.percpuBase(cpu) + BigInt(PERCPU.pmuStatus * w)]));
+  const status = new Map<number, bigint>(TRACKED.map((cpu) => [cpu, k.percpuBase(cpu) + BigInt(PERCPU.pmuStatus * w)]));
   const bit = BigInt(PMU.sampler);
   return (m, cpu) => {
     const a = status.get(cpu) ?? k.percpuBase(cpu) + BigInt(PERCPU.pmuStatus * w);
