@@ -13,14 +13,22 @@ import type { SmpCodeContext } from './code-context.js';
  * The APIC id is the CPU's index here, so `rdmsr 0x802` stands in for `smp_processor_id()`.
  */
 
+/** `__x2apic_send_IPI_mask()`'s frame around `body`: `x2apic_wrmsr_fence()`, then interrupts off until the ICR writes are done. */
+function emitFencedSend(ctx: SmpCodeContext, body: () => void): void {
+  const { a } = ctx;
+  a.mfence();
+  a.pushf().cli();
+  body();
+  a.popf();
+}
+
 /** `x2apic_send_IPI_mask(cpumask_of(edx), eax)`: the fence and one ICR write to the APIC id in edx. Clobbers cx. */
 export function emitSendIpiTo(ctx: SmpCodeContext): void {
   const { a, isa } = ctx;
-  a.mfence();
-  a.pushf().cli();
-  a.mov(isa.ecx, MSR.X2APIC_ICR);
-  a.wrmsr();
-  a.popf();
+  emitFencedSend(ctx, () => {
+    a.mov(isa.ecx, MSR.X2APIC_ICR);
+    a.wrmsr();
+  });
 }
 
 /** `x2apic_send_IPI_allbutself(vector)`: the fence, then one ICR write per other online CPU. Keeps every register. */
@@ -29,21 +37,20 @@ export function emitSendIpiAllButSelf(ctx: SmpCodeContext, vector: number): void
   const next = ctx.local('ipi_next');
   const loop = ctx.local('ipi_loop');
   a.push(isa.ax).push(isa.bx).push(isa.cx).push(isa.dx).push(isa.si);
-  a.mfence();
-  a.pushf().cli();
-  a.mov(isa.ecx, MSR.X2APIC_ID).rdmsr().mov(isa.esi, isa.eax); // this_cpu
-  a.xor(isa.bx, isa.bx);
-  a.label(loop);
-  a.cmp(isa.bx, isa.si).je(next);
-  // __x2apic_send_IPI_dest(per_cpu(x86_cpu_to_apicid, query_cpu), vector, APIC_DEST_PHYSICAL)
-  a.mov(isa.dx, isa.bx);
-  a.mov(isa.ecx, MSR.X2APIC_ICR);
-  a.mov(isa.eax, vector);
-  a.wrmsr();
-  a.label(next);
-  a.inc(isa.bx);
-  a.cmp(isa.bx, ctx.v('onlineCpus')).jb(loop);
-  a.popf();
+  emitFencedSend(ctx, () => {
+    a.mov(isa.ecx, MSR.X2APIC_ID).rdmsr().mov(isa.esi, isa.eax); // this_cpu
+    a.xor(isa.bx, isa.bx);
+    a.label(loop);
+    a.cmp(isa.bx, isa.si).je(next);
+    // __x2apic_send_IPI_dest(per_cpu(x86_cpu_to_apicid, query_cpu), vector, APIC_DEST_PHYSICAL)
+    a.mov(isa.dx, isa.bx);
+    a.mov(isa.ecx, MSR.X2APIC_ICR);
+    a.mov(isa.eax, vector);
+    a.wrmsr();
+    a.label(next);
+    a.inc(isa.bx);
+    a.cmp(isa.bx, ctx.v('onlineCpus')).jb(loop);
+  });
   a.pop(isa.si).pop(isa.dx).pop(isa.cx).pop(isa.bx).pop(isa.ax);
 }
 

@@ -75,13 +75,15 @@ export const VAR = {
   /** `stop_machine_first` and `wrote_text` of `stop_machine_text_poke`. */
   smFirst: 7,
   wroteText: 8,
-  /** The function tracer's call count. */
+  /**
+   * Machine-wide counts the figures' workloads no longer use (they count per CPU, in the
+   * statistics blocks, as 3.3's tracer does); kept so the words after them keep their
+   * addresses. `traceCalls` still counts `installPatcher`'s tracer calls.
+   */
   traceCalls: 9,
   /** int3 traps resolved through the patch table. */
   bpHits: 10,
-  /** kprobe pre-handler runs. */
   kprobeHits: 11,
-  /** Packets that took the static-key branch. */
   filtered: 12,
   patchStarted: 13,
   patchDone: 14,
@@ -109,11 +111,11 @@ export const VAR = {
   quiesceBusy: 28,
   /** Rounds of `on_each_cpu` the patcher started. */
   syncRounds: 29,
-  /** Calls of the kprobed functions (each should fire its probe once). */
+  /** Unused since the calls are counted per CPU (`STAT.calls`); kept for the addresses after it. */
   kprobedCalls: 30,
   /** Words the kernel's own code reads (the `mov %gs:0xc880,%rax` stand-in). */
   scratch: 31,
-  /** IPIs the patching code sent (a broadcast to n-1 CPUs counts n-1). */
+  /** IPIs the patching code sent, one per destination (an `on_each_cpu()` counts n-1). */
   ipisSent: 32,
   /** Time stamps (TSC) when the patch routine started and returned. */
   patchStartTsc: 33,
