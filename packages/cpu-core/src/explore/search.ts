@@ -59,16 +59,69 @@ const NO_FINDINGS: readonly Finding[] = Object.freeze([]);
  * far more than a step). The machine is left as it was.
  */
 export function runSearch(machine: Machine, options: SearchOptions, run: RunOptions = {}): RunResult {
-  if (!Number.isInteger(options.maxDepth) || options.maxDepth < 1) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `maxDepth must be a positive integer, got ${options.maxDepth}`);
-  const every = options.checkpointEvery ?? 24;
-  if (!Number.isInteger(every) || every < 1) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `checkpointEvery must be a positive integer, got ${every}`);
-  const reduce = options.reduction ?? true;
+  const runner = new SearchRunner(machine, options);
   try {
-    return new Search(machine, options, reduce).run(run);
-  } catch (e) {
-    if (!(e instanceof Restart)) throw e;
-    const r = new Search(machine, options, false).run(run);
-    return { ...r, reductionWithdrawn: true };
+    return runner.run(run);
+  } finally {
+    runner.goHome();
+  }
+}
+
+/**
+ * Runs searches from one machine's start state again and again (the jobs of a plan): one engine
+ * for all of them, the start state captured once. A run leaves the machine where it ended (the
+ * next run restores its own start, or the start state when it must replay a prefix from it);
+ * `goHome` brings it back.
+ */
+export class SearchRunner {
+  readonly #m: Machine;
+  readonly #o: SearchOptions;
+  readonly #reducing: Search;
+  #plain: Search | undefined;
+  readonly home: Snapshot;
+  #atHome = true;
+
+  constructor(machine: Machine, options: SearchOptions) {
+    if (!Number.isInteger(options.maxDepth) || options.maxDepth < 1) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `maxDepth must be a positive integer, got ${options.maxDepth}`);
+    const every = options.checkpointEvery ?? 24;
+    if (!Number.isInteger(every) || every < 1) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `checkpointEvery must be a positive integer, got ${every}`);
+    this.#m = machine;
+    this.#o = options;
+    this.#reducing = new Search(machine, options, options.reduction ?? true);
+    this.home = machine.snapshot();
+  }
+
+  get options(): SearchOptions {
+    return this.#o;
+  }
+
+  run(run: RunOptions): RunResult {
+    try {
+      return this.#once(this.#reducing, run);
+    } catch (e) {
+      if (!(e instanceof Restart)) throw e;
+      this.#plain ??= new Search(this.#m, this.#o, false);
+      return { ...this.#once(this.#plain, run), reductionWithdrawn: true };
+    }
+  }
+
+  #once(s: Search, run: RunOptions): RunResult {
+    // A run restores its start snapshot itself; one that replays its prefix needs the start state.
+    if (!run.start) this.goHome();
+    this.#atHome = false;
+    try {
+      return s.run(run, this.home);
+    } catch (e) {
+      this.goHome();
+      throw e;
+    }
+  }
+
+  /** Brings the machine back to the start state. */
+  goHome(): void {
+    if (this.#atHome) return;
+    this.#m.restore(this.home);
+    this.#atHome = true;
   }
 }
 
@@ -112,7 +165,7 @@ class Search {
   readonly eventCpus: readonly (readonly number[])[];
   /** The choices of the node `visit` just judged (the level built on it takes them). */
   enabled: Choice[] = [];
-  visited = new VisitedSet();
+  visited: VisitedSet | undefined;
   /** What the monitors reported during the last `apply` (reused: read before the next one). */
   readonly findings: Finding[] = [];
   /** The monitors' states between `before` and `after` (reused). */
@@ -120,7 +173,7 @@ class Search {
   readonly key = new KeyBuilder();
   readonly words = new Int32Array(2);
   readonly found = new Map<string, Violation>();
-  readonly frontier: SearchJob[] = [];
+  frontier: SearchJob[] = [];
   readonly path: Choice[] = [];
   readonly snaps: (Snapshot | undefined)[] = [];
   states = 0;
@@ -160,34 +213,50 @@ class Search {
     for (const s of this.events) for (const c of s.cpus ?? []) if (!Number.isInteger(c) || c < 0 || c >= this.ncpu) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `event source ${s.name} names CPU ${c}; the machine has CPUs 0..${this.ncpu - 1}`);
   }
 
-  run(run: RunOptions): RunResult {
+  /** Resets the per-run counts and results (the engine, its caches and its choice objects are kept). */
+  reset(run: RunOptions): void {
+    this.visited = run.visited ?? new VisitedSet();
+    this.found.clear();
+    this.frontier = [];
+    this.path.length = 0;
+    this.snaps.length = 0;
+    this.states = 0;
+    this.transitions = 0;
+    this.schedules = 0;
+    this.deepest = 0;
+    this.reducedNodes = 0;
+    this.cut = false;
+    this.bounded = false;
+    this.lastMonitors = undefined;
+  }
+
+  /** One search from `home` (the machine is there unless `run.start` is given); the machine is left where it ended. */
+  run(run: RunOptions, home: Snapshot): RunResult {
     const m = this.m;
-    const home = m.snapshot();
-    if (run.visited) this.visited = run.visited;
-    try {
-      const budgets = new Int32Array(this.events.length * this.ncpu);
-      this.events.forEach((s, i) => budgets.fill(s.budget, i * this.ncpu, (i + 1) * this.ncpu));
-      let mon: readonly unknown[] = this.monitors.map((x) => x.init(m));
-      const start = run.start;
-      if (start) {
-        m.restore(start.snapshot);
-        budgets.set(start.budgets);
-        mon = start.monitors.slice();
-        this.path.push(...start.prefix);
-      } else {
-        for (const c of run.prefix ?? []) {
-          mon = this.apply(c, mon, budgets);
-          this.path.push(c);
-        }
+    this.reset(run);
+    const budgets = new Int32Array(this.events.length * this.ncpu);
+    this.events.forEach((s, i) => budgets.fill(s.budget, i * this.ncpu, (i + 1) * this.ncpu));
+    const start = run.start;
+    let mon: readonly unknown[];
+    if (start) {
+      // The node's anchor, then the choices below it (no monitors: their states at the node are kept).
+      m.restore(start.anchor ?? home);
+      for (let i = start.anchorDepth; i < start.prefix.length; i++) applyChoice(m, start.prefix[i]!, this.sources);
+      budgets.set(start.budgets);
+      mon = start.monitors.slice();
+      this.path.push(...start.prefix);
+    } else {
+      mon = this.monitors.map((x) => x.init(m));
+      for (const c of run.prefix ?? []) {
+        mon = this.apply(c, mon, budgets);
+        this.path.push(c);
       }
-      const base = this.path.length;
-      this.snaps[base] = base === 0 ? home : (start?.snapshot ?? m.snapshot());
-      this.at = base;
-      this.cache = run.frontierCache;
-      if (!this.report(this.checkState())) this.dfs(base, budgets, mon, run.frontierAt);
-    } finally {
-      m.restore(home);
     }
+    const base = this.path.length;
+    this.snaps[base] = base === 0 ? home : start?.anchor !== undefined && start.anchorDepth === base ? start.anchor : m.snapshot();
+    this.at = base;
+    this.cache = run.frontierCache;
+    if (!this.report(this.checkState())) this.dfs(base, budgets, mon, run.frontierAt);
     const violations = [...this.found.values()].sort((a, b) => a.schedule.length - b.schedule.length || a.invariant.localeCompare(b.invariant));
     return {
       verdict: violations.length > 0 ? 'violated' : this.cut ? 'incomplete' : 'verified',
@@ -256,7 +325,7 @@ class Search {
     const judged = this.checkState();
     if (this.report(findings.length === 0 ? judged : judged.length === 0 ? findings : [...findings, ...judged])) return true;
     const k = this.stateKey(depth, budgets, monitors);
-    if (!this.visited.add(k.a, k.b)) {
+    if (!this.visited!.add(k.a, k.b)) {
       // The reduction's proviso: a reduced node whose private step leads somewhere seen is expanded in full.
       if (parent.deferred) {
         parent.choices.push(...parent.deferred);
@@ -282,7 +351,12 @@ class Search {
       const prefix = this.path.slice();
       const key = k.text();
       this.frontier.push({ prefix, key });
-      this.cache?.keep(key, { prefix, snapshot: m.snapshot(), budgets: budgets.slice(), monitors });
+      if (this.cache) {
+        // The nearest snapshot on the path (the job's last checkpoint): the node's own would cost a capture and its frames.
+        let s = depth - 1;
+        while (this.snaps[s] === undefined) s--;
+        this.cache.keep(key, { prefix, anchor: this.snaps[s], anchorDepth: s, budgets: budgets.slice(), monitors });
+      }
       return true;
     }
     return false;
