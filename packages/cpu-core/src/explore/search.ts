@@ -7,13 +7,14 @@ import { shorterSchedule } from './plan.js';
 import { PrivateSteps } from './reduction.js';
 import { applyChoice, fire, sourceMap } from './replay.js';
 import { digestText, KeyBuilder, VisitedSet } from './visited-set.js';
+import { EnabledChoices } from './enabled-choices.js';
 
 /** A node of the depth-first search: its choices, which one is next, and what the path carries there. */
 interface Level {
   choices: Choice[];
   next: number;
-  readonly budgets: Int32Array;
-  readonly monitors: readonly unknown[];
+  budgets: Int32Array;
+  monitors: readonly unknown[];
   /** When the node was reduced to one private step: the choices left out (added back by the proviso). */
   deferred: Choice[] | null;
 }
@@ -159,10 +160,9 @@ class Search {
   readonly visible: Uint8Array;
   readonly fatal: readonly (readonly [string, bigint])[];
   readonly invariants: readonly Invariant[];
-  readonly stepChoices: readonly Choice[];
-  readonly eventChoices: readonly Choice[];
-  /** The CPUs each event source may fire at, in source order. */
-  readonly eventCpus: readonly (readonly number[])[];
+  readonly enabledChoices: EnabledChoices;
+  /** The levels of the depth-first search's stack, reused from run to run. */
+  readonly levels: Level[] = [];
   /** The choices of the node `visit` just judged (the level built on it takes them). */
   enabled: Choice[] = [];
   visited: VisitedSet | undefined;
@@ -205,10 +205,7 @@ class Search {
     }
     this.invariants = o.invariants ?? [];
     this.fatal = (o.fatalSymbols ?? []).map((s) => [s, m.address(s)] as const);
-    // Choices are immutable values: one object each, shared by every node and schedule.
-    this.stepChoices = m.cpus.map((_, cpu) => ({ kind: 'step', cpu }));
-    this.eventChoices = this.events.flatMap((s) => m.cpus.map((_, cpu) => ({ kind: 'event', source: s.name, cpu })));
-    this.eventCpus = this.events.map((s) => s.cpus ?? m.cpus.map((_, k) => k));
+    this.enabledChoices = new EnabledChoices(m, this.events);
     this.pre = this.monitors.map(() => undefined);
     for (const s of this.events) for (const c of s.cpus ?? []) if (!Number.isInteger(c) || c < 0 || c >= this.ncpu) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `event source ${s.name} names CPU ${c}; the machine has CPUs 0..${this.ncpu - 1}`);
   }
@@ -279,13 +276,15 @@ class Search {
     const o = this.o;
     const maxStates = o.maxStates ?? 1_000_000;
     const every = o.checkpointEvery ?? 24;
-    const levels: Level[] = [this.level(budgets0, mon0)];
-    while (levels.length > 0) {
-      const d = base + levels.length - 1;
-      const L = levels[levels.length - 1]!;
+    const levels = this.levels;
+    let top = 0;
+    this.level(top++, budgets0, mon0, this.choices(budgets0));
+    while (top > 0) {
+      const d = base + top - 1;
+      const L = levels[top - 1]!;
       if (L.next >= L.choices.length) {
-        levels.pop();
-        if (levels.length > 0) this.path.pop();
+        top--;
+        if (top > 0) this.path.pop();
         this.snaps[d] = undefined;
         this.at = NOT_AT_PATH;
         continue;
@@ -313,7 +312,7 @@ class Search {
       }
       if ((this.states & 1023) === 0) o.onProgress?.({ states: this.states, transitions: this.transitions, violations: this.found.size });
       this.path.push(c);
-      levels.push(this.level(budgets, monitors, this.enabled));
+      this.level(top++, budgets, monitors, this.enabled);
       this.at = depth;
       if (depth % every === 0) this.snaps[depth] = m.snapshot();
     }
@@ -399,32 +398,37 @@ class Search {
     return d;
   }
 
-  level(budgets: Int32Array, monitors: readonly unknown[], all: Choice[] = this.choices(budgets)): Level {
+  /** Sets up the stack's level `i` (reusing its object) for a node whose enabled choices are `all`. */
+  level(i: number, budgets: Int32Array, monitors: readonly unknown[], all: Choice[]): void {
+    let choices = all;
+    let deferred: Choice[] | null = null;
     if (this.reduce) {
       for (let cpu = 0; cpu < this.ncpu; cpu++) {
         if (this.visible[cpu] || !all.some((c) => c.kind === 'step' && c.cpu === cpu)) continue;
         if (all.some((c) => c.kind === 'event' && c.cpu === cpu)) continue;
         if (!this.private.isPrivate(cpu)) continue;
         this.reducedNodes++;
-        const ample: Choice = { kind: 'step', cpu };
-        return { choices: [ample], next: 0, budgets, monitors, deferred: all.filter((c) => !(c.kind === 'step' && c.cpu === cpu)) };
+        // Its own list: the proviso may add the deferred choices to it.
+        choices = [this.enabledChoices.steps[cpu]!];
+        deferred = all.filter((c) => !(c.kind === 'step' && c.cpu === cpu));
+        break;
       }
     }
-    return { choices: all, next: 0, budgets, monitors, deferred: null };
+    const L = this.levels[i];
+    if (L === undefined) {
+      this.levels[i] = { choices, next: 0, budgets, monitors, deferred };
+      return;
+    }
+    L.choices = choices;
+    L.next = 0;
+    L.budgets = budgets;
+    L.monitors = monitors;
+    L.deferred = deferred;
   }
 
-  /** Every choice enabled now: runnable CPUs step; event sources with budget fire where they would change what happens. */
+  /** Every choice enabled now (a shared list: never write to it). */
   choices(budgets: Int32Array): Choice[] {
-    const m = this.m;
-    const out: Choice[] = [];
-    for (let cpu = 0; cpu < this.ncpu; cpu++) if (m.isRunnable(cpu)) out.push(this.stepChoices[cpu]!);
-    for (let i = 0; i < this.events.length; i++) {
-      for (const cpu of this.eventCpus[i]!) {
-        if (budgets[i * this.ncpu + cpu]! <= 0 || !offered(m, this.events[i]!, cpu)) continue;
-        out.push(this.eventChoices[i * this.ncpu + cpu]!);
-      }
-    }
-    return out;
+    return this.enabledChoices.at(budgets);
   }
 
   /**
@@ -448,7 +452,7 @@ class Search {
     // An IPI breaks the assumption that a private step commutes with everything others do: start over without the reduction.
     if (ipis >= 0 && m.cpus[c.cpu]!.counters.ipisSent !== ipis) throw new Restart();
     const findings = this.findings;
-    findings.length = 0;
+    if (findings.length !== 0) findings.length = 0;
     let out: unknown[] | undefined;
     for (let i = 0; i < n; i++) {
       const r = this.monitors[i]!.after(m, c, pre[i]);
@@ -497,13 +501,4 @@ class Search {
     }
     return findings.length > 0;
   }
-}
-
-/** Whether firing the source at this CPU now can change what happens (see EventSource). */
-function offered(m: Machine, s: EventSource, cpu: number): boolean {
-  const c = m.cpus[cpu]!;
-  if (c.status !== 'running' && c.status !== 'halted') return false;
-  if (s.kind === 'nmi' && (c.nmiBlocked || c.nmiPending)) return false;
-  if (s.kind === 'irq' && (!c.interruptsEnabled || c.irqPending)) return false;
-  return s.enabled ? s.enabled(m, cpu) : true;
 }
