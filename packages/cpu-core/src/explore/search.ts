@@ -17,6 +17,9 @@ interface Level {
   monitors: readonly unknown[];
   /** When the node was reduced to one private step: the choices left out (added back by the proviso). */
   deferred: Choice[] | null;
+  /** The memory-and-mappings hash of the node (memory-only invariants held there). */
+  memA: number;
+  memB: number;
 }
 
 
@@ -171,7 +174,11 @@ class Search {
   /** The monitors' states between `before` and `after` (reused). */
   readonly pre: unknown[];
   readonly key = new KeyBuilder();
-  readonly words = new Int32Array(2);
+  /** The machine's hash, then its memory-and-mappings part (see `Machine.hashWords`). */
+  readonly words = new Int32Array(4);
+  /** The memory-and-mappings hash of the state `stateKey` or `memoryHash` last saw. */
+  memA = 0;
+  memB = 0;
   readonly found = new Map<string, Violation>();
   frontier: SearchJob[] = [];
   readonly path: Choice[] = [];
@@ -253,7 +260,8 @@ class Search {
     this.snaps[base] = base === 0 ? home : start?.anchor !== undefined && start.anchorDepth === base ? start.anchor : m.snapshot();
     this.at = base;
     this.cache = run.frontierCache;
-    if (!this.report(this.checkState())) this.dfs(base, budgets, mon, run.frontierAt);
+    this.memoryHash();
+    if (!this.report(this.checkState(false))) this.dfs(base, budgets, mon, run.frontierAt);
     const violations = [...this.found.values()].sort((a, b) => a.schedule.length - b.schedule.length || a.invariant.localeCompare(b.invariant));
     return {
       verdict: violations.length > 0 ? 'violated' : this.cut ? 'incomplete' : 'verified',
@@ -321,9 +329,10 @@ class Search {
   /** Judges the state a choice led to; true when the path ends here. */
   visit(depth: number, budgets: Int32Array, monitors: readonly unknown[], findings: readonly Finding[], parent: Level, frontierAt: number | undefined): boolean {
     const m = this.m;
-    const judged = this.checkState();
-    if (this.report(findings.length === 0 ? judged : judged.length === 0 ? findings : [...findings, ...judged])) return true;
     const k = this.stateKey(depth, budgets, monitors);
+    // Memory-only invariants held at the parent: they hold here too if no byte or mapping changed.
+    const judged = this.checkState(this.memA === parent.memA && this.memB === parent.memB);
+    if (this.report(findings.length === 0 ? judged : judged.length === 0 ? findings : [...findings, ...judged])) return true;
     if (!this.visited!.add(k.a, k.b)) {
       // The reduction's proviso: a reduced node whose private step leads somewhere seen is expanded in full.
       if (parent.deferred) {
@@ -364,7 +373,7 @@ class Search {
   /** The state's visited key: the machine's hash, the depth, the budgets left and the monitors' digest, as 64 bits. */
   stateKey(depth: number, budgets: Int32Array, monitors: readonly unknown[]): KeyBuilder {
     const k = this.key;
-    this.m.hashWords(this.words);
+    this.memoryHash();
     k.begin(this.words[0]!, this.words[1]!);
     k.mix(depth);
     for (const b of budgets) k.mix(b);
@@ -380,18 +389,26 @@ class Search {
   /**
    * The monitors' keys digested to 64 bits. Monitor keys change only when something happens
    * (an NMI, an iret), so the digest of the last few keys is kept: a monitor that returns the
-   * same string object for an unchanged state costs one lookup.
+   * same string object for an unchanged state costs one lookup. A monitor with `digest` gives
+   * its 64 bits directly.
    */
   monitorDigest(monitors: readonly unknown[]): readonly [number, number] {
     // Along a path the monitors' array is kept while no state changes: the last digest holds.
     if (monitors === this.lastMonitors) return this.lastDigest;
-    const text = this.monitors.length === 1 ? this.monitors[0]!.key(monitors[0]) : this.monitors.map((x, i) => x.key(monitors[i])).join('|');
-    let d = this.digests.get(text);
-    if (d === undefined) {
-      if (this.digests.size >= 4096) this.digests.clear();
-      digestText(text, this.words);
+    const only = this.monitors.length === 1 ? this.monitors[0]! : undefined;
+    let d: readonly [number, number] | undefined;
+    if (only?.digest) {
+      only.digest(monitors[0], this.words);
       d = [this.words[0]!, this.words[1]!];
-      this.digests.set(text, d);
+    } else {
+      const text = only ? only.key(monitors[0]) : this.monitors.map((x, i) => x.key(monitors[i])).join('|');
+      d = this.digests.get(text);
+      if (d === undefined) {
+        if (this.digests.size >= 4096) this.digests.clear();
+        digestText(text, this.words);
+        d = [this.words[0]!, this.words[1]!];
+        this.digests.set(text, d);
+      }
     }
     this.lastMonitors = monitors;
     this.lastDigest = d;
@@ -416,9 +433,11 @@ class Search {
     }
     const L = this.levels[i];
     if (L === undefined) {
-      this.levels[i] = { choices, next: 0, budgets, monitors, deferred };
+      this.levels[i] = { choices, next: 0, budgets, monitors, deferred, memA: this.memA, memB: this.memB };
       return;
     }
+    L.memA = this.memA;
+    L.memB = this.memB;
     L.choices = choices;
     L.next = 0;
     L.budgets = budgets;
@@ -474,8 +493,18 @@ class Search {
     this.at = depth;
   }
 
-  /** What the invariants and fatal symbols say of the current state (a shared empty array when nothing: do not write to it). */
-  checkState(): readonly Finding[] {
+  /** Hashes the machine into `words` and notes the memory-and-mappings part. */
+  memoryHash(): void {
+    this.m.hashWords(this.words);
+    this.memA = this.words[2]!;
+    this.memB = this.words[3]!;
+  }
+
+  /**
+   * What the invariants and fatal symbols say of the current state (a shared empty array when
+   * nothing: do not write to it); memory-only invariants are left out when `memoryUnchanged`.
+   */
+  checkState(memoryUnchanged = false): readonly Finding[] {
     const m = this.m;
     let out: Finding[] | undefined;
     for (const c of m.cpus) {
@@ -487,6 +516,7 @@ class Search {
       }
     }
     for (const inv of this.invariants) {
+      if (memoryUnchanged && inv.memoryOnly === true) continue;
       const v = inv.check(m);
       if (v !== undefined) (out ??= []).push({ invariant: inv.name, detail: v });
     }

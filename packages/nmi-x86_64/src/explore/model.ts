@@ -53,6 +53,7 @@ export function buildNmiModel(p: NmiModelParams): NmiModel {
   const notNested: Invariant = {
     name: NMI_INVARIANTS.notNested,
     reads: [],
+    memoryOnly: true,
     check: (mm) => {
       for (const [cpu, at] of depthAt) {
         // The bytes, not a bigint: this runs at every state, and a depth of 0 or 1 is the rule.
