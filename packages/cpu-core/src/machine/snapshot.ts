@@ -124,8 +124,13 @@ export function loadCpus(core: MachineCore, img: CpusImage): void {
   }
 }
 
-/** The words `hashCpu` mixes, gathered first so the mixing runs in one loop on locals (a CPU has at most 256 pending vectors and a few IPIs in flight). */
-let words = new Float64Array(512);
+/**
+ * The words `hashCpu` mixes, gathered first so the mixing runs in one loop on locals (a CPU has
+ * at most 256 pending vectors and a few IPIs in flight). Every word is an integer, so keeping it
+ * as int32 changes no lane: a ^ x reads it as int32 anyway, and b + x differs by a multiple of 2³²
+ * before imul takes it modulo 2³².
+ */
+let words = new Int32Array(512);
 
 /**
  * Mixes a CPU's architectural state into two 32-bit lanes. Each word x goes through
@@ -133,7 +138,7 @@ let words = new Float64Array(512);
  */
 export function hashCpu(c: CpuState, out: Int32Array): void {
   const need = 80 + (c.irqCount > 0 ? 256 : 0) + 2 * c.ipiAt.length;
-  if (words.length < need) words = new Float64Array(2 * need);
+  if (words.length < need) words = new Int32Array(2 * need);
   const w = words;
   const lo = c.lo;
   const hi = c.hi;
@@ -178,7 +183,7 @@ export function hashCpu(c: CpuState, out: Int32Array): void {
     const x = w[i]!;
     a = Math.imul(a ^ x, 0x85ebca6b);
     a ^= a >>> 13;
-    b = Math.imul(b + x, 0xc2b2ae35) ^ (b >>> 15);
+    b = Math.imul((b + x) | 0, 0xc2b2ae35) ^ (b >>> 15);
   }
   out[0] = a;
   out[1] = b;
