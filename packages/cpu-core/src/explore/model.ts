@@ -106,7 +106,12 @@ export interface SearchOptions {
   readonly sharedCode?: readonly (readonly [bigint, bigint])[];
   /** Stop after this many distinct states (default 1 000 000); the result then says it is not exhaustive. */
   readonly maxStates?: number;
-  /** Snapshot the path every this many levels; backtracking replays at most this many choices (default 24). */
+  /**
+   * Backtracking replays fewer than this many choices (default 24): a node with more than one
+   * choice gets a snapshot when the nearest one above it on the path is this many levels up (a
+   * long run of one-choice nodes, one CPU stepping, takes none). A node the reduction's proviso
+   * turns into a branch afterwards may replay more.
+   */
   readonly checkpointEvery?: number;
   /** Asked every 1024 states: return true to stop now (Ctrl-C); the result keeps what was found. */
   readonly shouldStop?: () => boolean;

@@ -20,6 +20,8 @@ interface Level {
   /** The memory-and-mappings hash of the node (memory-only invariants held there). */
   memA: number;
   memB: number;
+  /** Depth of the nearest snapshot at or above the node on the path. */
+  snap: number;
 }
 
 
@@ -59,8 +61,9 @@ const NO_FINDINGS: readonly Finding[] = Object.freeze([]);
  * on the machine's hash, the depth, the budgets left and the monitors' states. Because the
  * depth is part of the key, each (state, depth) pair is visited once and the shortest schedule
  * reaching each violation is found whatever the order. Backtracking restores the nearest
- * snapshot on the current path and replays at most `checkpointEvery` choices (a snapshot costs
- * far more than a step). The machine is left as it was.
+ * snapshot on the current path and replays the choices below it; a node with more than one
+ * choice gets a snapshot when the nearest one above it is `checkpointEvery` levels up (a
+ * snapshot costs far more than a step, and backtracking comes back only to such nodes). The machine is left as it was.
  */
 export function runSearch(machine: Machine, options: SearchOptions, run: RunOptions = {}): RunResult {
   const runner = new SearchRunner(machine, options);
@@ -287,6 +290,7 @@ class Search {
     const levels = this.levels;
     let top = 0;
     this.level(top++, budgets0, mon0, this.choices(budgets0));
+    levels[0]!.snap = base;
     while (top > 0) {
       const d = base + top - 1;
       const L = levels[top - 1]!;
@@ -322,7 +326,13 @@ class Search {
       this.path.push(c);
       this.level(top++, budgets, monitors, this.enabled);
       this.at = depth;
-      if (depth % every === 0) this.snaps[depth] = m.snapshot();
+      // Backtracking comes back only to nodes with choices left: those get a snapshot when the nearest is `every` levels up.
+      const N = levels[top - 1]!;
+      N.snap = L.snap;
+      if (N.choices.length > 1 && depth - L.snap >= every) {
+        this.snaps[depth] = m.snapshot();
+        N.snap = depth;
+      }
     }
   }
 
@@ -433,7 +443,7 @@ class Search {
     }
     const L = this.levels[i];
     if (L === undefined) {
-      this.levels[i] = { choices, next: 0, budgets, monitors, deferred, memA: this.memA, memB: this.memB };
+      this.levels[i] = { choices, next: 0, budgets, monitors, deferred, memA: this.memA, memB: this.memB, snap: 0 };
       return;
     }
     L.memA = this.memA;

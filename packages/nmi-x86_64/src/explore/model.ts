@@ -76,9 +76,6 @@ export function buildNmiModel(p: NmiModelParams): NmiModel {
       return (windowClosed(mm, s, TRACKED) || noNmiYet(mm, s, TRACKED)) && quietEnd(mm);
     },
     reduction: p.reduction ?? true,
-    // One CPU: the tree is long paths that branch where an NMI arrives. A snapshot every 96 levels
-    // (one per job of the default chunk) costs less than what backtracking replays without it.
-    checkpointEvery: 96,
     ...(p.maxStates !== undefined ? { maxStates: p.maxStates } : {}),
   };
   return { machine: m, options, kernel: k };

@@ -197,10 +197,18 @@ class Lanes {
     this.b = Math.imul(this.b + x, 0xc2b2ae35) ^ (this.b >>> 15);
   }
 
-  /** A 64-bit value, as its two halves. */
+  /**
+   * A value below 2⁶⁴ as the two halves of Number(v), exact below 2⁵³; above, where Number rounds
+   * (by less than 2¹¹), its low 12 bits follow. The high half says which (below 2²¹ or not), so no
+   * two values give the same words. One bigint operation at most (they allocate; this runs for
+   * every field of every NMI, #BP and #PF delivered).
+   */
   big(v: bigint): void {
-    this.word(Number(v & 0xffffffffn));
-    this.word(Number((v >> 32n) & 0xffffffffn));
+    const n = Number(v);
+    const lo = n % 4294967296;
+    this.word(lo);
+    this.word((n - lo) / 4294967296);
+    if (v >= 0x20000000000000n) this.word(Number(v & 0xfffn));
   }
 
   finish(out: Int32Array): void {
@@ -266,12 +274,34 @@ function captureContext(m: Machine, cpu: number, kind: Context['kind'], errorCod
   const c = m.cpus[cpu]!;
   const bytes = BigInt(w);
   const frame = c.rsp + (errorCode ? bytes : 0n);
-  const word = (k: number): bigint => m.read(frame + bytes * BigInt(k), w);
-  const cs = word(1);
+  const head = m.readBytes(frame, 3 * w);
+  const cs = frameWord(head, 1, w);
   const full = w === 8 || (cs & 3n) !== BigInt(c.cpl);
-  const regs = (w === 8 ? GPRS64 : GPRS32).map((r) => c.reg(r));
-  const x = { kind, frame, rip: word(0), cs, rflags: word(2), rsp: full ? word(3) : frame + 3n * bytes, ss: full ? word(4) : BigInt(c.ss), regs, gs: c.gsBase, kernelGs: c.kernelGsBase, fs: c.fsBase };
+  // SS:RSP only where the CPU pushed them (the words above an i386 same-privilege frame may be unmapped).
+  const tail = full ? m.readBytes(frame + 3n * bytes, 2 * w) : undefined;
+  const names = w === 8 ? GPRS64 : GPRS32;
+  const regs = new Array<bigint>(names.length);
+  for (let i = 0; i < names.length; i++) regs[i] = c.reg(names[i]!);
+  const x = {
+    kind,
+    frame,
+    rip: frameWord(head, 0, w),
+    cs,
+    rflags: frameWord(head, 2, w),
+    rsp: tail ? frameWord(tail, 0, w) : frame + 3n * bytes,
+    ss: tail ? frameWord(tail, 1, w) : BigInt(c.ss),
+    regs,
+    gs: c.gsBase,
+    kernelGs: c.kernelGsBase,
+    fs: c.fsBase,
+  };
   return contextDigest(x);
+}
+
+/** Word `k` of little-endian words of `w` bytes. */
+function frameWord(b: Uint8Array, k: number, w: 4 | 8): bigint {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return w === 8 ? v.getBigUint64(8 * k, true) : BigInt(v.getUint32(4 * k, true));
 }
 
 /** An iret popped the frame at `frame`: is it an NMI's (or exception's) final return, and did it go home intact? */
