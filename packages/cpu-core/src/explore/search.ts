@@ -260,11 +260,17 @@ class Search {
       }
     }
     const base = this.path.length;
-    this.snaps[base] = base === 0 ? home : start?.anchor !== undefined && start.anchorDepth === base ? start.anchor : m.snapshot();
+    // The nearest snapshot on the path: the start state, the node's anchor (backtracking replays from there), or one taken now.
+    let snap = base;
+    if (base === 0) this.snaps[0] = home;
+    else if (start?.anchor !== undefined) {
+      snap = start.anchorDepth;
+      this.snaps[snap] = start.anchor;
+    } else this.snaps[base] = m.snapshot();
     this.at = base;
     this.cache = run.frontierCache;
     this.memoryHash();
-    if (!this.report(this.checkState(false))) this.dfs(base, budgets, mon, run.frontierAt);
+    if (!this.report(this.checkState(false))) this.dfs(base, snap, budgets, mon, run.frontierAt);
     const violations = [...this.found.values()].sort((a, b) => a.schedule.length - b.schedule.length || a.invariant.localeCompare(b.invariant));
     return {
       verdict: violations.length > 0 ? 'violated' : this.cut ? 'incomplete' : 'verified',
@@ -282,7 +288,7 @@ class Search {
     };
   }
 
-  dfs(base: number, budgets0: Int32Array, mon0: readonly unknown[], frontierAt: number | undefined): void {
+  dfs(base: number, snap: number, budgets0: Int32Array, mon0: readonly unknown[], frontierAt: number | undefined): void {
     const m = this.m;
     const o = this.o;
     const maxStates = o.maxStates ?? 1_000_000;
@@ -290,7 +296,11 @@ class Search {
     const levels = this.levels;
     let top = 0;
     this.level(top++, budgets0, mon0, this.choices(budgets0));
-    levels[0]!.snap = base;
+    levels[0]!.snap = snap;
+    if (levels[0]!.choices.length > 1 && base - snap >= every) {
+      this.snaps[base] = m.snapshot();
+      levels[0]!.snap = base;
+    }
     while (top > 0) {
       const d = base + top - 1;
       const L = levels[top - 1]!;
@@ -370,10 +380,11 @@ class Search {
       const key = k.text();
       this.frontier.push({ prefix, key });
       if (this.cache) {
-        // The nearest snapshot on the path (the job's last checkpoint): the node's own would cost a capture and its frames.
+        // The nearest snapshot on the path (the node's own would cost a capture and its frames), unless it is far up.
         let s = depth - 1;
         while (this.snaps[s] === undefined) s--;
-        this.cache.keep(key, { prefix, anchor: this.snaps[s], anchorDepth: s, budgets: budgets.slice(), monitors });
+        const far = depth - s > 4 * (this.o.checkpointEvery ?? 24);
+        this.cache.keep(key, { prefix, anchor: far ? m.snapshot() : this.snaps[s], anchorDepth: far ? depth : s, budgets: budgets.slice(), monitors });
       }
       return true;
     }
