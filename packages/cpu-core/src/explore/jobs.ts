@@ -3,7 +3,7 @@ import { FrontierCache } from './frontier-cache.js';
 import type { SearchOptions, SearchResult } from './model.js';
 import type { JobOutcome, SearchJob } from './plan.js';
 import type { SearchPlan } from './plan.js';
-import { SearchRunner } from './search.js';
+import { SearchRunner } from './search-runner.js';
 import { VisitedSet } from './visited-set.js';
 
 /** Runs one subtree job on a machine at the search's start state: `chunk` levels below the prefix. The machine is left as it was. */
@@ -26,7 +26,7 @@ const runners = new WeakMap<Machine, SearchRunner>();
 
 function runnerFor(machine: Machine, options: SearchOptions): SearchRunner {
   const old = runners.get(machine);
-  if (old && old.options === options && machine.hash() === old.home.hash) return old;
+  if (old?.options === options && machine.hash() === old.home.hash) return old;
   const runner = new SearchRunner(machine, options);
   runners.set(machine, runner);
   return runner;
