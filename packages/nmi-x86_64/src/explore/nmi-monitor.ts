@@ -213,7 +213,7 @@ class Lanes {
 
   finish(out: Int32Array): void {
     out[0] = fmix(this.a ^ Math.imul(this.b, 0x27d4eb2d));
-    out[1] = fmix(this.b ^ out[0]!);
+    out[1] = fmix(this.b ^ out[0]);
   }
 }
 
@@ -226,15 +226,22 @@ function fmix(h: number): number {
 const KINDS = { NMI: 1, '#BP': 2, '#PF': 3 } as const;
 const digestOut = new Int32Array(2);
 
-/** A context's fields as 64 bits (what the text key of every field was, as a digest). */
-function contextDigest(x: Omit<Context, 'h1' | 'h2'>): Context {
+/** A context's fields as 64 bits (what the text key of every field was, as a digest), in `digestOut`. */
+function contextDigest(x: Omit<Context, 'h1' | 'h2'>): void {
   const h = new Lanes();
   h.word(KINDS[x.kind]);
-  for (const v of [x.frame, x.rip, x.cs, x.rflags, x.rsp, x.ss, x.gs, x.kernelGs, x.fs]) h.big(v);
+  h.big(x.frame);
+  h.big(x.rip);
+  h.big(x.cs);
+  h.big(x.rflags);
+  h.big(x.rsp);
+  h.big(x.ss);
+  h.big(x.gs);
+  h.big(x.kernelGs);
+  h.big(x.fs);
   h.word(x.regs.length);
-  for (const v of x.regs) h.big(v);
+  for (let i = 0; i < x.regs.length; i++) h.big(x.regs[i]!);
   h.finish(digestOut);
-  return { ...x, h1: digestOut[0]!, h2: digestOut[1]! };
 }
 
 function step(m: Machine, choice: Choice, t: CpuTrack, pre: Pending | undefined, cfg: NmiMonitorConfig, exits: readonly bigint[], stack: readonly [bigint, bigint], findings: Finding[]): CpuTrack {
@@ -294,8 +301,13 @@ function captureContext(m: Machine, cpu: number, kind: Context['kind'], errorCod
     gs: c.gsBase,
     kernelGs: c.kernelGsBase,
     fs: c.fsBase,
+    h1: 0,
+    h2: 0,
   };
-  return contextDigest(x);
+  contextDigest(x);
+  x.h1 = digestOut[0]!;
+  x.h2 = digestOut[1]!;
+  return x;
 }
 
 /** Word `k` of little-endian words of `w` bytes. */
