@@ -240,7 +240,7 @@ function contextDigest(x: Omit<Context, 'h1' | 'h2'>): void {
   h.big(x.kernelGs);
   h.big(x.fs);
   h.word(x.regs.length);
-  for (let i = 0; i < x.regs.length; i++) h.big(x.regs[i]!);
+  for (const v of x.regs) h.big(v);
   h.finish(digestOut);
 }
 
@@ -281,11 +281,11 @@ function captureContext(m: Machine, cpu: number, kind: Context['kind'], errorCod
   const c = m.cpus[cpu]!;
   const bytes = BigInt(w);
   const frame = c.rsp + (errorCode ? bytes : 0n);
-  const head = m.readBytes(frame, 3 * w);
+  const head = words(m.readBytes(frame, 3 * w));
   const cs = frameWord(head, 1, w);
   const full = w === 8 || (cs & 3n) !== BigInt(c.cpl);
   // SS:RSP only where the CPU pushed them (the words above an i386 same-privilege frame may be unmapped).
-  const tail = full ? m.readBytes(frame + 3n * bytes, 2 * w) : undefined;
+  const tail = full ? words(m.readBytes(frame + 3n * bytes, 2 * w)) : undefined;
   const names = w === 8 ? GPRS64 : GPRS32;
   const regs = new Array<bigint>(names.length);
   for (let i = 0; i < names.length; i++) regs[i] = c.reg(names[i]!);
@@ -310,9 +310,12 @@ function captureContext(m: Machine, cpu: number, kind: Context['kind'], errorCod
   return x;
 }
 
+function words(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
+
 /** Word `k` of little-endian words of `w` bytes. */
-function frameWord(b: Uint8Array, k: number, w: 4 | 8): bigint {
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+function frameWord(v: DataView, k: number, w: 4 | 8): bigint {
   return w === 8 ? v.getBigUint64(8 * k, true) : BigInt(v.getUint32(4 * k, true));
 }
 
