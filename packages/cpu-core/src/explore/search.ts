@@ -248,18 +248,17 @@ export class Search {
       const depth = d + 1;
       if (depth > this.deepest) this.deepest = depth;
       this.path.push(c);
-      const ended = this.visit(depth, budgets, monitors, findings, L, frontierAt);
-      this.path.pop();
-      if (ended) {
+      if (this.visit(depth, budgets, monitors, findings, L, frontierAt)) {
+        this.path.pop();
         this.schedules++;
         continue;
       }
       if (this.states >= maxStates || ((this.states & 1023) === 0 && (o.shouldStop?.() ?? false))) {
+        this.path.pop();
         this.cut = true;
         return;
       }
       if ((this.states & 1023) === 0) o.onProgress?.({ states: this.states, transitions: this.transitions, violations: this.found.size });
-      this.path.push(c);
       this.level(top++, budgets, monitors, this.enabled);
       this.at = depth;
       // Backtracking comes back only to nodes with choices left: those get a snapshot when the nearest is `every` levels up.
@@ -459,7 +458,7 @@ export class Search {
       if (status === 'dead') (out ??= []).push({ invariant: 'fatal', detail: `CPU ${c.id} died: ${c.deathReason}` });
       else if (status !== 'offline' && this.fatal.length > 0) {
         const rip = c.rip;
-        for (const [name, addr] of this.fatal) if (rip === addr) (out ??= []).push({ invariant: 'fatal', detail: `CPU ${c.id} reached ${name}` });
+        for (const f of this.fatal) if (rip === f[1]) (out ??= []).push({ invariant: 'fatal', detail: `CPU ${c.id} reached ${f[0]}` });
       }
     }
     for (const inv of this.invariants) {
