@@ -152,7 +152,9 @@ export class Search {
     this.found.clear();
     this.frontier = [];
     this.path.length = 0;
-    this.snaps.length = 0;
+    // Cleared, not truncated: an array written first at index 800 (a job's start) has no dense
+    // storage to index into, and backtracking scans it level by level.
+    this.snaps.fill(undefined);
     this.states = 0;
     this.transitions = 0;
     this.schedules = 0;
@@ -186,6 +188,7 @@ export class Search {
       }
     }
     const base = this.path.length;
+    while (this.snaps.length <= base) this.snaps.push(undefined);
     // The nearest snapshot on the path: the start state, the node's anchor (backtracking replays from there), or one taken now.
     let snap = base;
     if (base === 0) this.snaps[0] = home;
