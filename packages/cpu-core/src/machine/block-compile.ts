@@ -1,0 +1,173 @@
+import { FL_TF, RUNNING } from './cpu.js';
+import type { CpuState } from './cpu.js';
+import type { Frame } from './frame.js';
+import type { DecodedOp } from './op.js';
+import { HELPERS, sourceOf } from './block-source.js';
+import type { OpSource } from './block-source.js';
+
+/*
+ * The block compiler's code generation. A block becomes one function: a `switch` on the entry
+ * index whose cases fall through, one per instruction, in a loop. What every instruction
+ * writes — RIP, the clock, the instruction count, the six arithmetic flags and the result's
+ * high half — and the registers the inlined templates name live in locals for the whole
+ * call; they are written back to the CPU only where something outside the function could read
+ * them: at every exit (each after-instruction check that fails), before each closure call
+ * (the closure reads and writes the CPU; the locals are read back after it) and, for a
+ * template that calls `rd`/`wr`, when it faults (the clock is written before the access,
+ * which may charge a line transfer, and read back after). Only the locals an instruction since
+ * the last write-back can have changed are written back (`dirty` below), so an exit costs a
+ * few stores and a straight run of inlined instructions none.
+ *
+ * A block whose last instruction is a conditional jump back to one of its own instructions
+ * loops inside the function instead of returning to the burst loop, after the same checks the
+ * burst loop and `blockAt` would make before entering it again: the budget, the clock, the
+ * target is that instruction of this page. Everything else they check (CPU state, pending
+ * events, TF, the code page's translation and write sequence) only a closure call or a
+ * memory access can change, and the full check after each of those has already passed.
+ */
+
+/** A block's generated function: runs from instruction `j` with at most `left` instructions; `lo0`/`hi0` is the block's start address. */
+export type BlockFn = (c: CpuState, left: number, f: Frame, seq: number, lo0: number, hi0: number, j: number) => void;
+
+/** What a compiler needs of a block: its instructions and where each ends (offset from the block's start). */
+export interface CompiledShape {
+  readonly ops: readonly DecodedOp[];
+  readonly ends: readonly number[];
+}
+
+/** Locals that mirror CPU fields: local name → field. */
+const FIELDS: Readonly<Record<string, string>> = {
+  ipl: 'ipLo',
+  iph: 'ipHi',
+  cyc: 'cycles',
+  ins: 'instructions',
+  cf: 'cf',
+  pf: 'pf',
+  af: 'af',
+  zf: 'zf',
+  sf: 'sf',
+  of: 'of',
+  rh: 'rh',
+};
+
+/** Where a local's value lives: a CPU field, or a register half (`L`/`H` are the register file). */
+const home = (local: string): string => (local in FIELDS ? `c.${FIELDS[local]!}` : `${local.startsWith('l_') ? 'L' : 'H'}[${local.slice(2)}]`);
+const store = (locals: Iterable<string>): string => [...locals].map((v) => `${home(v)} = ${v};`).join(' ');
+const load = (locals: Iterable<string>): string => [...locals].map((v) => `${v} = ${home(v)};`).join(' ');
+
+const WRITE = /\b(cf|pf|af|zf|sf|of|rh|ipl|iph|[lh]_\d+)\s*(?:=(?!=)|>>>=)/g;
+
+interface Step {
+  readonly src: OpSource | undefined;
+  /** The template with its registers renamed to locals. */
+  readonly code: string;
+  readonly writes: ReadonlySet<string>;
+}
+
+function stepOf(op: DecodedOp, regs: Set<string>): Step {
+  const src = sourceOf(op.exec);
+  // Every instruction counts itself and charges its cost in the locals.
+  if (src === undefined) return { src, code: '', writes: new Set(['ins', 'cyc']) };
+  const code = src.code.replace(/\b([LH])\[(\d+)\]/g, (_, a: string, n: string) => {
+    const name = `${a === 'L' ? 'l' : 'h'}_${n}`;
+    regs.add(name);
+    return name;
+  });
+  const writes = new Set(['ins', 'cyc']);
+  for (const m of code.matchAll(WRITE)) writes.add(m[1]!);
+  return { src, code, writes };
+}
+
+/** Index of the instruction a final jump to `target` lands on, if it is one of the block's own (the same page, by the decoded addresses). */
+function loopTarget(b: CompiledShape, last: Step): number {
+  const jump = last.src?.jump;
+  if (jump === undefined || jump.target[1] !== jump.next[1]) return -1;
+  // The jump's next RIP is the block's end, so the target's offset from the block's start follows.
+  const off = jump.target[0] - (jump.next[0] - b.ends[b.ends.length - 1]!);
+  for (let k = 0; k < b.ops.length; k++) if ((k === 0 ? 0 : b.ends[k - 1]) === off) return k;
+  return -1;
+}
+
+/** Locals each instruction may have left changed since the last write-back, on entry (`dirtyIn`) and after it (`dirtyOut`). */
+function dirtySets(steps: readonly Step[], loopTo: number): { dirtyIn: Set<string>[]; dirtyOut: Set<string>[] } {
+  const n = steps.length;
+  const dirtyIn = steps.map(() => new Set<string>());
+  const dirtyOut = steps.map(() => new Set<string>());
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let j = 0; j < n; j++) {
+      const before = dirtyIn[j]!.size + dirtyOut[j]!.size;
+      if (j > 0) for (const v of dirtyOut[j - 1]!) dirtyIn[j]!.add(v);
+      if (j === loopTo) for (const v of dirtyOut[n - 1]!) dirtyIn[j]!.add(v);
+      const s = steps[j]!;
+      if (s.src !== undefined) for (const v of dirtyIn[j]!) dirtyOut[j]!.add(v);
+      for (const v of s.writes) dirtyOut[j]!.add(v);
+      if (dirtyIn[j]!.size + dirtyOut[j]!.size !== before) changed = true;
+    }
+  }
+  return { dirtyIn, dirtyOut };
+}
+
+const EVENTS = `c.state !== ${RUNNING} || c.nmiPending || c.irqCount !== 0 || (c.fl & ${FL_TF}) !== 0 || f.lastWriteSeq !== seq || c.codeFrame !== f`;
+
+/** The source of one instruction and the check after it; `closures` collects the closures called. */
+function caseSource(b: CompiledShape, j: number, s: Step, io: { dirtyIn: Set<string>; dirtyOut: Set<string>; all: string[]; loopTo: number }, closures: unknown[]): string {
+  const op = b.ops[j]!;
+  const count = `ins++; cyc += ${op.cost};`;
+  let body: string;
+  let check: string;
+  if (s.src === undefined) {
+    closures.push(op.exec);
+    body = `${store(io.dirtyIn)} e${closures.length - 1}(c); ${load(io.all)} ne = c.nextEvent; ${count}`;
+    check = `${EVENTS} || ipl !== lo0 + ${b.ends[j]} || iph !== hi0`;
+  } else if (s.src.kind === 'memory') {
+    const rest = [...io.dirtyIn].filter((v) => v !== 'cyc');
+    body = `c.cycles = cyc; try { ${s.code} } catch (x) { ${store(rest)} throw x; } cyc = c.cycles; ${count}`;
+    // A load or store can charge a line transfer, write this page (its code) or a page table (which flushes the TLB); nothing else the checks read.
+    check = 'f.lastWriteSeq !== seq || c.codeFrame !== f';
+  } else {
+    body = `${s.code} ${count}`;
+    check = '';
+  }
+  const exit = `{ ${store(io.dirtyOut)} return; }`;
+  const stop = `--left === 0 || cyc >= ne${check === '' ? '' : ` || ${check}`}`;
+  if (j < b.ops.length - 1) return `case ${j}: ${body}\nif (${stop}) ${exit}`;
+  if (io.loopTo < 0) return `case ${j}: ${body}\n${exit}`;
+  const back = `ipl !== lo0 + ${io.loopTo === 0 ? 0 : b.ends[io.loopTo - 1]} || iph !== hi0`;
+  return `case ${j}: ${body}\nif (${stop} || ${back}) ${exit}\nj = ${io.loopTo}; continue;`;
+}
+
+/** The function's source and the closures it calls (its parameters `e0`, `e1`…). */
+export function blockSource(b: CompiledShape): { source: string; closures: unknown[] } {
+  const regs = new Set<string>();
+  const steps = b.ops.map((op) => stepOf(op, regs));
+  const loopTo = loopTarget(b, steps[steps.length - 1]!);
+  const { dirtyIn, dirtyOut } = dirtySets(steps, loopTo);
+  const all = [...Object.keys(FIELDS), ...[...regs].sort()];
+  const closures: unknown[] = [];
+  const cases = steps.map((s, j) => caseSource(b, j, s, { dirtyIn: dirtyIn[j]!, dirtyOut: dirtyOut[j]!, all, loopTo }, closures));
+  const decl = all.map((v) => `${v} = ${home(v)}`).join(', ');
+  const source = `const L = c.lo; const H = c.hi; let ne = c.nextEvent, ${decl};\nfor (;;) { switch (j) {\n${cases.join('\n')}\n} return; }`;
+  return { source, closures };
+}
+
+let codegen = true;
+
+/**
+ * Generates the block's function (see the file comment). Null (and the caller's loop tier
+ * for good) if code generation is refused, as under a page's CSP.
+ */
+export function compileBlock(b: CompiledShape): BlockFn | null {
+  if (!codegen || !b.ops.every((op) => Number.isFinite(op.cost))) return null;
+  const { source, closures } = blockSource(b);
+  try {
+    const helpers = Object.keys(HELPERS);
+    const params = closures.map((_, k) => `e${k}`);
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from numbers, closure parameters and the templates of block-source.ts only
+    const factory = new Function(...helpers, ...params, `return function block(c, left, f, seq, lo0, hi0, j) {\n${source}\n};`) as (...e: unknown[]) => BlockFn;
+    return factory(...Object.values(HELPERS), ...closures);
+  } catch {
+    codegen = false;
+    return null;
+  }
+}
