@@ -5,7 +5,7 @@ import { kit } from '../testing/kit.js';
 import { blockCounters } from './block.js';
 import type { Machine } from './machine.js';
 
-const { rax, rbx, rdx, rsi, eax, ecx, edx, esi } = reg;
+const { rax, rbx, rdx, rsi, ecx, edx, esi } = reg;
 
 /** The sixteen conditional jumps, by condition code. */
 const JCC = ['jo', 'jno', 'jb', 'jae', 'je', 'jne', 'jbe', 'ja', 'js', 'jns', 'jp', 'jnp', 'jl', 'jge', 'jle', 'jg'] as const;
