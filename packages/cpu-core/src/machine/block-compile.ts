@@ -35,27 +35,29 @@ export interface CompiledShape {
   readonly ends: readonly number[];
 }
 
-/** Locals that mirror CPU fields: local name → field. */
-const FIELDS: Readonly<Record<string, string>> = {
-  ipl: 'ipLo',
-  iph: 'ipHi',
-  cyc: 'cycles',
-  ins: 'instructions',
-  cf: 'cf',
-  pf: 'pf',
-  af: 'af',
-  zf: 'zf',
-  sf: 'sf',
-  of: 'of',
-  rh: 'rh',
+/** Locals that mirror CPU fields: local name → [how the field is loaded into it, how it is stored back]. */
+const FIELDS: Readonly<Record<string, readonly [string, string]>> = {
+  ipl: ['c.ipLo', 'c.ipLo = ipl;'],
+  iph: ['c.ipHi', 'c.ipHi = iph;'],
+  cyc: ['c.cycles', 'c.cycles = cyc;'],
+  ins: ['c.instructions', 'c.instructions = ins;'],
+  cf: ['c.cf', 'c.cf = cf;'],
+  af: ['c.af', 'c.af = af;'],
+  of: ['c.of', 'c.of = of;'],
+  rh: ['c.rh', 'c.rh = rh;'],
+  // ZF, SF and PF as the values they derive from (block-source.ts), chosen on load to give the CPU's flags back.
+  zr: ['(c.zf !== 0 ? 0 : 1)', 'c.zf = zr === 0 ? 1 : 0;'],
+  sr: ['(c.sf << 31)', 'c.sf = sr >>> 31;'],
+  pr: ['(c.pf !== 0 ? 0 : 1)', 'c.pf = PARITY[pr & 0xff];'],
 };
 
-/** Where a local's value lives: a CPU field, or a register half (`L`/`H` are the register file). */
-const home = (local: string): string => (local in FIELDS ? `c.${FIELDS[local]!}` : `${local.startsWith('l_') ? 'L' : 'H'}[${local.slice(2)}]`);
-const store = (locals: Iterable<string>): string => [...locals].map((v) => `${home(v)} = ${v};`).join(' ');
-const load = (locals: Iterable<string>): string => [...locals].map((v) => `${v} = ${home(v)};`).join(' ');
+/** A register half's local: `l_3` is `L[3]`. */
+const half = (local: string): string => `${local.startsWith('l_') ? 'L' : 'H'}[${local.slice(2)}]`;
+const loadOf = (local: string): string => FIELDS[local]?.[0] ?? half(local);
+const store = (locals: Iterable<string>): string => [...locals].map((v) => FIELDS[v]?.[1] ?? `${half(v)} = ${v};`).join(' ');
+const load = (locals: Iterable<string>): string => [...locals].map((v) => `${v} = ${loadOf(v)};`).join(' ');
 
-const WRITE = /\b(cf|pf|af|zf|sf|of|rh|ipl|iph|[lh]_\d+)\s*(?:=(?!=)|>>>=)/g;
+const WRITE = /\b(cf|af|of|zr|sr|pr|rh|ipl|iph|[lh]_\d+)\s*(?:=(?!=)|>>>=)/g;
 
 interface Step {
   readonly src: OpSource | undefined;
@@ -146,7 +148,7 @@ export function blockSource(b: CompiledShape): { source: string; closures: unkno
   const all = [...Object.keys(FIELDS), ...[...regs].sort()];
   const closures: unknown[] = [];
   const cases = steps.map((s, j) => caseSource(b, j, s, { dirtyIn: dirtyIn[j]!, dirtyOut: dirtyOut[j]!, all, loopTo }, closures));
-  const decl = all.map((v) => `${v} = ${home(v)}`).join(', ');
+  const decl = all.map((v) => `${v} = ${loadOf(v)}`).join(', ');
   const source = `const L = c.lo; const H = c.hi; let ne = c.nextEvent, ${decl};\nfor (;;) { switch (j) {\n${cases.join('\n')}\n} return; }`;
   return { source, closures };
 }

@@ -23,8 +23,10 @@ export type SourceKind = 'pure' | 'memory';
 
 /**
  * An instruction's inline source. `code` names the CPU as `c`, its registers as `L[n]`/`H[n]`,
- * the six arithmetic flags and the result's high half as `cf pf af zf sf of rh`, RIP as
- * `ipl`/`iph` — all of which the block compiler keeps in locals.
+ * CF, AF, OF and the result's high half as `cf af of rh`, RIP as `ipl`/`iph` — all of which the
+ * block compiler keeps in locals. ZF, SF and PF are kept as the values they are computed from
+ * (`zr`: ZF is `zr === 0`; `sr`: SF is its bit 31; `pr`: PF is the parity of its low byte), so
+ * an instruction whose flags the next one overwrites costs three moves, not three computations.
  */
 export interface OpSource {
   readonly code: string;
@@ -78,12 +80,12 @@ export function aluSource(exec: Exec, op: number, size: 4 | 8, di: number, src: 
   if (body === undefined) return exec;
   const b = 'reg' in src ? `L[${src.reg}]` : `${src.il}`;
   if (size === 4) {
-    const flags = 'zf = r === 0 ? 1 : 0; sf = (r & 0x80000000) !== 0 ? 1 : 0; pf = PARITY[r & 0xff]; rh = 0;';
+    const flags = 'zr = r; sr = r; pr = r; rh = 0;';
     const store = writes ? `L[${di}] = r; H[${di}] = 0;` : '';
     return withSource(exec, { code: `{ const a = L[${di}]; const b = ${b}; ${body} ${flags} ${store} } ${ip(nl, nh)}`, kind: 'pure' });
   }
   const bh = 'reg' in src ? `H[${src.reg}]` : `${src.ih}`;
-  const flags = 'zf = (lo | hi) === 0 ? 1 : 0; sf = hi >>> 31; pf = PARITY[lo & 0xff]; rh = hi;';
+  const flags = 'zr = lo | hi; sr = hi; pr = lo; rh = hi;';
   const store = writes ? `L[${di}] = lo; H[${di}] = hi;` : '';
   return withSource(exec, { code: `{ const a = L[${di}]; const ah = H[${di}]; const b = ${b}; const bh = ${bh}; ${body} ${flags} ${store} } ${ip(nl, nh)}`, kind: 'pure' });
 }
@@ -115,7 +117,7 @@ export function movMemSource(exec: Exec, ea: Exec, store: boolean, size: number,
 }
 
 /** `cond` (alu.ts) over the flag locals, by condition code >> 1; odd codes negate. */
-const CC_TEST: readonly string[] = ['of !== 0', 'cf !== 0', 'zf !== 0', 'cf !== 0 || zf !== 0', 'sf !== 0', 'pf !== 0', 'sf !== of', 'zf !== 0 || sf !== of'];
+const CC_TEST: readonly string[] = ['of !== 0', 'cf !== 0', 'zr === 0', 'cf !== 0 || zr === 0', 'sr >>> 31 !== 0', 'PARITY[pr & 0xff] !== 0', 'sr >>> 31 !== of', 'zr === 0 || sr >>> 31 !== of'];
 
 /** `fastJcc`'s closure with its template. */
 export function jccSource(exec: Exec, cc: number, tl: number, th: number, nl: number, nh: number): Exec {
