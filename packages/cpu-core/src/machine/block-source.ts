@@ -1,5 +1,5 @@
 import { ADD, AND, CMP, OR, PARITY, SUB, TEST, XOR } from './alu.js';
-import { rd, wr } from './bus.js';
+import { rd, wrFast } from './bus.js';
 import type { CpuState } from './cpu.js';
 
 /*
@@ -38,7 +38,7 @@ export interface OpSource {
 const SOURCES = new WeakMap<Exec, OpSource>();
 
 /** The helpers templates call, as the generated factory's first parameters. */
-export const HELPERS = { PARITY, wr, rd } as const;
+export const HELPERS = { PARITY, wrFast, rd } as const;
 
 export function sourceOf(exec: Exec): OpSource | undefined {
   return SOURCES.get(exec);
@@ -111,7 +111,7 @@ export function movMemSource(exec: Exec, ea: Exec, store: boolean, size: number,
   if (address === undefined) return exec;
   const wide = size === 8;
   const code = store
-    ? `${address} wr(c, c.eaLo, c.eaHi, ${size}, L[${ri}], ${wide ? `H[${ri}]` : '0'});`
+    ? `${address} wrFast(c, c.eaLo, c.eaHi, ${size}, L[${ri}], ${wide ? `H[${ri}]` : '0'});`
     : `{ ${address} const v = rd(c, c.eaLo, c.eaHi, ${size}); H[${ri}] = ${wide ? 'c.vh' : '0'}; L[${ri}] = v; }`;
   return withSource(exec, { code: `${code} ${ip(nl, nh)}`, kind: 'memory' });
 }
