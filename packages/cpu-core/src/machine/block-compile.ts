@@ -53,31 +53,38 @@ const FIELDS: Readonly<Record<string, readonly [string, string]>> = {
 
 /** A register half's local: `l_3` is `L[3]`. */
 const half = (local: string): string => `${local.startsWith('l_') ? 'L' : 'H'}[${local.slice(2)}]`;
-const loadOf = (local: string): string => FIELDS[local]?.[0] ?? half(local);
+const loadOf = (local: string): string => (local === 'ne' ? 'c.nextEvent' : (FIELDS[local]?.[0] ?? half(local)));
 const store = (locals: Iterable<string>): string => [...locals].map((v) => FIELDS[v]?.[1] ?? `${half(v)} = ${v};`).join(' ');
 const load = (locals: Iterable<string>): string => [...locals].map((v) => `${v} = ${loadOf(v)};`).join(' ');
 
-const WRITE = /\b(cf|af|of|zr|sr|pr|rh|ipl|iph|[lh]_\d+)\s*(?:=(?!=)|>>>=)/g;
+const NAMES = /\b(cf|af|of|zr|sr|pr|rh|ipl|iph|ins|cyc|[lh]_\d+)\b/g;
 
 interface Step {
   readonly src: OpSource | undefined;
   /** The template with its registers renamed to locals. */
   readonly code: string;
+  /** Locals it reads (their values must be in the local first) and writes. */
+  readonly reads: ReadonlySet<string>;
   readonly writes: ReadonlySet<string>;
 }
 
-function stepOf(op: DecodedOp, regs: Set<string>): Step {
+function stepOf(op: DecodedOp, cost: number, regs: Set<string>): Step {
   const src = sourceOf(op.exec);
-  // Every instruction counts itself and charges its cost in the locals.
-  if (src === undefined) return { src, code: '', writes: new Set(['ins', 'cyc']) };
-  const code = src.code.replace(/\b([LH])\[(\d+)\]/g, (_, a: string, n: string) => {
-    const name = `${a === 'L' ? 'l' : 'h'}_${n}`;
-    regs.add(name);
-    return name;
-  });
-  const writes = new Set(['ins', 'cyc']);
-  for (const m of code.matchAll(WRITE)) writes.add(m[1]!);
-  return { src, code, writes };
+  if (src === undefined) return { src, code: '', reads: new Set(), writes: new Set() };
+  // Every instruction counts itself and charges its cost in the locals; every check reads the next event.
+  const code = `${src.code.replace(/\b([LH])\[(\d+)\]/g, (_, a: string, n: string) => `${a === 'L' ? 'l' : 'h'}_${n}`)} ins++; cyc += ${cost};`;
+  const reads = new Set(['ne']);
+  const writes = new Set<string>();
+  for (const m of code.matchAll(NAMES)) {
+    const name = m[1]!;
+    if (name[1] === '_') regs.add(name);
+    const rest = code.slice(m.index + name.length);
+    const assigned = /^\s*=(?!=)/.test(rest);
+    // A use before the template's first write of it needs the value (`x++`, `x += …`, `x >>>= …` included).
+    if (!assigned && !writes.has(name)) reads.add(name);
+    if (assigned || /^\s*(\+\+|\+=|>>>=)/.test(rest)) writes.add(name);
+  }
+  return { src, code, reads, writes };
 }
 
 /** Index of the instruction a final jump to `target` lands on, if it is one of the block's own (the same page, by the decoded addresses). */
@@ -90,66 +97,93 @@ function loopTarget(b: CompiledShape, last: Step): number {
   return -1;
 }
 
-/** Locals each instruction may have left changed since the last write-back, on entry (`dirtyIn`) and after it (`dirtyOut`). */
-function dirtySets(steps: readonly Step[], loopTo: number): { dirtyIn: Set<string>[]; dirtyOut: Set<string>[] } {
+/**
+ * Where each local's value is, before and after each instruction: `valid` — the local holds
+ * it; `dirty` — the local holds it and the CPU field does not (dirty implies valid; a local
+ * not dirty has its value in the field). At entry and after a closure call nothing is valid,
+ * so a template loads what it reads first; where paths meet (fall-through into a loop's
+ * target, the jump back to it) a local valid on one path is loaded on the other.
+ */
+interface Where {
+  readonly valid: Set<string>;
+  readonly dirty: Set<string>;
+}
+
+function after(s: Step, w: Where): Where {
+  if (s.src === undefined) return { valid: new Set(['ins', 'cyc', 'ne']), dirty: new Set(['ins', 'cyc']) };
+  return { valid: new Set([...w.valid, ...s.reads, ...s.writes]), dirty: new Set([...w.dirty, ...s.writes]) };
+}
+
+function places(steps: readonly Step[], loopTo: number): { before: Where[]; afterOp: Where[] } {
   const n = steps.length;
-  const dirtyIn = steps.map(() => new Set<string>());
-  const dirtyOut = steps.map(() => new Set<string>());
+  const before: Where[] = steps.map(() => ({ valid: new Set<string>(), dirty: new Set<string>() }));
+  const afterOp: Where[] = steps.map(() => ({ valid: new Set<string>(), dirty: new Set<string>() }));
   for (let changed = true; changed; ) {
     changed = false;
     for (let j = 0; j < n; j++) {
-      const before = dirtyIn[j]!.size + dirtyOut[j]!.size;
-      if (j > 0) for (const v of dirtyOut[j - 1]!) dirtyIn[j]!.add(v);
-      if (j === loopTo) for (const v of dirtyOut[n - 1]!) dirtyIn[j]!.add(v);
-      const s = steps[j]!;
-      if (s.src !== undefined) for (const v of dirtyIn[j]!) dirtyOut[j]!.add(v);
-      for (const v of s.writes) dirtyOut[j]!.add(v);
-      if (dirtyIn[j]!.size + dirtyOut[j]!.size !== before) changed = true;
+      const size = before[j]!.valid.size + before[j]!.dirty.size;
+      const into = [j > 0 ? afterOp[j - 1]! : null, j === loopTo ? afterOp[n - 1]! : null];
+      for (const w of into) {
+        if (w === null) continue;
+        for (const v of w.valid) before[j]!.valid.add(v);
+        for (const v of w.dirty) before[j]!.dirty.add(v);
+      }
+      afterOp[j] = after(steps[j]!, before[j]!);
+      if (before[j]!.valid.size + before[j]!.dirty.size !== size) changed = true;
     }
   }
-  return { dirtyIn, dirtyOut };
+  return { before, afterOp };
 }
+
+const minus = (a: ReadonlySet<string>, b: ReadonlySet<string>): string[] => [...a].filter((v) => !b.has(v));
 
 const EVENTS = `c.state !== ${RUNNING} || c.nmiPending || c.irqCount !== 0 || (c.fl & ${FL_TF}) !== 0 || f.lastWriteSeq !== seq || c.codeFrame !== f`;
 
 /** The source of one instruction and the check after it; `closures` collects the closures called. */
-function caseSource(b: CompiledShape, j: number, s: Step, io: { dirtyIn: Set<string>; dirtyOut: Set<string>; all: string[]; loopTo: number }, closures: unknown[]): string {
+function caseSource(b: CompiledShape, j: number, s: Step, at: { before: Where; after: Where; next: Where | null; loopTo: number }, closures: unknown[]): string {
   const op = b.ops[j]!;
-  const count = `ins++; cyc += ${op.cost};`;
   let body: string;
   let check: string;
   if (s.src === undefined) {
     closures.push(op.exec);
-    body = `${store(io.dirtyIn)} e${closures.length - 1}(c); ${load(io.all)} ne = c.nextEvent; ${count}`;
-    check = `${EVENTS} || ipl !== lo0 + ${b.ends[j]} || iph !== hi0`;
+    body = `${store(at.before.dirty)} e${closures.length - 1}(c); ins = c.instructions + 1; cyc = c.cycles + ${op.cost}; ne = c.nextEvent;`;
+    check = `${EVENTS} || c.ipLo !== lo0 + ${b.ends[j]} || c.ipHi !== hi0`;
   } else if (s.src.kind === 'memory') {
-    const rest = [...io.dirtyIn].filter((v) => v !== 'cyc');
-    body = `c.cycles = cyc; try { ${s.code} } catch (x) { ${store(rest)} throw x; } cyc = c.cycles; ${count}`;
+    // The access reads and may charge the clock; a fault leaves with the state before the instruction.
+    const code = s.code.replace(/ ins\+\+; cyc \+= [^;]+;$/, '');
+    body = `${load(minus(s.reads, at.before.valid))} c.cycles = cyc; try { ${code} } catch (x) { ${store(minus(at.before.dirty, new Set(['cyc'])))} throw x; } cyc = c.cycles; ins++; cyc += ${op.cost};`;
     // A load or store can charge a line transfer, write this page (its code) or a page table (which flushes the TLB); nothing else the checks read.
     check = 'f.lastWriteSeq !== seq || c.codeFrame !== f';
   } else {
-    body = `${s.code} ${count}`;
+    body = `${load(minus(s.reads, at.before.valid))} ${s.code}`;
     check = '';
   }
-  const exit = `{ ${store(io.dirtyOut)} return; }`;
+  const exit = `{ ${store(at.after.dirty)} return; }`;
   const stop = `--left === 0 || cyc >= ne${check === '' ? '' : ` || ${check}`}`;
-  if (j < b.ops.length - 1) return `case ${j}: ${body}\nif (${stop}) ${exit}`;
-  if (io.loopTo < 0) return `case ${j}: ${body}\n${exit}`;
-  const back = `ipl !== lo0 + ${io.loopTo === 0 ? 0 : b.ends[io.loopTo - 1]} || iph !== hi0`;
-  return `case ${j}: ${body}\nif (${stop} || ${back}) ${exit}\nj = ${io.loopTo}; continue;`;
+  // Going on to the next instruction (or back to the loop's target): load what is valid there but not here.
+  const fix = at.next === null ? '' : load(minus(at.next.valid, at.after.valid));
+  if (j < b.ops.length - 1) return `case ${j}: ${body}\nif (${stop}) ${exit}\n${fix}`;
+  if (at.loopTo < 0) return `case ${j}: ${body}\n${exit}`;
+  const back = `ipl !== lo0 + ${at.loopTo === 0 ? 0 : b.ends[at.loopTo - 1]} || iph !== hi0`;
+  return `case ${j}: ${body}\nif (${stop} || ${back}) ${exit}\n${fix} j = ${at.loopTo}; continue;`;
 }
 
 /** The function's source and the closures it calls (its parameters `e0`, `e1`…). */
 export function blockSource(b: CompiledShape): { source: string; closures: unknown[] } {
   const regs = new Set<string>();
-  const steps = b.ops.map((op) => stepOf(op, regs));
-  const loopTo = loopTarget(b, steps[steps.length - 1]!);
-  const { dirtyIn, dirtyOut } = dirtySets(steps, loopTo);
-  const all = [...Object.keys(FIELDS), ...[...regs].sort()];
+  const steps = b.ops.map((op) => stepOf(op, op.cost, regs));
+  const last = steps.length - 1;
+  const loopTo = loopTarget(b, steps[last]!);
+  const { before, afterOp } = places(steps, loopTo);
   const closures: unknown[] = [];
-  const cases = steps.map((s, j) => caseSource(b, j, s, { dirtyIn: dirtyIn[j]!, dirtyOut: dirtyOut[j]!, all, loopTo }, closures));
-  const decl = all.map((v) => `${v} = ${loadOf(v)}`).join(', ');
-  const source = `const L = c.lo; const H = c.hi; let ne = c.nextEvent, ${decl};\nfor (;;) { switch (j) {\n${cases.join('\n')}\n} return; }`;
+  const cases = steps.map((s, j) => {
+    const next = j < last ? before[j + 1]! : loopTo >= 0 ? before[loopTo]! : null;
+    return caseSource(b, j, s, { before: before[j]!, after: afterOp[j]!, next, loopTo }, closures);
+  });
+  // Entering at instruction j, the locals valid there are loaded once.
+  const entries = before.map((w, j) => `case ${j}: ${load(w.valid)} break;`).join('\n');
+  const all = [...Object.keys(FIELDS), 'ne', ...[...regs].sort()];
+  const source = `const L = c.lo; const H = c.hi; let ${all.map((v) => `${v} = 0`).join(', ')};\nswitch (j) {\n${entries}\n}\nfor (;;) { switch (j) {\n${cases.join('\n')}\n} return; }`;
   return { source, closures };
 }
 
