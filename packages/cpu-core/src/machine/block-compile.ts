@@ -9,14 +9,15 @@ import type { OpSource } from './block-source.js';
  * The block compiler's code generation. A block becomes one function: a `switch` on the entry
  * index whose cases fall through, one per instruction, in a loop. What every instruction
  * writes — RIP, the clock, the instruction count, the six arithmetic flags and the result's
- * high half — and the registers the inlined templates name live in locals for the whole
- * call; they are written back to the CPU only where something outside the function could read
- * them: at every exit (each after-instruction check that fails), before each closure call
- * (the closure reads and writes the CPU; the locals are read back after it) and, for a
- * template that calls `rd`/`wr`, when it faults (the clock is written before the access,
- * which may charge a line transfer, and read back after). Only the locals an instruction since
- * the last write-back can have changed are written back (`dirty` below), so an exit costs a
- * few stores and a straight run of inlined instructions none.
+ * high half — and the registers the inlined templates name live in locals; they are written
+ * back to the CPU only where something outside the function could read them: at every exit
+ * (each after-instruction check that fails), before each closure call (the closure reads and
+ * writes the CPU) and, for a template that calls `rd`/`wr`, when it faults (the clock is
+ * written before the access, which may charge a line transfer, and read back after). A local
+ * is loaded where a template first reads it — not on entry, not after every closure call —
+ * and only the locals changed since the last write-back are written back (`Where` below), so
+ * a straight run of inlined instructions touches the CPU object not at all, and a run of
+ * closure calls costs what the interpreter's loop does.
  *
  * A block whose last instruction is a conditional jump back to one of its own instructions
  * loops inside the function instead of returning to the burst loop, after the same checks the

@@ -27,8 +27,9 @@ import type { BlockFn } from './block-compile.js';
  * Two tiers: a block first runs in `runLoop` over its closures; once hot it gets a function
  * generated with `new Function` in which the commonest instruction shapes are inlined as
  * source from their family's template (`block-source.ts`), every other closure has its own
- * call site (V8 can then inline its body), and costs and offsets are literals. Where code
- * generation is unavailable (a page's CSP forbids it) the loop tier stays.
+ * call site (V8 can then inline its body), costs and offsets are literals, and RIP, the clock,
+ * the count, the flags and the templates' registers stay in locals (`block-compile.ts`). Where
+ * code generation is unavailable (a page's CSP forbids it) the loop tier stays.
  */
 
 /** Entries into a start offset before a block is built there (the interpreter decodes the code first). */
