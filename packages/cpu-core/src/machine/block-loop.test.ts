@@ -81,4 +81,27 @@ describe('blocks that loop inside their function', () => {
     expect(state(fast)).toBe(state(ref));
     expect(fast.cpus[0]!.instructions).toBe(1_000_003);
   });
+
+  it('a push that faults inside a looping block leaves the interpreter\'s state (RSP not moved by the faulting push)', () => {
+    const finals = (['interpreter', 'blocks'] as const).map((execution) => {
+      const k = kit({ arch: 'x86_64', timing: 'modelled', execution });
+      const a = k.asm();
+      // Each pass pushes 8 bytes net: the 16 KiB stack runs out and a push faults inside the compiled loop
+      // (no #PF gate: the CPU shuts down, with RSP where the faulting push found it).
+      a.label('start').mov(rax, imm(1));
+      a.label('loop').push(rax).add(rax, imm(1)).push(rdx).pop(rdx).cmp(rax, imm(0)).jne('loop');
+      k.m.loadCode(a.assemble());
+      k.m.start(0, { rip: 'start', rsp: k.stackTop(0) });
+      const states: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        k.m.run({ steps: 397 });
+        states.push(state(k.m));
+      }
+      const c = k.m.cpus[0]!;
+      return { states, status: c.status, rsp: c.reg('rsp'), base: k.stackTop(0) - 0x4000n };
+    });
+    expect(finals[1]!.states).toEqual(finals[0]!.states);
+    expect(finals[1]!.status).toBe('dead');
+    expect(finals[1]!.rsp).toBe(finals[1]!.base);
+  });
 });

@@ -116,6 +116,18 @@ export function movMemSource(exec: Exec, ea: Exec, store: boolean, size: number,
   return withSource(exec, { code: `${code} ${ip(nl, nh)}`, kind: 'memory' });
 }
 
+/**
+ * `fastPushPop`'s closure with its template: `push`/`pop` of `stack.ts` inline (RSP moves only
+ * once the access has succeeded; `push %rsp` pushes the old RSP, `pop %rsp` loads the popped value).
+ */
+export function pushPopSource(exec: Exec, isPush: boolean, size: 4 | 8, ri: number, is64: boolean, nl: number, nh: number): Exec {
+  const wide = size === 8;
+  const code = isPush
+    ? `{ const vl = L[${ri}]; const vh = ${wide ? `H[${ri}]` : '0'}; let lo = L[4] - ${size}; let hi = H[4]; if (lo < 0) { lo += 4294967296; hi = ${is64 ? '(hi - 1) >>> 0' : '0'}; } wrFast(c, lo, hi, ${size}, vl, vh); L[4] = lo; H[4] = hi; }`
+    : `{ const lo = L[4]; const hi = H[4]; const v = rd(c, lo, hi, ${size}); const next = lo + ${size}; L[4] = next >>> 0; if (next > 0xffffffff) H[4] = ${is64 ? '(hi + 1) >>> 0' : '0'}; H[${ri}] = ${wide ? 'c.vh' : '0'}; L[${ri}] = v; }`;
+  return withSource(exec, { code: `${code} ${ip(nl, nh)}`, kind: 'memory' });
+}
+
 /** `cond` (alu.ts) over the flag locals, by condition code >> 1; odd codes negate. */
 const CC_TEST: readonly string[] = ['of !== 0', 'cf !== 0', 'zr === 0', 'cf !== 0 || zr === 0', 'sr >>> 31 !== 0', 'PARITY[pr & 0xff] !== 0', 'sr >>> 31 !== of', 'zr === 0 || sr >>> 31 !== of'];
 
