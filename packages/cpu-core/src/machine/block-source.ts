@@ -3,11 +3,12 @@ import { rd, wrFast } from './bus.js';
 import type { CpuState } from './cpu.js';
 
 /*
- * Source templates per instruction family, for the block compiler (`block.ts`): the commonest
- * shapes (ALU ops and moves between 32/64-bit registers and immediates, register loads and
- * stores, conditional jumps) as JavaScript source with their registers, immediates and next
- * RIP as literals, so a compiled block runs them inline instead of calling their closures.
- * Each template is a transcription of the closure it stands for (`fast.ts` over `alu.ts`):
+ * Source templates per instruction family, for the block compiler (`block-compile.ts`): the
+ * commonest shapes (ALU ops and moves between 32/64-bit registers and immediates, register
+ * loads and stores, push/pop of a register, conditional jumps) as JavaScript source with their
+ * registers, immediates and next RIP as literals, so a compiled block runs them inline instead
+ * of calling their closures. Each template is a transcription of the closure it stands for
+ * (`fast.ts` over `alu.ts` and `stack.ts`):
  * the same reads, flag writes and stores in the same order. The closure stays the reference —
  * the interpreter and the loop tier run it — and the block differential test compares both.
  */
@@ -16,7 +17,7 @@ type Exec = (c: CpuState) => void;
 
 /**
  * How a template meets the CPU object: `pure` touches only registers, flags and RIP (no memory,
- * no fault; after it only the budget and the clock need checking); `memory` calls `rd`/`wr`,
+ * no fault; after it only the budget and the clock need checking); `memory` calls `rd`/`wrFast`,
  * which read and charge `c.cycles` and may fault. Anything else is a call of its closure.
  */
 export type SourceKind = 'pure' | 'memory';
