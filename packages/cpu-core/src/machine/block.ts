@@ -3,7 +3,8 @@ import { FL_TF, RUNNING } from './cpu.js';
 import { F_XWATCH } from './frame.js';
 import type { Frame } from './frame.js';
 import type { DecodedOp } from './op.js';
-import { HELPERS, sourceOf } from './block-source.js';
+import { compileBlock } from './block-compile.js';
+import type { BlockFn } from './block-compile.js';
 
 /*
  * Basic blocks: runs of already-decoded fall-through instructions in one physical page,
@@ -26,8 +27,9 @@ import { HELPERS, sourceOf } from './block-source.js';
  * Two tiers: a block first runs in `runLoop` over its closures; once hot it gets a function
  * generated with `new Function` in which the commonest instruction shapes are inlined as
  * source from their family's template (`block-source.ts`), every other closure has its own
- * call site (V8 can then inline its body), and costs and offsets are literals. Where code
- * generation is unavailable (a page's CSP forbids it) the loop tier stays.
+ * call site (V8 can then inline its body), costs and offsets are literals, and RIP, the clock,
+ * the count, the flags and the templates' registers stay in locals (`block-compile.ts`). Where
+ * code generation is unavailable (a page's CSP forbids it) the loop tier stays.
  */
 
 /** Entries into a start offset before a block is built there (the interpreter decodes the code first). */
@@ -36,9 +38,6 @@ const BUILD_AFTER = 8;
 const COMPILE_AFTER = 32;
 /** Longest block, in instructions. */
 const MAX_OPS = 64;
-
-/** A block's generated function: runs from instruction `j` with at most `left` instructions; `lo0`/`hi0` is the block's start address. */
-type BlockFn = (c: CpuState, left: number, f: Frame, seq: number, lo0: number, hi0: number, j: number) => void;
 
 export class Block {
   runs = 0;
@@ -66,7 +65,6 @@ export interface BlockCache {
   readonly heat: Uint8Array;
 }
 
-let codegen = true;
 /** Index in the block `blockAt` returned last of the instruction at RIP (read by `runBlock` right after). */
 let entry = 0;
 
@@ -130,7 +128,10 @@ export function runBlock(b: Block, c: CpuState, left: number): void {
   const lo0 = c.ipLo - b.start(j);
   if (b.fn !== null) b.fn(c, left, f, f.lastWriteSeq, lo0, c.ipHi, j);
   else {
-    if (++b.runs === COMPILE_AFTER && codegen) b.fn = compileBlock(b);
+    if (++b.runs === COMPILE_AFTER) {
+      b.fn = compileBlock(b);
+      if (b.fn !== null) blockCounters.compiled++;
+    }
     runLoop(b, c, left, f, f.lastWriteSeq, lo0, c.ipHi, j);
   }
 }
@@ -146,57 +147,5 @@ function runLoop(b: Block, c: CpuState, left: number, f: Frame, seq: number, lo0
     if (j === k - 1) return;
     if (c.cycles >= c.nextEvent || c.state !== RUNNING || c.nmiPending || c.irqCount !== 0 || (c.fl & FL_TF) !== 0) return;
     if (c.ipLo !== lo0 + b.ends[j]! || c.ipHi !== hi0 || f.lastWriteSeq !== seq || c.codeFrame !== f) return;
-  }
-}
-
-/**
- * Generates the straight-line function of a block: a switch on the entry index whose cases
- * fall through, one per instruction. An instruction with a family template (`block-source.ts`)
- * is inlined as source; any other is a call of its closure. After an instruction that touches
- * only registers and flags, only the budget and the clock can end the block (its RIP is the
- * next one's by construction); after any other, everything the interpreter checks is checked.
- * Null (and the loop tier for good) if code generation is refused.
- */
-function compileBlock(b: Block): BlockFn | null {
-  if (!b.ops.every((op) => Number.isFinite(op.cost))) return null;
-  const params: string[] = [];
-  const args: unknown[] = [];
-  const lines: string[] = ['const L = c.lo; const H = c.hi;', 'switch (j) {'];
-  const last = b.ops.length - 1;
-  b.ops.forEach((op, j) => {
-    const src = sourceOf(op.exec);
-    let code: string;
-    if (src === undefined) {
-      params.push(`e${j}`);
-      args.push(op.exec);
-      code = `e${j}(c);`;
-    } else {
-      src.refs.forEach((r, k) => {
-        params.push(`e${j}_${k}`);
-        args.push(r);
-      });
-      code = src.code.replace(/\$(\d+)/g, (_, k: string) => `e${j}_${k}`);
-    }
-    lines.push(`case ${j}: ${code} c.instructions++; c.cycles += ${op.cost};`);
-    if (j === last) return;
-    if (src?.pure === true) lines.push('if (--left === 0 || c.cycles >= c.nextEvent) return;');
-    else {
-      lines.push(
-        `if (--left === 0 || c.cycles >= c.nextEvent || c.state !== ${RUNNING} || c.nmiPending || c.irqCount !== 0 || (c.fl & ${FL_TF}) !== 0 ` +
-          `|| c.ipLo !== lo0 + ${b.ends[j]} || c.ipHi !== hi0 || f.lastWriteSeq !== seq || c.codeFrame !== f) return;`,
-      );
-    }
-  });
-  lines.push('}');
-  try {
-    const helpers = Object.keys(HELPERS);
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from numbers, closure parameters and the templates of block-source.ts only
-    const factory = new Function(...helpers, ...params, `return function block(c, left, f, seq, lo0, hi0, j) {\n${lines.join('\n')}\n};`) as (...e: unknown[]) => BlockFn;
-    const fn = factory(...Object.values(HELPERS), ...args);
-    blockCounters.compiled++;
-    return fn;
-  } catch {
-    codegen = false;
-    return null;
   }
 }

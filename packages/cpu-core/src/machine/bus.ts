@@ -135,6 +135,27 @@ export function wr(c: CpuState, lo: number, hi: number, size: number, vlo: numbe
   f.dirtyMask |= (1 << (off >>> 8)) | (1 << ((off + size - 1) >>> 8));
 }
 
+/**
+ * `wr` for the common store — aligned 4 or 8 bytes, a TLB hit, a plain page, a line this CPU
+ * owns — small enough for V8 to inline into a block function; any other store goes to `wr`
+ * (nothing is changed before that choice, so the result is `wr`'s).
+ */
+export function wrFast(c: CpuState, lo: number, hi: number, size: 4 | 8, vlo: number, vhi: number): void {
+  const off = lo & 0xfff;
+  const idx = tlbSlot(lo);
+  if ((off & (size - 1)) === 0 && c.tlbW[idx] === hi * 1048576 + (lo >>> 12)) {
+    const f = c.tlbF[idx]!;
+    if (f.flags === 0 && (!c.m.lines || f.lineOwner?.[off >>> 6] === c.id + 1)) {
+      f.words[off >>> 2] = vlo;
+      if (size === 8) f.words[(off >>> 2) + 1] = vhi;
+      if (f.dirtyMask === 0) c.m.dirtyFrames.push(f);
+      f.dirtyMask |= 1 << (off >>> 8);
+      return;
+    }
+  }
+  wr(c, lo, hi, size, vlo, vhi);
+}
+
 function wrCross(c: CpuState, lo: number, hi: number, size: number, vlo: number, vhi: number): void {
   wrapCheck(c, lo, size);
   // Translate every byte first so a fault on the second page leaves memory untouched.

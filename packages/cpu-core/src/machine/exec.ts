@@ -22,6 +22,11 @@ function retire(c: CpuState): void {
 
 /** One scheduling step of one CPU: deliver a pending event, or execute one instruction. */
 export function step(c: CpuState): void {
+  // The common case first: a running CPU with nothing pending executes its next instruction.
+  if (c.state === RUNNING && !c.nmiPending && c.irqCount === 0) {
+    execute(c);
+    return;
+  }
   const t = c.m.timing;
   if (c.state !== RUNNING) {
     if (c.state !== HALTED) return;
@@ -54,6 +59,11 @@ export function step(c: CpuState): void {
     retire(c);
     return;
   }
+  execute(c);
+}
+
+/** The instruction part of `step`: fetch, trace, execute, charge; a fault is delivered as the step. */
+function execute(c: CpuState): void {
   // TF at the start of an instruction makes it trap with #DB once it completes (SDM vol. 3, 17.3.1.4).
   const singleStep = (c.fl & FL_TF) !== 0;
   try {
@@ -67,12 +77,12 @@ export function step(c: CpuState): void {
       c.fCode = -1;
       c.fReason = 'single step (TF)';
       deliverException(c);
-      c.cycles += t.delivery;
+      c.cycles += c.m.timing.delivery;
     }
   } catch (e) {
     if (e !== FAULT) throw e;
     deliverException(c);
-    c.cycles += t.eventStep;
+    c.cycles += c.m.timing.eventStep;
   }
   retire(c);
 }

@@ -5,7 +5,7 @@ import type { CpuState } from './cpu.js';
 import { rd, wr } from './bus.js';
 import { eaFn, memSize, regInfo } from './operands.js';
 import { pop, push } from './stack.js';
-import { aluSource, jccSource, movMemSource, movSource } from './block-source.js';
+import { aluSource, jccSource, movMemSource, movSource, pushPopSource } from './block-source.js';
 
 type Exec = (c: CpuState) => void;
 
@@ -217,26 +217,28 @@ export function fastMovMem(instr: Instruction, is64: boolean, nl: number, nh: nu
 }
 
 /** push/pop of a full-width general register (the prologue/epilogue and register-save shapes). */
-export function fastPushPop(instr: Instruction, isPush: boolean, stackSize: number, nl: number, nh: number): Exec | undefined {
+export function fastPushPop(instr: Instruction, isPush: boolean, stackSize: number, is64: boolean, nl: number, nh: number): Exec | undefined {
   if (instr.op0Kind !== OpKind.Register) return undefined;
   const r = regInfo(instr.op0Register);
-  if (r?.size !== stackSize) return undefined;
+  if (r?.size !== stackSize || (stackSize !== 4 && stackSize !== 8)) return undefined;
   const ri = r.idx;
   const wide = stackSize === 8;
   if (isPush) {
     // The value is read before push moves RSP, so `push %rsp` pushes the old RSP.
-    return (c) => {
+    const pushReg: Exec = (c) => {
       push(c, stackSize, c.lo[ri]!, wide ? c.hi[ri]! : 0);
       c.ipLo = nl;
       c.ipHi = nh;
     };
+    return pushPopSource(pushReg, true, stackSize, ri, is64, nl, nh);
   }
   // pop moves RSP first, then the register is written: `pop %rsp` loads the popped value.
-  return (c) => {
+  const popReg: Exec = (c) => {
     const v = pop(c, stackSize);
     c.hi[ri] = wide ? c.vh : 0;
     c.lo[ri] = v;
     c.ipLo = nl;
     c.ipHi = nh;
   };
+  return pushPopSource(popReg, false, stackSize, ri, is64, nl, nh);
 }

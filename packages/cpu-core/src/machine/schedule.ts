@@ -85,6 +85,8 @@ export class ScheduleLog {
   readonly #counts: number[] = [];
   readonly #strides: number[] = [];
   #steps = 0;
+  /** The CPU whose step extends the last run (a stride-1 run's next CPU), or -1: round-robin at quantum 1 records each step with one compare. */
+  #next = -1;
 
   constructor(readonly cpus: number) {}
 
@@ -101,6 +103,17 @@ export class ScheduleLog {
   /** One step of `cpu`. */
   step(cpu: number): void {
     if (!this.enabled) return;
+    if (cpu === this.#next) {
+      this.#counts[this.#counts.length - 1]!++;
+      this.#steps++;
+      this.#next = cpu + 1 === this.cpus ? 0 : cpu + 1;
+      return;
+    }
+    this.#stepSlow(cpu);
+    this.#syncNext();
+  }
+
+  #stepSlow(cpu: number): void {
     const last = this.#codes.length - 1;
     if (last >= 0) {
       const lc = this.#codes[last]!;
@@ -141,6 +154,12 @@ export class ScheduleLog {
       return;
     }
     this.#push(code, count);
+    this.#syncNext();
+  }
+
+  #syncNext(): void {
+    const last = this.#codes.length - 1;
+    this.#next = last >= 0 && this.#strides[last] === 1 ? (this.#codes[last]! + this.#counts[last]!) % this.cpus : -1;
   }
 
   #push(code: number, count: number): void {
@@ -181,6 +200,7 @@ export class ScheduleLog {
       this.#strides[keep - 1] = mark.lastStride;
       this.#steps = mark.steps;
     } else this.#steps = this.#counts.reduce((s, c) => s + c, 0);
+    this.#syncNext();
   }
 
   clear(): void {

@@ -28,7 +28,7 @@ function buildPush(instr: Instruction, x: Ctx): Exec {
       c.ipHi = nh;
     };
   }
-  const fast = fastPushPop(instr, true, stackSize, nl, nh);
+  const fast = fastPushPop(instr, true, stackSize, is64, nl, nh);
   if (fast) return fast;
   const immSx = isImm(instr.op0Kind);
   const sz = pushSize(instr, x);
@@ -58,7 +58,7 @@ function buildPop(instr: Instruction, x: Ctx): Exec {
       c.ipHi = nh;
     };
   }
-  const fast = fastPushPop(instr, false, stackSize, nl, nh);
+  const fast = fastPushPop(instr, false, stackSize, is64, nl, nh);
   if (fast) return fast;
   const sz = sizeOf(instr, 0);
   const d = need(operand(instr, 0, sz, is64), 'pop destination');
