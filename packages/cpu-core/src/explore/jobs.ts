@@ -3,13 +3,38 @@ import { FrontierCache } from './frontier-cache.js';
 import type { SearchOptions, SearchResult } from './model.js';
 import type { JobOutcome, SearchJob } from './plan.js';
 import type { SearchPlan } from './plan.js';
-import { runSearch } from './search.js';
+import { SearchRunner } from './search-runner.js';
 import { VisitedSet } from './visited-set.js';
 
-/** Runs one subtree job on a machine at the search's start state: `chunk` levels below the prefix. */
+/** Runs one subtree job on a machine at the search's start state: `chunk` levels below the prefix. The machine is left as it was. */
 export function runJob(machine: Machine, options: SearchOptions, job: SearchJob, chunk: number, visited?: VisitedSet, cache?: FrontierCache): JobOutcome {
+  const runner = runnerFor(machine, options);
+  try {
+    return jobOn(runner, job, chunk, visited, cache);
+  } finally {
+    runner.goHome();
+  }
+}
+
+/**
+ * The engines of earlier `runJob` calls, per machine: a worker runs every job of a plan on one
+ * machine, and building the engine and capturing the start state for each job cost more than
+ * many of its states. Reused only for the same options and while the machine is at the captured
+ * start (the hash the search identifies states by says so).
+ */
+const runners = new WeakMap<Machine, SearchRunner>();
+
+function runnerFor(machine: Machine, options: SearchOptions): SearchRunner {
+  const old = runners.get(machine);
+  if (old?.options === options && machine.hash() === old.home.hash) return old;
+  const runner = new SearchRunner(machine, options);
+  runners.set(machine, runner);
+  return runner;
+}
+
+function jobOn(runner: SearchRunner, job: SearchJob, chunk: number, visited?: VisitedSet, cache?: FrontierCache): JobOutcome {
   const start = cache?.take(job.key, job.prefix);
-  const r = runSearch(machine, options, { prefix: job.prefix, frontierAt: job.prefix.length + chunk, ...(visited ? { visited } : {}), ...(start ? { start } : {}), ...(cache ? { frontierCache: cache } : {}) });
+  const r = runner.run({ prefix: job.prefix, frontierAt: job.prefix.length + chunk, ...(visited ? { visited } : {}), ...(start ? { start } : {}), ...(cache ? { frontierCache: cache } : {}) });
   return {
     states: r.states,
     transitions: r.transitions,
@@ -22,6 +47,34 @@ export function runJob(machine: Machine, options: SearchOptions, job: SearchJob,
     reductionWithdrawn: r.reductionWithdrawn,
     frontier: r.frontier,
   };
+}
+
+/**
+ * Runs a plan's jobs one after another on one machine, sharing one visited set and one frontier
+ * cache: one engine for all, and the machine goes back to the start state only when a job must
+ * replay its prefix from there (a job whose start is cached restores that instead) or at `finish`.
+ */
+export class JobRunner {
+  readonly #runner: SearchRunner;
+  readonly visited = new VisitedSet();
+  readonly cache = new FrontierCache();
+
+  constructor(
+    machine: Machine,
+    options: SearchOptions,
+    readonly chunk: number,
+  ) {
+    this.#runner = new SearchRunner(machine, options);
+  }
+
+  run(job: SearchJob): JobOutcome {
+    return jobOn(this.#runner, job, this.chunk, this.visited, this.cache);
+  }
+
+  /** Brings the machine back to the start state. */
+  finish(): void {
+    this.#runner.goHome();
+  }
 }
 
 export interface PlanHooks {
@@ -78,7 +131,10 @@ export async function runPlan(plan: SearchPlan, exec: (job: SearchJob) => Promis
 
 /** The same search as `search`, as subtree jobs run one after another in this thread, sharing one visited set (same verdicts; a checkpointable plan). */
 export async function searchInJobs(machine: Machine, options: SearchOptions, plan: SearchPlan, hooks: Omit<PlanHooks, 'concurrency'> = {}): Promise<SearchResult> {
-  const visited = new VisitedSet();
-  const cache = new FrontierCache();
-  return runPlan(plan, (job) => Promise.resolve(runJob(machine, options, job, plan.chunk, visited, cache)), hooks);
+  const runner = new JobRunner(machine, options, plan.chunk);
+  try {
+    return await runPlan(plan, (job) => Promise.resolve(runner.run(job)), hooks);
+  } finally {
+    runner.finish();
+  }
 }

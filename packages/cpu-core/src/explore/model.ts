@@ -50,6 +50,12 @@ export interface Finding {
 export interface Invariant {
   readonly name: string;
   readonly reads?: readonly number[];
+  /**
+   * The check reads memory only (through `read`/`readBytes`: no register, no CPU status, no
+   * counter): the engine runs it only where memory or the mappings changed since the last state
+   * on the path (it held there, else the path would have ended).
+   */
+  readonly memoryOnly?: boolean;
   check(m: Machine): string | undefined;
 }
 
@@ -75,6 +81,12 @@ export interface Monitor<S = unknown> {
   /** Checked where the search ends a path because nothing can run or `done` holds. */
   final?(m: Machine, state: S): readonly Finding[];
   key(state: S): string;
+  /**
+   * The state's key as 64 bits in out[0], out[1], if the monitor can make them without text (the
+   * engine then uses this instead of digesting `key`): equal for equal keys, and as unlikely to
+   * be equal for different keys as a 64-bit hash of them.
+   */
+  digest?(state: S, out: Int32Array): void;
 }
 
 export interface SearchOptions {
@@ -94,7 +106,12 @@ export interface SearchOptions {
   readonly sharedCode?: readonly (readonly [bigint, bigint])[];
   /** Stop after this many distinct states (default 1 000 000); the result then says it is not exhaustive. */
   readonly maxStates?: number;
-  /** Snapshot the path every this many levels; backtracking replays at most this many choices (default 24). */
+  /**
+   * Backtracking replays fewer than this many choices (default 24): a node with more than one
+   * choice gets a snapshot when the nearest one above it on the path is this many levels up (a
+   * long run of one-choice nodes, one CPU stepping, takes none). A node the reduction's proviso
+   * turns into a branch afterwards may replay more.
+   */
   readonly checkpointEvery?: number;
   /** Asked every 1024 states: return true to stop now (Ctrl-C); the result keeps what was found. */
   readonly shouldStop?: () => boolean;

@@ -1,6 +1,6 @@
 import type { Machine } from '../machine/machine.js';
 import type { SearchOptions, SearchResult } from './model.js';
-import { runSearch } from './search.js';
+import { runSearch } from './search-runner.js';
 
 /**
  * Searches every schedule from the machine's current state (which CPU steps, which declared

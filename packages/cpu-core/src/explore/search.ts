@@ -7,15 +7,21 @@ import { shorterSchedule } from './plan.js';
 import { PrivateSteps } from './reduction.js';
 import { applyChoice, fire, sourceMap } from './replay.js';
 import { digestText, KeyBuilder, VisitedSet } from './visited-set.js';
+import { EnabledChoices } from './enabled-choices.js';
 
 /** A node of the depth-first search: its choices, which one is next, and what the path carries there. */
 interface Level {
   choices: Choice[];
   next: number;
-  readonly budgets: Int32Array;
-  readonly monitors: readonly unknown[];
+  budgets: Int32Array;
+  monitors: readonly unknown[];
   /** When the node was reduced to one private step: the choices left out (added back by the proviso). */
   deferred: Choice[] | null;
+  /** The memory-and-mappings hash of the node (memory-only invariants held there). */
+  memA: number;
+  memB: number;
+  /** Depth of the nearest snapshot at or above the node on the path. */
+  snap: number;
 }
 
 
@@ -45,32 +51,11 @@ export interface RunResult extends SearchResult {
   readonly bounded: boolean;
 }
 
-class Restart extends Error {}
+/** Thrown when an IPI breaks the reduction's assumption: the run starts over without it. */
+export class Restart extends Error {}
 
 const NOT_AT_PATH = -1;
 const NO_FINDINGS: readonly Finding[] = Object.freeze([]);
-
-/**
- * The search engine (see the README): depth-first over every choice, with a visited set keyed
- * on the machine's hash, the depth, the budgets left and the monitors' states. Because the
- * depth is part of the key, each (state, depth) pair is visited once and the shortest schedule
- * reaching each violation is found whatever the order. Backtracking restores the nearest
- * snapshot on the current path and replays at most `checkpointEvery` choices (a snapshot costs
- * far more than a step). The machine is left as it was.
- */
-export function runSearch(machine: Machine, options: SearchOptions, run: RunOptions = {}): RunResult {
-  if (!Number.isInteger(options.maxDepth) || options.maxDepth < 1) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `maxDepth must be a positive integer, got ${options.maxDepth}`);
-  const every = options.checkpointEvery ?? 24;
-  if (!Number.isInteger(every) || every < 1) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `checkpointEvery must be a positive integer, got ${every}`);
-  const reduce = options.reduction ?? true;
-  try {
-    return new Search(machine, options, reduce).run(run);
-  } catch (e) {
-    if (!(e instanceof Restart)) throw e;
-    const r = new Search(machine, options, false).run(run);
-    return { ...r, reductionWithdrawn: true };
-  }
-}
 
 /**
  * Replays a schedule with the search's monitors and invariants watching, and returns what they
@@ -93,7 +78,8 @@ export function checkSchedule(machine: Machine, options: SearchOptions, schedule
   return out;
 }
 
-class Search {
+/** One search engine on one machine: its choice lists, levels and caches are kept from run to run (`reset`). */
+export class Search {
   readonly m: Machine;
   readonly o: SearchOptions;
   readonly reduce: boolean;
@@ -106,21 +92,24 @@ class Search {
   readonly visible: Uint8Array;
   readonly fatal: readonly (readonly [string, bigint])[];
   readonly invariants: readonly Invariant[];
-  readonly stepChoices: readonly Choice[];
-  readonly eventChoices: readonly Choice[];
-  /** The CPUs each event source may fire at, in source order. */
-  readonly eventCpus: readonly (readonly number[])[];
+  readonly enabledChoices: EnabledChoices;
+  /** The levels of the depth-first search's stack, reused from run to run. */
+  readonly levels: Level[] = [];
   /** The choices of the node `visit` just judged (the level built on it takes them). */
   enabled: Choice[] = [];
-  visited = new VisitedSet();
+  visited: VisitedSet | undefined;
   /** What the monitors reported during the last `apply` (reused: read before the next one). */
   readonly findings: Finding[] = [];
   /** The monitors' states between `before` and `after` (reused). */
   readonly pre: unknown[];
   readonly key = new KeyBuilder();
-  readonly words = new Int32Array(2);
+  /** The machine's hash, then its memory-and-mappings part (see `Machine.hashWords`). */
+  readonly words = new Int32Array(4);
+  /** The memory-and-mappings hash of the state `stateKey` or `memoryHash` last saw. */
+  memA = 0;
+  memB = 0;
   readonly found = new Map<string, Violation>();
-  readonly frontier: SearchJob[] = [];
+  frontier: SearchJob[] = [];
   readonly path: Choice[] = [];
   readonly snaps: (Snapshot | undefined)[] = [];
   states = 0;
@@ -152,42 +141,65 @@ class Search {
     }
     this.invariants = o.invariants ?? [];
     this.fatal = (o.fatalSymbols ?? []).map((s) => [s, m.address(s)] as const);
-    // Choices are immutable values: one object each, shared by every node and schedule.
-    this.stepChoices = m.cpus.map((_, cpu) => ({ kind: 'step', cpu }));
-    this.eventChoices = this.events.flatMap((s) => m.cpus.map((_, cpu) => ({ kind: 'event', source: s.name, cpu })));
-    this.eventCpus = this.events.map((s) => s.cpus ?? m.cpus.map((_, k) => k));
+    this.enabledChoices = new EnabledChoices(m, this.events);
     this.pre = this.monitors.map(() => undefined);
     for (const s of this.events) for (const c of s.cpus ?? []) if (!Number.isInteger(c) || c < 0 || c >= this.ncpu) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `event source ${s.name} names CPU ${c}; the machine has CPUs 0..${this.ncpu - 1}`);
   }
 
-  run(run: RunOptions): RunResult {
+  /** Resets the per-run counts and results (the engine, its caches and its choice objects are kept). */
+  reset(run: RunOptions): void {
+    this.visited = run.visited ?? new VisitedSet();
+    this.found.clear();
+    this.frontier = [];
+    this.path.length = 0;
+    // Cleared, not truncated: an array written first at index 800 (a job's start) has no dense
+    // storage to index into, and backtracking scans it level by level.
+    this.snaps.fill(undefined);
+    this.states = 0;
+    this.transitions = 0;
+    this.schedules = 0;
+    this.deepest = 0;
+    this.reducedNodes = 0;
+    this.cut = false;
+    this.bounded = false;
+    this.lastMonitors = undefined;
+  }
+
+  /** One search from `home` (the machine is there unless `run.start` is given); the machine is left where it ended. */
+  run(run: RunOptions, home: Snapshot): RunResult {
     const m = this.m;
-    const home = m.snapshot();
-    if (run.visited) this.visited = run.visited;
-    try {
-      const budgets = new Int32Array(this.events.length * this.ncpu);
-      this.events.forEach((s, i) => budgets.fill(s.budget, i * this.ncpu, (i + 1) * this.ncpu));
-      let mon: readonly unknown[] = this.monitors.map((x) => x.init(m));
-      const start = run.start;
-      if (start) {
-        m.restore(start.snapshot);
-        budgets.set(start.budgets);
-        mon = start.monitors.slice();
-        this.path.push(...start.prefix);
-      } else {
-        for (const c of run.prefix ?? []) {
-          mon = this.apply(c, mon, budgets);
-          this.path.push(c);
-        }
+    this.reset(run);
+    const budgets = new Int32Array(this.events.length * this.ncpu);
+    this.events.forEach((s, i) => budgets.fill(s.budget, i * this.ncpu, (i + 1) * this.ncpu));
+    const start = run.start;
+    let mon: readonly unknown[];
+    if (start) {
+      // The node's anchor, then the choices below it (no monitors: their states at the node are kept).
+      m.restore(start.anchor ?? home);
+      for (let i = start.anchorDepth; i < start.prefix.length; i++) applyChoice(m, start.prefix[i]!, this.sources);
+      budgets.set(start.budgets);
+      mon = start.monitors.slice();
+      this.path.push(...start.prefix);
+    } else {
+      mon = this.monitors.map((x) => x.init(m));
+      for (const c of run.prefix ?? []) {
+        mon = this.apply(c, mon, budgets);
+        this.path.push(c);
       }
-      const base = this.path.length;
-      this.snaps[base] = base === 0 ? home : (start?.snapshot ?? m.snapshot());
-      this.at = base;
-      this.cache = run.frontierCache;
-      if (!this.report(this.checkState())) this.dfs(base, budgets, mon, run.frontierAt);
-    } finally {
-      m.restore(home);
     }
+    const base = this.path.length;
+    while (this.snaps.length <= base) this.snaps.push(undefined);
+    // The nearest snapshot on the path: the start state, the node's anchor (backtracking replays from there), or one taken now.
+    let snap = base;
+    if (base === 0) this.snaps[0] = home;
+    else if (start?.anchor !== undefined) {
+      snap = start.anchorDepth;
+      this.snaps[snap] = start.anchor;
+    } else this.snaps[base] = m.snapshot();
+    this.at = base;
+    this.cache = run.frontierCache;
+    this.memoryHash();
+    if (!this.report(this.checkState(false))) this.dfs(base, snap, budgets, mon, run.frontierAt);
     const violations = [...this.found.values()].sort((a, b) => a.schedule.length - b.schedule.length || a.invariant.localeCompare(b.invariant));
     return {
       verdict: violations.length > 0 ? 'violated' : this.cut ? 'incomplete' : 'verified',
@@ -205,18 +217,25 @@ class Search {
     };
   }
 
-  dfs(base: number, budgets0: Int32Array, mon0: readonly unknown[], frontierAt: number | undefined): void {
+  dfs(base: number, snap: number, budgets0: Int32Array, mon0: readonly unknown[], frontierAt: number | undefined): void {
     const m = this.m;
     const o = this.o;
     const maxStates = o.maxStates ?? 1_000_000;
     const every = o.checkpointEvery ?? 24;
-    const levels: Level[] = [this.level(budgets0, mon0)];
-    while (levels.length > 0) {
-      const d = base + levels.length - 1;
-      const L = levels[levels.length - 1]!;
+    const levels = this.levels;
+    let top = 0;
+    this.level(top++, budgets0, mon0, this.choices(budgets0));
+    levels[0]!.snap = snap;
+    if (levels[0]!.choices.length > 1 && base - snap >= every) {
+      this.snaps[base] = m.snapshot();
+      levels[0]!.snap = base;
+    }
+    while (top > 0) {
+      const d = base + top - 1;
+      const L = levels[top - 1]!;
       if (L.next >= L.choices.length) {
-        levels.pop();
-        if (levels.length > 0) this.path.pop();
+        top--;
+        if (top > 0) this.path.pop();
         this.snaps[d] = undefined;
         this.at = NOT_AT_PATH;
         continue;
@@ -232,31 +251,37 @@ class Search {
       const depth = d + 1;
       if (depth > this.deepest) this.deepest = depth;
       this.path.push(c);
-      const ended = this.visit(depth, budgets, monitors, findings, L, frontierAt);
-      this.path.pop();
-      if (ended) {
+      if (this.visit(depth, budgets, monitors, findings, L, frontierAt)) {
+        this.path.pop();
         this.schedules++;
         continue;
       }
       if (this.states >= maxStates || ((this.states & 1023) === 0 && (o.shouldStop?.() ?? false))) {
+        this.path.pop();
         this.cut = true;
         return;
       }
       if ((this.states & 1023) === 0) o.onProgress?.({ states: this.states, transitions: this.transitions, violations: this.found.size });
-      this.path.push(c);
-      levels.push(this.level(budgets, monitors, this.enabled));
+      this.level(top++, budgets, monitors, this.enabled);
       this.at = depth;
-      if (depth % every === 0) this.snaps[depth] = m.snapshot();
+      // Backtracking comes back only to nodes with choices left: those get a snapshot when the nearest is `every` levels up.
+      const N = levels[top - 1]!;
+      N.snap = L.snap;
+      if (N.choices.length > 1 && depth - L.snap >= every) {
+        this.snaps[depth] = m.snapshot();
+        N.snap = depth;
+      }
     }
   }
 
   /** Judges the state a choice led to; true when the path ends here. */
   visit(depth: number, budgets: Int32Array, monitors: readonly unknown[], findings: readonly Finding[], parent: Level, frontierAt: number | undefined): boolean {
     const m = this.m;
-    const judged = this.checkState();
-    if (this.report(findings.length === 0 ? judged : judged.length === 0 ? findings : [...findings, ...judged])) return true;
     const k = this.stateKey(depth, budgets, monitors);
-    if (!this.visited.add(k.a, k.b)) {
+    // Memory-only invariants held at the parent: they hold here too if no byte or mapping changed.
+    const judged = this.checkState(this.memA === parent.memA && this.memB === parent.memB);
+    if (this.report(findings.length === 0 ? judged : judged.length === 0 ? findings : [...findings, ...judged])) return true;
+    if (!this.visited!.add(k.a, k.b)) {
       // The reduction's proviso: a reduced node whose private step leads somewhere seen is expanded in full.
       if (parent.deferred) {
         parent.choices.push(...parent.deferred);
@@ -282,7 +307,13 @@ class Search {
       const prefix = this.path.slice();
       const key = k.text();
       this.frontier.push({ prefix, key });
-      this.cache?.keep(key, { prefix, snapshot: m.snapshot(), budgets: budgets.slice(), monitors });
+      if (this.cache) {
+        // The nearest snapshot on the path (the node's own would cost a capture and its frames), unless it is far up.
+        let s = depth - 1;
+        while (this.snaps[s] === undefined) s--;
+        const far = depth - s > 4 * (this.o.checkpointEvery ?? 24);
+        this.cache.keep(key, { prefix, anchor: far ? m.snapshot() : this.snaps[s], anchorDepth: far ? depth : s, budgets: budgets.slice(), monitors });
+      }
       return true;
     }
     return false;
@@ -291,7 +322,7 @@ class Search {
   /** The state's visited key: the machine's hash, the depth, the budgets left and the monitors' digest, as 64 bits. */
   stateKey(depth: number, budgets: Int32Array, monitors: readonly unknown[]): KeyBuilder {
     const k = this.key;
-    this.m.hashWords(this.words);
+    this.memoryHash();
     k.begin(this.words[0]!, this.words[1]!);
     k.mix(depth);
     for (const b of budgets) k.mix(b);
@@ -307,50 +338,65 @@ class Search {
   /**
    * The monitors' keys digested to 64 bits. Monitor keys change only when something happens
    * (an NMI, an iret), so the digest of the last few keys is kept: a monitor that returns the
-   * same string object for an unchanged state costs one lookup.
+   * same string object for an unchanged state costs one lookup. A monitor with `digest` gives
+   * its 64 bits directly.
    */
   monitorDigest(monitors: readonly unknown[]): readonly [number, number] {
     // Along a path the monitors' array is kept while no state changes: the last digest holds.
     if (monitors === this.lastMonitors) return this.lastDigest;
-    const text = this.monitors.length === 1 ? this.monitors[0]!.key(monitors[0]) : this.monitors.map((x, i) => x.key(monitors[i])).join('|');
-    let d = this.digests.get(text);
-    if (d === undefined) {
-      if (this.digests.size >= 4096) this.digests.clear();
-      digestText(text, this.words);
+    const only = this.monitors.length === 1 ? this.monitors[0]! : undefined;
+    let d: readonly [number, number] | undefined;
+    if (only?.digest) {
+      only.digest(monitors[0], this.words);
       d = [this.words[0]!, this.words[1]!];
-      this.digests.set(text, d);
+    } else {
+      const text = only ? only.key(monitors[0]) : this.monitors.map((x, i) => x.key(monitors[i])).join('|');
+      d = this.digests.get(text);
+      if (d === undefined) {
+        if (this.digests.size >= 4096) this.digests.clear();
+        digestText(text, this.words);
+        d = [this.words[0]!, this.words[1]!];
+        this.digests.set(text, d);
+      }
     }
     this.lastMonitors = monitors;
     this.lastDigest = d;
     return d;
   }
 
-  level(budgets: Int32Array, monitors: readonly unknown[], all: Choice[] = this.choices(budgets)): Level {
+  /** Sets up the stack's level `i` (reusing its object) for a node whose enabled choices are `all`. */
+  level(i: number, budgets: Int32Array, monitors: readonly unknown[], all: Choice[]): void {
+    let choices = all;
+    let deferred: Choice[] | null = null;
     if (this.reduce) {
       for (let cpu = 0; cpu < this.ncpu; cpu++) {
         if (this.visible[cpu] || !all.some((c) => c.kind === 'step' && c.cpu === cpu)) continue;
         if (all.some((c) => c.kind === 'event' && c.cpu === cpu)) continue;
         if (!this.private.isPrivate(cpu)) continue;
         this.reducedNodes++;
-        const ample: Choice = { kind: 'step', cpu };
-        return { choices: [ample], next: 0, budgets, monitors, deferred: all.filter((c) => !(c.kind === 'step' && c.cpu === cpu)) };
+        // Its own list: the proviso may add the deferred choices to it.
+        choices = [this.enabledChoices.steps[cpu]!];
+        deferred = all.filter((c) => !(c.kind === 'step' && c.cpu === cpu));
+        break;
       }
     }
-    return { choices: all, next: 0, budgets, monitors, deferred: null };
+    const L = this.levels[i];
+    if (L === undefined) {
+      this.levels[i] = { choices, next: 0, budgets, monitors, deferred, memA: this.memA, memB: this.memB, snap: 0 };
+      return;
+    }
+    L.memA = this.memA;
+    L.memB = this.memB;
+    L.choices = choices;
+    L.next = 0;
+    L.budgets = budgets;
+    L.monitors = monitors;
+    L.deferred = deferred;
   }
 
-  /** Every choice enabled now: runnable CPUs step; event sources with budget fire where they would change what happens. */
+  /** Every choice enabled now (a shared list: never write to it). */
   choices(budgets: Int32Array): Choice[] {
-    const m = this.m;
-    const out: Choice[] = [];
-    for (let cpu = 0; cpu < this.ncpu; cpu++) if (m.isRunnable(cpu)) out.push(this.stepChoices[cpu]!);
-    for (let i = 0; i < this.events.length; i++) {
-      for (const cpu of this.eventCpus[i]!) {
-        if (budgets[i * this.ncpu + cpu]! <= 0 || !offered(m, this.events[i]!, cpu)) continue;
-        out.push(this.eventChoices[i * this.ncpu + cpu]!);
-      }
-    }
-    return out;
+    return this.enabledChoices.at(budgets);
   }
 
   /**
@@ -374,7 +420,7 @@ class Search {
     // An IPI breaks the assumption that a private step commutes with everything others do: start over without the reduction.
     if (ipis >= 0 && m.cpus[c.cpu]!.counters.ipisSent !== ipis) throw new Restart();
     const findings = this.findings;
-    findings.length = 0;
+    if (findings.length !== 0) findings.length = 0;
     let out: unknown[] | undefined;
     for (let i = 0; i < n; i++) {
       const r = this.monitors[i]!.after(m, c, pre[i]);
@@ -396,8 +442,18 @@ class Search {
     this.at = depth;
   }
 
-  /** What the invariants and fatal symbols say of the current state (a shared empty array when nothing: do not write to it). */
-  checkState(): readonly Finding[] {
+  /** Hashes the machine into `words` and notes the memory-and-mappings part. */
+  memoryHash(): void {
+    this.m.hashWords(this.words);
+    this.memA = this.words[2]!;
+    this.memB = this.words[3]!;
+  }
+
+  /**
+   * What the invariants and fatal symbols say of the current state (a shared empty array when
+   * nothing: do not write to it); memory-only invariants are left out when `memoryUnchanged`.
+   */
+  checkState(memoryUnchanged = false): readonly Finding[] {
     const m = this.m;
     let out: Finding[] | undefined;
     for (const c of m.cpus) {
@@ -405,10 +461,11 @@ class Search {
       if (status === 'dead') (out ??= []).push({ invariant: 'fatal', detail: `CPU ${c.id} died: ${c.deathReason}` });
       else if (status !== 'offline' && this.fatal.length > 0) {
         const rip = c.rip;
-        for (const [name, addr] of this.fatal) if (rip === addr) (out ??= []).push({ invariant: 'fatal', detail: `CPU ${c.id} reached ${name}` });
+        for (const f of this.fatal) if (rip === f[1]) (out ??= []).push({ invariant: 'fatal', detail: `CPU ${c.id} reached ${f[0]}` });
       }
     }
     for (const inv of this.invariants) {
+      if (memoryUnchanged && inv.memoryOnly === true) continue;
       const v = inv.check(m);
       if (v !== undefined) (out ??= []).push({ invariant: inv.name, detail: v });
     }
@@ -423,13 +480,4 @@ class Search {
     }
     return findings.length > 0;
   }
-}
-
-/** Whether firing the source at this CPU now can change what happens (see EventSource). */
-function offered(m: Machine, s: EventSource, cpu: number): boolean {
-  const c = m.cpus[cpu]!;
-  if (c.status !== 'running' && c.status !== 'halted') return false;
-  if (s.kind === 'nmi' && (c.nmiBlocked || c.nmiPending)) return false;
-  if (s.kind === 'irq' && (!c.interruptsEnabled || c.irqPending)) return false;
-  return s.enabled ? s.enabled(m, cpu) : true;
 }

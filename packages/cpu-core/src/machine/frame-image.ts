@@ -97,8 +97,16 @@ export function captureFrames(core: MachineCore): FrameImage[] {
 
 /** Puts physical memory back as the images say: frames the snapshot lacks are dropped, missing ones recreated. */
 export function restoreFrames(core: MachineCore, images: readonly FrameImage[]): void {
+  // The images are in the core's frame order, which rarely changes: walk both together and look a frame up only where they part.
+  const live = core.frames.values();
+  let inStep = true;
   for (const s of images) {
-    let f = core.frames.get(s.pfn);
+    let f: Frame | undefined;
+    if (inStep) {
+      f = live.next().value;
+      if (f?.pfn !== s.pfn) inStep = false;
+    }
+    if (!inStep) f = core.frames.get(s.pfn);
     if (!f) {
       f = new Frame(s.pfn, s.data);
       core.frames.set(s.pfn, f);

@@ -45,7 +45,12 @@ export function machineHash(core: MachineCore, mapVersion: number, out: Int32Arr
   return (out[0]! >>> 0).toString(16).padStart(8, '0') + (out[1]! >>> 0).toString(16).padStart(8, '0');
 }
 
-/** The same hash as two 32-bit words in `out[0]`, `out[1]` (no string: the explorer's visited set). */
+/**
+ * The same hash as two 32-bit words in `out[0]`, `out[1]` (no string: the explorer's visited set).
+ * Given room for four, `out[2]`, `out[3]` get the part memory and the mappings make alone: equal
+ * from one state to the next when no byte and no mapping changed (the explorer skips invariants
+ * that read memory only).
+ */
 export function machineHashWords(core: MachineCore, mapVersion: number, out: Int32Array): void {
   for (const f of core.dirtyFrames) {
     let mask = f.dirtyMask;
@@ -64,6 +69,10 @@ export function machineHashWords(core: MachineCore, mapVersion: number, out: Int
   core.dirtyFrames.length = 0;
   let h1 = core.memH1 ^ Math.imul(mapVersion + 1, 0x27d4eb2d);
   let h2 = core.memH2 ^ Math.imul(core.console.length + 1, 0x165667b1);
+  if (out.length >= 4) {
+    out[2] = h1;
+    out[3] = core.memH2;
+  }
   for (const c of core.cpus) {
     if (c.state === OFFLINE && c.cycles === 0) continue;
     hashCpu(c, out);

@@ -397,7 +397,7 @@ export class Machine {
     return machineHash(this.#core, this.#mapVersion, this.#hashOut);
   }
 
-  /** `hash()` as two 32-bit words, written to `out[0]` and `out[1]` (no string is built). */
+  /** `hash()` as two 32-bit words, written to `out[0]` and `out[1]` (no string is built); with four, `out[2..3]` get the memory-and-mappings part alone. */
   hashWords(out: Int32Array): void {
     if (!(out instanceof Int32Array) || out.length < 2) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', 'hashWords needs an Int32Array of at least 2 elements');
     machineHashWords(this.#core, this.#mapVersion, out);

@@ -124,55 +124,67 @@ export function loadCpus(core: MachineCore, img: CpusImage): void {
   }
 }
 
-let ha = 0;
-let hb = 0;
+/**
+ * The words `hashCpu` mixes, gathered first so the mixing runs in one loop on locals (a CPU has
+ * at most 256 pending vectors and a few IPIs in flight). Every word is an integer, so keeping it
+ * as int32 changes no lane: a ^ x reads it as int32 anyway, and b + x differs by a multiple of 2³²
+ * before imul takes it modulo 2³².
+ */
+let words = new Int32Array(512);
 
-function mix(x: number): void {
-  ha = Math.imul(ha ^ x, 0x85ebca6b);
-  ha ^= ha >>> 13;
-  hb = Math.imul(hb + x, 0xc2b2ae35) ^ (hb >>> 15);
-}
-
-/** Mixes a CPU's architectural state into two 32-bit lanes. */
+/**
+ * Mixes a CPU's architectural state into two 32-bit lanes. Each word x goes through
+ * a = imul(a ^ x, 0x85ebca6b), a ^= a >>> 13, b = imul(b + x, 0xc2b2ae35) ^ (b >>> 15).
+ */
 export function hashCpu(c: CpuState, out: Int32Array): void {
-  ha = Math.imul(c.id + 1, 0x9e3779b1);
-  hb = Math.imul(c.id + 7, 0x85ebca6b);
+  const need = 80 + (c.irqCount > 0 ? 256 : 0) + 2 * c.ipiAt.length;
+  if (words.length < need) words = new Int32Array(2 * need);
+  const w = words;
   const lo = c.lo;
   const hi = c.hi;
+  let n = 0;
   for (let i = 0; i < 16; i++) {
-    mix(lo[i]!);
-    mix(hi[i]!);
+    w[n++] = lo[i]!;
+    w[n++] = hi[i]!;
   }
-  mix(c.ipLo);
-  mix(c.ipHi);
-  mix(c.rflags());
-  mix(c.cpl | (c.cs << 2) | (c.ss << 18));
-  mix(c.gsLo);
-  mix(c.gsHi);
-  mix(c.kgsLo);
-  mix(c.kgsHi);
-  mix(c.fsLo);
-  mix(c.fsHi);
-  mix(c.cr2Lo);
-  mix(c.cr2Hi);
-  mix(c.cr3);
-  mix(c.idtLo);
-  mix(c.idtHi);
-  mix(c.idtLimit);
+  w[n++] = c.ipLo;
+  w[n++] = c.ipHi;
+  w[n++] = c.rflags();
+  w[n++] = c.cpl | (c.cs << 2) | (c.ss << 18);
+  w[n++] = c.gsLo;
+  w[n++] = c.gsHi;
+  w[n++] = c.kgsLo;
+  w[n++] = c.kgsHi;
+  w[n++] = c.fsLo;
+  w[n++] = c.fsHi;
+  w[n++] = c.cr2Lo;
+  w[n++] = c.cr2Hi;
+  w[n++] = c.cr3;
+  w[n++] = c.idtLo;
+  w[n++] = c.idtHi;
+  w[n++] = c.idtLimit;
   if (c.tssInMemory) {
-    mix(c.trLo);
-    mix(c.trHi);
+    w[n++] = c.trLo;
+    w[n++] = c.trHi;
   }
-  mix(c.state | (c.nmiBlocked ? 4 : 0) | (c.nmiPending ? 8 : 0));
-  mix(c.irqCount);
-  if (c.irqCount > 0) for (let v = 0; v < 256; v++) if (c.irq[v]) mix(v);
-  mix(c.cycles | 0);
-  mix((c.cycles / 4294967296) | 0);
-  mix(c.serialSeq);
+  w[n++] = c.state | (c.nmiBlocked ? 4 : 0) | (c.nmiPending ? 8 : 0);
+  w[n++] = c.irqCount;
+  if (c.irqCount > 0) for (let v = 0; v < 256; v++) if (c.irq[v]) w[n++] = v;
+  w[n++] = c.cycles | 0;
+  w[n++] = (c.cycles / 4294967296) | 0;
+  w[n++] = c.serialSeq;
   for (let i = 0; i < c.ipiAt.length; i++) {
-    mix(c.ipiAt[i]! | 0);
-    mix(c.ipiWhat[i]!);
+    w[n++] = c.ipiAt[i]! | 0;
+    w[n++] = c.ipiWhat[i]!;
   }
-  out[0] = ha;
-  out[1] = hb;
+  let a = Math.imul(c.id + 1, 0x9e3779b1);
+  let b = Math.imul(c.id + 7, 0x85ebca6b);
+  for (let i = 0; i < n; i++) {
+    const x = w[i]!;
+    a = Math.imul(a ^ x, 0x85ebca6b);
+    a ^= a >>> 13;
+    b = Math.imul((b + x) | 0, 0xc2b2ae35) ^ (b >>> 15);
+  }
+  out[0] = a;
+  out[1] = b;
 }

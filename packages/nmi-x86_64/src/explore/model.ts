@@ -53,6 +53,7 @@ export function buildNmiModel(p: NmiModelParams): NmiModel {
   const notNested: Invariant = {
     name: NMI_INVARIANTS.notNested,
     reads: [],
+    memoryOnly: true,
     check: (mm) => {
       for (const [cpu, at] of depthAt) {
         // The bytes, not a bigint: this runs at every state, and a depth of 0 or 1 is the rule.
@@ -84,10 +85,14 @@ export function buildNmiModel(p: NmiModelParams): NmiModel {
 function raiseSampler(k: Kernel): (m: Machine, cpu: number) => void {
   const w = k.machine.bitness === 64 ? 8 : 4;
   const status = new Map<number, bigint>(TRACKED.map((cpu) => [cpu, k.percpuBase(cpu) + BigInt(PERCPU.pmuStatus * w)]));
+  // The status word's bytes with the sampler's bit set (bytes, not a bigint: this runs at every NMI the search raises).
   const bit = BigInt(PMU.sampler);
+  const mask = Array.from({ length: w }, (_, i) => Number((bit >> BigInt(8 * i)) & 0xffn));
   return (m, cpu) => {
     const a = status.get(cpu) ?? k.percpuBase(cpu) + BigInt(PERCPU.pmuStatus * w);
-    m.write(a, w, m.read(a, w) | bit);
+    const b = m.readBytes(a, w);
+    for (let i = 0; i < w; i++) b[i]! |= mask[i]!;
+    m.writeBytes(a, b);
     m.injectNmi(cpu);
   };
 }

@@ -30,8 +30,9 @@ interface Context {
   readonly gs: bigint;
   readonly kernelGs: bigint;
   readonly fs: bigint;
-  /** All of the above as text, for the monitor's key (built once: a context lives across many tracks). */
-  readonly key: string;
+  /** All of the above as 64 bits, for the monitor's key (built once: a context lives across many tracks). */
+  readonly h1: number;
+  readonly h2: number;
 }
 
 interface CpuTrack {
@@ -98,16 +99,23 @@ export function nmiMonitor(cfg: NmiMonitorConfig): Monitor<NmiTrackState> {
   const isIret = opcodeAt((b) => (cfg.wordSize === 8 ? b[0] === 0x48 && b[1] === 0xcf : b[0] === 0xcf));
   const isRet = opcodeAt((b) => b[0] === 0xc3);
   const index = new Map(cfg.cpus.map((c, i) => [c, i]));
-  const keys = new WeakMap<readonly CpuTrack[], string>();
-  // The NMI stack's bottom per CPU (-1: not watched), found once.
-  const bottoms = new Map(cfg.cpus.map((c) => [c, cfg.nmiStack?.(c)[0] ?? -1n]));
+  // The NMI stack's bottom per CPU (-1: not watched) and the page below it, found once.
+  const bottoms = new Map(
+    cfg.cpus.map((c) => {
+      const bottom = cfg.nmiStack?.(c)[0] ?? -1n;
+      return [c, [bottom, bottom - 0x1000n] as const];
+    }),
+  );
+  const exits = cfg.exitFrameOffsets.map(BigInt);
   /*
    * What the step about to run is: `before` notes it, `after` (always the next call, with the
    * same choice) uses it. It is not part of the state (no key, no copy per step); one scratch
    * record per monitor, since the engine never nests a choice inside another.
    */
   const pending = { set: false, rip: 0n, iretFrame: undefined as bigint | undefined, ret: false, atHandlerStart: false };
-  const unchanged: { state: NmiTrackState } = { state: { cpus: [] } };
+  // What `after` returns, reused (the engine reads it at once).
+  const found: Finding[] = [];
+  const out: { state: NmiTrackState; readonly findings: Finding[] } = { state: { cpus: [] }, findings: found };
   return {
     names: [NMI_INVARIANTS.transparent, NMI_INVARIANTS.once, NMI_INVARIANTS.returnFrame, NMI_INVARIANTS.stack],
     reads: cfg.cpus,
@@ -129,12 +137,12 @@ export function nmiMonitor(cfg: NmiMonitorConfig): Monitor<NmiTrackState> {
       const pre = pending.set ? pending : undefined;
       pending.set = false;
       // Nothing happened to a tracked CPU: the same state (the engine then keeps its monitor array and key).
-      unchanged.state = s;
-      if (i === undefined) return unchanged;
-      const findings: Finding[] = [];
-      const track = step(m, choice, s.cpus[i]!, pre, cfg, bottoms.get(choice.cpu)!, findings);
-      if (track === s.cpus[i]) return findings.length === 0 ? unchanged : { state: s, findings };
-      return { state: { cpus: s.cpus.map((t, k) => (k === i ? track : t)) }, findings };
+      out.state = s;
+      if (found.length !== 0) found.length = 0;
+      if (i === undefined) return out;
+      const track = step(m, choice, s.cpus[i]!, pre, cfg, exits, bottoms.get(choice.cpu)!, found);
+      if (track !== s.cpus[i]) out.state = { cpus: s.cpus.map((t, k) => (k === i ? track : t)) };
+      return out;
     },
     final(_m, s) {
       const out: Finding[] = [];
@@ -143,14 +151,20 @@ export function nmiMonitor(cfg: NmiMonitorConfig): Monitor<NmiTrackState> {
       });
       return out;
     },
-    key: (s) => {
-      // Tracks are immutable and reused while nothing happens, so their key is built once.
-      let k = keys.get(s.cpus);
-      if (k === undefined) {
-        k = s.cpus.map((t) => `${t.owed},${t.delivered},${t.windows}:${t.active.map((x) => x.key).join(';')}`).join('/');
-        keys.set(s.cpus, k);
+    key: (s) => s.cpus.map((t) => `${t.owed},${t.delivered},${t.windows}:${t.active.map((x) => `${x.h1.toString(36)}.${x.h2.toString(36)}`).join(';')}`).join('/'),
+    digest: (s, d) => {
+      const h = new Lanes();
+      for (const t of s.cpus) {
+        h.word(t.owed);
+        h.word(t.delivered);
+        h.word(t.windows);
+        h.word(t.active.length);
+        for (const x of t.active) {
+          h.word(x.h1);
+          h.word(x.h2);
+        }
       }
-      return k;
+      h.finish(d);
     },
   };
 }
@@ -172,21 +186,72 @@ function opcodeAt(test: (b: Uint8Array) => boolean): (m: Machine, rip: bigint) =
   };
 }
 
-function contextKey(x: Omit<Context, 'key'>): string {
-  // Hex by concatenation: about a third cheaper than base 36 through map and join (one key per NMI, #PF or #BP delivered).
-  let k = `${x.kind}${x.frame.toString(16)},${x.rip.toString(16)},${x.cs.toString(16)},${x.rflags.toString(16)},${x.rsp.toString(16)},${x.ss.toString(16)},${x.gs.toString(16)},${x.kernelGs.toString(16)},${x.fs.toString(16)}`;
-  for (const v of x.regs) k += `,${v.toString(16)}`;
-  return k;
+/** Two 32-bit lanes over a sequence of words (Murmur-style steps), finished with an avalanche: a context's or a state's 64-bit digest. */
+class Lanes {
+  a = 0x3c6ef372;
+  b = 0x1b873593;
+
+  word(x: number): void {
+    this.a = Math.imul(this.a ^ x, 0x85ebca6b);
+    this.a ^= this.a >>> 13;
+    this.b = Math.imul(this.b + x, 0xc2b2ae35) ^ (this.b >>> 15);
+  }
+
+  /**
+   * A value below 2⁶⁴ as the two halves of Number(v), exact below 2⁵³; above, where Number rounds
+   * (by less than 2¹¹), its low 12 bits follow. The high half says which (below 2²¹ or not), so no
+   * two values give the same words. One bigint operation at most (they allocate; this runs for
+   * every field of every NMI, #BP and #PF delivered).
+   */
+  big(v: bigint): void {
+    const n = Number(v);
+    const lo = n % 4294967296;
+    this.word(lo);
+    this.word((n - lo) / 4294967296);
+    if (v >= 0x20000000000000n) this.word(Number(v & 0xfffn));
+  }
+
+  finish(out: Int32Array): void {
+    out[0] = fmix(this.a ^ Math.imul(this.b, 0x27d4eb2d));
+    out[1] = fmix(this.b ^ out[0]);
+  }
 }
 
-function step(m: Machine, choice: Choice, t: CpuTrack, pre: Pending | undefined, cfg: NmiMonitorConfig, bottom: bigint, findings: Finding[]): CpuTrack {
+function fmix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) | 0;
+}
+
+const KINDS = { NMI: 1, '#BP': 2, '#PF': 3 } as const;
+const digestOut = new Int32Array(2);
+
+/** A context's fields as 64 bits (what the text key of every field was, as a digest), in `digestOut`. */
+function contextDigest(x: Omit<Context, 'h1' | 'h2'>): void {
+  const h = new Lanes();
+  h.word(KINDS[x.kind]);
+  h.big(x.frame);
+  h.big(x.rip);
+  h.big(x.cs);
+  h.big(x.rflags);
+  h.big(x.rsp);
+  h.big(x.ss);
+  h.big(x.gs);
+  h.big(x.kernelGs);
+  h.big(x.fs);
+  h.word(x.regs.length);
+  for (const v of x.regs) h.big(v);
+  h.finish(digestOut);
+}
+
+function step(m: Machine, choice: Choice, t: CpuTrack, pre: Pending | undefined, cfg: NmiMonitorConfig, exits: readonly bigint[], stack: readonly [bigint, bigint], findings: Finding[]): CpuTrack {
   const cpu = m.cpus[choice.cpu]!;
   const delivered = cpu.nmiCounters.delivered;
   let next = t;
   if (delivered !== t.delivered) {
     next = { ...t, delivered, owed: t.owed + 1, active: [...t.active, captureContext(m, choice.cpu, 'NMI', false, cfg.wordSize)] };
   } else if (pre?.iretFrame !== undefined) {
-    next = iret(m, choice.cpu, next, pre.iretFrame, cfg, findings);
+    next = iret(m, choice.cpu, next, pre.iretFrame, cfg, exits, findings);
   } else if (pre?.ret) {
     next = retReturn(m, choice.cpu, next, cfg, findings);
   } else if (pre) {
@@ -201,9 +266,10 @@ function step(m: Machine, choice: Choice, t: CpuTrack, pre: Pending | undefined,
       next = { ...next, active: [...next.active, captureContext(m, choice.cpu, pf ? '#PF' : '#BP', pf, cfg.wordSize)] };
     }
   }
+  const [bottom, below] = stack;
   if (bottom < 0n) return next;
   const rsp = cpu.rsp;
-  if (rsp < bottom && rsp >= bottom - 0x1000n) findings.push({ invariant: NMI_INVARIANTS.stack, detail: `CPU ${choice.cpu}: RSP ${hex(rsp)} is below the NMI stack's bottom ${hex(bottom)}` });
+  if (rsp < bottom && rsp >= below) findings.push({ invariant: NMI_INVARIANTS.stack, detail: `CPU ${choice.cpu}: RSP ${hex(rsp)} is below the NMI stack's bottom ${hex(bottom)}` });
   return next;
 }
 
@@ -215,22 +281,51 @@ function captureContext(m: Machine, cpu: number, kind: Context['kind'], errorCod
   const c = m.cpus[cpu]!;
   const bytes = BigInt(w);
   const frame = c.rsp + (errorCode ? bytes : 0n);
-  const word = (k: number): bigint => m.read(frame + bytes * BigInt(k), w);
-  const cs = word(1);
+  const head = words(m.readBytes(frame, 3 * w));
+  const cs = frameWord(head, 1, w);
   const full = w === 8 || (cs & 3n) !== BigInt(c.cpl);
-  const regs = (w === 8 ? GPRS64 : GPRS32).map((r) => c.reg(r));
-  const x = { kind, frame, rip: word(0), cs, rflags: word(2), rsp: full ? word(3) : frame + 3n * bytes, ss: full ? word(4) : BigInt(c.ss), regs, gs: c.gsBase, kernelGs: c.kernelGsBase, fs: c.fsBase };
-  return { ...x, key: contextKey(x) };
+  // SS:RSP only where the CPU pushed them (the words above an i386 same-privilege frame may be unmapped).
+  const tail = full ? words(m.readBytes(frame + 3n * bytes, 2 * w)) : undefined;
+  const names = w === 8 ? GPRS64 : GPRS32;
+  const regs = new Array<bigint>(names.length);
+  for (let i = 0; i < names.length; i++) regs[i] = c.reg(names[i]!);
+  const x = {
+    kind,
+    frame,
+    rip: frameWord(head, 0, w),
+    cs,
+    rflags: frameWord(head, 2, w),
+    rsp: tail ? frameWord(tail, 0, w) : frame + 3n * bytes,
+    ss: tail ? frameWord(tail, 1, w) : BigInt(c.ss),
+    regs,
+    gs: c.gsBase,
+    kernelGs: c.kernelGsBase,
+    fs: c.fsBase,
+    h1: 0,
+    h2: 0,
+  };
+  contextDigest(x);
+  x.h1 = digestOut[0]!;
+  x.h2 = digestOut[1]!;
+  return x;
+}
+
+function words(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** Word `k` of little-endian words of `w` bytes. */
+function frameWord(v: DataView, k: number, w: 4 | 8): bigint {
+  return w === 8 ? v.getBigUint64(8 * k, true) : BigInt(v.getUint32(4 * k, true));
 }
 
 /** An iret popped the frame at `frame`: is it an NMI's (or exception's) final return, and did it go home intact? */
-function iret(m: Machine, cpu: number, t: CpuTrack, frame: bigint, cfg: NmiMonitorConfig, findings: Finding[]): CpuTrack {
+function iret(m: Machine, cpu: number, t: CpuTrack, frame: bigint, cfg: NmiMonitorConfig, exits: readonly bigint[], findings: Finding[]): CpuTrack {
   const c = m.cpus[cpu]!;
   for (let k = t.active.length - 1; k >= 0; k--) {
     const x = t.active[k]!;
     const nmi = x.kind === 'NMI';
-    const offsets = nmi ? cfg.exitFrameOffsets : [0];
-    if (!offsets.some((off) => x.frame + BigInt(off) === frame)) continue;
+    if (nmi ? !exits.some((off) => x.frame + off === frame) : x.frame !== frame) continue;
     const rip = c.rip;
     const rsp = c.rsp;
     const atHome = resumes(m, x, rip, rsp, BigInt(c.cs), cfg);
