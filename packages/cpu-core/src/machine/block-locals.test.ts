@@ -4,7 +4,7 @@ import type { Assembler } from '../asm/assembler.js';
 import { byte, dword, imm, qword, reg } from '../asm/operands.js';
 import { LAYOUT32, LAYOUT64, kit } from '../testing/kit.js';
 import { blockCounters } from './block.js';
-import type { Machine } from './machine.js';
+import type { Machine, Snapshot } from './machine.js';
 
 type Arch = 'x86_64' | 'i386';
 
@@ -31,7 +31,7 @@ interface Program {
   readonly nmi: number | null;
 }
 
-type Action = { readonly kind: 'run'; readonly steps: number } | { readonly kind: 'step'; readonly steps: number } | { readonly kind: 'nmi' | 'irq' };
+type Action = { readonly kind: 'run'; readonly steps: number } | { readonly kind: 'step'; readonly steps: number } | { readonly kind: 'nmi' | 'irq' | 'snapshot' | 'restore' };
 
 const R64 = [reg.rax, reg.rbx, reg.rdx, reg.rsi, reg.rdi, reg.rbp];
 const R32 = [reg.eax, reg.ebx, reg.edx, reg.esi, reg.edi, reg.ebp];
@@ -171,8 +171,15 @@ function state(m: Machine): string {
   return `${m.hash()} ${c.status} ${c.rip.toString(16)} ${c.rflags.toString(16)} ${c.cycles} ${c.instructions} ${regs}`;
 }
 
+const snapshots = new WeakMap<Machine, Snapshot>();
+
 function apply(m: Machine, act: Action): void {
-  if (act.kind === 'run') m.run({ steps: act.steps });
+  // A snapshot shares its frames copy-on-write: the next store to each (wrFast's fast path declines it) unshares it.
+  if (act.kind === 'snapshot') snapshots.set(m, m.snapshot());
+  else if (act.kind === 'restore') {
+    const s = snapshots.get(m);
+    if (s !== undefined) m.restore(s);
+  } else if (act.kind === 'run') m.run({ steps: act.steps });
   else if (act.kind === 'step') for (let s = 0; s < act.steps; s++) m.step(0);
   else if (act.kind === 'nmi') m.injectNmi(0);
   else m.injectIrq(0, 0x30);
@@ -191,7 +198,7 @@ const program = (arch: Arch): fc.Arbitrary<Program> =>
 const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('run' as const), steps: fc.integer({ min: 1, max: 700 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('step' as const), steps: fc.integer({ min: 1, max: 30 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('nmi' as const, 'irq' as const) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('nmi' as const, 'irq' as const, 'snapshot' as const, 'restore' as const) }) },
 );
 
 describe('block locals against the interpreter', () => {
