@@ -31,7 +31,7 @@ interface Program {
   readonly nmi: number | null;
 }
 
-type Action = { readonly kind: 'run'; readonly steps: number } | { readonly kind: 'step'; readonly steps: number } | { readonly kind: 'nmi' | 'irq' | 'snapshot' | 'restore' };
+type Action = { readonly kind: 'run'; readonly steps: number } | { readonly kind: 'step'; readonly steps: number } | { readonly kind: 'nmi' | 'irq' | 'snapshot' | 'restore' | 'trace' | 'untrace' };
 
 const R64 = [reg.rax, reg.rbx, reg.rdx, reg.rsi, reg.rdi, reg.rbp];
 const R32 = [reg.eax, reg.ebx, reg.edx, reg.esi, reg.edi, reg.ebp];
@@ -168,7 +168,7 @@ const GPRS = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp'] as const;
 function state(m: Machine): string {
   const c = m.cpus[0]!;
   const regs = GPRS.map((r) => c.reg(r).toString(16)).join(' ');
-  return `${m.hash()} ${c.status} ${c.rip.toString(16)} ${c.rflags.toString(16)} ${c.cycles} ${c.instructions} ${regs}`;
+  return `${m.hash()} ${m.traceHash()} ${m.trace.length} ${c.status} ${c.rip.toString(16)} ${c.rflags.toString(16)} ${c.cycles} ${c.instructions} ${regs}`;
 }
 
 const snapshots = new WeakMap<Machine, Snapshot>();
@@ -176,6 +176,9 @@ const snapshots = new WeakMap<Machine, Snapshot>();
 function apply(m: Machine, act: Action): void {
   // A snapshot shares its frames copy-on-write: the next store to each (wrFast's fast path declines it) unshares it.
   if (act.kind === 'snapshot') snapshots.set(m, m.snapshot());
+  // Tracing started with hot blocks compiled: the instructions must be traced one by one from there.
+  else if (act.kind === 'trace') m.startTrace();
+  else if (act.kind === 'untrace') m.stopTrace();
   else if (act.kind === 'restore') {
     const s = snapshots.get(m);
     if (s !== undefined) m.restore(s);
@@ -198,7 +201,7 @@ const program = (arch: Arch): fc.Arbitrary<Program> =>
 const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('run' as const), steps: fc.integer({ min: 1, max: 700 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('step' as const), steps: fc.integer({ min: 1, max: 30 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('nmi' as const, 'irq' as const, 'snapshot' as const, 'restore' as const) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('nmi' as const, 'irq' as const, 'snapshot' as const, 'restore' as const, 'trace' as const, 'untrace' as const) }) },
 );
 
 describe('block locals against the interpreter', () => {
@@ -219,7 +222,7 @@ describe('block locals against the interpreter', () => {
           }
           faults += Number(fast.read((arch === 'x86_64' ? LAYOUT64 : LAYOUT32).data + 0x110n, 4));
         }),
-        { numRuns: 120, seed: 21 },
+        { numRuns: 80, seed: 21 },
       );
       // Only worth something if blocks were compiled and templated accesses faulted in them.
       expect(blockCounters.compiled).toBeGreaterThan(before);
