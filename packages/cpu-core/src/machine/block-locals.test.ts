@@ -60,7 +60,9 @@ function emit(a: Assembler, p: Piece, arch: Arch, data: bigint, bad: bigint, tag
       op(ALU[p.k % ALU.length]!, R32[p.a % 6]!, R32[p.b % 6]!);
       break;
     case 'mov':
-      if (p.k % 2 === 0) a.mov(x, y);
+      // mov %esi,%esi: a template that reads the register it writes (the zero-extension idiom).
+      if (p.k % 3 === 0) a.mov(R32[p.a % 6]!, R32[p.a % 6]!);
+      else if (p.k % 3 === 1) a.mov(x, y);
       else a.mov(R32[p.a % 6]!, imm(p.k));
       break;
     case 'partial':
