@@ -29,6 +29,9 @@ interface Program {
   readonly pieces: readonly Piece[];
   readonly timer: number | null;
   readonly nmi: number | null;
+  /** Two CPUs run the same loop round-robin (shared data lines move between them, the code page is written by both). */
+  readonly cpus: 1 | 2;
+  readonly quantum: number;
 }
 
 type Action = { readonly kind: 'run'; readonly steps: number } | { readonly kind: 'step'; readonly steps: number } | { readonly kind: 'nmi' | 'irq' | 'snapshot' | 'restore' | 'trace' | 'untrace' };
@@ -132,7 +135,7 @@ function emit(a: Assembler, p: Piece, arch: Arch, data: bigint, bad: bigint, tag
 }
 
 function build(p: Program, execution: 'blocks' | 'interpreter'): Machine {
-  const k = kit({ arch: p.arch, timing: 'modelled', execution });
+  const k = kit({ arch: p.arch, cpus: p.cpus, timing: 'modelled', execution });
   const wide = p.arch === 'x86_64';
   const a = k.asm();
   const data = k.layout.data;
@@ -159,23 +162,24 @@ function build(p: Program, execution: 'blocks' | 'interpreter'): Machine {
   k.m.setGate(2, { handler: 'nmi' });
   k.m.setGate(3, { handler: 'int3', dpl: 3 });
   k.m.setGate(14, { handler: 'pf' });
-  k.m.start(0, { rip: 'start', rsp: k.stackTop(0), interrupts: true });
-  k.m.cpus[0]!.setTimer(p.timer, 0x30);
-  k.m.cpus[0]!.setNmiSource(p.nmi);
+  for (let i = 0; i < p.cpus; i++) {
+    k.m.start(i, { rip: 'start', rsp: k.stackTop(i), interrupts: true });
+    k.m.cpus[i]!.setTimer(p.timer === null ? null : p.timer + i * 13, 0x30);
+    k.m.cpus[i]!.setNmiSource(p.nmi);
+  }
   return k.m;
 }
 
 const GPRS = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp'] as const;
 
 function state(m: Machine): string {
-  const c = m.cpus[0]!;
-  const regs = GPRS.map((r) => c.reg(r).toString(16)).join(' ');
-  return `${m.hash()} ${m.traceHash()} ${m.trace.length} ${c.status} ${c.rip.toString(16)} ${c.rflags.toString(16)} ${c.cycles} ${c.instructions} ${regs}`;
+  const cpus = m.cpus.map((c) => `${c.status} ${c.rip.toString(16)} ${c.rflags.toString(16)} ${c.cycles} ${c.instructions} ${GPRS.map((r) => c.reg(r).toString(16)).join(' ')}`);
+  return `${m.hash()} ${m.traceHash()} ${m.trace.length} ${cpus.join('|')}`;
 }
 
 const snapshots = new WeakMap<Machine, Snapshot>();
 
-function apply(m: Machine, act: Action): void {
+function apply(m: Machine, act: Action, p: Program): void {
   // A snapshot shares its frames copy-on-write: the next store to each (wrFast's fast path declines it) unshares it.
   if (act.kind === 'snapshot') snapshots.set(m, m.snapshot());
   // Tracing started with hot blocks compiled: the instructions must be traced one by one from there.
@@ -184,9 +188,9 @@ function apply(m: Machine, act: Action): void {
   else if (act.kind === 'restore') {
     const s = snapshots.get(m);
     if (s !== undefined) m.restore(s);
-  } else if (act.kind === 'run') m.run({ steps: act.steps });
-  else if (act.kind === 'step') for (let s = 0; s < act.steps; s++) m.step(0);
-  else if (act.kind === 'nmi') m.injectNmi(0);
+  } else if (act.kind === 'run') m.run({ steps: act.steps, scheduler: { kind: 'round-robin', quantum: p.quantum } });
+  else if (act.kind === 'step') for (let s = 0; s < act.steps; s++) m.step(s % p.cpus);
+  else if (act.kind === 'nmi') m.injectNmi(p.cpus - 1);
   else m.injectIrq(0, 0x30);
 }
 
@@ -198,6 +202,8 @@ const program = (arch: Arch): fc.Arbitrary<Program> =>
     pieces: fc.array(piece, { minLength: 1, maxLength: 12 }),
     timer: fc.option(fc.integer({ min: 20, max: 3000 }), { nil: null, freq: 2 }),
     nmi: fc.option(fc.integer({ min: 20, max: 4000 }), { nil: null, freq: 3 }),
+    cpus: fc.constantFrom(1 as const, 1 as const, 2 as const),
+    quantum: fc.integer({ min: 1, max: 300 }),
   });
 
 const action: fc.Arbitrary<Action> = fc.oneof(
@@ -215,11 +221,11 @@ describe('block locals against the interpreter', () => {
         fc.property(program(arch), fc.array(action, { minLength: 1, maxLength: 25 }), (p, actions) => {
           const ref = build(p, 'interpreter');
           const fast = build(p, 'blocks');
-          for (const m of [ref, fast]) m.run({ steps: 4000 });
+          for (const m of [ref, fast]) m.run({ steps: 4000 * p.cpus, scheduler: { kind: 'round-robin', quantum: 400 } });
           expect(state(fast)).toBe(state(ref));
           for (const act of actions) {
-            apply(ref, act);
-            apply(fast, act);
+            apply(ref, act, p);
+            apply(fast, act, p);
             expect(state(fast)).toBe(state(ref));
           }
           faults += Number(fast.read((arch === 'x86_64' ? LAYOUT64 : LAYOUT32).data + 0x110n, 4));
