@@ -86,8 +86,10 @@ function stepOf(op: DecodedOp, cost: number, regs: Set<string>): Step {
     const assigned = /^\s*=(?!=)/.test(rest);
     // A use before the template's first write of it needs the value (`x++`, `x += …`, `x >>>= …` included).
     if (!assigned && !writes.has(name)) reads.add(name);
-    if (assigned) pending.push({ name, end: code.indexOf(';', m.index) });
-    else if (/^\s*(\+\+|\+=|>>>=)/.test(rest)) writes.add(name);
+    if (assigned) {
+      const end = code.indexOf(';', m.index);
+      pending.push({ name, end: end < 0 ? code.length : end });
+    } else if (/^\s*(\+\+|\+=|>>>=)/.test(rest)) writes.add(name);
   }
   for (const p of pending) writes.add(p.name);
   return { src, code, reads, writes };
