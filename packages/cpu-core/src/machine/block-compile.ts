@@ -76,15 +76,22 @@ function stepOf(op: DecodedOp, cost: number, regs: Set<string>): Step {
   const code = `${src.code.replace(/\b([LH])\[(\d+)\]/g, (_, a: string, n: string) => `${a === 'L' ? 'l' : 'h'}_${n}`)} ins++; cyc += ${cost};`;
   const reads = new Set(['ne']);
   const writes = new Set<string>();
+  // An assignment's right-hand side is read before its target is written: `l_6 = l_6` (`mov %esi,%esi`) reads l_6.
+  const pending: { name: string; end: number }[] = [];
   for (const m of code.matchAll(NAMES)) {
     const name = m[1]!;
+    while (pending.length > 0 && pending[0]!.end < m.index) writes.add(pending.shift()!.name);
     if (name[1] === '_') regs.add(name);
     const rest = code.slice(m.index + name.length);
     const assigned = /^\s*=(?!=)/.test(rest);
     // A use before the template's first write of it needs the value (`x++`, `x += …`, `x >>>= …` included).
     if (!assigned && !writes.has(name)) reads.add(name);
-    if (assigned || /^\s*(\+\+|\+=|>>>=)/.test(rest)) writes.add(name);
+    if (assigned) {
+      const end = code.indexOf(';', m.index);
+      pending.push({ name, end: end < 0 ? code.length : end });
+    } else if (/^\s*(\+\+|\+=|>>>=)/.test(rest)) writes.add(name);
   }
+  for (const p of pending) writes.add(p.name);
   return { src, code, reads, writes };
 }
 
