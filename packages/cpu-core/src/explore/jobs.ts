@@ -25,7 +25,7 @@ export function runJob(machine: Machine, options: SearchOptions, job: SearchJob,
 }
 
 export interface PlanHooks {
-  /** Jobs in flight at once (the pool's thread count). */
+  /** Jobs (or batches) in flight at once (the pool's slots). */
   readonly concurrency?: number;
   /** Asked before each new job: true stops handing out work (jobs in flight finish). */
   readonly shouldStop?: () => boolean;
@@ -33,31 +33,33 @@ export interface PlanHooks {
   readonly maxStates?: number;
   /** After every finished job: e.g. write the checkpoint, print progress. */
   readonly onJob?: (plan: SearchPlan) => void | Promise<void>;
-  /** Which queued job to run next, if the executor prefers some (see `SearchPlan.take`). */
-  readonly prefer?: () => ((job: SearchJob) => boolean) | undefined;
+  /** Which queued jobs to run next, as one batch (default: the next job); empty when none is queued. */
+  readonly take?: (plan: SearchPlan) => readonly SearchJob[];
 }
 
 /**
- * Drives a plan to its end (or a stop) with an executor that runs one job (in this thread, or in
- * a pool). A job or `onJob` that fails stops the handing out of jobs; the ones in flight finish
- * (a pool is not shut down under them, their outcomes count) and the first error is thrown.
+ * Drives a plan to its end (or a stop) with an executor that runs a batch of jobs (one job
+ * unless `take` says otherwise; in this thread, or in a pool). A job or `onJob` that fails
+ * stops the handing out of jobs; the ones in flight finish (a pool is not shut down under
+ * them, their outcomes count) and the first error is thrown.
  */
-export async function runPlan(plan: SearchPlan, exec: (job: SearchJob) => Promise<JobOutcome>, hooks: PlanHooks = {}): Promise<SearchResult> {
+export async function runPlan(plan: SearchPlan, exec: (jobs: readonly SearchJob[]) => Promise<JobOutcome>, hooks: PlanHooks = {}): Promise<SearchResult> {
   const width = Math.max(1, hooks.concurrency ?? 1);
+  const take = hooks.take ?? ((pl: SearchPlan) => pl.takeBatch(1));
   const running = new Set<Promise<void>>();
   let failure: { readonly error: unknown } | undefined;
   const stopping = (): boolean => failure !== undefined || (hooks.shouldStop?.() ?? false) || (hooks.maxStates !== undefined && plan.states >= hooks.maxStates);
   for (;;) {
     while (running.size < width && !stopping()) {
-      const job = plan.take(hooks.prefer?.());
-      if (!job) break;
-      const p: Promise<void> = exec(job)
+      const jobs = take(plan);
+      if (jobs.length === 0) break;
+      const p: Promise<void> = exec(jobs)
         .then(
           (o) => {
-            plan.complete(job, o);
+            plan.complete(jobs, o);
           },
           (e: unknown) => {
-            plan.giveBack(job);
+            plan.giveBack(jobs);
             throw e;
           },
         )
@@ -77,8 +79,8 @@ export async function runPlan(plan: SearchPlan, exec: (job: SearchJob) => Promis
 }
 
 /** The same search as `search`, as subtree jobs run one after another in this thread, sharing one visited set (same verdicts; a checkpointable plan). */
-export async function searchInJobs(machine: Machine, options: SearchOptions, plan: SearchPlan, hooks: Omit<PlanHooks, 'concurrency'> = {}): Promise<SearchResult> {
+export async function searchInJobs(machine: Machine, options: SearchOptions, plan: SearchPlan, hooks: Omit<PlanHooks, 'concurrency' | 'take'> = {}): Promise<SearchResult> {
   const visited = new VisitedSet();
   const cache = new FrontierCache();
-  return runPlan(plan, (job) => Promise.resolve(runJob(machine, options, job, plan.chunk, visited, cache)), hooks);
+  return runPlan(plan, (jobs) => Promise.resolve(runJob(machine, options, jobs[0]!, plan.chunk, visited, cache)), hooks);
 }

@@ -5,7 +5,7 @@ const turn = () => new Promise((r) => setTimeout(r, 0));
 
 describe('the pool lanes', () => {
   it('hand a lane to its owner when free, else any free lane, and wait when all are busy', async () => {
-    const lanes = new Lanes(2);
+    const lanes = new Lanes([1, 1]);
     expect(await lanes.acquire(1)).toBe(1);
     expect(await lanes.acquire(1)).toBe(0);
     expect(lanes.free).toBe(-1);
@@ -21,7 +21,7 @@ describe('the pool lanes', () => {
   });
 
   it('serve waiters first come first served, even when a job arrives as a lane is freed', async () => {
-    const lanes = new Lanes(1);
+    const lanes = new Lanes([1]);
     await lanes.acquire();
     const order: string[] = [];
     // Each job holds its lane for a turn, then frees it.

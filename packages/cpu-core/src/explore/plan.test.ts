@@ -61,15 +61,15 @@ describe('the search plan checkpoint', () => {
     const taken: string[] = [];
     const done: string[] = [];
     const turns = (n: number) => new Promise((r) => setTimeout(r, n));
-    const exec = async (j: SearchJob): Promise<JobOutcome> => {
-      taken.push(j.key);
-      if (j.key === 'a') {
+    const exec = async ([j]: readonly SearchJob[]): Promise<JobOutcome> => {
+      taken.push(j!.key);
+      if (j!.key === 'a') {
         await turns(0);
         throw new Error('worker died');
       }
       await turns(20);
-      done.push(j.key);
-      return outcome([job(`${j.key}'`, 0)]);
+      done.push(j!.key);
+      return outcome([job(`${j!.key}'`, 0)]);
     };
     await expect(runPlan(plan, exec, { concurrency: 2 })).rejects.toThrow('worker died');
     // b ran beside a and finished; c was never handed out.
@@ -97,9 +97,9 @@ describe('the search plan checkpoint', () => {
     expect(straight.verdict).toBe('verified');
     const checkpoints: string[] = [];
     // Three jobs in flight; each finishes a turn later than the next is handed out.
-    const exec = async (j: SearchJob): Promise<JobOutcome> => {
+    const exec = async ([j]: readonly SearchJob[]): Promise<JobOutcome> => {
       await new Promise((r) => setTimeout(r, 0));
-      return runJob(machine, options, j, 2);
+      return runJob(machine, options, j!, 2);
     };
     await runPlan(new SearchPlan(params, 2), exec, { concurrency: 3, onJob: (pl) => void checkpoints.push(JSON.stringify(pl.toData())) });
     expect(checkpoints.length).toBeGreaterThan(5);

@@ -23,6 +23,8 @@ export interface JobOutcome {
   readonly reducedNodes: number;
   readonly reductionWithdrawn: boolean;
   readonly frontier: readonly SearchJob[];
+  /** Keys of subtrees it entered beyond its own jobs (a batch: see `runBatch`); the plan hands them out no more. */
+  readonly explored?: readonly string[];
 }
 
 /** A plan as saved in a checkpoint file (JSON). */
@@ -104,10 +106,24 @@ export class SearchPlan {
     return job;
   }
 
-  /** Puts a job back (it was taken but not run: a stop). */
-  giveBack(job: SearchJob): void {
-    this.#running.delete(job);
-    this.#queue.unshift(job);
+  /** Up to `max` jobs for one round trip to a worker: first those `prefer` accepts (among the next 256), then the queue's order. */
+  takeBatch(max: number, prefer?: (job: SearchJob) => boolean): SearchJob[] {
+    const out: SearchJob[] = [];
+    while (out.length < max) {
+      const job = this.take(prefer);
+      if (!job) break;
+      out.push(job);
+    }
+    return out;
+  }
+
+  /** Puts jobs back (taken but not run: a stop, a failure), in the order they were taken. */
+  giveBack(jobs: SearchJob | readonly SearchJob[]): void {
+    const list = Array.isArray(jobs) ? (jobs as readonly SearchJob[]) : [jobs as SearchJob];
+    for (let i = list.length - 1; i >= 0; i--) {
+      this.#running.delete(list[i]!);
+      this.#queue.unshift(list[i]!);
+    }
   }
 
   get pending(): number {
@@ -122,20 +138,23 @@ export class SearchPlan {
     return this.#found.size;
   }
 
-  /** Counts what `job` (as `take` returned it) found and queues the subtrees it handed back. */
-  complete(job: SearchJob, o: JobOutcome): void {
-    if (!this.#running.delete(job)) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `complete: job ${job.key} is not running (not taken, or completed twice)`);
+  /** Counts what a job or a batch of jobs (as `take` returned them) found and queues the subtrees handed back. */
+  complete(jobs: SearchJob | readonly SearchJob[], o: JobOutcome): void {
+    const list = Array.isArray(jobs) ? (jobs as readonly SearchJob[]) : [jobs as SearchJob];
+    for (const job of list) if (!this.#running.has(job)) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `complete: job ${job.key} is not running (not taken, or completed twice)`);
+    for (const job of list) this.#running.delete(job);
     const t = this.#totals;
     t.states += o.states;
     t.transitions += o.transitions;
     t.schedules += o.schedules;
     t.depth = Math.max(t.depth, o.depth);
     t.reducedNodes += o.reducedNodes;
-    t.jobs++;
+    t.jobs += list.length + (o.explored?.length ?? 0);
     this.#cut ||= o.cut;
     this.#bounded ||= o.bounded;
     this.#withdrawn ||= o.reductionWithdrawn;
     for (const v of o.violations) this.#keep(v);
+    for (const key of o.explored ?? []) this.#seen.add(key);
     for (const j of o.frontier) {
       if (this.#seen.has(j.key)) continue;
       this.#seen.add(j.key);
