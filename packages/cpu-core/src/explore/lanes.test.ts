@@ -39,4 +39,21 @@ describe('the pool lanes', () => {
     expect(order).toEqual(['first', 'second', 'late']);
     expect(lanes.free).toBe(0);
   });
+
+  it('give a lane not ready no task until it is opened, then as many as its slots, waiters first', async () => {
+    // A worker still starting (no slots yet), and this thread (one).
+    const lanes = new Lanes([0, 1]);
+    expect(await lanes.acquire(0)).toBe(1);
+    const got: number[] = [];
+    for (let i = 0; i < 3; i++) void lanes.acquire().then((l) => got.push(l));
+    await turn();
+    expect(got).toEqual([]);
+    lanes.open(0, 2);
+    await turn();
+    expect(got).toEqual([0, 0]);
+    expect(lanes.free).toBe(-1);
+    lanes.release(1);
+    await turn();
+    expect(got).toEqual([0, 0, 1]);
+  });
 });

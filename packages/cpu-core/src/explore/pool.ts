@@ -32,8 +32,8 @@ export interface ThreadStats {
   readonly readyMs: number;
   readonly tasks: number;
   readonly states: number;
-  /** Milliseconds spent in tasks (for a worker: from handing a task over to its result, so queueing behind its other task counts). */
-  readonly busyMs: number;
+  /** Milliseconds it searched: the rest of the time since it was ready, it waited for tasks (or, for this thread, ran the pool). */
+  readonly searchMs: number;
 }
 
 /** States a task explores below its jobs before it hands the rest back: tens of milliseconds of search, so a round trip is a small part of it and the last tasks end close together. */
@@ -50,7 +50,7 @@ interface Lane {
   readyMs: number;
   tasks: number;
   states: number;
-  busyMs: number;
+  searchMs: number;
 }
 
 /**
@@ -85,13 +85,13 @@ export class SearchPool {
     this.#workers = Array.from({ length: this.threads - (here ? 1 : 0) }, () => new Tinypool(tiny));
     this.#here = here ? new TaskRunner() : undefined;
     this.#lanes = new Lanes([...this.#workers.map(() => 0), ...(here ? [1] : [])]);
-    const lane = (name: string): Lane => ({ name, readyMs: Number.NaN, tasks: 0, states: 0, busyMs: 0 });
+    const lane = (name: string): Lane => ({ name, readyMs: Number.NaN, tasks: 0, states: 0, searchMs: 0 });
     this.#stats = [...this.#workers.map((_, i) => lane(`worker ${i + 1}`)), ...(here ? [{ ...lane('this thread'), readyMs: 0 }] : [])];
   }
 
   /** Per thread: when it was ready, and what it searched (all plans run so far). */
   get stats(): readonly ThreadStats[] {
-    return this.#stats.map((l) => ({ thread: l.name, readyMs: l.readyMs, tasks: l.tasks, states: l.states, busyMs: l.busyMs }));
+    return this.#stats.map((l) => ({ thread: l.name, readyMs: l.readyMs, tasks: l.tasks, states: l.states, searchMs: l.searchMs }));
   }
 
   /** Runs a plan to its end (or a stop) on the threads. */
@@ -108,14 +108,13 @@ export class SearchPool {
     const exec = async (jobs: readonly SearchJob[]): Promise<JobOutcome> => {
       const lane = await this.#lanes.acquire(finder.get(jobs[0]!.key));
       for (const j of jobs) finder.delete(j.key);
-      const t0 = performance.now();
       try {
-        const out = await this.#task(lane, ref, jobs, plan.chunk);
+        const { out, searchMs } = await this.#task(lane, ref, jobs, plan.chunk);
         for (const j of out.frontier) finder.set(j.key, lane);
         const s = this.#stats[lane]!;
         s.tasks++;
         s.states += out.states;
-        s.busyMs += performance.now() - t0;
+        s.searchMs += searchMs;
         return out;
       } finally {
         this.#lanes.release(lane);
@@ -124,14 +123,16 @@ export class SearchPool {
     return held(runPlan(plan, exec, { ...hooks, concurrency: slots, take }));
   }
 
-  async #task(lane: number, ref: ModelRef, jobs: readonly SearchJob[], chunk: number): Promise<JobOutcome> {
+  async #task(lane: number, ref: ModelRef, jobs: readonly SearchJob[], chunk: number): Promise<{ readonly out: JobOutcome; readonly searchMs: number }> {
     const worker = this.#workers[lane];
     if (!worker) {
       await turn();
-      return this.#here!.run(ref, jobs, chunk, this.#taskStates);
+      const { outcome, searchMs } = await this.#here!.run(ref, jobs, chunk, this.#taskStates);
+      return { out: outcome, searchMs };
     }
     const task: WorkerTask = { ref, jobs: jobs.map(packJob), chunk, budget: this.#taskStates };
-    return unpackOutcome((await worker.run(task, { name: 'runWorkerTask', filename: this.#filename(ref.module) })) as PackedOutcome);
+    const packed = (await worker.run(task, { name: 'runWorkerTask', filename: this.#filename(ref.module) })) as PackedOutcome;
+    return { out: unpackOutcome(packed), searchMs: packed.searchMs ?? 0 };
   }
 
   /** Starts each worker's modules and model (the first plan's) and opens its lane when it is ready; one that fails opens too, and its first task fails the same way. */

@@ -14,6 +14,8 @@ export interface PackedJob {
 
 export interface PackedOutcome extends Omit<JobOutcome, 'frontier'> {
   readonly frontier: readonly PackedJob[];
+  /** How long the worker searched (its statistics; not part of the outcome). */
+  readonly searchMs?: number;
 }
 
 function code(c: Choice): string {
@@ -62,4 +64,8 @@ export const unpackJob = (j: PackedJob): SearchJob => {
   return job;
 };
 export const packOutcome = (o: JobOutcome): PackedOutcome => ({ ...o, frontier: o.frontier.map(packJob) });
-export const unpackOutcome = (o: PackedOutcome): JobOutcome => ({ ...o, frontier: o.frontier.map(unpackJob) });
+export const unpackOutcome = (o: PackedOutcome): JobOutcome => {
+  const out: JobOutcome & { searchMs?: number } = { ...o, frontier: o.frontier.map(unpackJob) };
+  delete out.searchMs;
+  return out;
+};

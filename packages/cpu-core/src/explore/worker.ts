@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Machine } from '../machine/machine.js';
 import { runBatch } from './batch.js';
 import { FrontierCache } from './frontier-cache.js';
@@ -84,11 +85,13 @@ export class TaskRunner {
     await this.#state(ref).model;
   }
 
-  /** A batch of jobs of the model, and the subtrees below them up to `budget` states (see `runBatch`). */
-  async run(ref: ModelRef, jobs: readonly SearchJob[], chunk: number, budget: number): Promise<JobOutcome> {
+  /** A batch of jobs of the model, and the subtrees below them up to `budget` states (see `runBatch`); and how long it searched. */
+  async run(ref: ModelRef, jobs: readonly SearchJob[], chunk: number, budget: number): Promise<{ readonly outcome: JobOutcome; readonly searchMs: number }> {
     const s = this.#state(ref);
     const { machine, options } = await s.model;
-    return runBatch(machine, options, jobs, chunk, budget, s.visited, s.cache);
+    const t0 = performance.now();
+    const outcome = runBatch(machine, options, jobs, chunk, budget, s.visited, s.cache);
+    return { outcome, searchMs: performance.now() - t0 };
   }
 }
 
@@ -96,7 +99,8 @@ const here = new TaskRunner();
 
 /** The pool's task: a batch of subtree jobs on this worker's copy of the model. */
 export async function runWorkerTask(task: WorkerTask): Promise<PackedOutcome> {
-  return packOutcome(await here.run(task.ref, task.jobs.map(unpackJob), task.chunk, task.budget));
+  const { outcome, searchMs } = await here.run(task.ref, task.jobs.map(unpackJob), task.chunk, task.budget);
+  return { ...packOutcome(outcome), searchMs };
 }
 
 /** The pool's first task for a worker: load the modules and build the model while other threads search. */
