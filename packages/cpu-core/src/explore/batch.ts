@@ -9,13 +9,14 @@ import type { VisitedSet } from './visited-set.js';
 
 /**
  * Runs a batch of jobs, then the subtrees they hand back, in this thread, until `budget`
- * states were explored or none is left, and reports them as one outcome: the subtrees not
- * entered are its frontier, the ones it entered beyond its own jobs are `explored` (the plan
- * marks their keys seen, so another thread does not take them up again). A job is `chunk`
- * levels, a few hundred states in an NMI window: one per pool round trip cost more in
- * messages than in search, and a worker waited for the next. A batch is thousands of states,
- * and still a plain job list and a number, so any runner can take it. Every job of the batch
- * runs even past the budget: the plan counts them as done.
+ * states were explored (at least one job runs) or none is left, and reports them as one
+ * outcome: the subtrees not entered are its frontier — the batch's own jobs not started
+ * among them, which the plan queues again — and the ones it entered beyond its own jobs are
+ * `explored` (the plan marks their keys seen, so another thread does not take them up
+ * again). A job is `chunk` levels, a few hundred states in an NMI window: one per pool
+ * round trip cost more in messages than in search, and a worker waited for the next. A
+ * batch is thousands of states, and still a plain job list and a number, so any runner can
+ * take it.
  */
 export function runBatch(machine: Machine, options: SearchOptions, jobs: readonly SearchJob[], chunk: number, budget: number, visited: VisitedSet, cache: FrontierCache): JobOutcome {
   const queue = new JobQueue(jobs);
@@ -23,6 +24,7 @@ export function runBatch(machine: Machine, options: SearchOptions, jobs: readonl
   const explored: string[] = [];
   const found = new Map<string, Violation>();
   let own = jobs.length;
+  let ran = 0;
   let states = 0;
   let transitions = 0;
   let schedules = 0;
@@ -31,7 +33,7 @@ export function runBatch(machine: Machine, options: SearchOptions, jobs: readonl
   let cut = false;
   let bounded = false;
   let withdrawn = false;
-  while (queue.length > 0 && (own > 0 || states < budget)) {
+  while (queue.length > 0 && (ran++ === 0 || states < budget)) {
     const job = queue.shift()!;
     if (own > 0) own--;
     else explored.push(job.key);

@@ -79,6 +79,30 @@ describe('the search plan checkpoint', () => {
     expect(plan.toData().queue.map((j) => j.key)).toEqual(['a', 'c', "b'"]);
   });
 
+  it('queues again the jobs a batch hands back unstarted, and never the subtrees it entered', () => {
+    const plan = started();
+    const batch = plan.takeBatch(3);
+    expect(batch.map((j) => j.key)).toEqual(['a', 'b', 'c']);
+    // The batch ran a and b, entered a' below a, and did not start c (its budget was spent).
+    plan.complete(batch, { ...outcome([job('c', 2), job("a''", 0)]), explored: ["a'"] });
+    expect(plan.jobsRun).toBe(4);
+    const next = plan.takeBatch(8);
+    expect(next.map((j) => j.key)).toEqual(['c', "a''"]);
+    // Another thread hands back a' (it reached the same state): it was entered already.
+    plan.complete(next, outcome([job("a'", 1), job('d', 0)]));
+    expect(drain(plan)).toEqual(['d']);
+  });
+
+  it('gives a pool thread the jobs it prefers from anywhere in the queue, else a few of the oldest', () => {
+    const plan = new SearchPlan(null, 2);
+    plan.complete(plan.take()!, outcome(Array.from({ length: 40 }, (_, i) => job(`j${i}`, i % 2))));
+    const odd = (j: SearchJob) => j.prefix[0]!.cpu === 1;
+    expect(plan.takeBatch(4, odd).map((j) => j.key)).toEqual(['j1', 'j3', 'j5', 'j7']);
+    expect(plan.takeBatch(16, () => false).map((j) => j.key)).toEqual(['j0', 'j2']);
+    expect(plan.pending).toBe(34);
+    expect(drain(plan).slice(0, 3)).toEqual(['j4', 'j6', 'j8']);
+  });
+
   it('refuses to complete a job that is not running', () => {
     const plan = started();
     const a = plan.take()!;

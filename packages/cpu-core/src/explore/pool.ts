@@ -37,7 +37,7 @@ export interface ThreadStats {
 }
 
 /** States a task explores below its jobs before it hands the rest back: tens of milliseconds of search, so a round trip is a small part of it and the last tasks end close together. */
-export const TASK_STATES = 8192;
+export const TASK_STATES = 4096;
 /** Queued jobs one task takes at most (fewer while the queue is short, so every thread gets some). */
 const TASK_JOBS = 32;
 /** Tasks a worker holds at once: it starts the second as it posts the first's result, while this thread is busy searching. */
@@ -80,7 +80,7 @@ export class SearchPool {
   constructor(threads = availableParallelism(), options: SearchPoolOptions = {}) {
     this.threads = Math.max(1, threads);
     this.#taskStates = options.taskStates ?? TASK_STATES;
-    const here = (options.useThisThread ?? true) || this.threads === 1;
+    const here = options.useThisThread ?? true;
     const tiny = { minThreads: 1, maxThreads: 1, concurrentTasksPerWorker: WORKER_SLOTS, ...(FROM_SOURCE ? { execArgv: sourceExecArgv() } : {}) };
     this.#workers = Array.from({ length: this.threads - (here ? 1 : 0) }, () => new Tinypool(tiny));
     this.#here = here ? new TaskRunner() : undefined;
@@ -127,7 +127,8 @@ export class SearchPool {
     const worker = this.#workers[lane];
     if (!worker) {
       await turn();
-      const { outcome, searchMs } = await this.#here!.run(ref, jobs, chunk, this.#taskStates);
+      // A quarter of a worker's budget: while this thread searches, a worker's results wait for it.
+      const { outcome, searchMs } = await this.#here!.run(ref, jobs, chunk, this.#taskStates / 4);
       return { out: outcome, searchMs };
     }
     const task: WorkerTask = { ref, jobs: jobs.map(packJob), chunk, budget: this.#taskStates };

@@ -2,11 +2,11 @@ import { fileURLToPath } from 'node:url';
 
 // What a pool's worker thread loads when the pool runs from the TypeScript sources. A worker
 // takes no module hooks from the process (`--import tsx` is per thread), and through tsx's
-// hooks it loads hundreds of modules one by one: measured 1.2–1.4 s before a 2-core search
-// could use it (tsx's hooks 0.3 s, the engine 0.3 s, the kernel and the model 0.5 s), while
-// the window search itself takes 3 s on one core. Bundled by esbuild (0.3 s, in esbuild's own
-// process and the worker, while this thread searches) the same code loads in 0.2 s. Without esbuild (a
-// consumer of the sources that does not have the dev dependency) the worker registers tsx.
+// hooks it loads hundreds of modules one by one: measured 1.2–1.4 s at load 3 before a worker
+// could search (tsx's hooks 0.3 s, the engine 0.3 s, the kernel and the model 0.5 s), while the
+// `nmi-perf` window search takes 3–4 s on one core. Bundled by esbuild (in esbuild's process
+// and the worker, while this thread searches) the worker was ready after 0.8 s. Without esbuild
+// (a consumer of the sources without the dev dependency) the worker registers tsx's hooks.
 
 const CONDITION = '@kernsim/source';
 
