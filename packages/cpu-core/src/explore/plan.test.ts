@@ -89,8 +89,14 @@ describe('the search plan checkpoint', () => {
     const next = plan.takeBatch(8);
     expect(next.map((j) => j.key)).toEqual(['c', "a''"]);
     // Another thread hands back a' (it reached the same state): it was entered already.
-    plan.complete(next, outcome([job("a'", 1), job('d', 0)]));
-    expect(drain(plan)).toEqual(['d']);
+    plan.complete(next, outcome([job("a'", 1), job('d', 0), job('e', 0)]));
+    // A batch that enters d on its own (reaching it another way) before d is handed out: d is dropped.
+    const f = plan.takeBatch(1);
+    expect(f.map((j) => j.key)).toEqual(['d']);
+    plan.giveBack(f);
+    const g = [plan.take()!];
+    plan.complete(g, { ...outcome([]), explored: ['e'] });
+    expect(drain(plan)).toEqual([]);
   });
 
   it('gives a pool thread the jobs it prefers from anywhere in the queue, else a few of the oldest', () => {

@@ -76,6 +76,8 @@ export class SearchPlan {
   /** Jobs taken and not yet completed or given back: a checkpoint keeps them as queued (a resume runs them again). */
   readonly #running = new Set<SearchJob>();
   readonly #seen: Set<string>;
+  /** Queued jobs whose subtrees a batch entered on its own since (another thread found them too): dropped when reached. */
+  readonly #entered = new Set<string>();
   readonly #found = new Map<string, Violation>();
   #totals: { states: number; transitions: number; schedules: number; depth: number; reducedNodes: number; jobs: number };
   #cut: boolean;
@@ -101,9 +103,19 @@ export class SearchPlan {
    * start it still holds).
    */
   take(prefer?: (job: SearchJob) => boolean): SearchJob | undefined {
-    const job = (prefer ? this.#queue.takeFirst(prefer, 256) : undefined) ?? this.#queue.shift();
+    let job = prefer ? this.#queue.takeFirst(prefer, 256) : undefined;
+    if (job && this.#entered.delete(job.key)) job = undefined;
+    job ??= this.#next();
     if (job) this.#running.add(job);
     return job;
+  }
+
+  /** The oldest queued job no batch entered. */
+  #next(): SearchJob | undefined {
+    for (;;) {
+      const job = this.#queue.shift();
+      if (!job || !this.#entered.delete(job.key)) return job;
+    }
   }
 
   /**
@@ -113,10 +125,10 @@ export class SearchPlan {
    * (hundreds of choices, monitors included: ~4 ms in an NMI window).
    */
   takeBatch(max: number, prefer?: (job: SearchJob) => boolean): SearchJob[] {
-    const out = prefer ? this.#queue.takeAll(prefer, max) : [];
+    const out = prefer ? this.#queue.takeAll(prefer, max).filter((j) => !this.#entered.delete(j.key)) : [];
     // A few jobs found elsewhere: each replays its prefix, and the thread goes on below them.
     const others = prefer ? Math.max(1, max >> 3) : max;
-    if (out.length === 0) for (let job = this.#queue.shift(); job; job = out.length < others ? this.#queue.shift() : undefined) out.push(job);
+    if (out.length === 0) for (let job = this.#next(); job; job = out.length < others ? this.#next() : undefined) out.push(job);
     for (const job of out) this.#running.add(job);
     return out;
   }
@@ -158,7 +170,10 @@ export class SearchPlan {
     this.#bounded ||= o.bounded;
     this.#withdrawn ||= o.reductionWithdrawn;
     for (const v of o.violations) this.#keep(v);
-    for (const key of o.explored ?? []) this.#seen.add(key);
+    for (const key of o.explored ?? []) {
+      if (this.#seen.has(key)) this.#entered.add(key);
+      else this.#seen.add(key);
+    }
     // A batch hands back the jobs of its own it did not start (their keys are seen already).
     const own = list.length > 1 ? new Set(list.map((j) => j.key)) : undefined;
     for (const j of o.frontier) {
