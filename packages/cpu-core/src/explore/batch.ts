@@ -23,29 +23,22 @@ export function runBatch(machine: Machine, options: SearchOptions, jobs: readonl
   const known = new Set(jobs.map((j) => j.key));
   const explored: string[] = [];
   const found = new Map<string, Violation>();
+  const sum = { states: 0, transitions: 0, schedules: 0, depth: 0, reducedNodes: 0, cut: false, bounded: false, reductionWithdrawn: false };
   let own = jobs.length;
   let ran = 0;
-  let states = 0;
-  let transitions = 0;
-  let schedules = 0;
-  let depth = 0;
-  let reducedNodes = 0;
-  let cut = false;
-  let bounded = false;
-  let withdrawn = false;
-  while (queue.length > 0 && (ran++ === 0 || states < budget)) {
+  while (queue.length > 0 && (ran++ === 0 || sum.states < budget)) {
     const job = queue.shift()!;
     if (own > 0) own--;
     else explored.push(job.key);
     const o = runJob(machine, options, job, chunk, visited, cache);
-    states += o.states;
-    transitions += o.transitions;
-    schedules += o.schedules;
-    depth = Math.max(depth, o.depth);
-    reducedNodes += o.reducedNodes;
-    cut ||= o.cut;
-    bounded ||= o.bounded;
-    withdrawn ||= o.reductionWithdrawn;
+    sum.states += o.states;
+    sum.transitions += o.transitions;
+    sum.schedules += o.schedules;
+    sum.depth = Math.max(sum.depth, o.depth);
+    sum.reducedNodes += o.reducedNodes;
+    sum.cut ||= o.cut;
+    sum.bounded ||= o.bounded;
+    sum.reductionWithdrawn ||= o.reductionWithdrawn;
     for (const v of o.violations) {
       const old = found.get(v.invariant);
       if (!old || better(v, old)) found.set(v.invariant, v);
@@ -56,5 +49,5 @@ export function runBatch(machine: Machine, options: SearchOptions, jobs: readonl
       queue.push(f);
     }
   }
-  return { states, transitions, schedules, violations: [...found.values()], cut, bounded, depth, reducedNodes, reductionWithdrawn: withdrawn, frontier: queue.toArray(), explored };
+  return { ...sum, violations: [...found.values()], frontier: queue.toArray(), explored };
 }
