@@ -120,7 +120,17 @@ export class SearchPool {
         this.#lanes.release(lane);
       }
     };
-    return held(runPlan(plan, exec, { ...hooks, concurrency: slots, take }));
+    return held(
+      runPlan(plan, exec, { ...hooks, concurrency: slots, take }).finally(() => {
+        this.#forget(ref);
+      }),
+    );
+  }
+
+  /** After a plan: each thread drops its model and states (a domain's starts run one after another on one pool). */
+  #forget(ref: ModelRef): void {
+    this.#here?.forget(ref);
+    for (const w of this.#workers) w.run(ref, { name: 'forgetModel', filename: this.#filename(ref.module) }).catch(() => undefined);
   }
 
   async #task(lane: number, ref: ModelRef, jobs: readonly SearchJob[], chunk: number): Promise<{ readonly out: JobOutcome; readonly searchMs: number }> {

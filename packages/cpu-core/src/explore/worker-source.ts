@@ -29,7 +29,7 @@ export function sourceWorker(worker: string, model: string): string {
   }
   const path = (u: string): string => JSON.stringify(u.startsWith('file:') ? fileURLToPath(u) : u);
   // The bundle: the worker's exports, and the model module handed to it (a bundled worker cannot `import` a .ts file).
-  const contents = [`export { runWorkerTask, warmWorker } from ${path(worker)};`, `import { provideModule } from ${path(worker)};`, `import * as model from ${path(model)};`, `provideModule(${JSON.stringify(model)}, model);`].join('\n');
+  const contents = [`export { forgetModel, runWorkerTask, warmWorker } from ${path(worker)};`, `import { provideModule } from ${path(worker)};`, `import * as model from ${path(model)};`, `provideModule(${JSON.stringify(model)}, model);`].join('\n');
   const options = {
     stdin: { contents, resolveDir: fileURLToPath(new URL('.', worker)), loader: 'ts' },
     absWorkingDir: process.cwd(),
@@ -93,7 +93,8 @@ if (!fresh()) {
 }
 const w = await import(url);
 export const runWorkerTask = w.runWorkerTask;
-export const warmWorker = w.warmWorker;`;
+export const warmWorker = w.warmWorker;
+export const forgetModel = w.forgetModel;`;
   return dataUrl(code);
 }
 
@@ -109,6 +110,7 @@ function viaTsx(worker: string): string {
     `const w = await import(${JSON.stringify(worker)});`,
     'export const runWorkerTask = w.runWorkerTask;',
     'export const warmWorker = w.warmWorker;',
+    'export const forgetModel = w.forgetModel;',
   ].join('\n');
   return dataUrl(code);
 }

@@ -80,6 +80,11 @@ export class TaskRunner {
     return s;
   }
 
+  /** Drops what this thread keeps for a model (its plan ended): its machine, visited states and frontier. */
+  forget(ref: ModelRef): void {
+    this.#models.delete(JSON.stringify(ref));
+  }
+
   /** Builds the model ahead of the first task (a worker starting while others search). */
   async warm(ref: ModelRef): Promise<void> {
     await this.#state(ref).model;
@@ -106,4 +111,9 @@ export async function runWorkerTask(task: WorkerTask): Promise<PackedOutcome> {
 /** The pool's first task for a worker: load the modules and build the model while other threads search. */
 export function warmWorker(ref: ModelRef): Promise<void> {
   return here.warm(ref);
+}
+
+/** The pool's last task of a plan for a worker: drop the plan's model and states. */
+export function forgetModel(ref: ModelRef): void {
+  here.forget(ref);
 }
