@@ -58,8 +58,19 @@ export function unpackPrefix(text: string): Choice[] {
 const packed = new WeakMap<SearchJob, string>();
 
 export const packJob = (j: SearchJob): PackedJob => ({ key: j.key, prefix: packed.get(j) ?? packPrefix(j.prefix) });
+/**
+ * A job as it arrived, its prefix unpacked when first read: most jobs a worker hands back go
+ * back to that worker in the text they came in (an NMI window's prefixes are thousands of
+ * choices deep: unpacked, the queue of the all-starts search held hundreds of MB of arrays).
+ */
 export const unpackJob = (j: PackedJob): SearchJob => {
-  const job = { key: j.key, prefix: unpackPrefix(j.prefix) };
+  let prefix: Choice[] | undefined;
+  const job: SearchJob = {
+    key: j.key,
+    get prefix(): Choice[] {
+      return (prefix ??= unpackPrefix(j.prefix));
+    },
+  };
   packed.set(job, j.prefix);
   return job;
 };
