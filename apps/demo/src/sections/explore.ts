@@ -189,7 +189,7 @@ export const exploreSection: Section = {
     { flags: '--start <ids>', description: `all, or some of: ${START_STATES.map((s) => s.id).join(', ')}`, defaultValue: 'all' },
     { flags: '--depth <n>', description: 'longest schedule (default 6000; with --patch 64, in each phase)' },
     { flags: '--max-states <n>', description: 'state budget per start state (default 3000000; with --patch 1000000 per phase)' },
-    { flags: '--threads <n>', description: 'worker threads (default: 2 or the cores there are)' },
+    { flags: '--threads <n>', description: 'threads that search, this one included (default: 2 or the cores there are)' },
     { flags: '--save <file>', description: 'write the first counterexample to <file>' },
     { flags: '--replay <file>', description: 'replay a saved counterexample bit for bit' },
     { flags: '--checkpoint <file>', description: 'resume from <file> if it exists; keep it up to date after every job' },

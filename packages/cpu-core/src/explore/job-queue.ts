@@ -51,6 +51,29 @@ export class JobQueue<T> {
     return undefined;
   }
 
+  /** Removes and returns the first `max` items `accept` takes, keeping the others' order: one pass over the queue (a pool's thread looks for the jobs it found). */
+  takeAll(accept: (item: T) => boolean, max: number): T[] {
+    const out: T[] = [];
+    if (max < 1) return out;
+    const items = this.#items;
+    let kept = this.#head;
+    for (let i = this.#head; i < items.length; i++) {
+      const item = items[i] as T;
+      if (!accept(item)) {
+        items[kept++] = item;
+        continue;
+      }
+      out.push(item);
+      if (out.length === max) {
+        items.copyWithin(kept, i + 1);
+        items.length -= i + 1 - kept;
+        return out;
+      }
+    }
+    items.length = kept;
+    return out;
+  }
+
   toArray(): T[] {
     return this.#items.slice(this.#head) as T[];
   }

@@ -4,7 +4,7 @@ import type { CounterModelParams } from '../testing/counter-model.js';
 import { searchInJobs } from './jobs.js';
 import type { SearchResult } from './model.js';
 import { SearchPlan } from './plan.js';
-import { searchInPool } from './pool.js';
+import { SearchPool, searchInPool } from './pool.js';
 import { search } from './search-api.js';
 
 const params: CounterModelParams = { cpus: 3, work: 1, atomic: false };
@@ -43,15 +43,27 @@ describe('subtree jobs', () => {
     expect(() => SearchPlan.fromJSON('{"version":2}')).toThrow(expect.objectContaining({ code: 'KERNSIM_CPU_CHECKPOINT' }));
   });
 
-  it('runs the jobs on two pool workers with the same outcome', async () => {
+  it('runs the jobs on two pool workers, and on a worker and this thread, with the same outcome', async () => {
     // Without the reduction, so the state counts compare: with it, which reduced nodes the proviso expands depends on what each worker saw.
     const full: CounterModelParams = { ...params, reduction: false };
     const { machine, options } = buildCounterModel(full);
     const here = await searchInJobs(machine, options, new SearchPlan(full, 4));
     const ref = { module: new URL('../testing/counter-model.ts', import.meta.url).href, export: 'buildCounterModel', params: full };
-    const pooled = await searchInPool(ref, new SearchPlan(full, 4), { threads: 2 });
-    expect(summary(pooled)).toEqual(summary(here));
-    // Each worker keeps its own visited set: states reached from both workers' jobs count twice.
-    expect(pooled.states).toBeGreaterThanOrEqual(here.states);
+    // Workers only: every state is searched in a worker thread (from the sources: the bundled worker).
+    const workers = new SearchPool(2, { useThisThread: false, taskStates: 50 });
+    try {
+      const pooled = await workers.run(ref, new SearchPlan(full, 4));
+      expect(summary(pooled)).toEqual(summary(here));
+      // Each worker keeps its own visited set: states reached from both workers' jobs count twice.
+      expect(pooled.states).toBeGreaterThanOrEqual(here.states);
+      const stats = workers.stats;
+      expect(stats.map((t) => t.thread)).toEqual(['worker 1', 'worker 2']);
+      expect(stats.reduce((n, t) => n + t.states, 0)).toBe(pooled.states);
+      expect(stats.every((t) => t.readyMs >= 0)).toBe(true);
+    } finally {
+      await workers.destroy();
+    }
+    const mixed = await searchInPool(ref, new SearchPlan(full, 4), { threads: 2 });
+    expect(summary(mixed)).toEqual(summary(here));
   }, 60_000);
 });

@@ -78,7 +78,7 @@ export class JobRunner {
 }
 
 export interface PlanHooks {
-  /** Jobs in flight at once (the pool's thread count). */
+  /** Jobs (or batches) in flight at once (the pool's slots). */
   readonly concurrency?: number;
   /** Asked before each new job: true stops handing out work (jobs in flight finish). */
   readonly shouldStop?: () => boolean;
@@ -86,31 +86,33 @@ export interface PlanHooks {
   readonly maxStates?: number;
   /** After every finished job: e.g. write the checkpoint, print progress. */
   readonly onJob?: (plan: SearchPlan) => void | Promise<void>;
-  /** Which queued job to run next, if the executor prefers some (see `SearchPlan.take`). */
-  readonly prefer?: () => ((job: SearchJob) => boolean) | undefined;
+  /** Which queued jobs to run next, as one batch (default: the next job); empty when none is queued. */
+  readonly take?: (plan: SearchPlan) => readonly SearchJob[];
 }
 
 /**
- * Drives a plan to its end (or a stop) with an executor that runs one job (in this thread, or in
- * a pool). A job or `onJob` that fails stops the handing out of jobs; the ones in flight finish
- * (a pool is not shut down under them, their outcomes count) and the first error is thrown.
+ * Drives a plan to its end (or a stop) with an executor that runs a batch of jobs (one job
+ * unless `take` says otherwise; in this thread, or in a pool). A job or `onJob` that fails
+ * stops the handing out of jobs; the ones in flight finish (a pool is not shut down under
+ * them, their outcomes count) and the first error is thrown.
  */
-export async function runPlan(plan: SearchPlan, exec: (job: SearchJob) => Promise<JobOutcome>, hooks: PlanHooks = {}): Promise<SearchResult> {
+export async function runPlan(plan: SearchPlan, exec: (jobs: readonly SearchJob[]) => Promise<JobOutcome>, hooks: PlanHooks = {}): Promise<SearchResult> {
   const width = Math.max(1, hooks.concurrency ?? 1);
+  const take = hooks.take ?? ((pl: SearchPlan) => pl.takeBatch(1));
   const running = new Set<Promise<void>>();
   let failure: { readonly error: unknown } | undefined;
   const stopping = (): boolean => failure !== undefined || (hooks.shouldStop?.() ?? false) || (hooks.maxStates !== undefined && plan.states >= hooks.maxStates);
   for (;;) {
     while (running.size < width && !stopping()) {
-      const job = plan.take(hooks.prefer?.());
-      if (!job) break;
-      const p: Promise<void> = exec(job)
+      const jobs = take(plan);
+      if (jobs.length === 0) break;
+      const p: Promise<void> = exec(jobs)
         .then(
           (o) => {
-            plan.complete(job, o);
+            plan.complete(jobs, o);
           },
           (e: unknown) => {
-            plan.giveBack(job);
+            plan.giveBack(jobs);
             throw e;
           },
         )
@@ -130,10 +132,10 @@ export async function runPlan(plan: SearchPlan, exec: (job: SearchJob) => Promis
 }
 
 /** The same search as `search`, as subtree jobs run one after another in this thread, sharing one visited set (same verdicts; a checkpointable plan). */
-export async function searchInJobs(machine: Machine, options: SearchOptions, plan: SearchPlan, hooks: Omit<PlanHooks, 'concurrency'> = {}): Promise<SearchResult> {
+export async function searchInJobs(machine: Machine, options: SearchOptions, plan: SearchPlan, hooks: Omit<PlanHooks, 'concurrency' | 'take'> = {}): Promise<SearchResult> {
   const runner = new JobRunner(machine, options, plan.chunk);
   try {
-    return await runPlan(plan, (job) => Promise.resolve(runner.run(job)), hooks);
+    return await runPlan(plan, (jobs) => Promise.resolve(runner.run(jobs[0]!)), hooks);
   } finally {
     runner.finish();
   }

@@ -61,15 +61,15 @@ describe('the search plan checkpoint', () => {
     const taken: string[] = [];
     const done: string[] = [];
     const turns = (n: number) => new Promise((r) => setTimeout(r, n));
-    const exec = async (j: SearchJob): Promise<JobOutcome> => {
-      taken.push(j.key);
-      if (j.key === 'a') {
+    const exec = async ([j]: readonly SearchJob[]): Promise<JobOutcome> => {
+      taken.push(j!.key);
+      if (j!.key === 'a') {
         await turns(0);
         throw new Error('worker died');
       }
       await turns(20);
-      done.push(j.key);
-      return outcome([job(`${j.key}'`, 0)]);
+      done.push(j!.key);
+      return outcome([job(`${j!.key}'`, 0)]);
     };
     await expect(runPlan(plan, exec, { concurrency: 2 })).rejects.toThrow('worker died');
     // b ran beside a and finished; c was never handed out.
@@ -77,6 +77,36 @@ describe('the search plan checkpoint', () => {
     expect(done).toEqual(['b']);
     expect(plan.jobsRun).toBe(2);
     expect(plan.toData().queue.map((j) => j.key)).toEqual(['a', 'c', "b'"]);
+  });
+
+  it('queues again the jobs a batch hands back unstarted, and never the subtrees it entered', () => {
+    const plan = started();
+    const batch = plan.takeBatch(3);
+    expect(batch.map((j) => j.key)).toEqual(['a', 'b', 'c']);
+    // The batch ran a and b, entered a' below a, and did not start c (its budget was spent).
+    plan.complete(batch, { ...outcome([job('c', 2), job("a''", 0)]), explored: ["a'"] });
+    expect(plan.jobsRun).toBe(4);
+    const next = plan.takeBatch(8);
+    expect(next.map((j) => j.key)).toEqual(['c', "a''"]);
+    // Another thread hands back a' (it reached the same state): it was entered already.
+    plan.complete(next, outcome([job("a'", 1), job('d', 0), job('e', 0)]));
+    // A batch that enters d on its own (reaching it another way) before d is handed out: d is dropped.
+    const f = plan.takeBatch(1);
+    expect(f.map((j) => j.key)).toEqual(['d']);
+    plan.giveBack(f);
+    const g = [plan.take()!];
+    plan.complete(g, { ...outcome([]), explored: ['e'] });
+    expect(drain(plan)).toEqual([]);
+  });
+
+  it('gives a pool thread the jobs it prefers from anywhere in the queue, else a few of the oldest', () => {
+    const plan = new SearchPlan(null, 2);
+    plan.complete(plan.take()!, outcome(Array.from({ length: 40 }, (_, i) => job(`j${i}`, i % 2))));
+    const odd = (j: SearchJob) => j.prefix[0]!.cpu === 1;
+    expect(plan.takeBatch(4, odd).map((j) => j.key)).toEqual(['j1', 'j3', 'j5', 'j7']);
+    expect(plan.takeBatch(16, () => false).map((j) => j.key)).toEqual(['j0', 'j2']);
+    expect(plan.pending).toBe(34);
+    expect(drain(plan).slice(0, 3)).toEqual(['j4', 'j6', 'j8']);
   });
 
   it('refuses to complete a job that is not running', () => {
@@ -97,9 +127,9 @@ describe('the search plan checkpoint', () => {
     expect(straight.verdict).toBe('verified');
     const checkpoints: string[] = [];
     // Three jobs in flight; each finishes a turn later than the next is handed out.
-    const exec = async (j: SearchJob): Promise<JobOutcome> => {
+    const exec = async ([j]: readonly SearchJob[]): Promise<JobOutcome> => {
       await new Promise((r) => setTimeout(r, 0));
-      return runJob(machine, options, j, 2);
+      return runJob(machine, options, j!, 2);
     };
     await runPlan(new SearchPlan(params, 2), exec, { concurrency: 3, onJob: (pl) => void checkpoints.push(JSON.stringify(pl.toData())) });
     expect(checkpoints.length).toBeGreaterThan(5);

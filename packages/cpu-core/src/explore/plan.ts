@@ -23,6 +23,8 @@ export interface JobOutcome {
   readonly reducedNodes: number;
   readonly reductionWithdrawn: boolean;
   readonly frontier: readonly SearchJob[];
+  /** Keys of subtrees it entered beyond its own jobs (a batch: see `runBatch`); the plan hands them out no more. */
+  readonly explored?: readonly string[];
 }
 
 /** A plan as saved in a checkpoint file (JSON). */
@@ -74,6 +76,8 @@ export class SearchPlan {
   /** Jobs taken and not yet completed or given back: a checkpoint keeps them as queued (a resume runs them again). */
   readonly #running = new Set<SearchJob>();
   readonly #seen: Set<string>;
+  /** Queued jobs whose subtrees a batch entered on its own since (another thread found them too): dropped when reached. */
+  readonly #entered = new Set<string>();
   readonly #found = new Map<string, Violation>();
   #totals: { states: number; transitions: number; schedules: number; depth: number; reducedNodes: number; jobs: number };
   #cut: boolean;
@@ -99,15 +103,43 @@ export class SearchPlan {
    * start it still holds).
    */
   take(prefer?: (job: SearchJob) => boolean): SearchJob | undefined {
-    const job = (prefer ? this.#queue.takeFirst(prefer, 256) : undefined) ?? this.#queue.shift();
+    let job = prefer ? this.#queue.takeFirst(prefer, 256) : undefined;
+    if (job && this.#entered.delete(job.key)) job = undefined;
+    job ??= this.#next();
     if (job) this.#running.add(job);
     return job;
   }
 
-  /** Puts a job back (it was taken but not run: a stop). */
-  giveBack(job: SearchJob): void {
-    this.#running.delete(job);
-    this.#queue.unshift(job);
+  /** The oldest queued job no batch entered. */
+  #next(): SearchJob | undefined {
+    for (;;) {
+      const job = this.#queue.shift();
+      if (!job || !this.#entered.delete(job.key)) return job;
+    }
+  }
+
+  /**
+   * Up to `max` jobs for one round trip to a thread. With `prefer` (a pool: the jobs whose
+   * starts the thread holds), those from anywhere in the queue, and only when there are none
+   * the oldest few (`max / 8`): a job found elsewhere replays its prefix from the start state
+   * (hundreds of choices, monitors included: ~4 ms in an NMI window).
+   */
+  takeBatch(max: number, prefer?: (job: SearchJob) => boolean): SearchJob[] {
+    const out = prefer ? this.#queue.takeAll(prefer, max).filter((j) => !this.#entered.delete(j.key)) : [];
+    // A few jobs found elsewhere: each replays its prefix, and the thread goes on below them.
+    const others = prefer ? Math.max(1, max >> 3) : max;
+    if (out.length === 0) for (let job = this.#next(); job; job = out.length < others ? this.#next() : undefined) out.push(job);
+    for (const job of out) this.#running.add(job);
+    return out;
+  }
+
+  /** Puts jobs back (taken but not run: a stop, a failure), in the order they were taken. */
+  giveBack(jobs: SearchJob | readonly SearchJob[]): void {
+    const list = Array.isArray(jobs) ? (jobs as readonly SearchJob[]) : [jobs as SearchJob];
+    for (let i = list.length - 1; i >= 0; i--) {
+      this.#running.delete(list[i]!);
+      this.#queue.unshift(list[i]!);
+    }
   }
 
   get pending(): number {
@@ -122,21 +154,34 @@ export class SearchPlan {
     return this.#found.size;
   }
 
-  /** Counts what `job` (as `take` returned it) found and queues the subtrees it handed back. */
-  complete(job: SearchJob, o: JobOutcome): void {
-    if (!this.#running.delete(job)) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `complete: job ${job.key} is not running (not taken, or completed twice)`);
+  /** Counts what a job or a batch of jobs (as `take` returned them) found and queues the subtrees handed back. */
+  complete(jobs: SearchJob | readonly SearchJob[], o: JobOutcome): void {
+    const list = Array.isArray(jobs) ? (jobs as readonly SearchJob[]) : [jobs as SearchJob];
+    for (const job of list) if (!this.#running.has(job)) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `complete: job ${job.key} is not running (not taken, or completed twice)`);
+    for (const job of list) this.#running.delete(job);
     const t = this.#totals;
     t.states += o.states;
     t.transitions += o.transitions;
     t.schedules += o.schedules;
     t.depth = Math.max(t.depth, o.depth);
     t.reducedNodes += o.reducedNodes;
-    t.jobs++;
+    t.jobs += list.length + (o.explored?.length ?? 0);
     this.#cut ||= o.cut;
     this.#bounded ||= o.bounded;
     this.#withdrawn ||= o.reductionWithdrawn;
     for (const v of o.violations) this.#keep(v);
+    for (const key of o.explored ?? []) {
+      if (this.#seen.has(key)) this.#entered.add(key);
+      else this.#seen.add(key);
+    }
+    // A batch hands back the jobs of its own it did not start (their keys are seen already).
+    const own = list.length > 1 ? new Set(list.map((j) => j.key)) : undefined;
     for (const j of o.frontier) {
+      if (own?.has(j.key)) {
+        t.jobs--;
+        this.#queue.push(j);
+        continue;
+      }
       if (this.#seen.has(j.key)) continue;
       this.#seen.add(j.key);
       this.#queue.push(j);

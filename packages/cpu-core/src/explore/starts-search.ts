@@ -21,8 +21,8 @@ export interface StartsSearch<Start extends string, Params extends { readonly st
 }
 
 /**
- * Runs the search from each start (in turn in this thread, or all at once on one pool of
- * `threads` workers, whose jobs queue for the workers), keeping every start's plan as a
+ * Runs the search from each start (in turn in this thread, or `threads` starts at a time on
+ * one pool of `threads` threads, whose tasks queue for the threads), keeping every start's plan as a
  * checkpoint, and merges the results in start order: violated if any start is, incomplete if a
  * start was cut short or not reached (a stop), else verified.
  */
@@ -69,8 +69,15 @@ export async function searchStarts<Start extends string, Params extends { readon
     const failed = (e: unknown): void => {
       failure ??= { error: e };
     };
+    // As many starts at a time as threads: no thread idles while one start finishes its last
+    // jobs, and each thread holds the models, visited sets and frontier caches of those starts
+    // only (the pool drops a start's when its plan ends), not of all of them at once.
+    const waiting = [...s.starts];
+    const lane = async (): Promise<void> => {
+      for (let start = waiting.shift(); start !== undefined && !stopping(); start = waiting.shift()) await one(start).catch(failed);
+    };
     try {
-      await Promise.allSettled(s.starts.map((start) => one(start).catch(failed)));
+      await Promise.allSettled(Array.from({ length: Math.min(pool.threads, s.starts.length) }, lane));
     } finally {
       await pool.destroy();
     }

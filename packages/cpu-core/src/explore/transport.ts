@@ -14,6 +14,8 @@ export interface PackedJob {
 
 export interface PackedOutcome extends Omit<JobOutcome, 'frontier'> {
   readonly frontier: readonly PackedJob[];
+  /** How long the worker searched (its statistics; not part of the outcome). */
+  readonly searchMs?: number;
 }
 
 function code(c: Choice): string {
@@ -56,10 +58,25 @@ export function unpackPrefix(text: string): Choice[] {
 const packed = new WeakMap<SearchJob, string>();
 
 export const packJob = (j: SearchJob): PackedJob => ({ key: j.key, prefix: packed.get(j) ?? packPrefix(j.prefix) });
+/**
+ * A job as it arrived, its prefix unpacked when first read: most jobs a worker hands back go
+ * back to that worker in the text they came in (an NMI window's prefixes are thousands of
+ * choices deep: unpacked, the queue of the all-starts search held hundreds of MB of arrays).
+ */
 export const unpackJob = (j: PackedJob): SearchJob => {
-  const job = { key: j.key, prefix: unpackPrefix(j.prefix) };
+  let prefix: Choice[] | undefined;
+  const job: SearchJob = {
+    key: j.key,
+    get prefix(): Choice[] {
+      return (prefix ??= unpackPrefix(j.prefix));
+    },
+  };
   packed.set(job, j.prefix);
   return job;
 };
 export const packOutcome = (o: JobOutcome): PackedOutcome => ({ ...o, frontier: o.frontier.map(packJob) });
-export const unpackOutcome = (o: PackedOutcome): JobOutcome => ({ ...o, frontier: o.frontier.map(unpackJob) });
+export const unpackOutcome = (o: PackedOutcome): JobOutcome => {
+  const out: JobOutcome & { searchMs?: number } = { ...o, frontier: o.frontier.map(unpackJob) };
+  delete out.searchMs;
+  return out;
+};

@@ -1,7 +1,9 @@
+import { performance } from 'node:perf_hooks';
 import type { Machine } from '../machine/machine.js';
+import { runBatch } from './batch.js';
 import { FrontierCache } from './frontier-cache.js';
-import { runJob } from './jobs.js';
 import type { SearchOptions } from './model.js';
+import type { JobOutcome, SearchJob } from './plan.js';
 import { packOutcome, unpackJob } from './transport.js';
 import { VisitedSet } from './visited-set.js';
 import type { PackedJob, PackedOutcome } from './transport.js';
@@ -19,46 +21,99 @@ export interface BuiltModel {
   readonly options: SearchOptions;
 }
 
+/** One round trip to a worker: a batch of jobs of one model, and how far to go below them (see `runBatch`). */
 export interface WorkerTask {
   readonly ref: ModelRef;
-  readonly job: PackedJob;
+  readonly jobs: readonly PackedJob[];
   readonly chunk: number;
+  /** States to explore below the batch's jobs before handing the rest back. */
+  readonly budget: number;
+}
+
+/** Modules bundled into this worker (see `sourceWorker`), by the name a `ModelRef` gives them. */
+const provided = new Map<string, Record<string, unknown>>();
+
+export function provideModule(name: string, mod: Record<string, unknown>): void {
+  provided.set(name, mod);
+}
+
+/** Builds the model a reference names (a new machine each call). */
+export async function buildModel(ref: ModelRef): Promise<BuiltModel> {
+  const mod = provided.get(ref.module) ?? ((await import(ref.module)) as Record<string, unknown>);
+  const f = mod[ref.export];
+  if (typeof f !== 'function') throw new TypeError(`${ref.module} has no function export ${ref.export}`);
+  return (f as (params: unknown) => BuiltModel | Promise<BuiltModel>)(ref.params);
 }
 
 const models = new Map<string, Promise<BuiltModel>>();
-/** Each worker keeps the states it has explored per model: its later jobs skip them. */
-const seen = new Map<string, VisitedSet>();
-/** And the frontier nodes its jobs handed back, to start the ones it gets without replaying their prefixes. */
-const caches = new Map<string, FrontierCache>();
 
-/** Builds (once per worker) the model a reference names. */
+/** Builds (once per thread) the model a reference names. */
 export function loadModel(ref: ModelRef): Promise<BuiltModel> {
   const key = JSON.stringify(ref);
   let p = models.get(key);
   if (!p) {
-    p = import(ref.module).then((mod: Record<string, unknown>) => {
-      const f = mod[ref.export];
-      if (typeof f !== 'function') throw new TypeError(`${ref.module} has no function export ${ref.export}`);
-      return (f as (params: unknown) => BuiltModel | Promise<BuiltModel>)(ref.params);
-    });
+    p = buildModel(ref);
     models.set(key, p);
   }
   return p;
 }
 
-/** The pool's task: one subtree job on this worker's copy of the model. */
+interface ModelState {
+  readonly model: Promise<BuiltModel>;
+  /** The states this thread explored for the model: its later jobs skip them. */
+  readonly visited: VisitedSet;
+  /** The frontier nodes its jobs handed back, to start the ones it gets again without replaying their prefixes. */
+  readonly cache: FrontierCache;
+}
+
+/** What one thread keeps between tasks, per model: its own machine, visited states and frontier. */
+export class TaskRunner {
+  readonly #models = new Map<string, ModelState>();
+
+  #state(ref: ModelRef): ModelState {
+    const key = JSON.stringify(ref);
+    let s = this.#models.get(key);
+    if (!s) {
+      s = { model: buildModel(ref), visited: new VisitedSet(), cache: new FrontierCache() };
+      this.#models.set(key, s);
+    }
+    return s;
+  }
+
+  /** Drops what this thread keeps for a model (its plan ended): its machine, visited states and frontier. */
+  forget(ref: ModelRef): void {
+    this.#models.delete(JSON.stringify(ref));
+  }
+
+  /** Builds the model ahead of the first task (a worker starting while others search). */
+  async warm(ref: ModelRef): Promise<void> {
+    await this.#state(ref).model;
+  }
+
+  /** A batch of jobs of the model, and the subtrees below them up to `budget` states (see `runBatch`); and how long it searched. */
+  async run(ref: ModelRef, jobs: readonly SearchJob[], chunk: number, budget: number): Promise<{ readonly outcome: JobOutcome; readonly searchMs: number }> {
+    const s = this.#state(ref);
+    const { machine, options } = await s.model;
+    const t0 = performance.now();
+    const outcome = runBatch(machine, options, jobs, chunk, budget, s.visited, s.cache);
+    return { outcome, searchMs: performance.now() - t0 };
+  }
+}
+
+const here = new TaskRunner();
+
+/** The pool's task: a batch of subtree jobs on this worker's copy of the model. */
 export async function runWorkerTask(task: WorkerTask): Promise<PackedOutcome> {
-  const { machine, options } = await loadModel(task.ref);
-  const key = JSON.stringify(task.ref);
-  let visited = seen.get(key);
-  if (!visited) {
-    visited = new VisitedSet();
-    seen.set(key, visited);
-  }
-  let cache = caches.get(key);
-  if (!cache) {
-    cache = new FrontierCache();
-    caches.set(key, cache);
-  }
-  return packOutcome(runJob(machine, options, unpackJob(task.job), task.chunk, visited, cache));
+  const { outcome, searchMs } = await here.run(task.ref, task.jobs.map(unpackJob), task.chunk, task.budget);
+  return { ...packOutcome(outcome), searchMs };
+}
+
+/** The pool's first task for a worker: load the modules and build the model while other threads search. */
+export function warmWorker(ref: ModelRef): Promise<void> {
+  return here.warm(ref);
+}
+
+/** The pool's last task of a plan for a worker: drop the plan's model and states. */
+export function forgetModel(ref: ModelRef): void {
+  here.forget(ref);
 }

@@ -15,7 +15,7 @@ export interface NmiExploreOptions extends EntryChoice {
   readonly maxDepth?: number;
   /** State budget per start (default 3 000 000). */
   readonly maxStates?: number;
-  /** Worker threads; 1 runs the jobs in this thread (default 1). */
+  /** Threads that search: this one and `threads - 1` workers; 1 runs the jobs in this thread only (default 1). */
   readonly threads?: number;
   /** Levels each subtree job explores before handing the rest back as new jobs (default 96). */
   readonly chunk?: number;
