@@ -43,7 +43,9 @@ describe('the visited set', () => {
         for (const [a, b] of keys.slice(split)) s.add(a, b);
         s.rollback();
         expect(s.size).toBe(split);
-        keys.forEach(([a, b], k) => expect(s.has(a, b)).toBe(k < split));
+        keys.forEach(([a, b], k) => {
+          expect(s.has(a, b)).toBe(k < split);
+        });
         // A committed run's keys stay.
         s.mark();
         for (const [a, b] of keys.slice(split)) s.add(a, b);
