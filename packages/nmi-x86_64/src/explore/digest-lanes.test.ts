@@ -47,4 +47,10 @@ describe('the digest lanes', () => {
     }
     expect(seen.size).toBe(edges.length ** 3);
   });
+
+  it('depend on the order of the fields (no field mixed in symmetrically)', () => {
+    const perms = [[1n, 2n, 3n], [1n, 3n, 2n], [2n, 1n, 3n], [2n, 3n, 1n], [3n, 1n, 2n], [3n, 2n, 1n]];
+    expect(new Set(perms.map(digest)).size).toBe(perms.length);
+    expect(digest([M64, 0n])).not.toBe(digest([0n, M64]));
+  });
 });
