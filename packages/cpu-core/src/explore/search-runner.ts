@@ -51,10 +51,18 @@ export class SearchRunner {
   }
 
   run(run: RunOptions): RunResult {
+    // A run cut short by a Restart added states it did not finish exploring: they go out of a shared visited set again.
+    run.visited?.mark();
     try {
-      return this.#once(this.#reducing, run);
+      const r = this.#once(this.#reducing, run);
+      run.visited?.commit();
+      return r;
     } catch (e) {
-      if (!(e instanceof Restart)) throw e;
+      if (!(e instanceof Restart)) {
+        run.visited?.commit();
+        throw e;
+      }
+      run.visited?.rollback();
       this.#plain ??= new Search(this.#m, this.#o, false);
       return { ...this.#once(this.#plain, run), reductionWithdrawn: true };
     }

@@ -33,6 +33,29 @@ describe('the visited set', () => {
     expect(set.add(0, 0)).toBe(false);
     expect(set.has(0, 0)).toBe(true);
   });
+  it('takes out the keys added since `mark` on rollback, whether or not the table grew meanwhile', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(fc.integer(), fc.integer()), { minLength: 2, maxLength: 3000, selector: (t) => `${t[0] | 0},${t[1] === 0 && t[0] === 0 ? 1 : t[1]}` }), fc.nat(), (keys, cut) => {
+        const split = cut % keys.length;
+        const s = new VisitedSet(1024);
+        for (const [a, b] of keys.slice(0, split)) s.add(a, b);
+        s.mark();
+        for (const [a, b] of keys.slice(split)) s.add(a, b);
+        s.rollback();
+        expect(s.size).toBe(split);
+        keys.forEach(([a, b], k) => {
+          expect(s.has(a, b)).toBe(k < split);
+        });
+        // A committed run's keys stay.
+        s.mark();
+        for (const [a, b] of keys.slice(split)) s.add(a, b);
+        s.commit();
+        s.rollback();
+        expect(s.size).toBe(keys.length);
+      }),
+      { numRuns: 60 },
+    );
+  });
 });
 
 describe('state keys', () => {

@@ -11,6 +11,9 @@ export class VisitedSet {
   #slots: Int32Array;
   #mask: number;
   #size = 0;
+  /** Slots filled since `mark` (undefined: not marking), and whether the table grew since. */
+  #journal: number[] | undefined;
+  #grew = false;
 
   constructor(capacity = 1 << 14) {
     let n = 1 << 10;
@@ -37,6 +40,7 @@ export class VisitedSet {
     if (slots[i] === a && slots[i + 1] === b) return false;
     slots[i] = a;
     slots[i + 1] = b;
+    this.#journal?.push(a, b);
     if (++this.#size * 4 > (this.#mask + 1) * 3) this.#grow();
     return true;
   }
@@ -59,12 +63,54 @@ export class VisitedSet {
     }
   }
 
+  /**
+   * Starts noting the keys added from now on, so that `rollback` can take them out again: a run
+   * cut short (a job whose reduction is withdrawn) added states whose subtrees it did not finish,
+   * and the run that replaces it must not take them as explored.
+   */
+  mark(): void {
+    this.#journal = [];
+    this.#grew = false;
+  }
+
+  /** Stops noting keys (the run since `mark` finished: its keys stay). */
+  commit(): void {
+    this.#journal = undefined;
+  }
+
+  /** Takes out every key added since `mark`, leaving the table as it was then. */
+  rollback(): void {
+    const j = this.#journal;
+    this.#journal = undefined;
+    if (!j || j.length === 0) return;
+    if (!this.#grew) {
+      // Linear probing: emptying the added slots latest first gives back the table as it was.
+      for (let k = j.length - 2; k >= 0; k -= 2) {
+        const i = this.#slot(j[k]!, j[k + 1]!);
+        this.#slots[i] = 0;
+        this.#slots[i + 1] = 0;
+      }
+      this.#size -= j.length / 2;
+      return;
+    }
+    const drop = new VisitedSet(j.length);
+    for (let k = 0; k < j.length; k += 2) drop.add(j[k]!, j[k + 1]!);
+    const old = this.#slots;
+    this.#slots = new Int32Array(old.length);
+    this.#size = 0;
+    for (let i = 0; i < old.length; i += 2) if ((old[i] !== 0 || old[i + 1] !== 0) && !drop.has(old[i]!, old[i + 1]!)) this.add(old[i]!, old[i + 1]!);
+  }
+
   #grow(): void {
+    this.#grew = true;
+    const journal = this.#journal;
+    this.#journal = undefined;
     const old = this.#slots;
     this.#slots = new Int32Array(old.length * 2);
     this.#mask = old.length - 1;
     this.#size = 0;
     for (let i = 0; i < old.length; i += 2) if (old[i] !== 0 || old[i + 1] !== 0) this.add(old[i]!, old[i + 1]!);
+    this.#journal = journal;
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Machine, RegName } from '@kernsim/cpu-core';
 import type { Choice, Finding, Monitor } from '@kernsim/cpu-core/explore';
+import { Lanes } from './digest-lanes.js';
 
 /** The names of the built-in NMI invariants, as reports print them. */
 export const NMI_INVARIANTS = {
@@ -184,43 +185,6 @@ function opcodeAt(test: (b: Uint8Array) => boolean): (m: Machine, rip: bigint) =
     }
     return v;
   };
-}
-
-/** Two 32-bit lanes over a sequence of words (Murmur-style steps), finished with an avalanche: a context's or a state's 64-bit digest. */
-class Lanes {
-  a = 0x3c6ef372;
-  b = 0x1b873593;
-
-  word(x: number): void {
-    this.a = Math.imul(this.a ^ x, 0x85ebca6b);
-    this.a ^= this.a >>> 13;
-    this.b = Math.imul(this.b + x, 0xc2b2ae35) ^ (this.b >>> 15);
-  }
-
-  /**
-   * A value below 2⁶⁴ as the two halves of Number(v), exact below 2⁵³; above, where Number rounds
-   * (by less than 2¹¹), its low 12 bits follow. The high half says which (below 2²¹ or not), so no
-   * two values give the same words. One bigint operation at most (they allocate; this runs for
-   * every field of every NMI, #BP and #PF delivered).
-   */
-  big(v: bigint): void {
-    const n = Number(v);
-    const lo = n % 4294967296;
-    this.word(lo);
-    this.word((n - lo) / 4294967296);
-    if (v >= 0x20000000000000n) this.word(Number(v & 0xfffn));
-  }
-
-  finish(out: Int32Array): void {
-    out[0] = fmix(this.a ^ Math.imul(this.b, 0x27d4eb2d));
-    out[1] = fmix(this.b ^ out[0]);
-  }
-}
-
-function fmix(h: number): number {
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) | 0;
 }
 
 const KINDS = { NMI: 1, '#BP': 2, '#PF': 3 } as const;
