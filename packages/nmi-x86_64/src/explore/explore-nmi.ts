@@ -13,7 +13,7 @@ export interface NmiExploreOptions extends EntryChoice {
   readonly nmis?: number;
   /** Longest schedule (default 6000: the watchdog dump's window, the longest start, fits). */
   readonly maxDepth?: number;
-  /** State budget per start (default 3 000 000). */
+  /** State budget per start (default 6 000 000: every start of the default search, 2 NMIs, runs to its end). */
   readonly maxStates?: number;
   /** Threads that search: this one and `threads - 1` workers; 1 runs the jobs in this thread only (default 1). */
   readonly threads?: number;
@@ -48,7 +48,7 @@ export function exploreNmi(options: NmiExploreOptions): Promise<NmiExploreReport
     ...(options.without !== undefined ? { without: options.without } : {}),
     nmis: options.nmis ?? 2,
     maxDepth: options.maxDepth ?? 6000,
-    maxStates: options.maxStates ?? 3_000_000,
+    maxStates: options.maxStates ?? 6_000_000,
   };
   return searchStarts<StartId, NmiModelParams>({
     starts,
@@ -56,7 +56,7 @@ export function exploreNmi(options: NmiExploreOptions): Promise<NmiExploreReport
     model: { build: buildNmiModel, module: new URL(fromSource ? './model.ts' : './model.js', import.meta.url).href, export: 'buildNmiModel' },
     budget: `${params.nmis} NMI${params.nmis === 1 ? '' : 's'}, depth ${params.maxDepth}, ${starts.length} start state${starts.length === 1 ? '' : 's'}`,
     chunk: options.chunk ?? 96,
-    maxStates: params.maxStates ?? 3_000_000,
+    maxStates: params.maxStates ?? 6_000_000,
     threads: options.threads ?? 1,
     resume: options.resume,
     shouldStop: options.shouldStop,
