@@ -85,7 +85,7 @@ describe('the engine is invariant under its speed-ups', () => {
     const before = machine.hash();
     const drive = (cache: FrontierCache | undefined) => {
       const visited = new VisitedSet();
-      return runPlan(new SearchPlan({}, 3), (job) => Promise.resolve(runJob(machine, options, job, 3, visited, cache)));
+      return runPlan(new SearchPlan({}, 3), (jobs) => Promise.resolve(runJob(machine, options, jobs[0]!, 3, visited, cache)));
     };
     const none = whole(await drive(undefined));
     const small = new FrontierCache(1);
