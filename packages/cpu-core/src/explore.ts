@@ -15,5 +15,4 @@ export { runBatch } from './explore/batch.js';
 export type { PlanHooks } from './explore/jobs.js';
 export { SearchPool, searchInPool } from './explore/pool.js';
 export type { PoolOptions, SearchPoolOptions, ThreadStats } from './explore/pool.js';
-export { loadModel } from './explore/worker.js';
 export type { BuiltModel, ModelRef, WorkerTask } from './explore/worker.js';

@@ -45,19 +45,6 @@ export async function buildModel(ref: ModelRef): Promise<BuiltModel> {
   return (f as (params: unknown) => BuiltModel | Promise<BuiltModel>)(ref.params);
 }
 
-const models = new Map<string, Promise<BuiltModel>>();
-
-/** Builds (once per thread) the model a reference names. */
-export function loadModel(ref: ModelRef): Promise<BuiltModel> {
-  const key = JSON.stringify(ref);
-  let p = models.get(key);
-  if (!p) {
-    p = buildModel(ref);
-    models.set(key, p);
-  }
-  return p;
-}
-
 interface ModelState {
   readonly model: Promise<BuiltModel>;
   /** The states this thread explored for the model: its later jobs skip them. */
