@@ -59,7 +59,9 @@ describe('subtree jobs', () => {
       const stats = workers.stats;
       expect(stats.map((t) => t.thread)).toEqual(['worker 1', 'worker 2']);
       expect(stats.reduce((n, t) => n + t.states, 0)).toBe(pooled.states);
-      expect(stats.every((t) => t.readyMs >= 0)).toBe(true);
+      // A worker that took tasks was ready first; one may still be loading when a small plan ends (readyMs NaN, no tasks).
+      expect(stats.every((t) => t.tasks === 0 || t.readyMs >= 0)).toBe(true);
+      expect(stats.some((t) => t.tasks > 0 && t.readyMs >= 0)).toBe(true);
     } finally {
       await workers.destroy();
     }
