@@ -113,6 +113,13 @@ export interface SearchOptions {
    * turns into a branch afterwards may replay more.
    */
   readonly checkpointEvery?: number;
+  /**
+   * A node with one choice stores its visited key only at depths that are multiples of this
+   * (default 8; 1 keys every state). A run of such nodes (one CPU stepping where no event can
+   * arrive) is one path, so skipping keys prunes nothing it would not prune a few steps later:
+   * a run that joins another is searched at most `keyEvery − 1` states too far, and counted so.
+   */
+  readonly keyEvery?: number;
   /** Asked every 1024 states: return true to stop now (Ctrl-C); the result keeps what was found. */
   readonly shouldStop?: () => boolean;
   /** Told every 1024 states. */

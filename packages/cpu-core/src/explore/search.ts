@@ -22,7 +22,20 @@ interface Level {
   memB: number;
   /** Depth of the nearest snapshot at or above the node on the path. */
   snap: number;
+  /** The node's depth (its path's length): a run of one-choice nodes between levels has none of its own. */
+  depth: number;
 }
+
+/**
+ * One-choice nodes store a visited key only at depths that are multiples of this (`keyEvery`).
+ * A run of them (one CPU stepping where no event can arrive) is one path whatever is pruned,
+ * and two runs that meet at a state go on in step, so they still meet at the next multiple:
+ * fewer than this many states are searched twice where one run joins another. Keying costs a
+ * CPU hash and a visited-set probe; most of the NMI windows' states are such runs, which
+ * rarely meet (2 324 times in the `breakpoint` start's 5.45 M).
+ */
+const KEY_EVERY = 8;
+
 
 
 export interface RunOptions {
@@ -93,6 +106,7 @@ export class Search {
   readonly fatal: readonly (readonly [string, bigint])[];
   readonly invariants: readonly Invariant[];
   readonly enabledChoices: EnabledChoices;
+  readonly keyEvery: number;
   /** The levels of the depth-first search's stack, reused from run to run. */
   readonly levels: Level[] = [];
   /** The choices of the node `visit` just judged (the level built on it takes them). */
@@ -109,6 +123,8 @@ export class Search {
   memA = 0;
   memB = 0;
   readonly found = new Map<string, Violation>();
+  /** The parent `visit` gets for a node inside a run of one-choice nodes: nothing deferred, the previous node's memory hash. */
+  readonly chainParent: Level = { choices: [], next: 0, budgets: new Int32Array(0), monitors: [], deferred: null, memA: 0, memB: 0, snap: 0, depth: 0 };
   frontier: SearchJob[] = [];
   readonly path: Choice[] = [];
   readonly snaps: (Snapshot | undefined)[] = [];
@@ -140,6 +156,8 @@ export class Search {
       else for (const c of r.reads) if (c >= 0 && c < this.ncpu) this.visible[c] = 1;
     }
     this.invariants = o.invariants ?? [];
+    this.keyEvery = o.keyEvery ?? KEY_EVERY;
+    if (!Number.isInteger(this.keyEvery) || this.keyEvery < 1) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `keyEvery must be a positive integer, got ${this.keyEvery}`);
     this.fatal = (o.fatalSymbols ?? []).map((s) => [s, m.address(s)] as const);
     this.enabledChoices = new EnabledChoices(m, this.events);
     this.pre = this.monitors.map(() => undefined);
@@ -223,53 +241,67 @@ export class Search {
     const maxStates = o.maxStates ?? 1_000_000;
     const every = o.checkpointEvery ?? 24;
     const levels = this.levels;
+    const path = this.path;
     let top = 0;
-    this.level(top++, budgets0, mon0, this.choices(budgets0));
+    this.level(top++, budgets0, mon0, this.choices(budgets0), base);
     levels[0]!.snap = snap;
     if (levels[0]!.choices.length > 1 && base - snap >= every) {
       this.snaps[base] = m.snapshot();
       levels[0]!.snap = base;
     }
     while (top > 0) {
-      const d = base + top - 1;
       const L = levels[top - 1]!;
+      const d = L.depth;
       if (L.next >= L.choices.length) {
         top--;
-        if (top > 0) this.path.pop();
+        if (top > 0) path.length = levels[top - 1]!.depth;
         this.snaps[d] = undefined;
         this.at = NOT_AT_PATH;
         continue;
       }
-      const c = L.choices[L.next++]!;
+      let c = L.choices[L.next++]!;
       if (this.at !== d) this.goto(d);
       // A step leaves the budgets as they were: the child shares its parent's (never written after).
-      const budgets = c.kind === 'event' ? L.budgets.slice() : L.budgets;
-      const monitors = this.apply(c, L.monitors, budgets);
-      const findings = this.findings;
-      this.at = NOT_AT_PATH;
-      this.transitions++;
-      const depth = d + 1;
-      if (depth > this.deepest) this.deepest = depth;
-      this.path.push(c);
-      if (this.visit(depth, budgets, monitors, findings, L, frontierAt)) {
-        this.path.pop();
-        this.schedules++;
-        continue;
-      }
-      if (this.states >= maxStates || ((this.states & 1023) === 0 && (o.shouldStop?.() ?? false))) {
-        this.path.pop();
-        this.cut = true;
-        return;
-      }
-      if ((this.states & 1023) === 0) o.onProgress?.({ states: this.states, transitions: this.transitions, violations: this.found.size });
-      this.level(top++, budgets, monitors, this.enabled);
-      this.at = depth;
-      // Backtracking comes back only to nodes with choices left: those get a snapshot when the nearest is `every` levels up.
-      const N = levels[top - 1]!;
-      N.snap = L.snap;
-      if (N.choices.length > 1 && depth - L.snap >= every) {
-        this.snaps[depth] = m.snapshot();
-        N.snap = depth;
+      let budgets = c.kind === 'event' ? L.budgets.slice() : L.budgets;
+      let monitors = this.apply(c, L.monitors, budgets);
+      let parent = L;
+      let depth = d;
+      // The child, then while it has one choice, that choice's child: a run of one-choice nodes takes no level.
+      for (;;) {
+        this.at = NOT_AT_PATH;
+        this.transitions++;
+        depth++;
+        if (depth > this.deepest) this.deepest = depth;
+        path.push(c);
+        if (this.visit(depth, budgets, monitors, this.findings, parent, frontierAt)) {
+          path.length = d;
+          this.schedules++;
+          break;
+        }
+        if (this.states >= maxStates || ((this.states & 1023) === 0 && (o.shouldStop?.() ?? false))) {
+          path.length = d;
+          this.cut = true;
+          return;
+        }
+        if ((this.states & 1023) === 0) o.onProgress?.({ states: this.states, transitions: this.transitions, violations: this.found.size });
+        if (this.enabled.length !== 1) {
+          this.level(top++, budgets, monitors, this.enabled, depth);
+          this.at = depth;
+          // Backtracking comes back only to nodes with choices left: those get a snapshot when the nearest is `every` levels up.
+          const N = levels[top - 1]!;
+          N.snap = L.snap;
+          if (N.choices.length > 1 && depth - L.snap >= every) {
+            this.snaps[depth] = m.snapshot();
+            N.snap = depth;
+          }
+          break;
+        }
+        c = this.enabled[0]!;
+        if (c.kind === 'event') budgets = budgets.slice();
+        monitors = this.apply(c, monitors, budgets);
+        parent = this.chainParent;
+        parent.memA = this.memA;
+        parent.memB = this.memB;
       }
     }
   }
@@ -277,11 +309,19 @@ export class Search {
   /** Judges the state a choice led to; true when the path ends here. */
   visit(depth: number, budgets: Int32Array, monitors: readonly unknown[], findings: readonly Finding[], parent: Level, frontierAt: number | undefined): boolean {
     const m = this.m;
-    const k = this.stateKey(depth, budgets, monitors);
+    const enabled = this.choices(budgets);
+    const keyed = enabled.length !== 1 || depth % this.keyEvery === 0;
+    let k: KeyBuilder | undefined;
+    if (keyed) k = this.stateKey(depth, budgets, monitors);
+    else {
+      this.m.memoryHashWords(this.words);
+      this.memA = this.words[0]!;
+      this.memB = this.words[1]!;
+    }
     // Memory-only invariants held at the parent: they hold here too if no byte or mapping changed.
     const judged = this.checkState(this.memA === parent.memA && this.memB === parent.memB);
     if (this.report(findings.length === 0 ? judged : judged.length === 0 ? findings : [...findings, ...judged])) return true;
-    if (!this.visited!.add(k.a, k.b)) {
+    if (k !== undefined && !this.visited!.add(k.a, k.b)) {
       // The reduction's proviso: a reduced node whose private step leads somewhere seen is expanded in full.
       if (parent.deferred) {
         parent.choices.push(...parent.deferred);
@@ -291,8 +331,8 @@ export class Search {
     }
     this.states++;
     const done = this.o.done?.(m, monitors) ?? false;
-    this.enabled = this.choices(budgets);
-    if (done || this.enabled.length === 0) {
+    this.enabled = enabled;
+    if (done || enabled.length === 0) {
       const fin: Finding[] = [];
       if (!done && this.o.done) fin.push({ invariant: 'stuck', detail: 'no CPU can run and the scenario is not done' });
       this.monitors.forEach((x, i) => fin.push(...(x.final?.(m, monitors[i]) ?? [])));
@@ -303,7 +343,8 @@ export class Search {
       this.bounded = true;
       return true;
     }
-    if (frontierAt !== undefined && depth >= frontierAt) {
+    // A one-choice node is not handed back: its run is one path, with nothing to split.
+    if (frontierAt !== undefined && depth >= frontierAt && k !== undefined && enabled.length > 1) {
       const prefix = this.path.slice();
       const key = k.text();
       this.frontier.push({ prefix, key });
@@ -365,7 +406,7 @@ export class Search {
   }
 
   /** Sets up the stack's level `i` (reusing its object) for a node whose enabled choices are `all`. */
-  level(i: number, budgets: Int32Array, monitors: readonly unknown[], all: Choice[]): void {
+  level(i: number, budgets: Int32Array, monitors: readonly unknown[], all: Choice[], depth: number): void {
     let choices = all;
     let deferred: Choice[] | null = null;
     if (this.reduce) {
@@ -382,9 +423,10 @@ export class Search {
     }
     const L = this.levels[i];
     if (L === undefined) {
-      this.levels[i] = { choices, next: 0, budgets, monitors, deferred, memA: this.memA, memB: this.memB, snap: 0 };
+      this.levels[i] = { choices, next: 0, budgets, monitors, deferred, memA: this.memA, memB: this.memB, snap: 0, depth };
       return;
     }
+    L.depth = depth;
     L.memA = this.memA;
     L.memB = this.memB;
     L.choices = choices;

@@ -71,19 +71,22 @@ export function unmapPages(core: MachineCore, space: AddressSpace, virt: bigint,
 
 /** Physical frame behind a virtual address, or undefined when unmapped (no fault, no side effect). */
 export function lookupPage(core: MachineCore, virt: bigint, space: AddressSpace): { f: Frame; off: number } | undefined {
-  const [lo, hi] = toLoHi(virt);
-  const e = core.readPgd(Number(space.cr3 >> 12n), core.pgdIndex(lo, hi));
+  const lo = Number(virt & 0xffffffffn);
+  const f = frameOf(core, lo, Number((virt >> 32n) & 0xffffffffn), space);
+  return f ? { f, off: lo & 0xfff } : undefined;
+}
+
+/** The frame mapped at the page of (lo, hi), a virtual address as two 32-bit halves (no bigint, no object: reads from outside run at every explored state). */
+function frameOf(core: MachineCore, lo: number, hi: number, space: AddressSpace): Frame | undefined {
+  // CR3 is below 2^52: Number() of it is exact and makes no bigint.
+  const e = core.readPgd(Math.floor(Number(space.cr3) / 4096), core.pgdIndex(lo, hi));
   if ((e & 1) === 0) return undefined;
   const t = core.tables.get(e >>> 12);
   if (!t) return undefined;
   const vpn = hi * 1048576 + (lo >>> 12);
-  let f: Frame | undefined;
-  if (t.direct) f = core.frames.get(vpn - core.directBaseVpn);
-  else {
-    const pte = t.ptes.get(vpn);
-    f = pte === undefined ? undefined : core.frames.get(Math.floor(pte / 8));
-  }
-  return f ? { f, off: lo & 0xfff } : undefined;
+  if (t.direct) return core.frames.get(vpn - core.directBaseVpn);
+  const pte = t.ptes.get(vpn);
+  return pte === undefined ? undefined : core.frames.get(Math.floor(pte / 8));
 }
 
 /** Writes bytes through a space's mapping (from outside the machine: counts as a write by no CPU). */
@@ -105,13 +108,23 @@ export function readThrough(core: MachineCore, virt: bigint, length: number, spa
   address(virt, 'readBytes address');
   intIn(length, 0, core.maxFrames * 4096, 'readBytes length');
   const out = new Uint8Array(length);
+  let lo = Number(virt & 0xffffffffn);
+  let hi = Number((virt >> 32n) & 0xffffffffn);
   for (let i = 0; i < length; ) {
-    const a = virt + BigInt(i);
-    const r = lookupPage(core, a, space);
-    if (!r) throw new CpuError('KERNSIM_CPU_UNMAPPED', `read of 0x${a.toString(16)}: expected a mapped page, found none`);
-    const n = Math.min(length - i, 4096 - r.off);
-    out.set(r.f.data.subarray(r.off, r.off + n), i);
+    const f = frameOf(core, lo, hi, space);
+    if (!f) throw new CpuError('KERNSIM_CPU_UNMAPPED', `read of 0x${((virt + BigInt(i)) & 0xffffffffffffffffn).toString(16)}: expected a mapped page, found none`);
+    const off = lo & 0xfff;
+    const n = Math.min(length - i, 4096 - off);
+    const d = f.data;
+    // A few bytes (a word the explorer's invariants read at every state) cost less copied than through a subarray.
+    if (n <= 16) for (let j = 0; j < n; j++) out[i + j] = d[off + j]!;
+    else out.set(d.subarray(off, off + n), i);
     i += n;
+    lo += n;
+    if (lo >= 4294967296) {
+      lo -= 4294967296;
+      hi = (hi + 1) >>> 0;
+    }
   }
   return out;
 }

@@ -64,10 +64,34 @@ export interface MemoryAccess {
   write(virt: bigint, size: 1 | 2 | 4 | 8, value: bigint): void;
 }
 
+/**
+ * The bigint a getter last built from two 32-bit halves, kept while the halves stay the same:
+ * the explorer's checks read RIP and RSP several times at each state, and building a 64-bit
+ * bigint costs more than the instruction they follow.
+ */
+class BigMemo {
+  #lo = NaN;
+  #hi = NaN;
+  #v = 0n;
+
+  of(lo: number, hi: number): bigint {
+    if (lo !== this.#lo || hi !== this.#hi) {
+      this.#v = fromLoHi(lo, hi);
+      this.#lo = lo;
+      this.#hi = hi;
+    }
+    return this.#v;
+  }
+}
+
+const RSP = 4;
+
 /** The public face of one simulated CPU: read and set its state with bigints. */
 export class Cpu {
   readonly #c: CpuState;
   readonly #mem: MemoryAccess;
+  readonly #rip = new BigMemo();
+  readonly #rsp = new BigMemo();
 
   constructor(c: CpuState, memory: MemoryAccess) {
     this.#c = c;
@@ -103,7 +127,7 @@ export class Cpu {
   }
 
   get rip(): bigint {
-    return fromLoHi(this.#c.ipLo, this.#c.ipHi);
+    return this.#rip.of(this.#c.ipLo, this.#c.ipHi);
   }
 
   set rip(v: bigint) {
@@ -111,7 +135,7 @@ export class Cpu {
   }
 
   get rsp(): bigint {
-    return this.reg('rsp');
+    return this.#rsp.of(this.#c.lo[RSP]!, this.#c.hi[RSP]!);
   }
 
   set rsp(v: bigint) {

@@ -52,6 +52,25 @@ export function machineHash(core: MachineCore, mapVersion: number, out: Int32Arr
  * that read memory only).
  */
 export function machineHashWords(core: MachineCore, mapVersion: number, out: Int32Array): void {
+  memoryHashWords(core, mapVersion, out);
+  let h1 = out[0]!;
+  let h2 = out[1]! ^ Math.imul(core.console.length + 1, 0x165667b1);
+  if (out.length >= 4) {
+    out[2] = h1;
+    out[3] = core.memH2;
+  }
+  for (const c of core.cpus) {
+    if (c.state === OFFLINE && c.cycles === 0) continue;
+    hashCpu(c, out);
+    h1 = Math.imul(h1 ^ out[0]!, 0x01000193);
+    h2 = Math.imul(h2 ^ out[1]!, 0x01000193) ^ (h1 >>> 7);
+  }
+  out[0] = h1;
+  out[1] = h2;
+}
+
+/** The part of `machineHashWords` memory and the mappings make alone, in `out[0]`, `out[1]` (brings dirty chunks in; no CPU is hashed). */
+export function memoryHashWords(core: MachineCore, mapVersion: number, out: Int32Array): void {
   for (const f of core.dirtyFrames) {
     let mask = f.dirtyMask;
     for (let k = 0; mask !== 0; k++, mask >>>= 1) {
@@ -67,20 +86,8 @@ export function machineHashWords(core: MachineCore, mapVersion: number, out: Int
     f.dirtyMask = 0;
   }
   core.dirtyFrames.length = 0;
-  let h1 = core.memH1 ^ Math.imul(mapVersion + 1, 0x27d4eb2d);
-  let h2 = core.memH2 ^ Math.imul(core.console.length + 1, 0x165667b1);
-  if (out.length >= 4) {
-    out[2] = h1;
-    out[3] = core.memH2;
-  }
-  for (const c of core.cpus) {
-    if (c.state === OFFLINE && c.cycles === 0) continue;
-    hashCpu(c, out);
-    h1 = Math.imul(h1 ^ out[0]!, 0x01000193);
-    h2 = Math.imul(h2 ^ out[1]!, 0x01000193) ^ (h1 >>> 7);
-  }
-  out[0] = h1;
-  out[1] = h2;
+  out[0] = core.memH1 ^ Math.imul(mapVersion + 1, 0x27d4eb2d);
+  out[1] = core.memH2;
 }
 
 /** Captures the core; call after hashing so the chunk hashes are current. */

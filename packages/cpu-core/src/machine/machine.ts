@@ -25,7 +25,7 @@ import { resolveTiming } from './timing/model.js';
 import type { CostTable } from './timing/costs.js';
 import { accessSize, fitting, intIn } from './validate.js';
 import type { RoundRobinState } from './round-robin.js';
-import { captureState, machineHash, machineHashWords, restoreState } from './machine-state.js';
+import { captureState, machineHash, machineHashWords, memoryHashWords, restoreState } from './machine-state.js';
 import { checkSnapshot } from './machine-state.js';
 import type { MachineIdentity } from './machine-state.js';
 import { formatEvent, hashTrace, TraceRecorder } from './trace.js';
@@ -401,6 +401,16 @@ export class Machine {
   hashWords(out: Int32Array): void {
     if (!(out instanceof Int32Array) || out.length < 2) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', 'hashWords needs an Int32Array of at least 2 elements');
     machineHashWords(this.#core, this.#mapVersion, out);
+  }
+
+  /**
+   * The memory-and-mappings part of `hashWords` alone (what it writes to `out[2..3]`), in
+   * `out[0]`, `out[1]`: equal from one state to the next when no byte and no mapping changed.
+   * Cheaper than `hashWords` (no CPU is hashed): the explorer takes it where it keeps no key.
+   */
+  memoryHashWords(out: Int32Array): void {
+    if (!(out instanceof Int32Array) || out.length < 2) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', 'memoryHashWords needs an Int32Array of at least 2 elements');
+    memoryHashWords(this.#core, this.#mapVersion, out);
   }
 
   /** Captures the whole machine (memory is shared copy-on-write, so this is cheap). */
