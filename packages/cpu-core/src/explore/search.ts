@@ -453,14 +453,14 @@ export class Search {
       const x = this.monitors[i]!;
       pre[i] = x.before ? x.before(m, c, mon[i]) : mon[i];
     }
-    const ipis = this.reduce && this.reducedNodes > 0 && c.kind === 'step' ? m.cpus[c.cpu]!.counters.ipisSent : -1;
+    const ipis = this.reduce && this.reducedNodes > 0 && c.kind === 'step' ? m.cpus[c.cpu]!.ipisSent : -1;
     if (c.kind === 'event') {
       const s = this.sources.get(c.source)!;
       budgets[this.events.indexOf(s) * this.ncpu + c.cpu]!--;
       fire(m, s, c.cpu);
     } else applyChoice(m, c, this.sources);
     // An IPI breaks the assumption that a private step commutes with everything others do: start over without the reduction.
-    if (ipis >= 0 && m.cpus[c.cpu]!.counters.ipisSent !== ipis) throw new Restart();
+    if (ipis >= 0 && m.cpus[c.cpu]!.ipisSent !== ipis) throw new Restart();
     const findings = this.findings;
     if (findings.length !== 0) findings.length = 0;
     let out: unknown[] | undefined;

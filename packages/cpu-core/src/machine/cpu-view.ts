@@ -225,6 +225,11 @@ export class Cpu {
   }
 
   /** Event counters: IPIs, exceptions raised and events delivered per vector, cross-modifying-code #GPs. */
+  /** `counters.ipisSent` without building the counters (the explorer reads it around every reduced step). */
+  get ipisSent(): number {
+    return this.#c.ipisSent;
+  }
+
   get counters(): CpuCounters {
     const c = this.#c;
     return {

@@ -35,7 +35,7 @@ export function batchPatcherSteps(m: Machine, image: PatchImage): void {
   const syncFrom = image.symbol('run_sync');
   const syncTo = image.symbol('call_function_interrupt');
   const c0 = m.cpus[0]!;
-  const visibleState = (): string => `${Array.from(m.readBytes(site.address, len)).join(',')}/${addrs.map((a) => m.read(a, 8)).join(',')}/${c0.counters.ipisSent}`;
+  const visibleState = (): string => `${Array.from(m.readBytes(site.address, len)).join(',')}/${addrs.map((a) => m.read(a, 8)).join(',')}/${c0.ipisSent}`;
   const patchDone = varAddress(image.layout, 'patchDone');
   // run_sync, and the site itself (CPU 0 runs it as workload once the patch is done): one instruction at a time.
   const single = (): boolean => (c0.rip >= syncFrom && c0.rip < syncTo) || (c0.rip >= site.address && c0.rip < site.address + BigInt(len)) || m.read(patchDone, 8) !== 0n;
