@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CpuError } from '../errors.js';
 import type { CpuErrorCode } from '../errors.js';
+import { imm, qword, reg } from '../asm/operands.js';
 import { kit } from '../testing/kit.js';
 import { createMachine } from './machine.js';
 import type { Scheduler } from './schedule.js';
@@ -131,6 +132,30 @@ describe('bad input gets a typed error naming the bad value', () => {
     const out = new Int32Array(2);
     m.hashWords(out);
     expect(m.hash()).toContain((out[0]! >>> 0).toString(16).padStart(8, '0'));
+  });
+
+  it('memoryHashWords wants room for both words, and is the memory part hashWords gives', () => {
+    const { m, asm, layout, stackTop } = kit({ arch: 'x86_64', cpus: 1 });
+    expectRefused(() => {
+      m.memoryHashWords(new Int32Array(1));
+    }, 'KERNSIM_CPU_BAD_ARGUMENT', 'at least 2');
+    const a = asm();
+    a.label('start').add(reg.rax, imm(1)).mov(qword(layout.data), reg.rax).hlt();
+    m.loadCode(a.assemble());
+    m.start(0, { rip: 'start', rsp: stackTop(0) });
+    const full = new Int32Array(4);
+    const mem = new Int32Array(2);
+    const words = (): number[] => {
+      m.hashWords(full);
+      m.memoryHashWords(mem);
+      expect([mem[0], mem[1]]).toEqual([full[2], full[3]]);
+      return [mem[0]!, mem[1]!];
+    };
+    const start = words();
+    m.step(0); // a register changes, memory does not
+    expect(words()).toEqual(start);
+    m.step(0); // the store
+    expect(words()).not.toEqual(start);
   });
 
   it('timing options', () => {

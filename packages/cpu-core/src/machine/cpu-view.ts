@@ -315,9 +315,11 @@ export class Cpu {
   }
 }
 
+/** Register names to their slot (a 32-bit name shares its 64-bit register's). */
+const REG_INDEX: ReadonlyMap<string, number> = new Map([...NAMES64.map((n, i) => [n, i] as const), ...NAMES32.map((n, i) => [n, i] as const)]);
+
 function regIndex(name: RegName): number {
-  let i = (NAMES64 as readonly string[]).indexOf(name);
-  if (i < 0) i = (NAMES32 as readonly string[]).indexOf(name);
-  if (i < 0) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `unknown register ${name as string}`);
+  const i = REG_INDEX.get(name);
+  if (i === undefined) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `unknown register ${name as string}`);
   return i;
 }

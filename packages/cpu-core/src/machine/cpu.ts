@@ -80,6 +80,7 @@ export class CpuState extends CpuSlots {
   readonly tssLo: Uint32Array;
   readonly tssHi: Uint32Array;
   readonly nmi: Float64Array;
+  #nmiCounts: NmiCounters | undefined;
   /** Pending maskable vectors (count per vector, 0/1) and how many are set. */
   readonly irq: Uint8Array;
   /** Exceptions raised per vector (0..255) and events delivered per vector (256..511). */
@@ -150,7 +151,11 @@ export class CpuState extends CpuSlots {
     this.serialSeq = this.m.writeSeq;
   }
 
+  /** The counts as an object; the same (immutable) object while they stay the same, since monitors read them at every step. */
   nmiCounters(): NmiCounters {
-    return { raised: this.nmi[0]!, delivered: this.nmi[1]!, latched: this.nmi[2]!, dropped: this.nmi[3]! };
+    const n = this.nmi;
+    const k = this.#nmiCounts;
+    if (k !== undefined && k.raised === n[0] && k.delivered === n[1] && k.latched === n[2] && k.dropped === n[3]) return k;
+    return (this.#nmiCounts = Object.freeze({ raised: n[0]!, delivered: n[1]!, latched: n[2]!, dropped: n[3]! }));
   }
 }

@@ -4,6 +4,7 @@ import { OFFLINE } from './cpu.js';
 import { captureFrames, captureTables, restoreFrames, restoreTables } from './frame-image.js';
 import type { FrameImage, TablesImage } from './frame-image.js';
 import { hashChunk } from './frame.js';
+import type { Frame } from './frame.js';
 import type { ScheduleMark } from './schedule.js';
 import { hashCpu, loadCpus, saveCpus } from './snapshot.js';
 import type { CpusImage } from './snapshot.js';
@@ -71,7 +72,15 @@ export function machineHashWords(core: MachineCore, mapVersion: number, out: Int
 
 /** The part of `machineHashWords` memory and the mappings make alone, in `out[0]`, `out[1]` (brings dirty chunks in; no CPU is hashed). */
 export function memoryHashWords(core: MachineCore, mapVersion: number, out: Int32Array): void {
-  for (const f of core.dirtyFrames) {
+  const dirty = core.dirtyFrames;
+  // Most calls find nothing new (the explorer asks at every state): setting an array's length is not free.
+  if (dirty.length !== 0) hashDirty(core, dirty, out);
+  out[0] = core.memH1 ^ Math.imul(mapVersion + 1, 0x27d4eb2d);
+  out[1] = core.memH2;
+}
+
+function hashDirty(core: MachineCore, dirty: Frame[], out: Int32Array): void {
+  for (const f of dirty) {
     let mask = f.dirtyMask;
     for (let k = 0; mask !== 0; k++, mask >>>= 1) {
       if ((mask & 1) === 0) continue;
@@ -85,9 +94,7 @@ export function memoryHashWords(core: MachineCore, mapVersion: number, out: Int3
     }
     f.dirtyMask = 0;
   }
-  core.dirtyFrames.length = 0;
-  out[0] = core.memH1 ^ Math.imul(mapVersion + 1, 0x27d4eb2d);
-  out[1] = core.memH2;
+  dirty.length = 0;
 }
 
 /** Captures the core; call after hashing so the chunk hashes are current. */
