@@ -1,7 +1,7 @@
 export { explore } from './explore/explore.js';
 export type { Counterexample, ExploreOptions, ExploreResult, Invariant as StateInvariant } from './explore/explore.js';
 export { search } from './explore/search-api.js';
-export { checkSchedule } from './explore/search.js';
+export { checkSchedule } from './explore/check-schedule.js';
 export type { Choice, CounterexampleFileOf, EventSource, Finding, Invariant, Monitor, SearchOptions, SearchResult, StartsReport, StartVerdict, StartViolation, Violation } from './explore/model.js';
 export { isCounterexampleFile } from './explore/counterexample-file.js';
 export { searchStarts } from './explore/starts-search.js';

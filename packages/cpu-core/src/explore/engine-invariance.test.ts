@@ -9,7 +9,7 @@ import { runJob, runPlan, searchInJobs } from './jobs.js';
 import type { Invariant, Monitor, SearchOptions, SearchResult } from './model.js';
 import { SearchPlan } from './plan.js';
 import { search } from './search-api.js';
-import { checkSchedule } from './search.js';
+import { checkSchedule } from './check-schedule.js';
 import { VisitedSet } from './visited-set.js';
 
 /** NMIs delivered so far, as a monitor (its state is part of the visited key). */

@@ -6,7 +6,8 @@ import type { SearchJob } from './plan.js';
 import { shorterSchedule } from './plan.js';
 import { PrivateSteps } from './reduction.js';
 import { applyChoice, fire, sourceMap } from './replay.js';
-import { digestText, KeyBuilder, VisitedSet } from './visited-set.js';
+import { KeyBuilder, VisitedSet } from './visited-set.js';
+import { MonitorDigests } from './monitor-digests.js';
 import { EnabledChoices } from './enabled-choices.js';
 
 /** A node of the depth-first search: its choices, which one is next, and what the path carries there. */
@@ -70,27 +71,6 @@ export class Restart extends Error {}
 const NOT_AT_PATH = -1;
 const NO_FINDINGS: readonly Finding[] = Object.freeze([]);
 
-/**
- * Replays a schedule with the search's monitors and invariants watching, and returns what they
- * found along it (a saved counterexample must reproduce its violation). The machine is left at
- * the schedule's end.
- */
-export function checkSchedule(machine: Machine, options: SearchOptions, schedule: readonly Choice[]): Finding[] {
-  const s = new Search(machine, options, false);
-  let mon: readonly unknown[] = s.monitors.map((x) => x.init(machine));
-  const budgets = new Int32Array(s.events.length * s.ncpu).fill(1 << 30);
-  const out: Finding[] = [...s.checkState()];
-  for (const c of schedule) {
-    if (!Number.isInteger(c.cpu) || c.cpu < 0 || c.cpu >= s.ncpu) throw new CpuError('KERNSIM_CPU_SCHEDULE', `schedule names CPU ${c.cpu}; the machine has CPUs 0..${s.ncpu - 1}`);
-    if (c.kind === 'event' && !s.sources.has(c.source)) throw new CpuError('KERNSIM_CPU_SCHEDULE', `schedule names event source ${c.source}; known: ${[...s.sources.keys()].join(', ') || 'none'}`);
-    mon = s.apply(c, mon, budgets);
-    out.push(...s.findings, ...s.checkState());
-  }
-  const done = options.done?.(machine, mon) ?? false;
-  if (done || s.choices(budgets).length === 0) s.monitors.forEach((x, i) => out.push(...(x.final?.(machine, mon[i]) ?? [])));
-  return out;
-}
-
 /** One search engine on one machine: its choice lists, levels and caches are kept from run to run (`reset`). */
 export class Search {
   readonly m: Machine;
@@ -137,9 +117,7 @@ export class Search {
   bounded = false;
   at = 0;
   cache: FrontierCache | undefined;
-  readonly digests = new Map<string, readonly [number, number]>();
-  lastMonitors: readonly unknown[] | undefined;
-  lastDigest: readonly [number, number] = [0, 0];
+  readonly monitorDigests: MonitorDigests;
 
   constructor(m: Machine, o: SearchOptions, reduce: boolean) {
     this.m = m;
@@ -161,6 +139,7 @@ export class Search {
     this.fatal = (o.fatalSymbols ?? []).map((s) => [s, m.address(s)] as const);
     this.enabledChoices = new EnabledChoices(m, this.events);
     this.pre = this.monitors.map(() => undefined);
+    this.monitorDigests = new MonitorDigests(this.monitors);
     for (const s of this.events) for (const c of s.cpus ?? []) if (!Number.isInteger(c) || c < 0 || c >= this.ncpu) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `event source ${s.name} names CPU ${c}; the machine has CPUs 0..${this.ncpu - 1}`);
   }
 
@@ -180,7 +159,7 @@ export class Search {
     this.reducedNodes = 0;
     this.cut = false;
     this.bounded = false;
-    this.lastMonitors = undefined;
+    this.monitorDigests.reset();
   }
 
   /** One search from `home` (the machine is there unless `run.start` is given); the machine is left where it ended. */
@@ -368,41 +347,12 @@ export class Search {
     k.mix(depth);
     for (const b of budgets) k.mix(b);
     if (this.monitors.length > 0) {
-      const d = this.monitorDigest(monitors);
+      const d = this.monitorDigests.of(monitors);
       k.mix(d[0]);
       k.mix(d[1]);
     }
     k.finish();
     return k;
-  }
-
-  /**
-   * The monitors' keys digested to 64 bits. Monitor keys change only when something happens
-   * (an NMI, an iret), so the digest of the last few keys is kept: a monitor that returns the
-   * same string object for an unchanged state costs one lookup. A monitor with `digest` gives
-   * its 64 bits directly.
-   */
-  monitorDigest(monitors: readonly unknown[]): readonly [number, number] {
-    // Along a path the monitors' array is kept while no state changes: the last digest holds.
-    if (monitors === this.lastMonitors) return this.lastDigest;
-    const only = this.monitors.length === 1 ? this.monitors[0]! : undefined;
-    let d: readonly [number, number] | undefined;
-    if (only?.digest) {
-      only.digest(monitors[0], this.words);
-      d = [this.words[0]!, this.words[1]!];
-    } else {
-      const text = only ? only.key(monitors[0]) : this.monitors.map((x, i) => x.key(monitors[i])).join('|');
-      d = this.digests.get(text);
-      if (d === undefined) {
-        if (this.digests.size >= 4096) this.digests.clear();
-        digestText(text, this.words);
-        d = [this.words[0]!, this.words[1]!];
-        this.digests.set(text, d);
-      }
-    }
-    this.lastMonitors = monitors;
-    this.lastDigest = d;
-    return d;
   }
 
   /** Sets up the stack's level `i` (reusing its object) for a node whose enabled choices are `all`. */
