@@ -26,6 +26,38 @@ describe('the visited set', () => {
     );
   });
 
+  it('shared by two threads (two views of one buffer) is one set until 3/4 full, then each view adds to its own and still finds the shared keys (property)', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(fc.integer(), fc.integer()), { maxLength: 1500, selector: (t) => `${t[0] | 0 || 1},${t[1] | 0 || 1}` }), (keys) => {
+        const buffer = VisitedSet.sharedBuffer(600);
+        const views = [new VisitedSet(undefined, buffer), new VisitedSet(undefined, buffer)];
+        expect(views[0]!.shared).toBe(true);
+        // 1024 slots: 768 keys shared, then each view's own.
+        const fill = 768;
+        keys.forEach(([a, b], i) => {
+          const [mine, other] = i % 2 === 0 ? [views[0]!, views[1]!] : [views[1]!, views[0]!];
+          expect(mine.add(a, b)).toBe(true);
+          expect(mine.add(a, b)).toBe(false);
+          expect(mine.has(a, b)).toBe(true);
+          // In the shared table (before the fill) the other view skips it too.
+          expect(other.add(a, b)).toBe(i >= fill);
+        });
+        for (const [a, b] of keys.slice(0, fill)) for (const v of views) expect(v.has(a, b)).toBe(true);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('a key with a 0 word is kept shared as if that word were 1 (0 marks an empty slot)', () => {
+    const v = new VisitedSet(undefined, VisitedSet.sharedBuffer(16));
+    expect(v.has(0, 5)).toBe(false);
+    expect(v.add(0, 5)).toBe(true);
+    expect(v.add(1, 5)).toBe(false);
+    expect(v.add(0, 0)).toBe(true);
+    expect(v.has(1, 1)).toBe(true);
+    expect(v.size).toBe(2);
+  });
+
   it('tells (0, 0), the empty slot, from a key never added', () => {
     const set = new VisitedSet();
     expect(set.has(0, 0)).toBe(false);
