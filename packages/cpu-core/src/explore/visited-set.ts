@@ -9,8 +9,10 @@
  *
  * A set made on a `SharedArrayBuffer` (`VisitedSet.sharedBuffer`) is one table for every
  * thread of a pool that runs the plan: a state one thread explored, the others skip. Its size
- * is fixed (a shared table cannot be moved while others probe it); past 3/4 full, each thread
- * adds to a set of its own and still finds the shared keys. A slot is claimed by a
+ * is fixed (a shared table cannot be moved while others probe it); past about 3/4 full (each
+ * thread adds its keys to the fill count up to 256 at a time: one word all threads write is a cache
+ * line that moves between cores), each thread adds to a set of its own and still finds the
+ * shared keys. A slot is claimed by a
  * compare-and-swap of its first word, then its second is written; a thread that meets a claimed
  * slot whose second word is still 0 waits for it. So neither word of a shared key may be 0:
  * (a, 0) is stored as (a, 1) and (0, b) as (1, b), which merges those keys with others in
@@ -26,6 +28,9 @@ export class VisitedSet {
   /** Shared: the table's fill count (word 0, all threads), and this thread's own set once the table is 3/4 full. */
   readonly #count: Int32Array | undefined;
   #overflow: VisitedSet | undefined;
+  /** Keys this thread added to the shared table and has not yet counted in its fill count, which it adds to every `#batch` keys (256, fewer in a small table: each thread may be that many short). */
+  #unpublished = 0;
+  readonly #batch: number = 0;
 
   /** A table of `capacity` keys at least (the next power of two), or the shared table in `shared`. */
   constructor(capacity = 1 << 14, shared?: SharedArrayBuffer) {
@@ -33,6 +38,7 @@ export class VisitedSet {
       this.#count = new Int32Array(shared, 0, 2);
       this.#slots = new Int32Array(shared, 8);
       this.#mask = this.#slots.length / 2 - 1;
+      this.#batch = Math.min(256, (this.#mask + 1) >> 6);
       return;
     }
     let n = 1 << 10;
@@ -53,9 +59,9 @@ export class VisitedSet {
     return this.#count !== undefined;
   }
 
-  /** Keys held (of a shared table: by all threads, plus this thread's own past its fill). */
+  /** Keys held (of a shared table: by all threads, give or take 256 a thread, plus this thread's own past its fill). */
   get size(): number {
-    return this.#count ? Atomics.load(this.#count, 0) + (this.#overflow?.size ?? 0) : this.#size;
+    return this.#count ? Atomics.load(this.#count, 0) + this.#unpublished + (this.#overflow?.size ?? 0) : this.#size;
   }
 
   /** Bytes the table takes (its one typed array). */
@@ -79,7 +85,11 @@ export class VisitedSet {
   }
 
   has(a: number, b: number): boolean {
-    if (this.#count) return this.#probe(a | 0 || 1, b | 0 || 1, false) || (this.#overflow?.has(a, b) ?? false);
+    if (this.#count) {
+      a = a | 0 || 1;
+      b = b | 0 || 1;
+      return this.#probe(a, b, false) || (this.#overflow?.has(a, b) ?? false);
+    }
     a |= 0;
     b = a === 0 && b === 0 ? 1 : b | 0;
     const i = this.#slot(a, b);
@@ -88,30 +98,36 @@ export class VisitedSet {
 
   #addShared(a: number, b: number): boolean {
     if (this.#overflow) return !this.#probe(a, b, false) && this.#overflow.add(a, b);
-    if (Atomics.load(this.#count!, 0) * 4 >= (this.#mask + 1) * 3) {
-      this.#overflow = new VisitedSet();
-      return this.#addShared(a, b);
+    if (this.#probe(a, b, true)) return false;
+    // The fill count is one word all threads write: counted here, added to it every `#batch` keys.
+    if (++this.#unpublished === this.#batch) {
+      const n = Atomics.add(this.#count!, 0, this.#batch) + this.#batch;
+      this.#unpublished = 0;
+      if (n * 4 >= (this.#mask + 1) * 3) this.#overflow = new VisitedSet();
     }
-    return !this.#probe(a, b, true);
+    return true;
   }
 
-  /** Whether shared key (a, b), neither word 0, is in the table; with `claim`, adds it when not. */
+  /**
+   * Whether shared key (a, b), neither word 0, is in the table; with `claim`, adds it when not.
+   * Plain reads (an aligned 32-bit read does not tear): a stale 0 only sends it to the
+   * compare-and-swap, which sees the word as it is.
+   */
   #probe(a: number, b: number, claim: boolean): boolean {
     const slots = this.#slots;
     const mask = this.#mask;
     for (let i = (a ^ Math.imul(b, 0x9e3779b1)) & mask; ; i = (i + 1) & mask) {
-      let x = Atomics.load(slots, 2 * i);
+      let x = slots[2 * i]!;
       if (x === 0) {
         if (!claim) return false;
         x = Atomics.compareExchange(slots, 2 * i, 0, a);
         if (x === 0) {
           Atomics.store(slots, 2 * i + 1, b);
-          Atomics.add(this.#count!, 0, 1);
           return false;
         }
       }
       if (x !== a) continue;
-      let y = Atomics.load(slots, 2 * i + 1);
+      let y = slots[2 * i + 1]!;
       // Claimed by another thread that is about to write the second word.
       while (y === 0) y = Atomics.load(slots, 2 * i + 1);
       if (y === b) return true;
