@@ -171,6 +171,8 @@ describe('a job that withdraws the reduction', () => {
       const r = await runPlan(new SearchPlan({}, chunk), (jobs) => Promise.resolve(runJob(machine, options, jobs[0]!, chunk, views[turn++ % 2])));
       expect(r.reductionWithdrawn).toBe(true);
       expect(outcomes(r)).toEqual(outcomes(ref));
+      // One job as deep as the search: every state the whole search reaches, those its cut-short run had added included.
+      if (chunk === options.maxDepth) expect(r.states).toBe(ref.states);
     }
   });
 });
