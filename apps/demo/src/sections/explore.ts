@@ -188,7 +188,7 @@ export const exploreSection: Section = {
     { flags: '--start <ids>', description: `all, or some of: ${START_STATES.map((s) => s.id).join(', ')}`, defaultValue: 'all' },
     { flags: '--depth <n>', description: 'longest schedule (default 6000; with --patch 64, in each phase)' },
     { flags: '--max-states <n>', description: 'state budget per start state (default 6000000; with --patch 1000000 per phase)' },
-    { flags: '--threads <n>', description: 'threads that search, this one included (default 1; more run a worker pool, measured no faster on a 2-core host)' },
+    { flags: '--threads <n>', description: 'threads that search, this one included (default 1; 2 run a worker thread beside this one: faster when the host has a second core free)' },
     { flags: '--save <file>', description: 'write the first counterexample to <file>' },
     { flags: '--replay <file>', description: 'replay a saved counterexample bit for bit' },
     { flags: '--checkpoint <file>', description: 'resume from <file> if it exists; keep it up to date after every job' },

@@ -158,4 +158,21 @@ describe('a job that withdraws the reduction', () => {
     expect(outcomes(one)).toEqual(outcomes(ref));
     expect(outcomes(await searchInJobs(machine, options, new SearchPlan({}, 2)))).toEqual(outcomes(ref));
   });
+
+  it('on a visited table shared by threads, searches the job again on a set of its own, and finds every outcome', async () => {
+    const { machine, options } = ipiModel();
+    const outcomes = (r: SearchResult) => r.violations.map((v) => v.invariant).sort();
+    const ref = search(machine, options);
+    // Two threads' views of one table (a pool's), taking turns at the jobs: one thread's cut-short run cannot take its keys out again.
+    for (const chunk of [2, options.maxDepth]) {
+      const buffer = VisitedSet.sharedBuffer(100_000);
+      const views = [new VisitedSet(undefined, buffer), new VisitedSet(undefined, buffer)];
+      let turn = 0;
+      const r = await runPlan(new SearchPlan({}, chunk), (jobs) => Promise.resolve(runJob(machine, options, jobs[0]!, chunk, views[turn++ % 2])));
+      expect(r.reductionWithdrawn).toBe(true);
+      expect(outcomes(r)).toEqual(outcomes(ref));
+      // One job as deep as the search: every state the whole search reaches, those its cut-short run had added included.
+      if (chunk === options.maxDepth) expect(r.states).toBe(ref.states);
+    }
+  });
 });

@@ -35,45 +35,6 @@ export class JobQueue<T> {
     return item;
   }
 
-  /** Removes and returns the first of the next `window` items that `accept` takes, keeping the others' order. */
-  takeFirst(accept: (item: T) => boolean, window: number): T | undefined {
-    const items = this.#items;
-    const end = Math.min(items.length, this.#head + window);
-    for (let i = this.#head; i < end; i++) {
-      const item = items[i] as T;
-      if (!accept(item)) continue;
-      // Close the gap from the front: at most `window` moves.
-      for (let k = i; k > this.#head; k--) items[k] = items[k - 1];
-      items[this.#head++] = undefined;
-      this.#compact();
-      return item;
-    }
-    return undefined;
-  }
-
-  /** Removes and returns the first `max` items `accept` takes, keeping the others' order: one pass over the queue (a pool's thread looks for the jobs it found). */
-  takeAll(accept: (item: T) => boolean, max: number): T[] {
-    const out: T[] = [];
-    if (max < 1) return out;
-    const items = this.#items;
-    let kept = this.#head;
-    for (let i = this.#head; i < items.length; i++) {
-      const item = items[i] as T;
-      if (!accept(item)) {
-        items[kept++] = item;
-        continue;
-      }
-      out.push(item);
-      if (out.length === max) {
-        items.copyWithin(kept, i + 1);
-        items.length -= i + 1 - kept;
-        return out;
-      }
-    }
-    items.length = kept;
-    return out;
-  }
-
   toArray(): T[] {
     return this.#items.slice(this.#head) as T[];
   }

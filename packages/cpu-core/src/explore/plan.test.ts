@@ -99,14 +99,28 @@ describe('the search plan checkpoint', () => {
     expect(drain(plan)).toEqual([]);
   });
 
-  it('gives a pool thread the jobs it prefers from anywhere in the queue, else a few of the oldest', () => {
+  it('gives a pool thread the jobs it found, else one job found elsewhere (of no thread first, then of the thread with most queued)', () => {
     const plan = new SearchPlan(null, 2);
-    plan.complete(plan.take()!, outcome(Array.from({ length: 40 }, (_, i) => job(`j${i}`, i % 2))));
-    const odd = (j: SearchJob) => j.prefix[0]!.cpu === 1;
-    expect(plan.takeBatch(4, odd).map((j) => j.key)).toEqual(['j1', 'j3', 'j5', 'j7']);
-    expect(plan.takeBatch(16, () => false).map((j) => j.key)).toEqual(['j0', 'j2']);
-    expect(plan.pending).toBe(34);
-    expect(drain(plan).slice(0, 3)).toEqual(['j4', 'j6', 'j8']);
+    plan.complete(plan.take()!, outcome([job('r0', 0), job('r1', 0)]));
+    plan.complete(plan.takeBatch(1, 0), outcome(Array.from({ length: 6 }, (_, i) => job(`a${i}`, 0))), 0);
+    plan.complete(plan.takeBatch(1, 1), outcome(Array.from({ length: 3 }, (_, i) => job(`b${i}`, 1))), 1);
+    expect([plan.ownedBy(0), plan.ownedBy(1), plan.ownedBy(2), plan.pending]).toEqual([6, 3, 0, 9]);
+    expect(plan.takeBatch(4, 1).map((j) => j.key)).toEqual(['b0', 'b1', 'b2']);
+    // Thread 1 has none left: one of thread 0's (the thread with most queued), the oldest.
+    expect(plan.takeBatch(4, 1).map((j) => j.key)).toEqual(['a0']);
+    expect(plan.takeBatch(2, 0).map((j) => j.key)).toEqual(['a1', 'a2']);
+    // Without an owner: the oldest of no thread, then of each thread.
+    expect(plan.takeBatch(8).map((j) => j.key)).toEqual(['a3', 'a4', 'a5']);
+  });
+
+  it('puts the jobs a batch did not start back at the front of the queue they came from', () => {
+    const p2 = new SearchPlan(null, 2);
+    p2.complete(p2.takeBatch(1, 0), outcome(Array.from({ length: 5 }, (_, i) => job(`a${i}`, 0))), 0);
+    const batch = p2.takeBatch(3, 0);
+    // It ran a0 and handed back a1, a2 (not started) and what a0 found.
+    p2.complete(batch, outcome([batch[1]!, batch[2]!, job('x', 1)]), 0);
+    expect(p2.takeBatch(8, 0).map((j) => j.key)).toEqual(['a1', 'a2', 'a3', 'a4', 'x']);
+    expect(p2.result().states).toBe(2);
   });
 
   it('refuses to complete a job that is not running', () => {

@@ -72,9 +72,14 @@ export function shorterSchedule(a: readonly Choice[], b: readonly Choice[]): boo
 export class SearchPlan {
   readonly model: unknown;
   readonly chunk: number;
-  readonly #queue: JobQueue<SearchJob>;
-  /** Jobs taken and not yet completed or given back: a checkpoint keeps them as queued (a resume runs them again). */
-  readonly #running = new Set<SearchJob>();
+  /**
+   * Queued jobs by finder: index 0 holds the jobs of no thread (the root, a checkpoint's, those
+   * `complete` got without an owner), index t + 1 those pool thread t handed back (it holds
+   * their starts, see `FrontierCache`). Each is first in, first out.
+   */
+  readonly #queues: JobQueue<SearchJob>[];
+  /** Jobs taken and not yet completed or given back, with the queue each came from: a checkpoint keeps them as queued (a resume runs them again). */
+  readonly #running = new Map<SearchJob, number>();
   readonly #seen: Set<string>;
   /** Queued jobs whose subtrees a batch entered on its own since (another thread found them too): dropped when reached. */
   readonly #entered = new Set<string>();
@@ -88,7 +93,7 @@ export class SearchPlan {
     if (!Number.isInteger(chunk) || chunk < 1) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `chunk must be a positive integer, got ${chunk}`);
     this.model = model;
     this.chunk = chunk;
-    this.#queue = new JobQueue(data ? data.queue : [{ prefix: [], key: 'root' }]);
+    this.#queues = [new JobQueue(data ? data.queue : [{ prefix: [], key: 'root' }])];
     this.#seen = new Set(data?.seen ?? []);
     this.#totals = data ? { ...data.totals } : { states: 0, transitions: 0, schedules: 0, depth: 0, reducedNodes: 0, jobs: 0 };
     this.#cut = data?.cut ?? false;
@@ -97,53 +102,63 @@ export class SearchPlan {
     for (const v of data?.violations ?? []) this.#keep(v);
   }
 
-  /**
-   * The next job, or undefined when none is queued (some may still be running). With `prefer`,
-   * the first of the next 256 jobs it accepts, if any (a pool hands a worker the jobs whose
-   * start it still holds).
-   */
-  take(prefer?: (job: SearchJob) => boolean): SearchJob | undefined {
-    let job = prefer ? this.#queue.takeFirst(prefer, 256) : undefined;
-    if (job && this.#entered.delete(job.key)) job = undefined;
-    job ??= this.#next();
-    if (job) this.#running.add(job);
-    return job;
+  /** The next job (the oldest of no thread, then of each thread in turn), or undefined when none is queued (some may still be running). */
+  take(): SearchJob | undefined {
+    return this.takeBatch(1)[0];
   }
 
-  /** The oldest queued job no batch entered. */
-  #next(): SearchJob | undefined {
-    for (;;) {
-      const job = this.#queue.shift();
-      if (!job || !this.#entered.delete(job.key)) return job;
+  /**
+   * Up to `max` jobs for one round trip to a thread, oldest first. With `owner` (a pool's
+   * thread), the jobs that thread handed back, and only when it has none one job found
+   * elsewhere (of no thread first, else the oldest of the thread with most queued): a job found
+   * elsewhere replays its prefix from the start state (hundreds of choices, monitors included,
+   * ~2 ms in an NMI window), and the thread goes on below it (its subtrees are then its own).
+   */
+  takeBatch(max: number, owner?: number): SearchJob[] {
+    const out: SearchJob[] = [];
+    const from = (q: number, n: number): void => {
+      const queue = this.#queues[q];
+      while (queue && out.length < n) {
+        const job = queue.shift();
+        if (!job) return;
+        if (this.#entered.delete(job.key)) continue;
+        this.#running.set(job, q);
+        out.push(job);
+      }
+    };
+    if (owner !== undefined) {
+      from(owner + 1, max);
+      if (out.length > 0) return out;
+      max = 1;
     }
-  }
-
-  /**
-   * Up to `max` jobs for one round trip to a thread. With `prefer` (a pool: the jobs whose
-   * starts the thread holds), those from anywhere in the queue, and only when there are none
-   * the oldest few (`max / 8`): a job found elsewhere replays its prefix from the start state
-   * (hundreds of choices, monitors included: ~4 ms in an NMI window).
-   */
-  takeBatch(max: number, prefer?: (job: SearchJob) => boolean): SearchJob[] {
-    const out = prefer ? this.#queue.takeAll(prefer, max).filter((j) => !this.#entered.delete(j.key)) : [];
-    // A few jobs found elsewhere: each replays its prefix, and the thread goes on below them.
-    const others = prefer ? Math.max(1, max >> 3) : max;
-    if (out.length === 0) for (let job = this.#next(); job; job = out.length < others ? this.#next() : undefined) out.push(job);
-    for (const job of out) this.#running.add(job);
+    from(0, max);
+    // Stolen from the thread with most queued (its other jobs keep their starts).
+    const order = this.#queues.map((q, i) => [i, q.length] as const).filter(([i]) => i > 0 && i !== (owner ?? -1) + 1);
+    order.sort((a, b) => b[1] - a[1]);
+    for (const [q] of order) from(q, max);
     return out;
   }
 
-  /** Puts jobs back (taken but not run: a stop, a failure), in the order they were taken. */
+  /** Jobs queued that `owner` handed back (a pool's thread). */
+  ownedBy(owner: number): number {
+    return this.#queues[owner + 1]?.length ?? 0;
+  }
+
+  /** Puts jobs back (taken but not run: a stop, a failure) at the front of the queues they came from, in the order they were taken. */
   giveBack(jobs: SearchJob | readonly SearchJob[]): void {
     const list = Array.isArray(jobs) ? (jobs as readonly SearchJob[]) : [jobs as SearchJob];
     for (let i = list.length - 1; i >= 0; i--) {
-      this.#running.delete(list[i]!);
-      this.#queue.unshift(list[i]!);
+      const job = list[i]!;
+      const q = this.#running.get(job) ?? 0;
+      this.#running.delete(job);
+      this.#queues[q]!.unshift(job);
     }
   }
 
   get pending(): number {
-    return this.#queue.length;
+    let n = 0;
+    for (const q of this.#queues) n += q.length;
+    return n;
   }
 
   get states(): number {
@@ -154,11 +169,14 @@ export class SearchPlan {
     return this.#found.size;
   }
 
-  /** Counts what a job or a batch of jobs (as `take` returned them) found and queues the subtrees handed back. */
-  complete(jobs: SearchJob | readonly SearchJob[], o: JobOutcome): void {
+  /**
+   * Counts what a job or a batch of jobs (as `take` returned them) found and queues the subtrees
+   * handed back: as `owner`'s (the pool thread that found them and holds their starts), or of no
+   * thread. A batch's own jobs it did not start go back where they came from.
+   */
+  complete(jobs: SearchJob | readonly SearchJob[], o: JobOutcome, owner?: number): void {
     const list = Array.isArray(jobs) ? (jobs as readonly SearchJob[]) : [jobs as SearchJob];
     for (const job of list) if (!this.#running.has(job)) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', `complete: job ${job.key} is not running (not taken, or completed twice)`);
-    for (const job of list) this.#running.delete(job);
     const t = this.#totals;
     t.states += o.states;
     t.transitions += o.transitions;
@@ -175,22 +193,33 @@ export class SearchPlan {
       else this.#seen.add(key);
     }
     // A batch hands back the jobs of its own it did not start (their keys are seen already).
-    const own = list.length > 1 ? new Set(list.map((j) => j.key)) : undefined;
+    const own = list.length > 1 ? new Map(list.map((j) => [j.key, j])) : undefined;
+    const unstarted: SearchJob[] = [];
+    const queue = this.#queue(owner);
     for (const j of o.frontier) {
-      if (own?.has(j.key)) {
+      const mine = own?.get(j.key);
+      if (mine) {
         t.jobs--;
-        this.#queue.push(j);
+        unstarted.push(mine);
         continue;
       }
       if (this.#seen.has(j.key)) continue;
       this.#seen.add(j.key);
-      this.#queue.push(j);
+      queue.push(j);
     }
+    this.giveBack(unstarted);
+    for (const job of list) this.#running.delete(job);
+  }
+
+  #queue(owner: number | undefined): JobQueue<SearchJob> {
+    const q = owner === undefined ? 0 : owner + 1;
+    while (this.#queues.length <= q) this.#queues.push(new JobQueue());
+    return this.#queues[q]!;
   }
 
   /** Marks the search as cut short (a stop or the global state budget) without running what is queued. */
   stop(): void {
-    if (this.#queue.length > 0) this.#cut = true;
+    if (this.pending > 0) this.#cut = true;
   }
 
   #keep(v: Violation): void {
@@ -200,7 +229,7 @@ export class SearchPlan {
 
   result(): SearchResult {
     const violations = [...this.#found.values()].sort((a, b) => a.schedule.length - b.schedule.length || a.invariant.localeCompare(b.invariant));
-    const cut = this.#cut || this.#queue.length > 0 || this.#running.size > 0;
+    const cut = this.#cut || this.pending > 0 || this.#running.size > 0;
     const t = this.#totals;
     return {
       verdict: violations.length > 0 ? 'violated' : cut ? 'incomplete' : 'verified',
@@ -225,7 +254,7 @@ export class SearchPlan {
       model: this.model,
       chunk: this.chunk,
       // A running job's subtree is in no outcome yet: if the process dies now, the resume must run it.
-      queue: [...this.#running, ...this.#queue.toArray()],
+      queue: [...this.#running.keys(), ...this.#queues.flatMap((q) => q.toArray())],
       seen: [...this.#seen],
       totals: { ...this.#totals },
       cut: this.#cut,

@@ -3,6 +3,7 @@ import type { Machine, Snapshot } from '../machine/machine.js';
 import type { SearchOptions } from './model.js';
 import { Restart, Search } from './search.js';
 import type { RunOptions, RunResult } from './search.js';
+import { VisitedSet } from './visited-set.js';
 
 /**
  * The search engine (see the README): depth-first over every choice, with a visited set keyed
@@ -64,7 +65,11 @@ export class SearchRunner {
       }
       run.visited?.rollback();
       this.#plain ??= new Search(this.#m, this.#o, false);
-      return { ...this.#once(this.#plain, run), reductionWithdrawn: true };
+      // A shared table keeps the cut-short run's keys (other threads may have skipped those states
+      // already): the run without the reduction then searches the job's whole subtree on a set of
+      // its own, so every state it reaches is searched, those included.
+      const again = run.visited?.shared ? { ...run, visited: new VisitedSet() } : run;
+      return { ...this.#once(this.#plain, again), reductionWithdrawn: true };
     }
   }
 

@@ -22,7 +22,7 @@ export interface StartsSearch<Start extends string, Params extends { readonly st
 
 /**
  * Runs the search from each start (in turn in this thread, or `threads` starts at a time on
- * one pool of `threads` threads, whose tasks queue for the threads), keeping every start's plan as a
+ * one pool of `threads` threads, whose threads pull work from any of them), keeping every start's plan as a
  * checkpoint, and merges the results in start order: violated if any start is, incomplete if a
  * start was cut short or not reached (a stop), else verified.
  */

@@ -26,6 +26,41 @@ describe('the visited set', () => {
     );
   });
 
+  it('shared by two threads (two views of one buffer) is one set until about 3/4 full, then each view adds to its own and still finds the shared keys (property)', () => {
+    fc.assert(
+      fc.property(fc.integer(), fc.integer({ min: 1200, max: 1500 }), (seed, n) => {
+        // Distinct keys (distinct second words), the first words spread by the seed; 0 words included.
+        const keys = Array.from({ length: n }, (_, i) => [Math.imul(i ^ seed, 0x9e3779b1) & (i % 5 === 0 ? 0 : -1), i * 7] as const);
+        const buffer = VisitedSet.sharedBuffer(600);
+        const views = [new VisitedSet(undefined, buffer), new VisitedSet(undefined, buffer)];
+        expect(views[0]!.shared).toBe(true);
+        // 1024 slots: about 768 keys shared (each view counts 16 at a time), then each view's own.
+        keys.forEach(([a, b], i) => {
+          const [mine, other] = i % 2 === 0 ? [views[0]!, views[1]!] : [views[1]!, views[0]!];
+          expect(mine.add(a, b)).toBe(true);
+          expect(mine.add(a, b)).toBe(false);
+          expect(mine.has(a, b)).toBe(true);
+          // In the shared table the other view skips it too; past the fill it searches it again (a duplicate, never a loss).
+          if (i < 700) expect(other.add(a, b)).toBe(false);
+          if (i >= 800) expect(other.add(a, b)).toBe(true);
+        });
+        for (const [a, b] of keys.slice(0, 700)) for (const v of views) expect(v.has(a, b)).toBe(true);
+        for (const [a, b] of keys.slice(800)) for (const v of views) expect(v.has(a, b)).toBe(true);
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it('a key with a 0 word is kept shared as if that word were 1 (0 marks an empty slot)', () => {
+    const v = new VisitedSet(undefined, VisitedSet.sharedBuffer(16));
+    expect(v.has(0, 5)).toBe(false);
+    expect(v.add(0, 5)).toBe(true);
+    expect(v.add(1, 5)).toBe(false);
+    expect(v.add(0, 0)).toBe(true);
+    expect(v.has(1, 1)).toBe(true);
+    expect(v.size).toBe(2);
+  });
+
   it('tells (0, 0), the empty slot, from a key never added', () => {
     const set = new VisitedSet();
     expect(set.has(0, 0)).toBe(false);

@@ -6,6 +6,17 @@
  * the text keys were. A collision makes a state count as visited, so its subtree is skipped:
  * if the digests behave as random 64-bit values that happens with probability ~n²/2⁶⁵
  * (3·10⁻⁶ at 10⁷ states), and the key (0, 0) is stored as (0, 1) (0 marks an empty slot).
+ *
+ * A set made on a `SharedArrayBuffer` (`VisitedSet.sharedBuffer`) is one table for every
+ * thread of a pool that runs the plan: a state one thread explored, the others skip. Its size
+ * is fixed (a shared table cannot be moved while others probe it); past about 3/4 full (each
+ * thread adds its keys to the fill count up to 256 at a time: one word all threads write is a cache
+ * line that moves between cores), each thread adds to a set of its own and still finds the
+ * shared keys. A slot is claimed by a
+ * compare-and-swap of its first word, then its second is written; a thread that meets a claimed
+ * slot whose second word is still 0 waits for it. So neither word of a shared key may be 0:
+ * (a, 0) is stored as (a, 1) and (0, b) as (1, b), which merges those keys with others in
+ * pairs (a few more collisions, at the same ~n²/2⁶⁵ order).
  */
 export class VisitedSet {
   #slots: Int32Array;
@@ -14,16 +25,43 @@ export class VisitedSet {
   /** Slots filled since `mark` (undefined: not marking), and whether the table grew since. */
   #journal: number[] | undefined;
   #grew = false;
+  /** Shared: the table's fill count (word 0, all threads), and this thread's own set once the table is 3/4 full. */
+  readonly #count: Int32Array | undefined;
+  #overflow: VisitedSet | undefined;
+  /** Keys this thread added to the shared table and has not yet counted in its fill count, which it adds to every `#batch` keys (256, fewer in a small table: each thread may be that many short). */
+  #unpublished = 0;
+  readonly #batch: number = 0;
 
-  constructor(capacity = 1 << 14) {
+  /** A table of `capacity` keys at least (the next power of two), or the shared table in `shared`. */
+  constructor(capacity = 1 << 14, shared?: SharedArrayBuffer) {
+    if (shared) {
+      this.#count = new Int32Array(shared, 0, 2);
+      this.#slots = new Int32Array(shared, 8);
+      this.#mask = this.#slots.length / 2 - 1;
+      this.#batch = Math.min(256, (this.#mask + 1) >> 6);
+      return;
+    }
     let n = 1 << 10;
     while (n < capacity) n *= 2;
     this.#slots = new Int32Array(2 * n);
     this.#mask = n - 1;
   }
 
+  /** The memory of a table for `capacity` keys (a power of two of slots, at least 1024, holding 3/4 of them) to share between threads. */
+  static sharedBuffer(capacity: number): SharedArrayBuffer {
+    let n = 1 << 10;
+    while (n * 3 < capacity * 4) n *= 2;
+    return new SharedArrayBuffer(8 + 8 * n);
+  }
+
+  /** Whether the table is shared between threads (a run cut short cannot take its keys out of it again). */
+  get shared(): boolean {
+    return this.#count !== undefined;
+  }
+
+  /** Keys held (of a shared table: by all threads, give or take 256 a thread, plus this thread's own past its fill). */
   get size(): number {
-    return this.#size;
+    return this.#count ? Atomics.load(this.#count, 0) + this.#unpublished + (this.#overflow?.size ?? 0) : this.#size;
   }
 
   /** Bytes the table takes (its one typed array). */
@@ -33,6 +71,7 @@ export class VisitedSet {
 
   /** Adds key (a, b); false when it was already there. The pair (0, 0) marks an empty slot, so it is stored as (0, 1). */
   add(a: number, b: number): boolean {
+    if (this.#count) return this.#addShared(a | 0 || 1, b | 0 || 1);
     a |= 0;
     b = a === 0 && b === 0 ? 1 : b | 0;
     const i = this.#slot(a, b);
@@ -46,10 +85,53 @@ export class VisitedSet {
   }
 
   has(a: number, b: number): boolean {
+    if (this.#count) {
+      a = a | 0 || 1;
+      b = b | 0 || 1;
+      return this.#probe(a, b, false) || (this.#overflow?.has(a, b) ?? false);
+    }
     a |= 0;
     b = a === 0 && b === 0 ? 1 : b | 0;
     const i = this.#slot(a, b);
     return this.#slots[i] === a && this.#slots[i + 1] === b;
+  }
+
+  #addShared(a: number, b: number): boolean {
+    if (this.#overflow) return !this.#probe(a, b, false) && this.#overflow.add(a, b);
+    if (this.#probe(a, b, true)) return false;
+    // The fill count is one word all threads write: counted here, added to it every `#batch` keys.
+    if (++this.#unpublished === this.#batch) {
+      const n = Atomics.add(this.#count!, 0, this.#batch) + this.#batch;
+      this.#unpublished = 0;
+      if (n * 4 >= (this.#mask + 1) * 3) this.#overflow = new VisitedSet();
+    }
+    return true;
+  }
+
+  /**
+   * Whether shared key (a, b), neither word 0, is in the table; with `claim`, adds it when not.
+   * Plain reads (an aligned 32-bit read does not tear): a stale 0 only sends it to the
+   * compare-and-swap, which sees the word as it is.
+   */
+  #probe(a: number, b: number, claim: boolean): boolean {
+    const slots = this.#slots;
+    const mask = this.#mask;
+    for (let i = (a ^ Math.imul(b, 0x9e3779b1)) & mask; ; i = (i + 1) & mask) {
+      let x = slots[2 * i]!;
+      if (x === 0) {
+        if (!claim) return false;
+        x = Atomics.compareExchange(slots, 2 * i, 0, a);
+        if (x === 0) {
+          Atomics.store(slots, 2 * i + 1, b);
+          return false;
+        }
+      }
+      if (x !== a) continue;
+      let y = slots[2 * i + 1]!;
+      // Claimed by another thread that is about to write the second word.
+      while (y === 0) y = Atomics.load(slots, 2 * i + 1);
+      if (y === b) return true;
+    }
   }
 
   /** Where key (a, b) is, or the empty slot where it would go (an index into the word array). */

@@ -28,6 +28,8 @@ export interface WorkerTask {
   readonly chunk: number;
   /** States to explore below the batch's jobs before handing the rest back. */
   readonly budget: number;
+  /** The plan's visited table, shared by the pool's threads (see `VisitedSet.sharedBuffer`); without it the thread keeps its own. */
+  readonly visited?: SharedArrayBuffer;
 }
 
 /** Modules bundled into this worker (see `sourceWorker`), by the name a `ModelRef` gives them. */
@@ -47,8 +49,8 @@ export async function buildModel(ref: ModelRef): Promise<BuiltModel> {
 
 interface ModelState {
   readonly model: Promise<BuiltModel>;
-  /** The states this thread explored for the model: its later jobs skip them. */
-  readonly visited: VisitedSet;
+  /** The states this thread (or, shared, any thread) explored for the model: its later jobs skip them. Made at the first task. */
+  visited: VisitedSet | undefined;
   /** The frontier nodes its jobs handed back, to start the ones it gets again without replaying their prefixes. */
   readonly cache: FrontierCache;
 }
@@ -61,7 +63,7 @@ export class TaskRunner {
     const key = JSON.stringify(ref);
     let s = this.#models.get(key);
     if (!s) {
-      s = { model: buildModel(ref), visited: new VisitedSet(), cache: new FrontierCache() };
+      s = { model: buildModel(ref), visited: undefined, cache: new FrontierCache() };
       this.#models.set(key, s);
     }
     return s;
@@ -78,9 +80,10 @@ export class TaskRunner {
   }
 
   /** A batch of jobs of the model, and the subtrees below them up to `budget` states (see `runBatch`); and how long it searched. */
-  async run(ref: ModelRef, jobs: readonly SearchJob[], chunk: number, budget: number): Promise<{ readonly outcome: JobOutcome; readonly searchMs: number }> {
+  async run(ref: ModelRef, jobs: readonly SearchJob[], chunk: number, budget: number, shared?: SharedArrayBuffer): Promise<{ readonly outcome: JobOutcome; readonly searchMs: number }> {
     const s = this.#state(ref);
     const { machine, options } = await s.model;
+    s.visited ??= new VisitedSet(undefined, shared);
     const t0 = performance.now();
     const outcome = runBatch(machine, options, jobs, chunk, budget, s.visited, s.cache);
     return { outcome, searchMs: performance.now() - t0 };
@@ -91,7 +94,7 @@ const here = new TaskRunner();
 
 /** The pool's task: a batch of subtree jobs on this worker's copy of the model. */
 export async function runWorkerTask(task: WorkerTask): Promise<PackedOutcome> {
-  const { outcome, searchMs } = await here.run(task.ref, task.jobs.map(unpackJob), task.chunk, task.budget);
+  const { outcome, searchMs } = await here.run(task.ref, task.jobs.map(unpackJob), task.chunk, task.budget, task.visited);
   return { ...packOutcome(outcome), searchMs };
 }
 
