@@ -73,9 +73,13 @@ export class CpuState extends CpuSlots {
   codeFrame: Frame | null = null;
   readonly lo: Uint32Array;
   readonly hi: Uint32Array;
+  /** This CPU's read and write TLB tags (views of `tlbTags` for tests and tools; the bus indexes `tlbTags` itself). */
   readonly tlbR: Float64Array;
   readonly tlbW: Float64Array;
-  readonly tlbF: (Frame | null)[] = new Array<Frame | null>(TLB_SIZE).fill(null);
+  /** The machine-wide TLB (`CpuFile`): tags (this CPU's reads at `tlbAt + slot`, writes at `tlbAt + TLB_SIZE + slot`) and frames (at `tlbAt / 2 + slot`). */
+  readonly tlbTags: Float64Array;
+  readonly tlbFrames: (Frame | null)[];
+  readonly tlbAt: number;
   /** TSS: index 0 is sp0 (RSP0/esp0), 1..7 the IST stacks; lo/hi halves. */
   readonly tssLo: Uint32Array;
   readonly tssHi: Uint32Array;
@@ -103,6 +107,9 @@ export class CpuState extends CpuSlots {
     this.hi = v.hi;
     this.tlbR = v.tlbR;
     this.tlbW = v.tlbW;
+    this.tlbTags = file.tlb;
+    this.tlbFrames = file.tlbFrames;
+    this.tlbAt = id * 2 * TLB_SIZE;
     this.tssLo = v.tssLo;
     this.tssHi = v.tssHi;
     this.nmi = v.nmi;
