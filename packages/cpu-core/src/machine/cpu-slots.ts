@@ -37,6 +37,7 @@ export class CpuFile {
   readonly state: Uint8Array;
   readonly F: Float64Array;
   readonly I: Int32Array;
+  readonly U: Uint32Array;
   readonly events: Uint8Array;
   readonly tlb: Float64Array;
   readonly tlbFrames: (Frame | null)[];
@@ -46,9 +47,13 @@ export class CpuFile {
     this.state = new Uint8Array(buf);
     this.F = new Float64Array(buf);
     this.I = new Int32Array(buf);
+    this.U = new Uint32Array(buf);
     this.events = new Uint8Array(cpus * EVENTS_STRIDE);
     this.tlb = new Float64Array(cpus * 2 * TLB_SIZE).fill(-1);
-    this.tlbFrames = new Array<Frame | null>(cpus * TLB_SIZE).fill(null);
+    // Filled by push, not `new Array(n)`: V8 gives an array created with a length over 100 000
+    // dictionary elements, and every TLB hit would then be a hash lookup.
+    this.tlbFrames = [];
+    for (let k = 0; k < cpus * TLB_SIZE; k++) this.tlbFrames.push(null);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Frame } from './frame.js';
 import type { MachineCore } from './core.js';
-import { CpuSlots, cpuViews, TLB_SIZE } from './cpu-slots.js';
+import { CpuSlots, cpuViews, SLOT, STRIDE, TLB_SIZE } from './cpu-slots.js';
 import type { CpuFile } from './cpu-slots.js';
 
 export const RUNNING = 0;
@@ -80,6 +80,13 @@ export class CpuState extends CpuSlots {
   readonly tlbTags: Float64Array;
   readonly tlbFrames: (Frame | null)[];
   readonly tlbAt: number;
+  /**
+   * The machine-wide register words and where this CPU's RSP low half is (its high half is 16
+   * words on): push and pop reach RSP through the shared array, one dependent load fewer than
+   * through this CPU's own `lo`/`hi` views, which matters when every step is another CPU's.
+   */
+  readonly words: Uint32Array;
+  readonly rspAt: number;
   /** TSS: index 0 is sp0 (RSP0/esp0), 1..7 the IST stacks; lo/hi halves. */
   readonly tssLo: Uint32Array;
   readonly tssHi: Uint32Array;
@@ -110,6 +117,8 @@ export class CpuState extends CpuSlots {
     this.tlbTags = file.tlb;
     this.tlbFrames = file.tlbFrames;
     this.tlbAt = id * 2 * TLB_SIZE;
+    this.words = file.U;
+    this.rspAt = (id * STRIDE + SLOT.LO) / 4 + 4;
     this.tssLo = v.tssLo;
     this.tssHi = v.tssHi;
     this.nmi = v.nmi;
