@@ -50,8 +50,7 @@ export class CpuFile {
     this.U = new Uint32Array(buf);
     this.events = new Uint8Array(cpus * EVENTS_STRIDE);
     this.tlb = new Float64Array(cpus * 2 * TLB_SIZE).fill(-1);
-    // Filled by push, not `new Array(n)`: V8 gives an array created with a length over 100 000
-    // dictionary elements, and every TLB hit would then be a hash lookup.
+    // Filled by push, not `new Array(n).fill`, so V8 keeps the elements packed (no hole check on a TLB hit).
     this.tlbFrames = [];
     for (let k = 0; k < cpus * TLB_SIZE; k++) this.tlbFrames.push(null);
   }

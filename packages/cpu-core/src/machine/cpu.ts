@@ -85,7 +85,7 @@ export class CpuState extends CpuSlots {
    * words on): push and pop reach RSP through the shared array, one dependent load fewer than
    * through this CPU's own `lo`/`hi` views, which matters when every step is another CPU's.
    */
-  readonly words: Uint32Array;
+  readonly regWords: Uint32Array;
   readonly rspAt: number;
   /** TSS: index 0 is sp0 (RSP0/esp0), 1..7 the IST stacks; lo/hi halves. */
   readonly tssLo: Uint32Array;
@@ -117,7 +117,7 @@ export class CpuState extends CpuSlots {
     this.tlbTags = file.tlb;
     this.tlbFrames = file.tlbFrames;
     this.tlbAt = id * 2 * TLB_SIZE;
-    this.words = file.U;
+    this.regWords = file.U;
     this.rspAt = (id * STRIDE + SLOT.LO) / 4 + 4;
     this.tssLo = v.tssLo;
     this.tssHi = v.tssHi;

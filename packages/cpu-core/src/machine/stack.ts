@@ -3,7 +3,7 @@ import { rd, wr } from './bus.js';
 
 /** Pushes a value; RSP changes only once the write has succeeded. */
 export function push(c: CpuState, size: number, vlo: number, vhi: number): void {
-  const w = c.words;
+  const w = c.regWords;
   const at = c.rspAt;
   let lo = w[at]! - size;
   let hi = w[at + 16]!;
@@ -18,7 +18,7 @@ export function push(c: CpuState, size: number, vlo: number, vhi: number): void 
 
 /** Pops a value (low half returned, high half in c.vh). */
 export function pop(c: CpuState, size: number): number {
-  const w = c.words;
+  const w = c.regWords;
   const at = c.rspAt;
   const lo = w[at]!;
   const hi = w[at + 16]!;
