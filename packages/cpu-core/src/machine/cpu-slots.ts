@@ -50,9 +50,7 @@ export class CpuFile {
     this.U = new Uint32Array(buf);
     this.events = new Uint8Array(cpus * EVENTS_STRIDE);
     this.tlb = new Float64Array(cpus * 2 * TLB_SIZE).fill(-1);
-    // Filled by push, not `new Array(n).fill`, so V8 keeps the elements packed (no hole check on a TLB hit).
-    this.tlbFrames = [];
-    for (let k = 0; k < cpus * TLB_SIZE; k++) this.tlbFrames.push(null);
+    this.tlbFrames = new Array<Frame | null>(cpus * TLB_SIZE).fill(null);
   }
 }
 
