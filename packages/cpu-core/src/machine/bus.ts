@@ -61,19 +61,20 @@ export function translate(c: CpuState, lo: number, hi: number, acc: number): Fra
   if (f === undefined) return pageFault(c, lo, hi, errBase, 'page not present');
   if (user !== 0 && (perm & 4) === 0) pageFault(c, lo, hi, errBase | 1, 'user access to a supervisor page');
   if (acc === 1 && (perm & 2) === 0) pageFault(c, lo, hi, errBase | 1, 'write to a read-only page');
-  const idx = tlbSlot(lo);
-  c.tlbF[idx] = f;
-  c.tlbR[idx] = vpn;
-  c.tlbW[idx] = (perm & 2) !== 0 ? vpn : -1;
+  const slot = tlbSlot(lo);
+  const at = c.tlbAt + slot;
+  c.tlbFrames[(c.tlbAt >> 1) + slot] = f;
+  c.tlbTags[at] = vpn;
+  c.tlbTags[at + TLB_SIZE] = (perm & 2) !== 0 ? vpn : -1;
   return f;
 }
 
 /** Reads `size` bytes (1, 2, 4, 8) little-endian; returns the low 32 bits, the high half goes to `c.vh`. */
 export function rd(c: CpuState, lo: number, hi: number, size: number): number {
   const off = lo & 0xfff;
-  const idx = tlbSlot(lo);
+  const slot = tlbSlot(lo);
   if (off + size > 4096) return rdCross(c, lo, hi, size);
-  const f = c.tlbR[idx] === hi * 1048576 + (lo >>> 12) ? c.tlbF[idx]! : translate(c, lo, hi, 0);
+  const f = c.tlbTags[c.tlbAt + slot] === hi * 1048576 + (lo >>> 12) ? c.tlbFrames[(c.tlbAt >> 1) + slot]! : translate(c, lo, hi, 0);
   const d = f.data;
   if (size === 4) return (off & 3) === 0 ? f.words[off >>> 2]! >>> 0 : (d[off]! | (d[off + 1]! << 8) | (d[off + 2]! << 16) | (d[off + 3]! << 24)) >>> 0;
   if (size === 8) {
@@ -111,12 +112,12 @@ function rdCross(c: CpuState, lo: number, hi: number, size: number): number {
 /** Writes `size` bytes little-endian from (vlo, vhi). */
 export function wr(c: CpuState, lo: number, hi: number, size: number, vlo: number, vhi: number): void {
   const off = lo & 0xfff;
-  const idx = tlbSlot(lo);
+  const slot = tlbSlot(lo);
   if (off + size > 4096) {
     wrCross(c, lo, hi, size, vlo, vhi);
     return;
   }
-  const f = c.tlbW[idx] === hi * 1048576 + (lo >>> 12) ? c.tlbF[idx]! : translate(c, lo, hi, 1);
+  const f = c.tlbTags[c.tlbAt + TLB_SIZE + slot] === hi * 1048576 + (lo >>> 12) ? c.tlbFrames[(c.tlbAt >> 1) + slot]! : translate(c, lo, hi, 1);
   if (c.m.lines && f.lineOwner?.[off >>> 6] !== c.id + 1) chargeStore(c, f, off);
   if (f.flags !== 0) {
     wrSlow(c, f, off, size, vlo, vhi);
@@ -142,9 +143,9 @@ export function wr(c: CpuState, lo: number, hi: number, size: number, vlo: numbe
  */
 export function wrFast(c: CpuState, lo: number, hi: number, size: 4 | 8, vlo: number, vhi: number): void {
   const off = lo & 0xfff;
-  const idx = tlbSlot(lo);
-  if ((off & (size - 1)) === 0 && c.tlbW[idx] === hi * 1048576 + (lo >>> 12)) {
-    const f = c.tlbF[idx]!;
+  const slot = tlbSlot(lo);
+  if ((off & (size - 1)) === 0 && c.tlbTags[c.tlbAt + TLB_SIZE + slot] === hi * 1048576 + (lo >>> 12)) {
+    const f = c.tlbFrames[(c.tlbAt >> 1) + slot]!;
     if (f.flags === 0 && (!c.m.lines || f.lineOwner?.[off >>> 6] === c.id + 1)) {
       f.words[off >>> 2] = vlo;
       if (size === 8) f.words[(off >>> 2) + 1] = vhi;

@@ -15,6 +15,8 @@
  * A snapshot of all CPUs is then a copy of the buffers plus those few fields.
  */
 
+import type { Frame } from './frame.js';
+
 /** Byte offsets in a CPU's stride (the accessors below hold the scalars' offsets as literals). */
 export const SLOT = { LO: 64, HI: 128, NMI: 432, TSS_LO: 520, TSS_HI: 552 } as const;
 /** Bytes per CPU in the state buffer: a multiple of 64, so every CPU starts on a cache line. */
@@ -24,21 +26,31 @@ export const TLB_SIZE = 64;
 const COUNTS_BYTES = 2048;
 const EVENTS_STRIDE = COUNTS_BYTES + 256;
 
-/** The machine-wide buffers: architectural state, events (counts, pending IRQs), and the TLB tags (a cache, not state). */
+/**
+ * The machine-wide buffers: architectural state, events (counts, pending IRQs), and the TLB
+ * (a cache, not state): per CPU 64 read tags then 64 write tags in `tlb`, and the 64 frames
+ * they name in `tlbFrames`. The store and load paths index the machine-wide arrays directly
+ * (`CpuState.tlbAt`): a lookup on a CPU that did not run last then misses on the entry's own
+ * cache lines only, not first on a per-CPU view object and a per-CPU array of frames.
+ */
 export class CpuFile {
   readonly state: Uint8Array;
   readonly F: Float64Array;
   readonly I: Int32Array;
+  readonly U: Uint32Array;
   readonly events: Uint8Array;
   readonly tlb: Float64Array;
+  readonly tlbFrames: (Frame | null)[];
 
   constructor(readonly cpus: number) {
     const buf = new ArrayBuffer(cpus * STRIDE);
     this.state = new Uint8Array(buf);
     this.F = new Float64Array(buf);
     this.I = new Int32Array(buf);
+    this.U = new Uint32Array(buf);
     this.events = new Uint8Array(cpus * EVENTS_STRIDE);
     this.tlb = new Float64Array(cpus * 2 * TLB_SIZE).fill(-1);
+    this.tlbFrames = new Array<Frame | null>(cpus * TLB_SIZE).fill(null);
   }
 }
 

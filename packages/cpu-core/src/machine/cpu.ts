@@ -1,6 +1,6 @@
 import type { Frame } from './frame.js';
 import type { MachineCore } from './core.js';
-import { CpuSlots, cpuViews, TLB_SIZE } from './cpu-slots.js';
+import { CpuSlots, cpuViews, SLOT, STRIDE, TLB_SIZE } from './cpu-slots.js';
 import type { CpuFile } from './cpu-slots.js';
 
 export const RUNNING = 0;
@@ -73,9 +73,20 @@ export class CpuState extends CpuSlots {
   codeFrame: Frame | null = null;
   readonly lo: Uint32Array;
   readonly hi: Uint32Array;
+  /** This CPU's read and write TLB tags (views of `tlbTags` for tests and tools; the bus indexes `tlbTags` itself). */
   readonly tlbR: Float64Array;
   readonly tlbW: Float64Array;
-  readonly tlbF: (Frame | null)[] = new Array<Frame | null>(TLB_SIZE).fill(null);
+  /** The machine-wide TLB (`CpuFile`): tags (this CPU's reads at `tlbAt + slot`, writes at `tlbAt + TLB_SIZE + slot`) and frames (at `tlbAt / 2 + slot`). */
+  readonly tlbTags: Float64Array;
+  readonly tlbFrames: (Frame | null)[];
+  readonly tlbAt: number;
+  /**
+   * The machine-wide register words and where this CPU's RSP low half is (its high half is 16
+   * words on): push and pop reach RSP through the shared array, one dependent load fewer than
+   * through this CPU's own `lo`/`hi` views, which matters when every step is another CPU's.
+   */
+  readonly regWords: Uint32Array;
+  readonly rspAt: number;
   /** TSS: index 0 is sp0 (RSP0/esp0), 1..7 the IST stacks; lo/hi halves. */
   readonly tssLo: Uint32Array;
   readonly tssHi: Uint32Array;
@@ -104,6 +115,11 @@ export class CpuState extends CpuSlots {
     this.hi = v.hi;
     this.tlbR = v.tlbR;
     this.tlbW = v.tlbW;
+    this.tlbTags = file.tlb;
+    this.tlbFrames = file.tlbFrames;
+    this.tlbAt = id * 2 * TLB_SIZE;
+    this.regWords = file.U;
+    this.rspAt = (id * STRIDE + SLOT.LO) / 4 + 4;
     this.tssLo = v.tssLo;
     this.tssHi = v.tssHi;
     this.nmi = v.nmi;
