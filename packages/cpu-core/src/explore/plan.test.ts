@@ -101,7 +101,10 @@ describe('the search plan checkpoint', () => {
 
   it('gives a pool thread the jobs it found, else one job found elsewhere (of no thread first, then of the thread with most queued)', () => {
     const plan = new SearchPlan(null, 2);
+    // The first job is no thread's (a pool takes such jobs before stealing any).
+    expect([plan.unowned, plan.pending]).toEqual([1, 1]);
     plan.complete(plan.take()!, outcome([job('r0', 0), job('r1', 0)]));
+    expect(plan.unowned).toBe(2);
     plan.complete(plan.takeBatch(1, 0), outcome(Array.from({ length: 6 }, (_, i) => job(`a${i}`, 0))), 0);
     plan.complete(plan.takeBatch(1, 1), outcome(Array.from({ length: 3 }, (_, i) => job(`b${i}`, 1))), 1);
     expect([plan.ownedBy(0), plan.ownedBy(1), plan.ownedBy(2), plan.pending]).toEqual([6, 3, 0, 9]);

@@ -155,6 +155,11 @@ export class SearchPlan {
     }
   }
 
+  /** Jobs queued that no thread handed back (the plan's first job, or ones a stop gave back). */
+  get unowned(): number {
+    return this.#queues[0]?.length ?? 0;
+  }
+
   get pending(): number {
     let n = 0;
     for (const q of this.#queues) n += q.length;

@@ -168,15 +168,19 @@ export class SearchPool {
   #pick(lane: number): { readonly run: PlanRun; readonly jobs: readonly SearchJob[] } | undefined {
     const slots = this.#lanes[lane]!.slots;
     let richest: PlanRun | undefined;
+    let fresh: PlanRun | undefined;
     for (const run of this.#runs) {
       if (this.#stopping(run)) continue;
       const own = run.plan.ownedBy(lane);
       if (own > 0) return { run, jobs: run.plan.takeBatch(Math.min(TASK_JOBS, Math.ceil(own / slots)), lane) };
+      if (fresh === undefined && run.plan.unowned > 0) fresh = run;
       if (run.plan.pending > (richest?.plan.pending ?? 0)) richest = run;
     }
-    if (!richest) return undefined;
-    const jobs = richest.plan.takeBatch(1, lane);
-    return jobs.length > 0 ? { run: richest, jobs } : undefined;
+    // A job no thread found (a plan's first) costs no replay of another thread's prefix: taken before stealing.
+    const from = fresh ?? richest;
+    if (!from) return undefined;
+    const jobs = from.plan.takeBatch(1, lane);
+    return jobs.length > 0 ? { run: from, jobs } : undefined;
   }
 
   #start(lane: number, run: PlanRun, jobs: readonly SearchJob[]): void {
