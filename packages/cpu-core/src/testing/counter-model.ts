@@ -71,3 +71,29 @@ export function buildNmiToyModel(p: NmiToyParams): BuiltModel {
   k.m.start(0, { rip: 'start', rsp: k.stackTop(0) });
   return { machine: k.m, options: { maxDepth: p.length * 2 + 64, events: [{ name: 'nmi', kind: 'nmi', budget: p.nmis }], done: (m) => m.cpus[0]!.status === 'halted' } };
 }
+
+/**
+ * One CPU adds 1 to RBX twice and halts (a halt loop); each of two NMIs doubles RBX. Once the
+ * CPU is halted the only choice is the next NMI (a run of one-choice nodes whose choice is an
+ * event). Every path ends when both NMIs were delivered, and a monitor reports the final RBX,
+ * which says where they came (each doubling after 0, 1 or 2 adds): 2, 3, 4, 5, 6 or 8.
+ */
+export function buildNmiDoublingModel(): BuiltModel {
+  const k = kit({ arch: 'x86_64', cpus: 1 });
+  const a = k.asm();
+  a.label('start').add(reg.rbx, imm(1)).add(reg.rbx, imm(1));
+  a.label('idle').hlt().jmp('idle');
+  a.label('nmi').add(reg.rbx, reg.rbx).iretq();
+  k.m.loadCode(a.assemble());
+  k.m.setGate(2, { handler: 'nmi' });
+  k.m.start(0, { rip: 'start', rsp: k.stackTop(0) });
+  const outcome: Monitor<null> = {
+    names: [],
+    reads: [0],
+    init: () => null,
+    after: (_m, _c, s) => ({ state: s }),
+    final: (m) => [{ invariant: `rbx ${m.cpus[0]!.reg('rbx')}`, detail: 'reached' }],
+    key: () => '',
+  };
+  return { machine: k.m, options: { maxDepth: 40, events: [{ name: 'nmi', kind: 'nmi', budget: 2 }], monitors: [outcome] } };
+}
