@@ -224,12 +224,12 @@ export class Cpu {
     return this.#c.instructions;
   }
 
-  /** Event counters: IPIs, exceptions raised and events delivered per vector, cross-modifying-code #GPs. */
   /** `counters.ipisSent` without building the counters (the explorer reads it around every reduced step). */
   get ipisSent(): number {
     return this.#c.ipisSent;
   }
 
+  /** Event counters: IPIs, exceptions raised and events delivered per vector, cross-modifying-code #GPs. */
   get counters(): CpuCounters {
     const c = this.#c;
     return {
