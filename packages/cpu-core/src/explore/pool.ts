@@ -167,21 +167,35 @@ export class SearchPool {
    */
   #pick(lane: number): { readonly run: PlanRun; readonly jobs: readonly SearchJob[] } | undefined {
     const slots = this.#lanes[lane]!.slots;
-    let richest: PlanRun | undefined;
-    let fresh: PlanRun | undefined;
-    for (const run of this.#runs) {
-      if (this.#stopping(run)) continue;
-      const own = run.plan.ownedBy(lane);
-      if (own > 0) return { run, jobs: run.plan.takeBatch(Math.min(TASK_JOBS, Math.ceil(own / slots)), lane) };
-      if (fresh === undefined && run.plan.unowned > 0) fresh = run;
-      if (run.plan.pending > (richest?.plan.pending ?? 0)) richest = run;
+    // A take comes back empty when every job it reached had been entered by a batch meanwhile
+    // (those are dropped as they are reached, so the queue it drew on is then empty): look again.
+    for (let tries = 0; tries <= 2 * this.#runs.length; tries++) {
+      let richest: PlanRun | undefined;
+      let fresh: PlanRun | undefined;
+      let jobs: readonly SearchJob[] | undefined;
+      let from: PlanRun | undefined;
+      for (const run of this.#runs) {
+        if (this.#stopping(run)) continue;
+        const own = run.plan.ownedBy(lane);
+        if (own > 0) {
+          from = run;
+          jobs = run.plan.takeBatch(Math.min(TASK_JOBS, Math.ceil(own / slots)), lane);
+          break;
+        }
+        if (fresh === undefined && run.plan.unowned > 0) fresh = run;
+        if (run.plan.pending > (richest?.plan.pending ?? 0)) richest = run;
+      }
+      if (jobs === undefined) {
+        // A job no thread found (a plan's first) costs no replay of another thread's prefix: taken before stealing.
+        from = fresh ?? richest;
+        if (!from) return undefined;
+        jobs = from.plan.takeBatch(1, lane);
+      }
+      if (jobs.length > 0) return { run: from!, jobs };
     }
-    // A job no thread found (a plan's first) costs no replay of another thread's prefix: taken before stealing.
-    const from = fresh ?? richest;
-    if (!from) return undefined;
-    const jobs = from.plan.takeBatch(1, lane);
-    return jobs.length > 0 ? { run: from, jobs } : undefined;
+    return undefined;
   }
+
 
   #start(lane: number, run: PlanRun, jobs: readonly SearchJob[]): void {
     const l = this.#lanes[lane]!;

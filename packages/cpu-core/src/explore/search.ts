@@ -289,7 +289,8 @@ export class Search {
   visit(depth: number, budgets: Int32Array, monitors: readonly unknown[], findings: readonly Finding[], parent: Level, frontierAt: number | undefined): boolean {
     const m = this.m;
     const enabled = this.choices(budgets);
-    const keyed = enabled.length !== 1 || depth % this.keyEvery === 0;
+    // A reduced parent's proviso needs to know whether its private step led somewhere seen: that child is keyed.
+    const keyed = enabled.length !== 1 || depth % this.keyEvery === 0 || parent.deferred !== null;
     let k: KeyBuilder | undefined;
     if (keyed) k = this.stateKey(depth, budgets, monitors);
     else {
