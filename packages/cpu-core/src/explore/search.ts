@@ -37,8 +37,6 @@ interface Level {
  */
 const KEY_EVERY = 8;
 
-
-
 export interface RunOptions {
   /** Start below this schedule (a job's prefix); violations' schedules include it. */
   readonly prefix?: readonly Choice[];
