@@ -50,4 +50,47 @@ describe('ScheduleLog', () => {
       }),
     );
   });
+
+  it('keeps round-robin runs exact across marks, cuts and recording switched off and on', () => {
+    // Steps mostly go to the next CPU (the round-robin fast path), sometimes jump; marks are
+    // taken mid-run and cut back to; recording is switched off and on between steps.
+    const op = fc.oneof(
+      { weight: 6, arbitrary: fc.constant({ kind: 'next' as const }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('jump' as const), cpu: fc.integer({ min: 0, max: 2 }) }) },
+      { weight: 1, arbitrary: fc.constant({ kind: 'mark' as const }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('cut' as const), back: fc.nat() }) },
+      { weight: 1, arbitrary: fc.constant({ kind: 'toggle' as const }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('burst' as const), n: fc.integer({ min: 2, max: 5 }) }) },
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 120 }), (ops) => {
+        const log = new ScheduleLog(3);
+        const want: number[] = [];
+        const marks: { mark: ReturnType<ScheduleLog['mark']>; len: number }[] = [];
+        let cpu = 0;
+        let on = true;
+        for (const o of ops) {
+          if (o.kind === 'next' || o.kind === 'jump') {
+            cpu = o.kind === 'next' ? (cpu + 1) % 3 : o.cpu;
+            log.step(cpu);
+            if (on) want.push(cpu);
+          } else if (o.kind === 'burst') {
+            log.record(cpu, o.n);
+            if (on) for (let i = 0; i < o.n; i++) want.push(cpu);
+          } else if (o.kind === 'mark') marks.push({ mark: log.mark(), len: want.length });
+          else if (o.kind === 'cut' && marks.length > 0) {
+            const m = marks[o.back % marks.length]!;
+            log.cut(m.mark);
+            want.length = m.len;
+            marks.splice(marks.indexOf(m) + 1);
+          } else if (o.kind === 'toggle') {
+            on = !on;
+            log.enabled = on;
+          }
+          expect(log.length).toBe(want.length);
+        }
+        expect(log.entries().map((e) => e.cpu)).toEqual(want);
+      }),
+    );
+  });
 });
