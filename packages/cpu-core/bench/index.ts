@@ -4,13 +4,15 @@
 // state hash after one instruction on a 4-CPU machine with 1 MiB touched, round-robin steps per
 // second on 1024 and 4096 CPUs (with the schedule recorded, as by default), the kernel mix at
 // quantum 1 and, interpreter against blocks, at quantum 64, the time of a snapshot and of a restore on 4
-// and 4096 CPUs, and the heap a 4096-CPU machine holds.
+// and 4096 CPUs, and the heap a 4096-CPU machine holds; then (`floor`) the kernel mix against a
+// floor that does only the instructions' own loads and stores (bench/step-floor.ts).
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { imm, MSR, qword, reg } from '../src/index.js';
 import { kit } from '../src/testing/kit.js';
 import { exploreBench } from './explore.js';
+import { stepFloor } from './step-floor.js';
 
 type Execution = 'blocks' | 'interpreter';
 
@@ -175,8 +177,8 @@ function machineMemoryMB(quantum: number): number {
 }
 
 const only = process.argv[2];
-if (only !== undefined && only !== 'machine' && only !== 'explore') {
-  console.error(`cpu-core bench: choose 'machine' or 'explore', got '${only}'`);
+if (only !== undefined && only !== 'machine' && only !== 'explore' && only !== 'floor') {
+  console.error(`cpu-core bench: choose 'machine', 'floor' or 'explore', got '${only}'`);
   process.exit(2);
 }
 if (only === undefined || only === 'machine') {
@@ -215,5 +217,13 @@ if (only === undefined || only === 'machine') {
   }
   console.log(`cpu-core.memory-4096-cpus: ${machineMemoryMB(1).toFixed(1)} MB`);
   console.log(`cpu-core.memory-4096-cpus-with-blocks: ${machineMemoryMB(64).toFixed(1)} MB`);
+}
+if (only === undefined || only === 'floor') {
+  // The floor (bench/step-floor.ts) and the machine on the same mix, in the same run: the ratio is
+  // the share of a quantum-1 step that the instruction's own loads and stores are.
+  for (const n of [16, 4096]) console.log(`cpu-core.step-floor-${n}: ${stepFloor(n).toFixed(1)} Msteps/s`);
+  const floor = stepFloor(4096);
+  const mix = kernelMix(4096, 2_000_000);
+  console.log(`cpu-core.round-robin-4096-kernel-mix-over-floor: ${(mix / floor).toFixed(3)} ratio (${mix.toFixed(1)} / ${floor.toFixed(1)} Msteps/s)`);
 }
 if (only === undefined || only === 'explore') await exploreBench();

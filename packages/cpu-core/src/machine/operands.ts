@@ -161,6 +161,7 @@ export function eaFn(instr: Instruction, is64: boolean, noSeg: boolean): ((c: Cp
     };
     return eaSource(base64, `{ const l = L[${b}] + ${dlo}; c.eaLo = l >>> 0; c.eaHi = (H[${b}] + ${dhi} + (l > 0xffffffff ? 1 : 0)) >>> 0; }`);
   }
+  if (b < 0 && x < 0) return segmentPlusDisplacement(seg === 2, dlo, dhi, is64);
   return (c) => {
     let l = dlo;
     let h = dhi;
@@ -183,6 +184,18 @@ export function eaFn(instr: Instruction, is64: boolean, noSeg: boolean): ((c: Cp
     c.eaLo = l >>> 0;
     c.eaHi = addr32 && seg === 0 ? 0 : h >>> 0;
     if (!is64) c.eaHi = 0;
+  };
+}
+
+/**
+ * A segment base plus a displacement — the kernel's per-CPU accesses (`%gs:disp`, i386
+ * `%fs:disp`) — without the general form's branches on base, index and segment.
+ */
+function segmentPlusDisplacement(gs: boolean, dlo: number, dhi: number, is64: boolean): (c: CpuState) => void {
+  return (c) => {
+    const l = (gs ? c.gsLo : c.fsLo) + dlo;
+    c.eaLo = l >>> 0;
+    c.eaHi = is64 ? ((gs ? c.gsHi : c.fsHi) + dhi + (l > 0xffffffff ? 1 : 0)) >>> 0 : 0;
   };
 }
 
