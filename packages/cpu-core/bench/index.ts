@@ -224,6 +224,8 @@ if (only === undefined || only === 'floor') {
   for (const n of [16, 4096]) console.log(`cpu-core.step-floor-${n}: ${stepFloor(n).toFixed(1)} Msteps/s`);
   const floor = stepFloor(4096);
   const mix = kernelMix(4096, 2_000_000);
-  console.log(`cpu-core.round-robin-4096-kernel-mix-over-floor: ${(mix / floor).toFixed(3)} ratio (${mix.toFixed(1)} / ${floor.toFixed(1)} Msteps/s)`);
+  console.log(`cpu-core.step-floor-4096-beside-mix: ${floor.toFixed(1)} Msteps/s`);
+  console.log(`cpu-core.round-robin-4096-kernel-mix-beside-floor: ${mix.toFixed(1)} Msteps/s`);
+  console.log(`cpu-core.round-robin-4096-kernel-mix-over-floor: ${(mix / floor).toFixed(3)} ratio`);
 }
 if (only === undefined || only === 'explore') await exploreBench();
