@@ -2,7 +2,7 @@ import { OpKind } from 'iced-x86';
 import type { Instruction } from 'iced-x86';
 import { alu, CMP, cond, TEST } from './alu.js';
 import type { CpuState } from './cpu.js';
-import { rd, wr } from './bus.js';
+import { rdFast, wrFast } from './bus.js';
 import { eaFn, memSize, regInfo } from './operands.js';
 import { pop, push } from './stack.js';
 import { aluSource, jccSource, movMemSource, movSource, pushPopSource } from './block-source.js';
@@ -196,10 +196,12 @@ export function fastMovMem(instr: Instruction, is64: boolean, nl: number, nh: nu
   if (!ea) return undefined;
   const ri = r.idx;
   const wide = size === 8;
+  // A full-width register's size (checked above): the inlinable accesses apply.
+  const width = size as 4 | 8;
   if (store) {
     const st: Exec = (c) => {
       ea(c);
-      wr(c, c.eaLo, c.eaHi, size, c.lo[ri]!, wide ? c.hi[ri]! : 0);
+      wrFast(c, c.eaLo, c.eaHi, width, c.lo[ri]!, wide ? c.hi[ri]! : 0);
       c.ipLo = nl;
       c.ipHi = nh;
     };
@@ -207,7 +209,7 @@ export function fastMovMem(instr: Instruction, is64: boolean, nl: number, nh: nu
   }
   const ld: Exec = (c) => {
     ea(c);
-    const v = rd(c, c.eaLo, c.eaHi, size);
+    const v = rdFast(c, c.eaLo, c.eaHi, width);
     c.hi[ri] = wide ? c.vh : 0;
     c.lo[ri] = v;
     c.ipLo = nl;

@@ -2,8 +2,9 @@ import { Mnemonic, OpKind } from 'iced-x86';
 import type { Instruction } from 'iced-x86';
 import { ADC, ADD, alu, AND, CMP, MASK, OR, ROL, ROR, SAR, SBB, shift, SHL, SHR, SUB, TEST, XOR } from '../alu.js';
 import { fastAlu } from '../fast.js';
-import { rd, wr } from '../bus.js';
+import { rd, rdFast, wr, wrFast } from '../bus.js';
 import { immLoc, isImm, operand, regInfo, regLoc } from '../operands.js';
+import type { CpuState } from '../cpu.js';
 import type { Loc } from '../operands.js';
 import type { Ctx, Exec, IsaEntry } from './types.js';
 import { need, sizeOf, unsupported } from './types.js';
@@ -81,6 +82,16 @@ function buildAlu(instr: Instruction, x: Ctx): Exec {
  * about as much as the operation itself (README, *Performance*).
  */
 
+/** A memory operand's load and store at its size: the inlinable forms for 4 and 8 bytes. */
+function load(c: CpuState, size: number): number {
+  return size === 8 || size === 4 ? rdFast(c, c.eaLo, c.eaHi, size) : rd(c, c.eaLo, c.eaHi, size);
+}
+
+function store(c: CpuState, size: number, lo: number, hi: number): void {
+  if (size === 8 || size === 4) wrFast(c, c.eaLo, c.eaHi, size, lo, hi);
+  else wr(c, c.eaLo, c.eaHi, size, lo, hi);
+}
+
 function immHalves(instr: Instruction, size: number): [number, number] {
   const v = BigInt.asUintN(size * 8, instr.immediate(1));
   return [Number(v & 0xffffffffn), Number(v >> 32n)];
@@ -91,9 +102,9 @@ function aluImmToMemory(d: Loc, aluOp: number, size: number, [il, ih]: [number, 
   const ea = d.ea;
   return (c) => {
     ea(c);
-    const a = rd(c, c.eaLo, c.eaHi, size);
+    const a = load(c, size);
     const r = alu(c, aluOp, size, a, c.vh, il, ih);
-    if (writes) wr(c, c.eaLo, c.eaHi, size, r, c.rh);
+    if (writes) store(c, size, r, c.rh);
     c.ipLo = nl;
     c.ipHi = nh;
   };
@@ -107,7 +118,7 @@ function aluMemoryToRegister(s: Loc, aluOp: number, size: number, di: number, wr
     const a = c.lo[di]!;
     const ah = wide ? c.hi[di]! : 0;
     ea(c);
-    const b = rd(c, c.eaLo, c.eaHi, size);
+    const b = load(c, size);
     const r = alu(c, aluOp, size, a, ah, b, c.vh);
     if (writes) {
       c.lo[di] = r;
@@ -166,11 +177,11 @@ function buildIncDec(instr: Instruction, x: Ctx): Exec {
     const ea = d.ea;
     return (c) => {
       ea(c);
-      const a = rd(c, c.eaLo, c.eaHi, sz);
+      const a = load(c, sz);
       const cf = c.cf;
       const r = alu(c, op, sz, a, c.vh, 1, 0);
       c.cf = cf;
-      wr(c, c.eaLo, c.eaHi, sz, r, c.rh);
+      store(c, sz, r, c.rh);
       c.ipLo = nl;
       c.ipHi = nh;
     };
