@@ -51,6 +51,47 @@ describe('ScheduleLog', () => {
     );
   });
 
+  it('counts the steps of a run in progress wherever the log is marked, cut, read or switched', () => {
+    // Three CPUs: steps 0 and 1 make a stride-1 run, step 2 extends it without touching the run's slot.
+    const run = (): ScheduleLog => {
+      const log = new ScheduleLog(3);
+      for (const c of [0, 1, 2]) log.step(c);
+      return log;
+    };
+    const cpus = (log: ScheduleLog): number[] => log.entries().map((e) => e.cpu);
+    // A mark taken mid-run holds the step in progress.
+    const a = run();
+    const mark = a.mark();
+    a.step(0);
+    a.step(1);
+    a.cut(mark);
+    expect(a.length).toBe(3);
+    expect(cpus(a)).toEqual([0, 1, 2]);
+    // A cut drops a step in progress that came after its mark.
+    const b = new ScheduleLog(3);
+    b.step(0);
+    b.step(1);
+    const early = b.mark();
+    b.step(2);
+    b.cut(early);
+    expect(b.length).toBe(2);
+    b.step(2);
+    expect(cpus(b)).toEqual([0, 1, 2]);
+    // Switched off and on, the log continues from the step in progress: CPU 2 again is a new run.
+    const c = run();
+    c.enabled = false;
+    c.step(0);
+    c.enabled = true;
+    c.step(2);
+    expect(c.length).toBe(4);
+    expect(cpus(c)).toEqual([0, 1, 2, 2]);
+    // A burst after the step in progress goes after it.
+    const d = run();
+    d.record(0, 3);
+    expect(cpus(d)).toEqual([0, 1, 2, 0, 0, 0]);
+    expect(d.length).toBe(6);
+  });
+
   it('keeps round-robin runs exact across marks, cuts and recording switched off and on', () => {
     // Steps mostly go to the next CPU (the round-robin fast path), sometimes jump; marks are
     // taken mid-run and cut back to; recording is switched off and on between steps.

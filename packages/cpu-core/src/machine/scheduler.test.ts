@@ -83,6 +83,37 @@ describe('round-robin scheduling and the recorded schedule', () => {
     expect(k.m.scheduleLength).toBe(15);
   });
 
+  it('reading the schedule or taking a snapshot while a round-robin run is under way changes nothing', () => {
+    // An until predicate reads the log at every step (and expands it, snapshots the machine now and
+    // then) in the middle of the stride-1 run quantum 1 records; a second machine runs untouched.
+    const watched = spinners(4);
+    const plain = spinners(4);
+    const lengths: number[] = [];
+    const snaps: { at: number; snap: ReturnType<typeof watched.m.snapshot> }[] = [];
+    watched.m.run({
+      steps: 600,
+      until: (m) => {
+        lengths.push(m.scheduleLength);
+        if (lengths.length % 37 === 5) expect(m.schedule()).toHaveLength(m.scheduleLength);
+        if (lengths.length % 101 === 50) snaps.push({ at: m.scheduleLength, snap: m.snapshot() });
+        return false;
+      },
+    });
+    plain.m.run({ steps: 600 });
+    expect(lengths).toEqual(Array.from({ length: 600 }, (_, i) => i));
+    expect(watched.m.schedule()).toEqual(plain.m.schedule());
+    expect(watched.m.hash()).toBe(plain.m.hash());
+    const full = plain.m.schedule();
+    for (const { at, snap } of snaps.reverse()) {
+      watched.m.restore(snap);
+      expect(watched.m.scheduleLength).toBe(at);
+      expect(watched.m.schedule()).toEqual(full.slice(0, at));
+    }
+    // Recording goes on from the restored point.
+    watched.m.step(3);
+    expect(watched.m.schedule()).toEqual([...full.slice(0, snaps.at(-1)!.at), { kind: 'step', cpu: 3 }]);
+  });
+
   it('machine.cycles is the furthest CPU clock', () => {
     const k = spinners(3, { cyclesPerInstruction: 3 });
     k.m.step(0);
