@@ -72,6 +72,22 @@ describe('segment base plus displacement', () => {
     );
   });
 
+  it('x86_64 with an address-size override wraps base plus displacement to 32 bits before adding %fs/%gs', () => {
+    // mov eax, seg:[ebx + disp32] with the 0x67 prefix: the 32-bit offset is formed (modulo 2^32)
+    // and zero-extended first, then the segment base is added (SDM vol. 1, 3.3.7).
+    fc.assert(
+      fc.property(baseArb, dispArb, fc.bigInt({ min: 0n, max: U64 }), fc.constantFrom(0x65, 0x64), (base, disp, rbx, prefix) => {
+        const regs = Array.from({ length: 16 }, () => 0n);
+        const c = cpuWith(regs, base, prefix);
+        c.lo[3] = Number(rbx & 0xffffffffn);
+        c.hi[3] = Number(rbx >> 32n);
+        const want = (base + BigInt.asUintN(32, (rbx & 0xffffffffn) + BigInt.asUintN(32, disp))) & U64;
+        expect(address(64, [prefix, 0x67, 0x8b, 0x83, ...le32(disp)], c)).toBe(want);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('i386 %fs/%gs:disp32 wraps at 2^32 and leaves the high half 0', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: 0n, max: 0xffffffffn }), dispArb, regsArb, fc.constantFrom(0x65, 0x64), (base, disp, regs, prefix) => {

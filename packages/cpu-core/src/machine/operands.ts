@@ -162,6 +162,11 @@ export function eaFn(instr: Instruction, is64: boolean, noSeg: boolean): ((c: Cp
     return eaSource(base64, `{ const l = L[${b}] + ${dlo}; c.eaLo = l >>> 0; c.eaHi = (H[${b}] + ${dhi} + (l > 0xffffffff ? 1 : 0)) >>> 0; }`);
   }
   if (b < 0 && x < 0) return segmentPlusDisplacement(seg === 2, dlo, dhi, is64);
+  return generalAddress(b, x, scale, dlo, dhi, seg, addr32, is64);
+}
+
+/** Base, index and scale, displacement and segment base, in any combination (`b`/`x` -1: none; `seg` 0 none, 1 FS, 2 GS). */
+function generalAddress(b: number, x: number, scale: number, dlo: number, dhi: number, seg: number, addr32: boolean, is64: boolean): (c: CpuState) => void {
   return (c) => {
     let l = dlo;
     let h = dhi;
@@ -172,6 +177,11 @@ export function eaFn(instr: Instruction, is64: boolean, noSeg: boolean): ((c: Cp
     if (x >= 0) {
       l += c.lo[x]! * scale;
       h += c.hi[x]! * scale;
+    }
+    if (addr32) {
+      // A 32-bit address (i386, or the 0x67 prefix) wraps before a segment base is added.
+      l %= 4294967296;
+      h = 0;
     }
     if (seg === 2) {
       l += c.gsLo;

@@ -29,7 +29,11 @@ export function runRoundRobin(
   let rr = state.rr;
   try {
     while (s < max) {
-      if (until?.()) return stop(out, s, 'until');
+      if (until !== undefined) {
+        // The predicate may snapshot the machine: the resume point must be this step's.
+        state.rr = rr;
+        if (until()) return stop(out, s, 'until');
+      }
       let i = rr;
       let c = cpus[i]!;
       if (!runnable(c)) {
@@ -53,6 +57,8 @@ export function runRoundRobin(
         s += done;
       } else {
         for (let d = 0; d < q; d++) {
+          // Mid-quantum a snapshot resumes at the next CPU, as a run that stopped here would.
+          if (d > 0) state.rr = rr;
           if (d > 0 && (until() || !runnable(c))) break;
           log.step(i);
           step(c);

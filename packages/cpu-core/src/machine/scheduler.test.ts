@@ -109,6 +109,18 @@ describe('round-robin scheduling and the recorded schedule', () => {
       expect(watched.m.scheduleLength).toBe(at);
       expect(watched.m.schedule()).toEqual(full.slice(0, at));
     }
+    // A run from a snapshot taken inside the predicate goes on as the untouched machine did: from
+    // the earliest (restored last) to the end, then from each, latest first (a restore cuts the
+    // log back; it cannot bring back steps cut before).
+    watched.m.run({ steps: 600 - snaps.at(-1)!.at });
+    expect(watched.m.schedule()).toEqual(full);
+    expect(watched.m.hash()).toBe(plain.m.hash());
+    for (const { at, snap } of snaps) {
+      watched.m.restore(snap);
+      watched.m.run({ steps: 40 });
+      expect(watched.m.schedule()).toEqual(full.slice(0, at + 40));
+    }
+    watched.m.restore(snaps.at(-1)!.snap);
     // Recording goes on from the restored point.
     watched.m.step(3);
     expect(watched.m.schedule()).toEqual([...full.slice(0, snaps.at(-1)!.at), { kind: 'step', cpu: 3 }]);
