@@ -6,6 +6,8 @@
 // the host gives a round-robin step that does nothing but the instruction's own loads and
 // stores, so the bench can print how much of a step kernsim's design spends around them.
 
+import { R } from '../src/machine/arch.js';
+
 const enum Op {
   Call,
   LockIncGs,
@@ -25,10 +27,7 @@ const enum Op {
 
 /** The mix in the order a CPU runs it: `start` calls `func` (push … ret), then the rest jumps back to `start`. */
 const PROGRAM: readonly Op[] = [Op.Call, Op.PushRbp, Op.MovRbpRsp, Op.Nop, Op.MovRaxGs, Op.PopRbp, Op.Ret, Op.LockIncGs, Op.MovEcxImm, Op.Rdmsr, Op.Shl, Op.AddRaxData, Op.CmpData, Op.Je];
-const RAX = 0;
-const RCX = 1;
-const RSP = 4;
-const RBP = 5;
+const { RAX, RCX, RSP, RBP } = R;
 /** 32-bit words per CPU: sixteen registers, low and high halves. */
 const REGS = 32;
 /** Words per 4 KiB page; each CPU has a stack page and a per-CPU page. */
