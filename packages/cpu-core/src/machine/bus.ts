@@ -91,13 +91,13 @@ export function rd(c: CpuState, lo: number, hi: number, size: number): number {
 
 /**
  * `rd` for the common load — aligned 4 or 8 bytes, a TLB hit — small enough for V8 to inline
- * into its caller, so the address and the value stay unboxed; any other load goes to `rd`
- * (the same bytes, the same `c.vh`).
+ * into its caller, so the address and the value stay unboxed; any other load (other sizes
+ * included) goes to `rd` (the same bytes, the same `c.vh`).
  */
-export function rdFast(c: CpuState, lo: number, hi: number, size: 4 | 8): number {
+export function rdFast(c: CpuState, lo: number, hi: number, size: number): number {
   const off = lo & 0xfff;
   const slot = tlbSlot(lo);
-  if ((off & (size - 1)) === 0 && c.tlbTags[c.tlbAt + slot] === hi * 1048576 + (lo >>> 12)) {
+  if ((size === 8 || size === 4) && (off & (size - 1)) === 0 && c.tlbTags[c.tlbAt + slot] === hi * 1048576 + (lo >>> 12)) {
     const w = c.tlbFrames[(c.tlbAt >> 1) + slot]!.words;
     if (size === 8) c.vh = w[(off >>> 2) + 1]! >>> 0;
     return w[off >>> 2]! >>> 0;
@@ -154,13 +154,13 @@ export function wr(c: CpuState, lo: number, hi: number, size: number, vlo: numbe
 
 /**
  * `wr` for the common store — aligned 4 or 8 bytes, a TLB hit, a plain page, a line this CPU
- * owns — small enough for V8 to inline into a block function; any other store goes to `wr`
- * (nothing is changed before that choice, so the result is `wr`'s).
+ * owns — small enough for V8 to inline into its caller; any other store (other sizes included)
+ * goes to `wr` (nothing is changed before that choice, so the result is `wr`'s).
  */
-export function wrFast(c: CpuState, lo: number, hi: number, size: 4 | 8, vlo: number, vhi: number): void {
+export function wrFast(c: CpuState, lo: number, hi: number, size: number, vlo: number, vhi: number): void {
   const off = lo & 0xfff;
   const slot = tlbSlot(lo);
-  if ((off & (size - 1)) === 0 && c.tlbTags[c.tlbAt + TLB_SIZE + slot] === hi * 1048576 + (lo >>> 12)) {
+  if ((size === 8 || size === 4) && (off & (size - 1)) === 0 && c.tlbTags[c.tlbAt + TLB_SIZE + slot] === hi * 1048576 + (lo >>> 12)) {
     const f = c.tlbFrames[(c.tlbAt >> 1) + slot]!;
     if (f.flags === 0 && (!c.m.lines || f.lineOwner?.[off >>> 6] === c.id + 1)) {
       f.words[off >>> 2] = vlo;

@@ -3,7 +3,7 @@ import type { Instruction } from 'iced-x86';
 import { alu, CMP, cond, TEST } from './alu.js';
 import type { CpuState } from './cpu.js';
 import { rdFast, wrFast } from './bus.js';
-import { eaFn, memSize, regInfo } from './operands.js';
+import { eaFn, immHalves, memSize, regInfo } from './operands.js';
 import { pop, push } from './stack.js';
 import { aluSource, jccSource, movMemSource, movSource, pushPopSource } from './block-source.js';
 
@@ -30,9 +30,7 @@ export function fastAlu(instr: Instruction, op: number, nl: number, nh: number):
     return aluSource(size === 8 ? aluReg64(op, di, si, writes, nl, nh) : aluReg32(op, di, si, writes, nl, nh), op, size as 4 | 8, di, { reg: si }, writes, nl, nh);
   }
   if (k1 === OpKind.Immediate32 || k1 === OpKind.Immediate8to32 || k1 === OpKind.Immediate8to64 || k1 === OpKind.Immediate32to64) {
-    const v = BigInt.asUintN(size * 8, instr.immediate(1));
-    const il = Number(v & 0xffffffffn);
-    const ih = Number(v >> 32n);
+    const [il, ih] = immHalves(instr.immediate(1), size);
     return aluSource(size === 8 ? aluImm64(op, di, il, ih, writes, nl, nh) : aluImm32(op, di, il, writes, nl, nh), op, size as 4 | 8, di, { il, ih }, writes, nl, nh);
   }
   return undefined;
@@ -110,9 +108,7 @@ export function fastMov(instr: Instruction, nl: number, nh: number): Exec | unde
   }
   const k = instr.op1Kind;
   if (k === OpKind.Immediate32 || k === OpKind.Immediate64 || k === OpKind.Immediate32to64) {
-    const v = BigInt.asUintN(d.size * 8, instr.immediate(1));
-    const il = Number(v & 0xffffffffn);
-    const ih = Number(v >> 32n);
+    const [il, ih] = immHalves(instr.immediate(1), d.size);
     const exec: Exec = (c) => {
       c.lo[di] = il;
       c.hi[di] = ih;
@@ -196,12 +192,10 @@ export function fastMovMem(instr: Instruction, is64: boolean, nl: number, nh: nu
   if (!ea) return undefined;
   const ri = r.idx;
   const wide = size === 8;
-  // A full-width register's size (checked above): the inlinable accesses apply.
-  const width = size as 4 | 8;
   if (store) {
     const st: Exec = (c) => {
       ea(c);
-      wrFast(c, c.eaLo, c.eaHi, width, c.lo[ri]!, wide ? c.hi[ri]! : 0);
+      wrFast(c, c.eaLo, c.eaHi, size, c.lo[ri]!, wide ? c.hi[ri]! : 0);
       c.ipLo = nl;
       c.ipHi = nh;
     };
@@ -209,7 +203,7 @@ export function fastMovMem(instr: Instruction, is64: boolean, nl: number, nh: nu
   }
   const ld: Exec = (c) => {
     ea(c);
-    const v = rdFast(c, c.eaLo, c.eaHi, width);
+    const v = rdFast(c, c.eaLo, c.eaHi, size);
     c.hi[ri] = wide ? c.vh : 0;
     c.lo[ri] = v;
     c.ipLo = nl;

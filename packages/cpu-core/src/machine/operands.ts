@@ -229,10 +229,14 @@ export function memLoc(ea: (c: CpuState) => void, size: number): Loc {
   };
 }
 
-export function immLoc(value: bigint, size: number): Loc {
+/** An immediate at an operand's width (sign-extended by the decoder, truncated here) as [low, high] 32-bit halves. */
+export function immHalves(value: bigint, size: number): [number, number] {
   const v = BigInt.asUintN(size * 8, value);
-  const lo = Number(v & 0xffffffffn);
-  const hi = Number(v >> 32n);
+  return [Number(v & 0xffffffffn), Number(v >> 32n)];
+}
+
+export function immLoc(value: bigint, size: number): Loc {
+  const [lo, hi] = immHalves(value, size);
   const get = (c: CpuState): number => {
     c.vh = hi;
     return lo;

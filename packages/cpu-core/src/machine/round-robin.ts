@@ -57,9 +57,11 @@ export function runRoundRobin(
         s += done;
       } else {
         for (let d = 0; d < q; d++) {
-          // Mid-quantum a snapshot resumes at the next CPU, as a run that stopped here would.
-          if (d > 0) state.rr = rr;
-          if (d > 0 && (until() || !runnable(c))) break;
+          if (d > 0) {
+            // Mid-quantum a snapshot resumes at the next CPU, as a run that stopped here would.
+            state.rr = rr;
+            if (until() || !runnable(c)) break;
+          }
           log.step(i);
           step(c);
           s++;

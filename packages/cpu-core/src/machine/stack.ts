@@ -1,10 +1,10 @@
 import type { CpuState } from './cpu.js';
-import { rd, rdFast, wr, wrFast } from './bus.js';
+import { rdFast, wrFast } from './bus.js';
 
 /**
- * Pushes a value; RSP changes only once the write has succeeded. Full-width pushes and pops
- * go through the inlinable `wrFast`/`rdFast` (measured: a `push` step took ~200 host
- * instructions fewer than through `wr`, whose call boxed the address and value halves).
+ * Pushes a value; RSP changes only once the write has succeeded. Pushes and pops go through
+ * the inlinable `wrFast`/`rdFast` (measured: a `push` step took ~200 host instructions fewer
+ * than through `wr`, whose call boxed the address and value halves).
  */
 export function push(c: CpuState, size: number, vlo: number, vhi: number): void {
   const w = c.regWords;
@@ -15,8 +15,7 @@ export function push(c: CpuState, size: number, vlo: number, vhi: number): void 
     lo += 4294967296;
     hi = c.m.is64 ? (hi - 1) >>> 0 : 0;
   }
-  if (size === 8 || size === 4) wrFast(c, lo, hi, size, vlo, vhi);
-  else wr(c, lo, hi, size, vlo, vhi);
+  wrFast(c, lo, hi, size, vlo, vhi);
   w[at] = lo;
   w[at + 16] = hi;
 }
@@ -27,7 +26,7 @@ export function pop(c: CpuState, size: number): number {
   const at = c.rspAt;
   const lo = w[at]!;
   const hi = w[at + 16]!;
-  const v = size === 8 || size === 4 ? rdFast(c, lo, hi, size) : rd(c, lo, hi, size);
+  const v = rdFast(c, lo, hi, size);
   const next = lo + size;
   w[at] = next >>> 0;
   if (next > 0xffffffff) w[at + 16] = c.m.is64 ? (hi + 1) >>> 0 : 0;

@@ -2,9 +2,8 @@ import { Mnemonic, OpKind } from 'iced-x86';
 import type { Instruction } from 'iced-x86';
 import { ADC, ADD, alu, AND, CMP, MASK, OR, ROL, ROR, SAR, SBB, shift, SHL, SHR, SUB, TEST, XOR } from '../alu.js';
 import { fastAlu } from '../fast.js';
-import { rd, rdFast, wr, wrFast } from '../bus.js';
-import { immLoc, isImm, operand, regInfo, regLoc } from '../operands.js';
-import type { CpuState } from '../cpu.js';
+import { rdFast, wrFast } from '../bus.js';
+import { immHalves, immLoc, isImm, operand, regInfo, regLoc } from '../operands.js';
 import type { Loc } from '../operands.js';
 import type { Ctx, Exec, IsaEntry } from './types.js';
 import { need, sizeOf, unsupported } from './types.js';
@@ -61,9 +60,9 @@ function buildAlu(instr: Instruction, x: Ctx): Exec {
       c.ipHi = nh;
     };
   }
-  if (d.mem && isImm(instr.op1Kind)) return aluImmToMemory(d, aluOp, size, immHalves(instr, size), writes, nl, nh);
-  const wide = regInfo(instr.op0Register);
-  if (s.mem && wide !== undefined && wide.size >= 4) return aluMemoryToRegister(s, aluOp, size, wide.idx, writes, nl, nh);
+  if (d.mem && isImm(instr.op1Kind)) return aluImmToMemory(d, aluOp, size, immHalves(instr.immediate(1), size), writes, nl, nh);
+  const dst = regInfo(instr.op0Register);
+  if (s.mem && dst !== undefined && dst.size >= 4) return aluMemoryToRegister(s, aluOp, size, dst.idx, writes, nl, nh);
   return (c) => {
     const a = d.get(c);
     const ah = c.vh;
@@ -82,29 +81,14 @@ function buildAlu(instr: Instruction, x: Ctx): Exec {
  * about as much as the operation itself (README, *Performance*).
  */
 
-/** A memory operand's load and store at its size: the inlinable forms for 4 and 8 bytes. */
-function load(c: CpuState, size: number): number {
-  return size === 8 || size === 4 ? rdFast(c, c.eaLo, c.eaHi, size) : rd(c, c.eaLo, c.eaHi, size);
-}
-
-function store(c: CpuState, size: number, lo: number, hi: number): void {
-  if (size === 8 || size === 4) wrFast(c, c.eaLo, c.eaHi, size, lo, hi);
-  else wr(c, c.eaLo, c.eaHi, size, lo, hi);
-}
-
-function immHalves(instr: Instruction, size: number): [number, number] {
-  const v = BigInt.asUintN(size * 8, instr.immediate(1));
-  return [Number(v & 0xffffffffn), Number(v >> 32n)];
-}
-
 /** `op [mem], imm` (cmp, add, and… with a memory destination and an immediate). */
 function aluImmToMemory(d: Loc, aluOp: number, size: number, [il, ih]: [number, number], writes: boolean, nl: number, nh: number): Exec {
   const ea = d.ea;
   return (c) => {
     ea(c);
-    const a = load(c, size);
+    const a = rdFast(c, c.eaLo, c.eaHi, size);
     const r = alu(c, aluOp, size, a, c.vh, il, ih);
-    if (writes) store(c, size, r, c.rh);
+    if (writes) wrFast(c, c.eaLo, c.eaHi, size, r, c.rh);
     c.ipLo = nl;
     c.ipHi = nh;
   };
@@ -118,7 +102,7 @@ function aluMemoryToRegister(s: Loc, aluOp: number, size: number, di: number, wr
     const a = c.lo[di]!;
     const ah = wide ? c.hi[di]! : 0;
     ea(c);
-    const b = load(c, size);
+    const b = rdFast(c, c.eaLo, c.eaHi, size);
     const r = alu(c, aluOp, size, a, ah, b, c.vh);
     if (writes) {
       c.lo[di] = r;
@@ -144,7 +128,7 @@ function buildShift(instr: Instruction, x: Ctx): Exec {
   const size = sizeOf(instr, 0);
   const cnt = countLoc(instr, 1);
   const r0 = regInfo(instr.op0Register);
-  if (instr.op0Kind === OpKind.Register && r0 !== undefined && r0.size >= 4 && isImm(instr.op1Kind)) return shiftRegisterByImm(shOp, size, r0.idx, Number(BigInt.asUintN(8, instr.immediate(1))), nl, nh);
+  if (instr.op0Kind === OpKind.Register && r0 !== undefined && r0.size >= 4 && isImm(instr.op1Kind)) return shiftRegisterByImm(shOp, size, r0.idx, immHalves(instr.immediate(1), 1)[0], nl, nh);
   return (c) => {
     const a = d.get(c);
     const ah = c.vh;
@@ -177,11 +161,11 @@ function buildIncDec(instr: Instruction, x: Ctx): Exec {
     const ea = d.ea;
     return (c) => {
       ea(c);
-      const a = load(c, sz);
+      const a = rdFast(c, c.eaLo, c.eaHi, sz);
       const cf = c.cf;
       const r = alu(c, op, sz, a, c.vh, 1, 0);
       c.cf = cf;
-      store(c, sz, r, c.rh);
+      wrFast(c, c.eaLo, c.eaHi, sz, r, c.rh);
       c.ipLo = nl;
       c.ipHi = nh;
     };
