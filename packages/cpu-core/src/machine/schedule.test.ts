@@ -92,22 +92,23 @@ describe('ScheduleLog', () => {
     expect(d.length).toBe(6);
   });
 
-  it('keeps round-robin runs exact across marks, cuts and recording switched off and on', () => {
+  it('keeps round-robin runs exact across marks, cuts to any of them and recording switched off and on', () => {
     // Steps mostly go to the next CPU (the round-robin fast path), sometimes jump; marks are
-    // taken mid-run and cut back to; recording is switched off and on between steps.
+    // taken mid-run and cut to in any order, including a mark on a branch an earlier cut left
+    // (a restore of S1 then of a later S2); recording is switched off and on between steps.
     const op = fc.oneof(
-      { weight: 6, arbitrary: fc.constant({ kind: 'next' as const }) },
-      { weight: 1, arbitrary: fc.record({ kind: fc.constant('jump' as const), cpu: fc.integer({ min: 0, max: 2 }) }) },
-      { weight: 1, arbitrary: fc.constant({ kind: 'mark' as const }) },
-      { weight: 1, arbitrary: fc.record({ kind: fc.constant('cut' as const), back: fc.nat() }) },
+      { weight: 4, arbitrary: fc.constant({ kind: 'next' as const }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('jump' as const), cpu: fc.integer({ min: 0, max: 2 }) }) },
+      { weight: 2, arbitrary: fc.constant({ kind: 'mark' as const }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('cut' as const), back: fc.nat() }) },
       { weight: 1, arbitrary: fc.constant({ kind: 'toggle' as const }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('burst' as const), n: fc.integer({ min: 2, max: 5 }) }) },
     );
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 120 }), (ops) => {
+      fc.property(fc.array(op, { minLength: 20, maxLength: 160 }), (ops) => {
         const log = new ScheduleLog(3);
-        const want: number[] = [];
-        const marks: { mark: ReturnType<ScheduleLog['mark']>; len: number }[] = [];
+        let want: number[] = [];
+        const marks: { mark: ReturnType<ScheduleLog['mark']>; want: number[] }[] = [];
         let cpu = 0;
         let on = true;
         for (const o of ops) {
@@ -118,12 +119,12 @@ describe('ScheduleLog', () => {
           } else if (o.kind === 'burst') {
             log.record(cpu, o.n);
             if (on) for (let i = 0; i < o.n; i++) want.push(cpu);
-          } else if (o.kind === 'mark') marks.push({ mark: log.mark(), len: want.length });
+          } else if (o.kind === 'mark') marks.push({ mark: log.mark(), want: want.slice() });
           else if (o.kind === 'cut' && marks.length > 0) {
             const m = marks[o.back % marks.length]!;
             log.cut(m.mark);
-            want.length = m.len;
-            marks.splice(marks.indexOf(m) + 1);
+            want = m.want.slice();
+            expect(log.entries().map((e) => e.cpu)).toEqual(want);
           } else if (o.kind === 'toggle') {
             on = !on;
             log.enabled = on;
@@ -133,5 +134,29 @@ describe('ScheduleLog', () => {
         expect(log.entries().map((e) => e.cpu)).toEqual(want);
       }),
     );
+  });
+
+  it('brings back a schedule a cut removed, however many runs it held, while a mark copies only the last few', () => {
+    // Each jump starts a run, so 100 jumps make 100 runs, most of them frozen in shared blocks.
+    const log = new ScheduleLog(8);
+    const jumps = (from: number, n: number): void => {
+      for (let i = 0; i < n; i++) log.record(from + (i % 2), 2);
+    };
+    jumps(0, 30);
+    const s1 = log.mark();
+    const atS1 = log.entries();
+    jumps(4, 70);
+    const s2 = log.mark();
+    const atS2 = log.entries();
+    expect(log.runs).toBe(100);
+    expect(s2.codes.length).toBeLessThanOrEqual(16);
+    log.cut(s1);
+    jumps(6, 5);
+    log.cut(s2);
+    expect(log.entries()).toEqual(atS2);
+    expect(log.length).toBe(200);
+    log.cut(s1);
+    expect(log.entries()).toEqual(atS1);
+    expect(log.runs).toBe(30);
   });
 });

@@ -65,24 +65,49 @@ export function nextRandom(state: { rng: number }): number {
   return mulberry32Value(state.rng);
 }
 
-/** Where a schedule log stood (for snapshots): entries kept and the last entry's run. */
-export interface ScheduleMark {
-  readonly entries: number;
-  readonly steps: number;
-  readonly lastCount: number;
-  readonly lastStride: number;
+/**
+ * Runs that can no longer change, shared by the log and every mark taken after them. A run
+ * changes only while it is the last one, so when the live runs are full, all of them are
+ * frozen into a block at the moment a new run begins.
+ */
+interface FrozenRuns {
+  readonly prev: FrozenRuns | null;
+  /** Runs in this block and all blocks before it. */
+  readonly runs: number;
+  readonly codes: readonly number[];
+  readonly counts: readonly number[];
+  readonly strides: readonly number[];
 }
+
+/** Where a schedule log stood (for snapshots): the frozen runs, a copy of the live ones, and the choices recorded. */
+export interface ScheduleMark {
+  readonly frozen: FrozenRuns | null;
+  readonly codes: readonly number[];
+  readonly counts: readonly number[];
+  readonly strides: readonly number[];
+  readonly steps: number;
+}
+
+/** Live runs at most, before they are frozen: what a mark copies. */
+const LIVE_RUNS = 16;
+
+const EMPTY: ScheduleMark = { frozen: null, codes: [], counts: [], strides: [], steps: 0 };
 
 /**
  * The recorded schedule, compressed: each entry is a code (see `encode`), a count and a
  * stride. Stride 0 repeats the code (one CPU stepping in a burst); stride 1 steps successive
  * CPUs modulo the CPU count, which is what a round-robin scheduler produces, so ten million
  * round-robin steps over thousands of CPUs cost a handful of entries, not ten million.
+ *
+ * A mark holds the log as it stood, not a position in it: cutting to any mark rebuilds that
+ * log, including a mark taken on a branch a later cut removed (restore S1, run, restore S2).
+ * Earlier runs are frozen in blocks the marks share, so a mark copies at most `LIVE_RUNS` runs.
  */
 export class ScheduleLog {
-  readonly #codes: number[] = [];
-  readonly #counts: number[] = [];
-  readonly #strides: number[] = [];
+  #codes: number[] = [];
+  #counts: number[] = [];
+  #strides: number[] = [];
+  #frozen: FrozenRuns | null = null;
   #steps = 0;
   /**
    * The CPU whose step extends the last run (a stride-1 run's next CPU), or -1; and the steps
@@ -113,7 +138,7 @@ export class ScheduleLog {
 
   /** Stored runs (the memory the log takes is proportional to this). */
   get runs(): number {
-    return this.#codes.length;
+    return (this.#frozen?.runs ?? 0) + this.#codes.length;
   }
 
   /** One step of `cpu`. */
@@ -187,6 +212,12 @@ export class ScheduleLog {
   }
 
   #push(code: number, count: number): void {
+    if (this.#codes.length === LIVE_RUNS) {
+      this.#frozen = { prev: this.#frozen, runs: this.runs, codes: this.#codes, counts: this.#counts, strides: this.#strides };
+      this.#codes = [];
+      this.#counts = [];
+      this.#strides = [];
+    }
     this.#codes.push(code);
     this.#counts.push(count);
     this.#strides.push(0);
@@ -195,15 +226,20 @@ export class ScheduleLog {
 
   entries(): ScheduleEntry[] {
     this.#fold();
+    const blocks: { codes: readonly number[]; counts: readonly number[]; strides: readonly number[] }[] = [];
+    for (let f = this.#frozen; f !== null; f = f.prev) blocks.push(f);
+    blocks.reverse().push({ codes: this.#codes, counts: this.#counts, strides: this.#strides });
     const out: ScheduleEntry[] = [];
-    for (let i = 0; i < this.#codes.length; i++) {
-      const code = this.#codes[i]!;
-      const n = this.#counts[i]!;
-      if (this.#strides[i] === 1) {
-        for (let k = 0; k < n; k++) out.push({ kind: 'step', cpu: (code + k) % this.cpus });
-      } else {
-        const e = decodeEntry(code);
-        for (let k = 0; k < n; k++) out.push(e);
+    for (const { codes, counts, strides } of blocks) {
+      for (let i = 0; i < codes.length; i++) {
+        const code = codes[i]!;
+        const n = counts[i]!;
+        if (strides[i] === 1) {
+          for (let k = 0; k < n; k++) out.push({ kind: 'step', cpu: (code + k) % this.cpus });
+        } else {
+          const e = decodeEntry(code);
+          for (let k = 0; k < n; k++) out.push(e);
+        }
       }
     }
     return out;
@@ -211,26 +247,21 @@ export class ScheduleLog {
 
   mark(): ScheduleMark {
     this.#fold();
-    const last = this.#codes.length - 1;
-    return { entries: this.#codes.length, steps: this.#steps, lastCount: last >= 0 ? this.#counts[last]! : 0, lastStride: last >= 0 ? this.#strides[last]! : 0 };
+    return { frozen: this.#frozen, codes: this.#codes.slice(), counts: this.#counts.slice(), strides: this.#strides.slice(), steps: this.#steps };
   }
 
-  /** Cuts the log back to a mark taken earlier (a restore rewinds the recorded schedule too). */
+  /** Makes the log what it was at a mark (a restore rewinds the recorded schedule too, or brings back one a cut removed). */
   cut(mark: ScheduleMark): void {
-    this.#fold();
-    const keep = Math.min(this.#codes.length, mark.entries);
-    this.#codes.length = keep;
-    this.#counts.length = keep;
-    this.#strides.length = keep;
-    if (keep > 0 && keep === mark.entries) {
-      this.#counts[keep - 1] = mark.lastCount;
-      this.#strides[keep - 1] = mark.lastStride;
-      this.#steps = mark.steps;
-    } else this.#steps = this.#counts.reduce((s, c) => s + c, 0);
+    this.#pending = 0;
+    this.#frozen = mark.frozen;
+    this.#codes = mark.codes.slice();
+    this.#counts = mark.counts.slice();
+    this.#strides = mark.strides.slice();
+    this.#steps = mark.steps;
     this.#syncNext();
   }
 
   clear(): void {
-    this.cut({ entries: 0, steps: 0, lastCount: 0, lastStride: 0 });
+    this.cut(EMPTY);
   }
 }

@@ -83,6 +83,23 @@ describe('round-robin scheduling and the recorded schedule', () => {
     expect(k.m.scheduleLength).toBe(15);
   });
 
+  it('restoring a later snapshot after an earlier one gives the later schedule, which replays to the same state', () => {
+    const k = spinners(3);
+    k.m.run({ steps: 10 });
+    const s1 = k.m.snapshot();
+    k.m.run({ scheduler: { kind: 'random' }, steps: 40 });
+    const s2 = k.m.snapshot();
+    const atS2 = k.m.schedule();
+    k.m.restore(s1);
+    k.m.run({ steps: 7 });
+    k.m.restore(s2);
+    expect(k.m.scheduleLength).toBe(50);
+    expect(k.m.schedule()).toEqual(atS2);
+    const again = spinners(3);
+    again.m.run({ scheduler: { kind: 'replay', schedule: k.m.schedule() } });
+    expect(again.m.hash()).toBe(k.m.hash());
+  });
+
   it('reading the schedule or taking a snapshot while a round-robin run is under way changes nothing', () => {
     // An until predicate reads the log at every step (and expands it, snapshots the machine now and
     // then) in the middle of the stride-1 run quantum 1 records; a second machine runs untouched.
