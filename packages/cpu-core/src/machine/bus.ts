@@ -69,6 +69,16 @@ export function translate(c: CpuState, lo: number, hi: number, acc: number): Fra
   return f;
 }
 
+/**
+ * The frame an instruction fetch at `lo:hi` reads: the TLB's entry when it holds the page (a
+ * read entry serves a fetch: the checks differ only for writes), else a walk that raises a
+ * fetch's #PF. Code that calls across pages finds its pages here instead of walking each time.
+ */
+export function fetchFrame(c: CpuState, lo: number, hi: number): Frame {
+  const slot = tlbSlot(lo);
+  return c.tlbTags[c.tlbAt + slot] === hi * 1048576 + (lo >>> 12) ? c.tlbFrames[(c.tlbAt >> 1) + slot]! : translate(c, lo, hi, 2);
+}
+
 /** Reads `size` bytes (1, 2, 4, 8) little-endian; returns the low 32 bits, the high half goes to `c.vh`. */
 export function rd(c: CpuState, lo: number, hi: number, size: number): number {
   const off = lo & 0xfff;

@@ -1,6 +1,6 @@
 import { Decoder, DecoderError, DecoderOptions, FlowControl } from 'iced-x86';
 import { fromLoHi } from './arch.js';
-import { fault, translate } from './bus.js';
+import { fault, fetchFrame, translate } from './bus.js';
 import { compile } from './compile.js';
 import type { CpuState } from './cpu.js';
 import { F_CODE, F_XWATCH } from './frame.js';
@@ -61,7 +61,7 @@ export function fetchOp(c: CpuState): DecodedOp {
   let f: Frame;
   if (c.codeVpn === vpn) f = c.codeFrame!;
   else {
-    f = translate(c, lo, hi, 2);
+    f = fetchFrame(c, lo, hi);
     c.codeVpn = vpn;
     c.codeFrame = f;
   }

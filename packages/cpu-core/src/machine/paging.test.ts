@@ -69,4 +69,28 @@ describe('vmalloc lazy sync: a task table gets a vmalloc mapping on first touch,
     const d = k.m.trace[0];
     expect(d?.kind === 'delivery' && d.errorCode).toBe(0b011); // present, write, supervisor
   });
+
+  it('a call into another code page fetches through the TLB, and an unmapped page faults there as a fetch', () => {
+    // Each call and return switches code pages, so fetches find the other page in the TLB
+    // rather than walking; after the page is unmapped the next call must fault, not run a stale entry.
+    const k = kit({ arch: 'x86_64' });
+    const a = k.asm();
+    a.label('start').mov(rcx, imm(0)).label('.loop').call('far').add(rcx, imm(1)).jmp('.loop');
+    a.label('pf').hlt();
+    a.align(4096).label('far').add(rax, imm(1)).ret();
+    const code = a.assemble();
+    const far = code.symbols.get('far')!;
+    k.m.loadCode(code);
+    k.m.setGate(14, { handler: 'pf' });
+    k.m.start(0, { rip: 'start', rsp: k.stackTop(0) });
+    k.m.run({ steps: 200 });
+    const cpu = k.m.cpus[0]!;
+    expect(cpu.reg('rax')).toBeGreaterThan(30n);
+    k.m.unmap(far, 0x1000);
+    k.m.startTrace({ kinds: ['delivery'] });
+    k.m.run({ steps: 10 });
+    const d = k.m.trace.find((e) => e.kind === 'delivery');
+    expect(d?.kind === 'delivery' && [d.name, d.errorCode]).toEqual(['#PF', 0b10000]); // not present, supervisor, instruction fetch
+    expect(cpu.cr2).toBe(far);
+  });
 });
