@@ -2,7 +2,7 @@ import { FL_TF, RUNNING } from './cpu.js';
 import type { CpuState } from './cpu.js';
 import type { Frame } from './frame.js';
 import type { DecodedOp } from './op.js';
-import { HELPERS, sourceOf } from './block-source.js';
+import { FLAG_LOCALS, HELPERS, sourceOf } from './block-source.js';
 import type { OpSource } from './block-source.js';
 
 /*
@@ -27,8 +27,12 @@ import type { OpSource } from './block-source.js';
  * memory access can change, and the full check after each of those has already passed.
  */
 
-/** A block's generated function: runs from instruction `j` with at most `left` instructions; `lo0`/`hi0` is the block's start address. */
-export type BlockFn = (c: CpuState, left: number, f: Frame, seq: number, lo0: number, hi0: number, j: number) => void;
+/**
+ * A block's generated function: runs from instruction `j` (RIP is its address) with at most
+ * `left` instructions. It works out the block's start address itself: passed in, the halves
+ * of a kernel address (2³⁰ or more) would be boxed at every call.
+ */
+export type BlockFn = (c: CpuState, left: number, f: Frame, seq: number, j: number) => void;
 
 /** What a compiler needs of a block: its instructions and where each ends (offset from the block's start). */
 export interface CompiledShape {
@@ -42,14 +46,7 @@ const FIELDS: Readonly<Record<string, readonly [string, string]>> = {
   iph: ['c.ipHi', 'c.ipHi = iph;'],
   cyc: ['c.cycles', 'c.cycles = cyc;'],
   ins: ['c.instructions', 'c.instructions = ins;'],
-  cf: ['c.cf', 'c.cf = cf;'],
-  af: ['c.af', 'c.af = af;'],
-  of: ['c.of', 'c.of = of;'],
-  rh: ['c.rh', 'c.rh = rh;'],
-  // ZF, SF and PF as the values they derive from (block-source.ts), chosen on load to give the CPU's flags back.
-  zr: ['(c.zf !== 0 ? 0 : 1)', 'c.zf = zr === 0 ? 1 : 0;'],
-  sr: ['(c.sf << 31)', 'c.sf = sr >>> 31;'],
-  pr: ['(c.pf !== 0 ? 0 : 1)', 'c.pf = PARITY[pr & 0xff];'],
+  ...FLAG_LOCALS,
 };
 
 /** A register half's local: `l_3` is `L[3]`. */
@@ -189,9 +186,9 @@ export function blockSource(b: CompiledShape): { source: string; closures: unkno
     return caseSource(b, j, s, { before: before[j]!, after: afterOp[j]!, next, loopTo }, closures);
   });
   // Entering at instruction j, the locals valid there are loaded once.
-  const entries = before.map((w, j) => `case ${j}: ${load(w.valid)} break;`).join('\n');
+  const entries = before.map((w, j) => `case ${j}: lo0 = c.ipLo - ${j === 0 ? 0 : b.ends[j - 1]}; ${load(w.valid)} break;`).join('\n');
   const all = [...Object.keys(FIELDS), 'ne', ...[...regs].sort()];
-  const source = `const L = c.lo; const H = c.hi; let ${all.map((v) => `${v} = 0`).join(', ')};\nswitch (j) {\n${entries}\n}\nfor (;;) { switch (j) {\n${cases.join('\n')}\n} return; }`;
+  const source = `const L = c.lo; const H = c.hi; const hi0 = c.ipHi; let lo0 = 0; let ${all.map((v) => `${v} = 0`).join(', ')};\nswitch (j) {\n${entries}\n}\nfor (;;) { switch (j) {\n${cases.join('\n')}\n} return; }`;
   return { source, closures };
 }
 
@@ -208,7 +205,7 @@ export function compileBlock(b: CompiledShape): BlockFn | null {
     const helpers = Object.keys(HELPERS);
     const params = closures.map((_, k) => `e${k}`);
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from numbers, closure parameters and the templates of block-source.ts only
-    const factory = new Function(...helpers, ...params, `return function block(c, left, f, seq, lo0, hi0, j) {\n${source}\n};`) as (...e: unknown[]) => BlockFn;
+    const factory = new Function(...helpers, ...params, `return function block(c, left, f, seq, j) {\n${source}\n};`) as (...e: unknown[]) => BlockFn;
     return factory(...Object.values(HELPERS), ...closures);
   } catch {
     codegen = false;

@@ -14,9 +14,12 @@ type Arch = 'x86_64' | 'i386';
  * back: 8/16-bit partial writes, adc/sbb, inc/dec, shifts, xchg, pushf/popf, lea, cpuid; a
  * templated load or store through a register that points at an unmapped page (its #PF handler
  * repairs the register and the access is retried), so the exception frame records the
- * registers, flags and RIP of the faulting instruction; a store into the loop's head.
+ * registers, flags and RIP of the faulting instruction; a store into the loop's head. Templated
+ * read-modify-writes of memory (`op [mem], imm`, `inc`/`dec`, locked or not, aligned or not),
+ * some through a read-only page so the store faults after the flags are computed; shifts and
+ * rotates by any count; near calls, returns and jumps; nops; per-CPU `%gs`/`%fs` accesses.
  */
-const KINDS = ['alu', 'alu-imm', 'alu32', 'mov', 'partial', 'carry', 'incdec', 'shift', 'xchg', 'flags', 'push-pop', 'stack', 'memory', 'fault', 'lea', 'smc', 'cpuid'] as const;
+const KINDS = ['alu', 'alu-imm', 'alu32', 'mov', 'partial', 'carry', 'incdec', 'shift', 'xchg', 'flags', 'push-pop', 'stack', 'memory', 'fault', 'lea', 'smc', 'cpuid', 'rmw', 'shift-any', 'call', 'nop', 'percpu'] as const;
 interface Piece {
   readonly kind: (typeof KINDS)[number];
   readonly a: number;
@@ -43,6 +46,9 @@ const R8 = [reg.al, reg.bl, reg.dl, reg.ah, reg.bh, reg.dh];
 const ALU = ['add', 'sub', 'and', 'or', 'xor', 'cmp', 'test'] as const;
 
 type Emit = (name: string, ...ops: unknown[]) => Assembler;
+
+/** A read-only page: a store there faults, and the #PF handler points ebx at data to retry. */
+const READ_ONLY = 0x20000n;
 
 function emit(a: Assembler, p: Piece, arch: Arch, data: bigint, bad: bigint, tag: string): void {
   const wide = arch === 'x86_64';
@@ -131,6 +137,54 @@ function emit(a: Assembler, p: Piece, arch: Arch, data: bigint, bad: bigint, tag
     case 'cpuid':
       a.mov(reg.eax, imm(p.k % 2)).cpuid();
       break;
+    default:
+      emitMore(a, p, arch, data, tag);
+  }
+}
+
+function emitMore(a: Assembler, p: Piece, arch: Arch, data: bigint, tag: string): void {
+  const wide = arch === 'x86_64';
+  const R = wide ? R64 : R32;
+  const word = wide ? qword : dword;
+  const x = R[p.a % R.length]!;
+  const y = R[p.b % R.length]!;
+  const op: Emit = (name, ...ops) => (a as unknown as Record<string, (...o: unknown[]) => Assembler>)[name]!.call(a, ...ops);
+  const rbx = wide ? reg.rbx : reg.ebx;
+  switch (p.kind) {
+    case 'rmw': {
+      // Through rbx at the read-only page (the store faults and is retried at data) or at data; aligned or not.
+      a.mov(rbx, imm(data + (p.k % 3 === 0 ? READ_ONLY : 0x280n)));
+      const at = word(rbx, (p.b % 8) * 8 + (p.k % 5 === 0 ? 3 : 0));
+      if (p.k % 7 === 0) a.lock();
+      if (p.k % 4 === 0 || p.k % 7 === 0) op(ALU[(p.k >> 2) % 5]!, at, imm(((p.k * 0x9e3779b1) | 0) >> (p.k % 29)));
+      else if (p.k % 4 === 1) op(p.k % 8 === 1 ? 'inc' : 'dec', at);
+      else if (p.k % 4 === 2) op(ALU[(p.k >> 2) % ALU.length]!, at, imm(p.k & 0xff));
+      else op(ALU[(p.k >> 2) % ALU.length]!, p.k % 3 === 1 ? R32[p.a % 6]! : x, p.k % 3 === 1 ? dword(rbx, (p.b % 8) * 8) : at);
+      a.jo(`o${tag}`).add(y, imm(1)).label(`o${tag}`);
+      break;
+    }
+    case 'shift-any':
+      // Counts where the carry comes from the other half or the count masks to 0, and any other.
+      op(['shl', 'shr', 'sar', 'rol', 'ror'][p.k % 5]!, p.k % 3 === 0 ? R32[p.a % 6]! : x, imm([0, 1, 31, 32, 33, 63, 64, (p.k >> 6) & 63][(p.k >> 3) % 8]!));
+      a.adc(y, x);
+      break;
+    case 'call':
+      a.call(`f${tag}`).jmp(`g${tag}`).label(`f${tag}`).add(x, imm(p.k & 0xff)).ret().label(`g${tag}`).sub(y, x);
+      break;
+    case 'nop':
+      a.nop(1 + (p.k % 11)).add(x, imm(1));
+      break;
+    case 'percpu': {
+      const at = wide ? qword.gs((p.b % 4) * 8) : dword.fs((p.b % 4) * 8);
+      if (p.k % 4 === 0) a.mov(x, at);
+      else if (p.k % 4 === 1) a.mov(at, y);
+      else if (p.k % 4 === 2) a.add(at, imm(p.k & 0x7f));
+      else a.lock().inc(at);
+      a.add(x, at);
+      break;
+    }
+    default:
+      throw new Error(`no piece ${p.kind}`);
   }
 }
 
@@ -151,6 +205,7 @@ function build(p: Program, execution: 'blocks' | 'interpreter'): Machine {
   iret();
   a.label('pf').add(word(data + 0x110n), imm(1)).mov(wide ? reg.rbx : reg.ebx, imm(data + 0x200n)).add(wide ? reg.rsp : reg.esp, imm(wide ? 8 : 4));
   iret();
+  k.m.map(data + READ_ONLY, 0x1000, { writable: false });
   a.label('start').mov(reg.ecx, imm(40));
   a.label('loop').add(reg.eax, imm(0x12345678)).label('head');
   p.pieces.forEach((piece, j) => {
@@ -164,6 +219,8 @@ function build(p: Program, execution: 'blocks' | 'interpreter'): Machine {
   k.m.setGate(14, { handler: 'pf' });
   for (let i = 0; i < p.cpus; i++) {
     k.m.start(i, { rip: 'start', rsp: k.stackTop(i), interrupts: true });
+    if (wide) k.m.cpus[i]!.gsBase = data + 0x400n + BigInt(i) * 0x40n;
+    else k.m.cpus[i]!.fsBase = data + 0x400n + BigInt(i) * 0x40n;
     k.m.cpus[i]!.setTimer(p.timer === null ? null : p.timer + i * 13, 0x30);
     k.m.cpus[i]!.setNmiSource(p.nmi);
   }

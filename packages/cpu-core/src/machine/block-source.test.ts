@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { imm, qword, reg } from '../asm/operands.js';
+import { dword, imm, qword, reg } from '../asm/operands.js';
 import type { Reg } from '../asm/operands.js';
 import { kit } from '../testing/kit.js';
 import { blockCounters } from './block.js';
@@ -24,28 +24,31 @@ const word = fc.oneof(
 const STRIDE = 48n;
 const PASSES = 6;
 
+type Asm = ReturnType<ReturnType<typeof kit>['asm']>;
+const call = (a: Asm, name: string, ...ops: unknown[]): void => {
+  (a as unknown as Record<string, (...o: unknown[]) => unknown>)[name]!.call(a, ...ops);
+};
+
 /**
- * Runs `op` register-register and register-immediate over a table of operand pairs, several
- * passes (so the loop's block is compiled by the last one), storing each result and RFLAGS.
+ * Runs two instructions (`first`, `second`: each emitted after RAX and RDX are loaded from a
+ * table row) over a table of operand pairs, several passes (so the loop's block is compiled
+ * by the last one), storing RAX and RFLAGS after each.
  */
-function run(p: Case, execution: 'blocks' | 'interpreter'): { table: bigint[]; hash: string } {
+function run(pairs: Case['pairs'], first: (a: Asm) => void, second: (a: Asm) => void, execution: 'blocks' | 'interpreter'): { table: bigint[]; hash: string } {
   const k = kit({ arch: 'x86_64', timing: 'flat', execution });
   const { m, layout } = k;
-  p.pairs.forEach(([a, b], i) => {
+  pairs.forEach(([a, b], i) => {
     m.write(layout.data + BigInt(i) * STRIDE, 8, a);
     m.write(layout.data + BigInt(i) * STRIDE + 8n, 8, b);
   });
-  const [ra, rd]: [Reg, Reg] = p.wide ? [reg.rax, reg.rdx] : [reg.eax, reg.edx];
   const a = k.asm();
-  const emit = (dst: Reg, src: Reg | ReturnType<typeof imm>): void => {
-    (a as unknown as Record<AluName, (d: Reg, s: unknown) => unknown>)[p.op].call(a, dst, src);
-  };
   a.label('start').mov(reg.edi, imm(PASSES));
-  a.label('pass').mov(reg.rsi, imm(layout.data)).mov(reg.ecx, imm(p.pairs.length));
+  a.label('pass').mov(reg.rsi, imm(layout.data)).mov(reg.ecx, imm(pairs.length));
   a.label('loop').mov(reg.rax, qword(reg.rsi)).mov(reg.rdx, qword(reg.rsi, 8));
-  emit(ra, rd);
+  first(a);
   a.mov(qword(reg.rsi, 16), reg.rax).pushf().pop(reg.rbx).mov(qword(reg.rsi, 24), reg.rbx);
-  emit(ra, imm(p.imm));
+  a.mov(reg.rax, qword(reg.rsi)).mov(reg.rdx, qword(reg.rsi, 8));
+  second(a);
   a.mov(qword(reg.rsi, 32), reg.rax).pushf().pop(reg.rbx).mov(qword(reg.rsi, 40), reg.rbx);
   a.add(reg.rsi, imm(Number(STRIDE))).sub(reg.ecx, imm(1)).jne('loop');
   a.sub(reg.edi, imm(1)).jne('pass').hlt();
@@ -54,7 +57,7 @@ function run(p: Case, execution: 'blocks' | 'interpreter'): { table: bigint[]; h
   m.run({ steps: 1_000_000 });
   expect(m.isHalted(0)).toBe(true);
   const table: bigint[] = [];
-  for (let i = 0n; i < BigInt(p.pairs.length) * STRIDE; i += 8n) table.push(m.read(layout.data + i, 8));
+  for (let i = 0n; i < BigInt(pairs.length) * STRIDE; i += 8n) table.push(m.read(layout.data + i, 8));
   return { table, hash: m.hash() };
 }
 
@@ -70,8 +73,11 @@ describe('family templates of the block compiler', () => {
           pairs: fc.array(fc.tuple(word, word), { minLength: 12, maxLength: 24 }),
         }),
         (p) => {
-          const ref = run(p, 'interpreter');
-          const fast = run(p, 'blocks');
+          const [ra, rd]: [Reg, Reg] = p.wide ? [reg.rax, reg.rdx] : [reg.eax, reg.edx];
+          const first = (a: Asm): void => { call(a, p.op, ra, rd); };
+          const second = (a: Asm): void => { call(a, p.op, ra, imm(p.imm)); };
+          const ref = run(p.pairs, first, second, 'interpreter');
+          const fast = run(p.pairs, first, second, 'blocks');
           expect(fast.table).toEqual(ref.table);
           expect(fast.hash).toBe(ref.hash);
         },
@@ -79,6 +85,60 @@ describe('family templates of the block compiler', () => {
       { numRuns: 60, seed: 4 },
     );
     // Only worth something if the loop ran as compiled blocks.
+    expect(blockCounters.compiled).toBeGreaterThan(compiled);
+  });
+
+  it('shifts and rotates of 32- and 64-bit registers by every count: same results and RFLAGS as the interpreter', () => {
+    const compiled = blockCounters.compiled;
+    const pairs = fc.sample(fc.tuple(word, word), { numRuns: 12, seed: 7 });
+    for (const op of ['shl', 'shr', 'sar', 'rol', 'ror']) {
+      for (const wide of [false, true]) {
+        const r = wide ? reg.rax : reg.eax;
+        // Two counts a run, so every count from 0 to 64 (64 masks to 0) meets every value.
+        for (let n = 0; n <= 64; n += 2) {
+          const first = (a: Asm): void => { call(a, op, r, imm(n)); };
+          const second = (a: Asm): void => { call(a, op, r, imm(n + 1)); };
+          const ref = run(pairs, first, second, 'interpreter');
+          const fast = run(pairs, first, second, 'blocks');
+          expect(fast.table, `${op} ${wide ? 64 : 32}-bit by ${n} and ${n + 1}`).toEqual(ref.table);
+          expect(fast.hash).toBe(ref.hash);
+        }
+      }
+    }
+    expect(blockCounters.compiled).toBeGreaterThan(compiled);
+  });
+
+  it('ALU ops from memory, on memory and inc/dec of memory (locked or not): same results and RFLAGS as the interpreter', () => {
+    const compiled = blockCounters.compiled;
+    fc.assert(
+      fc.property(
+        fc.record({
+          op: fc.constantFrom(...OPS),
+          wide: fc.boolean(),
+          imm: fc.integer({ min: -0x80000000, max: 0x7fffffff }),
+          lock: fc.boolean(),
+          inc: fc.boolean(),
+          pairs: fc.array(fc.tuple(word, word), { minLength: 12, maxLength: 16 }),
+        }),
+        (p) => {
+          const r = p.wide ? reg.rax : reg.eax;
+          const at = (p.wide ? qword : dword)(reg.rsi, 8);
+          // RAX op= the row's second word; then that word op= imm (or inc/dec), read back into RAX (mov keeps the flags).
+          const first = (a: Asm): void => { call(a, p.op, r, at); };
+          const second = (a: Asm): void => {
+            if (p.lock && p.op !== 'cmp' && p.op !== 'test') a.lock();
+            if (p.op === 'test' || p.op === 'cmp' || !p.inc) call(a, p.op, at, imm(p.imm));
+            else call(a, p.imm % 2 === 0 ? 'inc' : 'dec', at);
+            a.mov(reg.rax, qword(reg.rsi, 8));
+          };
+          const ref = run(p.pairs, first, second, 'interpreter');
+          const fast = run(p.pairs, first, second, 'blocks');
+          expect(fast.table).toEqual(ref.table);
+          expect(fast.hash).toBe(ref.hash);
+        },
+      ),
+      { numRuns: 60, seed: 5 },
+    );
     expect(blockCounters.compiled).toBeGreaterThan(compiled);
   });
 });

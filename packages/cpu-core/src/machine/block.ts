@@ -125,14 +125,13 @@ function buildBlock(ops: readonly (DecodedOp | undefined)[], start: number): Blo
 export function runBlock(b: Block, c: CpuState, left: number): void {
   const f = c.codeFrame!;
   const j = entry;
-  const lo0 = c.ipLo - b.start(j);
-  if (b.fn !== null) b.fn(c, left, f, f.lastWriteSeq, lo0, c.ipHi, j);
+  if (b.fn !== null) b.fn(c, left, f, f.lastWriteSeq, j);
   else {
     if (++b.runs === COMPILE_AFTER) {
       b.fn = compileBlock(b);
       if (b.fn !== null) blockCounters.compiled++;
     }
-    runLoop(b, c, left, f, f.lastWriteSeq, lo0, c.ipHi, j);
+    runLoop(b, c, left, f, f.lastWriteSeq, c.ipLo - b.start(j), c.ipHi, j);
   }
 }
 

@@ -202,11 +202,13 @@ function generalAddress(b: number, x: number, scale: number, dlo: number, dhi: n
  * `%fs:disp`) — without the general form's branches on base, index and segment.
  */
 function segmentPlusDisplacement(gs: boolean, dlo: number, dhi: number, is64: boolean): (c: CpuState) => void {
-  return (c) => {
+  const segment = (c: CpuState): void => {
     const l = (gs ? c.gsLo : c.fsLo) + dlo;
     c.eaLo = l >>> 0;
     c.eaHi = is64 ? ((gs ? c.gsHi : c.fsHi) + dhi + (l > 0xffffffff ? 1 : 0)) >>> 0 : 0;
   };
+  const s = gs ? 'gs' : 'fs';
+  return eaSource(segment, `{ const l = c.${s}Lo + ${dlo}; c.eaLo = l >>> 0; c.eaHi = ${is64 ? `(c.${s}Hi + ${dhi} + (l > 0xffffffff ? 1 : 0)) >>> 0` : '0'}; }`);
 }
 
 export function memLoc(ea: (c: CpuState) => void, size: number): Loc {

@@ -1,6 +1,7 @@
 import { Mnemonic, OpKind } from 'iced-x86';
 import type { Instruction } from 'iced-x86';
 import { ADC, ADD, alu, AND, CMP, MASK, OR, ROL, ROR, SAR, SBB, shift, SHL, SHR, SUB, TEST, XOR } from '../alu.js';
+import { aluImmToMemorySource, aluMemoryToRegisterSource, incDecMemorySource, shiftSource } from '../block-source.js';
 import { fastAlu } from '../fast.js';
 import { rdFast, wrFast } from '../bus.js';
 import { immHalves, immLoc, isImm, operand, regInfo, regLoc } from '../operands.js';
@@ -84,7 +85,7 @@ function buildAlu(instr: Instruction, x: Ctx): Exec {
 /** `op [mem], imm` (cmp, add, and… with a memory destination and an immediate). */
 function aluImmToMemory(d: Loc, aluOp: number, size: number, [il, ih]: [number, number], writes: boolean, nl: number, nh: number): Exec {
   const ea = d.ea;
-  return (c) => {
+  const aluToMemory: Exec = (c) => {
     ea(c);
     const a = rdFast(c, c.eaLo, c.eaHi, size);
     const r = alu(c, aluOp, size, a, c.vh, il, ih);
@@ -92,13 +93,14 @@ function aluImmToMemory(d: Loc, aluOp: number, size: number, [il, ih]: [number, 
     c.ipLo = nl;
     c.ipHi = nh;
   };
+  return aluImmToMemorySource(aluToMemory, ea, aluOp, size, il, ih, writes, nl, nh);
 }
 
 /** `op %reg, [mem]` with a 32/64-bit register destination. */
 function aluMemoryToRegister(s: Loc, aluOp: number, size: number, di: number, writes: boolean, nl: number, nh: number): Exec {
   const ea = s.ea;
   const wide = size === 8;
-  return (c) => {
+  const aluFromMemory: Exec = (c) => {
     const a = c.lo[di]!;
     const ah = wide ? c.hi[di]! : 0;
     ea(c);
@@ -111,6 +113,7 @@ function aluMemoryToRegister(s: Loc, aluOp: number, size: number, di: number, wr
     c.ipLo = nl;
     c.ipHi = nh;
   };
+  return aluMemoryToRegisterSource(aluFromMemory, ea, aluOp, size, di, writes, nl, nh);
 }
 
 /** The shift count operand: CL or an immediate (the 1-forms decode with an immediate 1). */
@@ -143,13 +146,14 @@ function buildShift(instr: Instruction, x: Ctx): Exec {
 /** `shl/shr/sar/rol/ror %reg, imm` on a 32/64-bit register. */
 function shiftRegisterByImm(shOp: number, size: number, di: number, n: number, nl: number, nh: number): Exec {
   const wide = size === 8;
-  return (c) => {
+  const shiftByImm: Exec = (c) => {
     const r = shift(c, shOp, size, c.lo[di]!, wide ? c.hi[di]! : 0, n);
     c.lo[di] = r;
     c.hi[di] = wide ? c.rh : 0;
     c.ipLo = nl;
     c.ipHi = nh;
   };
+  return shiftSource(shiftByImm, shOp, size, di, n, nl, nh);
 }
 
 function buildIncDec(instr: Instruction, x: Ctx): Exec {
@@ -159,7 +163,7 @@ function buildIncDec(instr: Instruction, x: Ctx): Exec {
   const op = instr.mnemonic === Mnemonic.Inc ? ADD : SUB;
   if (d.mem) {
     const ea = d.ea;
-    return (c) => {
+    const incDecMemory: Exec = (c) => {
       ea(c);
       const a = rdFast(c, c.eaLo, c.eaHi, sz);
       const cf = c.cf;
@@ -169,6 +173,7 @@ function buildIncDec(instr: Instruction, x: Ctx): Exec {
       c.ipLo = nl;
       c.ipHi = nh;
     };
+    return incDecMemorySource(incDecMemory, ea, op === ADD, sz, nl, nh);
   }
   return (c) => {
     const a = d.get(c);

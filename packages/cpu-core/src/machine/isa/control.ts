@@ -2,6 +2,7 @@ import { Code, Mnemonic, OpKind } from 'iced-x86';
 import type { Instruction } from 'iced-x86';
 import { R, VECTOR } from '../arch.js';
 import { fault } from '../bus.js';
+import { callSource, jmpSource, retSource } from '../block-source.js';
 import { fastJcc } from '../fast.js';
 import { iret } from '../interrupts.js';
 import { operand } from '../operands.js';
@@ -33,16 +34,18 @@ function buildJmpCall(instr: Instruction, { nl, nh, is64, stackSize }: Ctx): Exe
   if (isNear(instr.op0Kind)) {
     const [tl, th] = target(instr, is64);
     if (!call) {
-      return (c) => {
+      const jmp: Exec = (c) => {
         c.ipLo = tl;
         c.ipHi = th;
       };
+      return jmpSource(jmp, tl, th, nl, nh);
     }
-    return (c) => {
+    const callRel: Exec = (c) => {
       push(c, stackSize, nl, nh);
       c.ipLo = tl;
       c.ipHi = th;
     };
+    return callSource(callRel, stackSize, is64, tl, th, nl, nh);
   }
   if (instr.isJmpFar || instr.isCallFar || instr.isJmpFarIndirect || instr.isCallFarIndirect) unsupported('far jmp/call');
   const s = need(operand(instr, 0, stackSize, is64), 'indirect branch operand');
@@ -58,7 +61,7 @@ function buildJmpCall(instr: Instruction, { nl, nh, is64, stackSize }: Ctx): Exe
 function buildRet(instr: Instruction, { is64, stackSize }: Ctx): Exec {
   const extra = instr.opCount > 0 ? instr.immediate16 : 0;
   if (instr.isCallFar || instr.code === Code.Retfd || instr.code === Code.Retfq || instr.code === Code.Retfw) unsupported('far ret');
-  return (c) => {
+  const ret: Exec = (c) => {
     const tl = pop(c, stackSize);
     const th = is64 ? c.vh : 0;
     if (extra !== 0) {
@@ -69,6 +72,7 @@ function buildRet(instr: Instruction, { is64, stackSize }: Ctx): Exec {
     c.ipLo = tl;
     c.ipHi = th;
   };
+  return extra === 0 ? retSource(ret, stackSize, is64) : ret;
 }
 
 function buildIret(instr: Instruction): Exec {

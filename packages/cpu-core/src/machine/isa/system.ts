@@ -2,6 +2,7 @@ import { Code, Mnemonic, OpKind, Register } from 'iced-x86';
 import type { Instruction } from 'iced-x86';
 import { R, VECTOR } from '../arch.js';
 import { fault, rd, wr } from '../bus.js';
+import { nopSource } from '../block-source.js';
 import type { CpuState } from '../cpu.js';
 import { FL_DF, FL_IF } from '../cpu.js';
 import { lidt, sidt } from '../idt.js';
@@ -118,10 +119,11 @@ function buildFlagOp(instr: Instruction, { nl, nh }: Ctx): Exec {
 function buildNop(instr: Instruction, { nl, nh }: Ctx): Exec {
   // 0F 0D with a register operand is not a prefetch: #UD on the reference CPU.
   if (instr.mnemonic === Mnemonic.Reservednop && Code[instr.code].endsWith('0F0D') && instr.op0Kind === OpKind.Register) unsupported('0F 0D with a register operand');
-  return (c) => {
+  const nop: Exec = (c) => {
     c.ipLo = nl;
     c.ipHi = nh;
   };
+  return nopSource(nop, nl, nh);
 }
 
 function buildHlt(_instr: Instruction, { nl, nh }: Ctx): Exec {
