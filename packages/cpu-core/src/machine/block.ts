@@ -4,6 +4,7 @@ import { F_XWATCH } from './frame.js';
 import type { Frame } from './frame.js';
 import type { DecodedOp } from './op.js';
 import { compileBlock } from './block-compile.js';
+import { sourceOf } from './block-source.js';
 import type { BlockFn } from './block-compile.js';
 
 /*
@@ -118,7 +119,11 @@ function buildBlock(ops: readonly (DecodedOp | undefined)[], start: number): Blo
     ends.push(off - start);
     if (!op.next) break;
   }
-  return list.length < 2 ? null : new Block(list, ends);
+  // One instruction makes a block only if it has a template (a `call` between two blocks, say):
+  // through its closure it would cost what the interpreter's step does, and the closure, inlined
+  // into the burst loop, calls its store out of line with the address halves boxed.
+  if (list.length === 0 || (list.length === 1 && sourceOf(list[0]!.exec) === undefined)) return null;
+  return new Block(list, ends);
 }
 
 /** Runs at most `left` instructions of `b` on `c` (at least one) from the instruction `blockAt` found; see the file comment for where it stops. */
