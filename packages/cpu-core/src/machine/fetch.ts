@@ -53,33 +53,38 @@ function decode(c: CpuState, f: Frame, off: number): { op: DecodedOp; cacheable:
   }
 }
 
-/** Finds (decoding and caching if needed) the instruction at RIP and applies the cross-modifying-code rule. */
+/**
+ * Finds (decoding and caching if needed) the instruction at RIP and applies the cross-modifying-code rule.
+ * Kept small for V8 to inline into the step loop (exec.ts, `step`): what is rare is called out.
+ */
 export function fetchOp(c: CpuState): DecodedOp {
   const lo = c.ipLo;
   const hi = c.ipHi;
-  const vpn = hi * 1048576 + (lo >>> 12);
-  let f: Frame;
-  if (c.codeVpn === vpn) f = c.codeFrame!;
-  else {
-    f = fetchFrame(c, lo, hi);
-    c.codeVpn = vpn;
-    c.codeFrame = f;
-  }
+  const f = c.codeVpn === hi * 1048576 + (lo >>> 12) ? c.codeFrame! : enterCodePage(c, lo, hi);
   const off = lo & 0xfff;
-  let ops = f.ops;
-  if (ops === null) {
-    ops = f.ops = new Array<DecodedOp | undefined>(4096).fill(undefined);
-    f.flags |= F_CODE;
-  }
-  let op = ops[off];
-  if (op === undefined) {
-    const r = decode(c, f, off);
-    op = r.op;
-    if (r.cacheable) ops[off] = op;
-  }
+  const op = f.ops?.[off] ?? decodeAt(c, f, off);
   if (f.lastWriteSeq > c.serialSeq) xmcCheck(c, f, off, op.len);
   if ((f.flags & F_XWATCH) !== 0) execWatch(c, f, off, op.len);
   return op;
+}
+
+/** RIP left the cached code page: the new page becomes the cached one. */
+function enterCodePage(c: CpuState, lo: number, hi: number): Frame {
+  const f = fetchFrame(c, lo, hi);
+  c.codeVpn = hi * 1048576 + (lo >>> 12);
+  c.codeFrame = f;
+  return f;
+}
+
+/** Not in the decode cache: decode it, and cache it unless it runs past the page. */
+function decodeAt(c: CpuState, f: Frame, off: number): DecodedOp {
+  if (f.ops === null) {
+    f.ops = new Array<DecodedOp | undefined>(4096).fill(undefined);
+    f.flags |= F_CODE;
+  }
+  const r = decode(c, f, off);
+  if (r.cacheable) f.ops[off] = r.op;
+  return r.op;
 }
 
 function execWatch(c: CpuState, f: Frame, off: number, len: number): void {
