@@ -50,13 +50,16 @@ type Emit = (name: string, ...ops: unknown[]) => Assembler;
 /** A read-only page: a store there faults, and the #PF handler points ebx at data to retry. */
 const READ_ONLY = 0x20000n;
 
-function emit(a: Assembler, p: Piece, arch: Arch, data: bigint, bad: bigint, tag: string): void {
+/** What every piece names: the width, its two registers, the word operand and a call of any mnemonic. */
+function names(a: Assembler, p: Piece, arch: Arch) {
   const wide = arch === 'x86_64';
   const R = wide ? R64 : R32;
-  const word = wide ? qword : dword;
-  const x = R[p.a % R.length]!;
-  const y = R[p.b % R.length]!;
   const op: Emit = (name, ...ops) => (a as unknown as Record<string, (...o: unknown[]) => Assembler>)[name]!.call(a, ...ops);
+  return { wide, word: wide ? qword : dword, x: R[p.a % R.length]!, y: R[p.b % R.length]!, op };
+}
+
+function emit(a: Assembler, p: Piece, arch: Arch, data: bigint, bad: bigint, tag: string): void {
+  const { wide, word, x, y, op } = names(a, p, arch);
   const sp = wide ? reg.rsp : reg.esp;
   switch (p.kind) {
     case 'alu':
@@ -143,12 +146,7 @@ function emit(a: Assembler, p: Piece, arch: Arch, data: bigint, bad: bigint, tag
 }
 
 function emitMore(a: Assembler, p: Piece, arch: Arch, data: bigint, tag: string): void {
-  const wide = arch === 'x86_64';
-  const R = wide ? R64 : R32;
-  const word = wide ? qword : dword;
-  const x = R[p.a % R.length]!;
-  const y = R[p.b % R.length]!;
-  const op: Emit = (name, ...ops) => (a as unknown as Record<string, (...o: unknown[]) => Assembler>)[name]!.call(a, ...ops);
+  const { wide, word, x, y, op } = names(a, p, arch);
   const rbx = wide ? reg.rbx : reg.ebx;
   switch (p.kind) {
     case 'rmw': {

@@ -61,14 +61,23 @@ function run(pairs: Case['pairs'], first: (a: Asm) => void, second: (a: Asm) => 
   return { table, hash: m.hash() };
 }
 
+const OP_AND_WIDTH = { op: fc.constantFrom(...OPS), wide: fc.boolean() };
+
+/** The table and the state hash after `run` through compiled blocks are the interpreter's. */
+function sameAsInterpreter(pairs: Case['pairs'], first: (a: Asm) => void, second: (a: Asm) => void, what?: string): void {
+  const ref = run(pairs, first, second, 'interpreter');
+  const fast = run(pairs, first, second, 'blocks');
+  expect(fast.table, what).toEqual(ref.table);
+  expect(fast.hash, what).toBe(ref.hash);
+}
+
 describe('family templates of the block compiler', () => {
   it('ALU ops on 32- and 64-bit registers and immediates: same results and RFLAGS as the interpreter', () => {
     const compiled = blockCounters.compiled;
     fc.assert(
       fc.property(
         fc.record({
-          op: fc.constantFrom(...OPS),
-          wide: fc.boolean(),
+          ...OP_AND_WIDTH,
           imm: fc.oneof(fc.constantFrom(0, 1, -1, 0x7fffffff, -0x80000000, 0x80), fc.integer({ min: -0x80000000, max: 0x7fffffff })),
           pairs: fc.array(fc.tuple(word, word), { minLength: 12, maxLength: 24 }),
         }),
@@ -76,10 +85,7 @@ describe('family templates of the block compiler', () => {
           const [ra, rd]: [Reg, Reg] = p.wide ? [reg.rax, reg.rdx] : [reg.eax, reg.edx];
           const first = (a: Asm): void => { call(a, p.op, ra, rd); };
           const second = (a: Asm): void => { call(a, p.op, ra, imm(p.imm)); };
-          const ref = run(p.pairs, first, second, 'interpreter');
-          const fast = run(p.pairs, first, second, 'blocks');
-          expect(fast.table).toEqual(ref.table);
-          expect(fast.hash).toBe(ref.hash);
+          sameAsInterpreter(p.pairs, first, second);
         },
       ),
       { numRuns: 60, seed: 4 },
@@ -98,10 +104,7 @@ describe('family templates of the block compiler', () => {
         for (let n = 0; n <= 64; n += 2) {
           const first = (a: Asm): void => { call(a, op, r, imm(n)); };
           const second = (a: Asm): void => { call(a, op, r, imm(n + 1)); };
-          const ref = run(pairs, first, second, 'interpreter');
-          const fast = run(pairs, first, second, 'blocks');
-          expect(fast.table, `${op} ${wide ? 64 : 32}-bit by ${n} and ${n + 1}`).toEqual(ref.table);
-          expect(fast.hash).toBe(ref.hash);
+          sameAsInterpreter(pairs, first, second, `${op} ${wide ? 64 : 32}-bit by ${n} and ${n + 1}`);
         }
       }
     }
@@ -113,8 +116,7 @@ describe('family templates of the block compiler', () => {
     fc.assert(
       fc.property(
         fc.record({
-          op: fc.constantFrom(...OPS),
-          wide: fc.boolean(),
+          ...OP_AND_WIDTH,
           imm: fc.integer({ min: -0x80000000, max: 0x7fffffff }),
           lock: fc.boolean(),
           inc: fc.boolean(),
@@ -131,10 +133,7 @@ describe('family templates of the block compiler', () => {
             else call(a, p.imm % 2 === 0 ? 'inc' : 'dec', at);
             a.mov(reg.rax, qword(reg.rsi, 8));
           };
-          const ref = run(p.pairs, first, second, 'interpreter');
-          const fast = run(p.pairs, first, second, 'blocks');
-          expect(fast.table).toEqual(ref.table);
-          expect(fast.hash).toBe(ref.hash);
+          sameAsInterpreter(p.pairs, first, second);
         },
       ),
       { numRuns: 60, seed: 5 },
