@@ -258,8 +258,10 @@ export function aluMemoryToRegisterSource(exec: Exec, ea: Exec, op: number, size
 export function incDecMemorySource(exec: Exec, ea: Exec, inc: boolean, size: number, nl: number, nh: number): Exec {
   const address = sourceOf(ea)?.code;
   if (address === undefined || (size !== 4 && size !== 8)) return exec;
-  // The ALU templates' ADD/SUB with b = 1 and their carry computed into a local the block never reads.
+  // The ALU templates' ADD/SUB with b = 1 and their carry computed into a local the block never
+  // reads: a template that still wrote `cf` would mark it changed without it being loaded.
   const body = aluBody(inc ? ADD : SUB, size)!.replace(/\bcf = /, 'const carry = ');
+  if (/\bcf\b/.test(body)) throw new Error(`inc/dec template still writes cf: ${body}`);
   const wide = size === 8;
   const load = `let a = 0; ${loadInline('c.eaLo', 'c.eaHi', size, 'a')} ${wide ? 'const ah = c.vh; const bh = 0; ' : ''}const b = 1; `;
   const store = storeOrFault(storeInline('c.eaLo', 'c.eaHi', size, wide ? 'lo' : 'r', wide ? 'hi' : '0'), ALL_FLAGS.filter((f) => f !== 'cf'));
