@@ -71,7 +71,7 @@ const slotOf = (lo: string): string => `const _o = ${lo} & 0xfff; const _t = ${l
 /** `rdFast(c, lo, hi, size)` (4 or 8 bytes) into the variable `v`; the high half, as there, in `c.vh`. */
 function loadInline(lo: string, hi: string, size: 4 | 8, v: string): string {
   const high = size === 8 ? 'c.vh = _w[(_o >>> 2) + 1] >>> 0; ' : '';
-  return `{ ${slotOf(lo)} if ((_o & ${size - 1}) === 0 && c.tlbTags[c.tlbAt + _s] === ${hi} * 1048576 + _t) { const _w = c.tlbFrames[(c.tlbAt >> 1) + _s].words; ${high}${v} = _w[_o >>> 2] >>> 0; } else ${v} = rd(c, ${lo}, ${hi}, ${size}); }`;
+  return `{ ${slotOf(lo)} if ((_o & ${size - 1}) === 0 && c.tlbTags[c.tlbAt + _s] === ${hi} * 1048576 + _t) { const _w = c.tlbFrames[(c.tlbAt >> 1) + _s].words; ${high}${v} = _w[_o >>> 2] >>> 0; } else ${v} = rd(c, ${lo}, ${hi}, ${size}) >>> 0; }`;
 }
 
 /** `wrFast(c, lo, hi, size, vl, vh)` (4 or 8 bytes). */
