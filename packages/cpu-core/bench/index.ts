@@ -3,7 +3,8 @@
 // interpreter against basic blocks under each model, in the same run), the cost of an incremental
 // state hash after one instruction on a 4-CPU machine with 1 MiB touched, round-robin steps per
 // second on 1024 and 4096 CPUs (with the schedule recorded, as by default), the kernel mix at
-// quantum 1 and, interpreter against blocks, at quantum 64, the time of a snapshot and of a restore on 4
+// quantum 1 and, interpreter against blocks, at quantum 64 and on one CPU in one long burst, the
+// time of a snapshot and of a restore on 4
 // and 4096 CPUs, and the heap a 4096-CPU machine holds; then (`floor`) the kernel mix against a
 // floor that does only the instructions' own loads and stores (bench/step-floor.ts).
 import { performance } from 'node:perf_hooks';
@@ -118,15 +119,15 @@ function kernelMixMachine(n: number, execution: Execution) {
   return m;
 }
 
-/** Steps per second of the kernel mix in `n * 64`-step chunks with `quantum`; best of three rounds, in process CPU time. */
-function kernelMix(n: number, steps: number, quantum = 1, execution: Execution = 'blocks'): number {
+/** Steps per second of the kernel mix in `chunk`-step runs (default `n * 64`) with `quantum`; best of three rounds, in process CPU time. */
+function kernelMix(n: number, steps: number, quantum = 1, execution: Execution = 'blocks', chunk = n * 64): number {
   const m = kernelMixMachine(n, execution);
   const scheduler = { kind: 'round-robin', quantum } as const;
-  m.run({ steps: n * 64, scheduler });
+  m.run({ steps: chunk, scheduler });
   let best = 0;
   for (let r = 0; r < 3; r++) {
     const t0 = process.cpuUsage();
-    for (let done = 0; done < steps; done += n * 64) m.run({ steps: n * 64, scheduler });
+    for (let done = 0; done < steps; done += chunk) m.run({ steps: chunk, scheduler });
     const used = process.cpuUsage(t0);
     best = Math.max(best, steps / ((used.user + used.system) / 1e6) / 1e6);
   }
@@ -209,6 +210,14 @@ if (only === undefined || only === 'machine') {
     console.log(`cpu-core.round-robin-4096-kernel-mix-q64-interpreter: ${interp.toFixed(1)} Msteps/s`);
     console.log(`cpu-core.round-robin-4096-kernel-mix-q64-blocks: ${blocks.toFixed(1)} Msteps/s`);
     console.log(`cpu-core.round-robin-4096-kernel-mix-q64-blocks-over-interpreter: ${(blocks / interp).toFixed(3)} ratio`);
+  }
+  {
+    // One CPU, one long burst: blocks against the interpreter on kernel-shaped code, without the cost of changing CPUs.
+    const interp = kernelMix(1, 8_000_000, 1 << 16, 'interpreter', 1 << 16);
+    const blocks = kernelMix(1, 8_000_000, 1 << 16, 'blocks', 1 << 16);
+    console.log(`cpu-core.kernel-mix-1-cpu-interpreter: ${interp.toFixed(1)} Msteps/s`);
+    console.log(`cpu-core.kernel-mix-1-cpu-blocks: ${blocks.toFixed(1)} Msteps/s`);
+    console.log(`cpu-core.kernel-mix-1-cpu-blocks-over-interpreter: ${(blocks / interp).toFixed(3)} ratio`);
   }
   for (const n of [4, 4096]) {
     const t = snapshotRestore(n);
