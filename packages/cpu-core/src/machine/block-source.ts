@@ -230,12 +230,19 @@ function aluBody(op: number, size: 4 | 8): string | undefined {
 
 const ALL_FLAGS = ['cf', 'af', 'of', 'zr', 'sr', 'pr', 'rh'] as const;
 
-/** `op [mem], imm` (`aluImmToMemory`, isa/alu.ts): load, the operation, the store unless CMP/TEST. */
-export function aluImmToMemorySource(exec: Exec, ea: Exec, op: number, size: number, il: number, ih: number, writes: boolean, nl: number, nh: number): Exec {
+/** What an ALU template with a memory operand is made of: the address's template and the operation's; none for a shape without either. */
+function memoryAlu(ea: Exec, op: number, size: number): { address: string; body: string; size: 4 | 8 } | undefined {
   const address = sourceOf(ea)?.code;
-  if (size !== 4 && size !== 8) return exec;
+  if (address === undefined || (size !== 4 && size !== 8)) return undefined;
   const body = aluBody(op, size);
-  if (address === undefined || body === undefined) return exec;
+  return body === undefined ? undefined : { address, body, size };
+}
+
+/** `op [mem], imm` (`aluImmToMemory`, isa/alu.ts): load, the operation, the store unless CMP/TEST. */
+export function aluImmToMemorySource(exec: Exec, ea: Exec, op: number, width: number, il: number, ih: number, writes: boolean, nl: number, nh: number): Exec {
+  const parts = memoryAlu(ea, op, width);
+  if (parts === undefined) return exec;
+  const { address, body, size } = parts;
   const wide = size === 8;
   const load = `let a = 0; ${loadInline('c.eaLo', 'c.eaHi', size, 'a')} ${wide ? 'const ah = c.vh; ' : ''}const b = ${il}; ${wide ? `const bh = ${ih}; ` : ''}`;
   const store = writes ? storeOrFault(storeInline('c.eaLo', 'c.eaHi', size, wide ? 'lo' : 'r', wide ? 'hi' : '0'), ALL_FLAGS) : '';
@@ -243,11 +250,10 @@ export function aluImmToMemorySource(exec: Exec, ea: Exec, op: number, size: num
 }
 
 /** `op %reg, [mem]` with a 32/64-bit register (`aluMemoryToRegister`, isa/alu.ts). */
-export function aluMemoryToRegisterSource(exec: Exec, ea: Exec, op: number, size: number, di: number, writes: boolean, nl: number, nh: number): Exec {
-  const address = sourceOf(ea)?.code;
-  if (size !== 4 && size !== 8) return exec;
-  const body = aluBody(op, size);
-  if (address === undefined || body === undefined) return exec;
+export function aluMemoryToRegisterSource(exec: Exec, ea: Exec, op: number, width: number, di: number, writes: boolean, nl: number, nh: number): Exec {
+  const parts = memoryAlu(ea, op, width);
+  if (parts === undefined) return exec;
+  const { address, body, size } = parts;
   const wide = size === 8;
   const operands = `const a = L[${di}]; ${wide ? `const ah = H[${di}]; ` : ''}${address} let b = 0; ${loadInline('c.eaLo', 'c.eaHi', size, 'b')} ${wide ? 'const bh = c.vh; ' : ''}`;
   const store = writes ? (wide ? `L[${di}] = lo; H[${di}] = hi;` : `L[${di}] = r; H[${di}] = 0;`) : '';
@@ -255,12 +261,13 @@ export function aluMemoryToRegisterSource(exec: Exec, ea: Exec, op: number, size
 }
 
 /** `inc`/`dec` of memory (`buildIncDec`, isa/alu.ts): CF is kept. */
-export function incDecMemorySource(exec: Exec, ea: Exec, inc: boolean, size: number, nl: number, nh: number): Exec {
-  const address = sourceOf(ea)?.code;
-  if (address === undefined || (size !== 4 && size !== 8)) return exec;
+export function incDecMemorySource(exec: Exec, ea: Exec, inc: boolean, width: number, nl: number, nh: number): Exec {
+  const parts = memoryAlu(ea, inc ? ADD : SUB, width);
+  if (parts === undefined) return exec;
+  const { address, size } = parts;
   // The ALU templates' ADD/SUB with b = 1 and their carry computed into a local the block never
   // reads: a template that still wrote `cf` would mark it changed without it being loaded.
-  const body = aluBody(inc ? ADD : SUB, size)!.replace(/\bcf = /, 'const carry = ');
+  const body = parts.body.replace(/\bcf = /, 'const carry = ');
   if (/\bcf\b/.test(body)) throw new Error(`inc/dec template still writes cf: ${body}`);
   const wide = size === 8;
   const load = `let a = 0; ${loadInline('c.eaLo', 'c.eaHi', size, 'a')} ${wide ? 'const ah = c.vh; const bh = 0; ' : ''}const b = 1; `;

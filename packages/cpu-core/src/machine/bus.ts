@@ -70,21 +70,20 @@ export function translate(c: CpuState, lo: number, hi: number, acc: number): Fra
 }
 
 /**
- * The frame an instruction fetch at `lo:hi` reads: the TLB's entry when it holds the page (a
- * read entry serves a fetch: the checks differ only for writes), else a walk that raises a
- * fetch's #PF. Code that calls across pages finds its pages here instead of walking each time.
+ * The frame holding `lo:hi` for an access (`acc` 0 read, 1 write, 2 fetch): the TLB's entry when
+ * it holds the page — the write tags for a write; a read entry serves a fetch, the checks differ
+ * only for writes — else a walk, which raises that access's #PF.
  */
-export function fetchFrame(c: CpuState, lo: number, hi: number): Frame {
+export function pageFrame(c: CpuState, lo: number, hi: number, acc: number): Frame {
   const slot = tlbSlot(lo);
-  return c.tlbTags[c.tlbAt + slot] === hi * 1048576 + (lo >>> 12) ? c.tlbFrames[(c.tlbAt >> 1) + slot]! : translate(c, lo, hi, 2);
+  return c.tlbTags[c.tlbAt + (acc === 1 ? TLB_SIZE : 0) + slot] === hi * 1048576 + (lo >>> 12) ? c.tlbFrames[(c.tlbAt >> 1) + slot]! : translate(c, lo, hi, acc);
 }
 
 /** Reads `size` bytes (1, 2, 4, 8) little-endian; returns the low 32 bits, the high half goes to `c.vh`. */
 export function rd(c: CpuState, lo: number, hi: number, size: number): number {
   const off = lo & 0xfff;
-  const slot = tlbSlot(lo);
   if (off + size > 4096) return rdCross(c, lo, hi, size);
-  const f = c.tlbTags[c.tlbAt + slot] === hi * 1048576 + (lo >>> 12) ? c.tlbFrames[(c.tlbAt >> 1) + slot]! : translate(c, lo, hi, 0);
+  const f = pageFrame(c, lo, hi, 0);
   const d = f.data;
   if (size === 4) return (off & 3) === 0 ? f.words[off >>> 2]! >>> 0 : (d[off]! | (d[off + 1]! << 8) | (d[off + 2]! << 16) | (d[off + 3]! << 24)) >>> 0;
   if (size === 8) {
@@ -140,12 +139,11 @@ function rdCross(c: CpuState, lo: number, hi: number, size: number): number {
 /** Writes `size` bytes little-endian from (vlo, vhi). */
 export function wr(c: CpuState, lo: number, hi: number, size: number, vlo: number, vhi: number): void {
   const off = lo & 0xfff;
-  const slot = tlbSlot(lo);
   if (off + size > 4096) {
     wrCross(c, lo, hi, size, vlo, vhi);
     return;
   }
-  const f = c.tlbTags[c.tlbAt + TLB_SIZE + slot] === hi * 1048576 + (lo >>> 12) ? c.tlbFrames[(c.tlbAt >> 1) + slot]! : translate(c, lo, hi, 1);
+  const f = pageFrame(c, lo, hi, 1);
   if (c.m.lines && f.lineOwner?.[off >>> 6] !== c.id + 1) chargeStore(c, f, off);
   if (f.flags !== 0) {
     wrSlow(c, f, off, size, vlo, vhi);

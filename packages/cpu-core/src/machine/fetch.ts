@@ -1,6 +1,6 @@
 import { Decoder, DecoderError, DecoderOptions, FlowControl } from 'iced-x86';
 import { fromLoHi } from './arch.js';
-import { fault, fetchFrame, translate } from './bus.js';
+import { fault, pageFrame, translate } from './bus.js';
 import { compile } from './compile.js';
 import type { CpuState } from './cpu.js';
 import { F_CODE, F_XWATCH } from './frame.js';
@@ -70,7 +70,7 @@ export function fetchOp(c: CpuState): DecodedOp {
 
 /** RIP left the cached code page: the new page becomes the cached one. */
 function enterCodePage(c: CpuState, lo: number, hi: number): Frame {
-  const f = fetchFrame(c, lo, hi);
+  const f = pageFrame(c, lo, hi, 2);
   c.codeVpn = hi * 1048576 + (lo >>> 12);
   c.codeFrame = f;
   return f;
