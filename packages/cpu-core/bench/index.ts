@@ -6,13 +6,15 @@
 // quantum 1 and, interpreter against blocks, at quantum 64 and on one CPU in one long burst, the
 // time of a snapshot and of a restore on 4
 // and 4096 CPUs, and the heap a 4096-CPU machine holds; then (`floor`) the kernel mix against a
-// floor that does only the instructions' own loads and stores (bench/step-floor.ts).
+// floor that does only the instructions' own loads and stores (bench/step-floor.ts); then
+// (`reference`) QEMU's user-mode emulator beside kernsim where the host has it (bench/qemu-reference.ts).
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { imm, MSR, qword, reg } from '../src/index.js';
 import { kit } from '../src/testing/kit.js';
 import { exploreBench } from './explore.js';
+import { qemuReference } from './qemu-reference.js';
 import { stepFloor } from './step-floor.js';
 
 type Execution = 'blocks' | 'interpreter';
@@ -177,9 +179,39 @@ function machineMemoryMB(quantum: number): number {
   return mb;
 }
 
+/**
+ * QEMU's user-mode emulator on the same loop and a stand-in for the kernel mix (bench/qemu-reference.ts),
+ * beside kernsim's figures measured in the same run: blocks against QEMU's chained translation blocks,
+ * and the interpreter and the 4096-CPU quantum-1 round robin against QEMU stopping after every instruction.
+ */
+function reference(): void {
+  const q = qemuReference();
+  if (typeof q === 'string') {
+    console.log(`note: no QEMU reference: ${q}`);
+    return;
+  }
+  const loop = mips('interpreter', 'blocks', (execution) => mipsMachine('modelled', execution));
+  const mix1 = kernelMix(1, 8_000_000, 1 << 16, 'blocks', 1 << 16);
+  const mix4096 = kernelMix(4096, 2_000_000);
+  const r = q.rates;
+  const show = (name: string, value: number, unit: string): void => {
+    console.log(`cpu-core.reference.${name}: ${value.toFixed(unit === 'ratio' ? 3 : 1)} ${unit}`);
+  };
+  console.log(`note: QEMU reference from ${q.binary}`);
+  show('qemu-loop', r.loop.chained, 'Minstr/s');
+  show('qemu-loop-one-insn-per-tb', r.loop['one-insn-per-tb'], 'Minstr/s');
+  show('qemu-mix', r.mix.chained, 'Minstr/s');
+  show('qemu-mix-one-insn-per-tb', r.mix['one-insn-per-tb'], 'Minstr/s');
+  show('mips-blocks-over-qemu-loop', loop.blocks / r.loop.chained, 'ratio');
+  show('mips-interpreter-over-qemu-loop-one-insn-per-tb', loop.interpreter / r.loop['one-insn-per-tb'], 'ratio');
+  show('kernel-mix-1-cpu-blocks-over-qemu-mix', mix1 / r.mix.chained, 'ratio');
+  show('round-robin-4096-kernel-mix-over-qemu-mix-one-insn-per-tb', mix4096 / r.mix['one-insn-per-tb'], 'ratio');
+}
+
 const only = process.argv[2];
-if (only !== undefined && only !== 'machine' && only !== 'explore' && only !== 'floor') {
-  console.error(`cpu-core bench: choose 'machine', 'floor' or 'explore', got '${only}'`);
+const PARTS = ['machine', 'floor', 'reference', 'explore'];
+if (only !== undefined && !PARTS.includes(only)) {
+  console.error(`cpu-core bench: choose one of ${PARTS.join(', ')}, got '${only}'`);
   process.exit(2);
 }
 if (only === undefined || only === 'machine') {
@@ -194,7 +226,7 @@ if (only === undefined || only === 'machine') {
     console.log(`cpu-core.mips-blocks${tag}: ${e.blocks.toFixed(1)} Minstr/s`);
     console.log(`cpu-core.mips-blocks-over-interpreter${tag}: ${(e.blocks / e.interpreter).toFixed(3)} ratio`);
   }
-  console.log('note: Unicorn is not measured here (its wheel is not installable on this host); the figures are kernsim\'s alone');
+  console.log('note: Unicorn is not measured here (its wheel is not installable on this host); the reference part measures QEMU where it is installed');
   console.log(`cpu-core.snapshot-hash: ${snapshotHash().toFixed(2)} us`);
   for (const n of [1024, 4096]) {
     const r = roundRobin(n, 5_000_000);
@@ -237,4 +269,5 @@ if (only === undefined || only === 'floor') {
   console.log(`cpu-core.round-robin-4096-kernel-mix-beside-floor: ${mix.toFixed(1)} Msteps/s`);
   console.log(`cpu-core.round-robin-4096-kernel-mix-over-floor: ${(mix / floor).toFixed(3)} ratio`);
 }
+if (only === undefined || only === 'reference') reference();
 if (only === undefined || only === 'explore') await exploreBench();
