@@ -4,6 +4,9 @@ import { performance } from 'node:perf_hooks';
 import { writeFileAtomic } from '@kernsim/dev-stats';
 import { main } from './cli.js';
 import { sections } from './sections/index.js';
+import { handleStdoutErrors } from './stdout-errors.js';
+
+handleStdoutErrors(process.stdout, process.stderr, (code) => process.exit(code));
 
 process.exitCode = await main(process.argv.slice(2), sections, {
   stdout: process.stdout,
