@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -230,5 +230,38 @@ describe('the command the README documents', () => {
     const args = documented.split(' ').slice(1).map((a) => (a === '/path/to/repo' ? repo.dir : a === 'v1..v2' ? 'v1.0..v1.1' : a));
     const out = execFileSync('pnpm', ['--silent', ...args, '--no-cache', '-f', 'json'], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
     expect((JSON.parse(out) as { totals: { changesets: number } }).totals.changesets).toBe(6);
+  }, 60_000);
+});
+
+describe('a standard output that cannot be written', () => {
+  // The real process: Node reports a failed write to stdout as an event, not to `main`.
+  function devStats(args: readonly string[], stdout: 'pipe' | number): Promise<{ code: number | null; err: string }> {
+    const tsx = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tsx');
+    return new Promise((resolve, reject) => {
+      const child = spawn(tsx, ['--conditions=@kernsim/source', join(import.meta.dirname, 'cli.ts'), ...args], { stdio: ['ignore', stdout, 'pipe'] });
+      // A reader that is gone before the report is written, like `| head -1` with its line.
+      child.stdout?.destroy();
+      let err = '';
+      child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => {
+        resolve({ code, err });
+      });
+    });
+  }
+
+  it('a closed pipe (| head) ends quietly with exit 0', async () => {
+    expect(await devStats(['-C', repo.dir, '--no-cache'], 'pipe')).toEqual({ code: 0, err: '' });
+  }, 60_000);
+
+  it.skipIf(!existsSync('/dev/full'))('a full disk (> /dev/full) is one line and exit 1, never a silent success', async () => {
+    const fd = openSync('/dev/full', 'w');
+    try {
+      const r = await devStats(['-C', repo.dir, '--no-cache'], fd);
+      expect(r.err).toBe('dev-stats: cannot write to standard output: no space left on the device\n');
+      expect(r.code).toBe(1);
+    } finally {
+      closeSync(fd);
+    }
   }, 60_000);
 });

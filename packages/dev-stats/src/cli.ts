@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { collectStats, type CollectOptions } from './adapters/collect.js';
 import { collectGitdmReport } from './adapters/collect-gitdm.js';
+import { describeFsError } from './adapters/fs-errors.js';
 import { writeFileAtomic } from './adapters/write-file.js';
 import { collectTrend } from './adapters/collect-trend.js';
 import { readTagDates } from './adapters/tags.js';
@@ -240,9 +241,24 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
 }
 
+/**
+ * A failed write to stdout: a reader that closed the pipe (`| head`) wanted no more, so
+ * exit 0 quietly; anything else (`> /dev/full`) lost the report, so one line and exit 1.
+ */
+export function onStdoutError(error: NodeJS.ErrnoException, stderr: { write(text: string): unknown }, exit: (code: number) => void): void {
+  if (error.code === 'EPIPE') {
+    exit(0);
+    return;
+  }
+  stderr.write(`dev-stats: cannot write to standard output: ${describeFsError(error)}\n`);
+  exit(1);
+}
+
 /** Entry point for the `dev-stats` bin. */
 export async function runFromProcess(): Promise<void> {
-  process.stdout.on('error', () => process.exit(0)); // closed pipe (| head)
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    onStdoutError(error, process.stderr, (code) => process.exit(code));
+  });
   // `pnpm … dev-stats -- -C repo` and `npm run … -- -C repo` hand the `--` on.
   const args = process.argv.slice(2);
   process.exitCode = await main(args[0] === '--' ? args.slice(1) : args, {
