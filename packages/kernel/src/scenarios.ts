@@ -1,3 +1,4 @@
+import { KernelError } from './errors.js';
 import type { TaskProgram } from './user-programs.js';
 
 /** The four NMI scenarios of issue 4, plus the debug-stack one of the 3.3 series. */
@@ -59,6 +60,12 @@ const SLEEPERS = [
  * instructions after the first exception's iret, or after the first NMI for the dump).
  */
 export function scenarioSpec(id: ScenarioId, params: { readonly delay?: number; readonly small?: boolean } = {}): ScenarioSpec {
+  // Checked here, not left to the run: an unknown id has no spec (a TypeError deep in the
+  // runner), and a NaN delay never arrives, so the run would be reported "stuck" as a crash.
+  if (!SCENARIO_IDS.includes(id)) throw new KernelError('KERNSIM_KERNEL_BAD_OPTIONS', `unknown scenario ${id}; expected one of ${SCENARIO_IDS.join(', ')}`);
+  if (params.delay !== undefined && (!Number.isSafeInteger(params.delay) || params.delay < 0)) {
+    throw new KernelError('KERNSIM_KERNEL_BAD_OPTIONS', `delay must be a whole number of instructions, 0 or more; got ${params.delay}`);
+  }
   const user = (synced: boolean): CpuSetup => ({ program: { kind: 'user-syscalls' }, bufferSynced: synced, lockedUp: false });
   switch (id) {
     case 'watchdog-dump':
