@@ -67,6 +67,10 @@ export interface PatchConfig {
 /** A `PatchConfig` with every default filled in, as `PatchResult.config` reports it. */
 export type ResolvedPatchConfig = Required<Omit<PatchConfig, 'irqOff' | 'nmi'>> & Pick<PatchConfig, 'irqOff' | 'nmi'>;
 
+function isCount(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 0;
+}
+
 function check(ok: boolean, what: string): void {
   if (!ok) throw new TextPatchingError('KERNSIM_PATCH_BAD_OPTIONS', what);
 }
@@ -106,8 +110,19 @@ export function resolvePatchConfig(input: PatchConfig): ResolvedPatchConfig {
   check(['on', 'off'].includes(config.direction), `direction must be on or off, got ${config.direction}`);
   check(['never', 'boosted', 'afterStep'].includes(config.kprobeBoost), `kprobeBoost must be never, boosted or afterStep, got ${config.kprobeBoost}`);
   check(['skip', 'handler', 'emulate'].includes(config.bpMode), `bpMode must be skip, handler or emulate, got ${config.bpMode}`);
-  if (config.irqOff) check(config.irqOff.cpu > 0 && config.irqOff.cpu < config.cpus, `irqOff.cpu must be another CPU than 0, got ${String(config.irqOff.cpu)}`);
-  if (config.nmi) check(config.nmi.cpu >= 0 && config.nmi.cpu < config.cpus, `nmi.cpu must name a CPU, got ${String(config.nmi.cpu)}`);
+  // Counts of iterations, cycles and steps: a NaN or a fraction reached BigInt as a RangeError, and a
+  // negative startAfter ran the whole step budget (50 s) for a patch that never started.
+  check(isCount(config.startAfter), `startAfter must be an integer 0 or more, got ${String(config.startAfter)}`);
+  check(isCount(config.settle), `settle must be an integer 0 or more, got ${String(config.settle)}`);
+  check(isCount(config.maxSteps) && config.maxSteps >= 1, `maxSteps must be a positive integer, got ${String(config.maxSteps)}`);
+  if (config.irqOff) {
+    check(Number.isInteger(config.irqOff.cpu) && config.irqOff.cpu > 0 && config.irqOff.cpu < config.cpus, `irqOff.cpu must be another CPU than 0, got ${String(config.irqOff.cpu)}`);
+    check(isCount(config.irqOff.cycles), `irqOff.cycles must be an integer 0 or more, got ${String(config.irqOff.cycles)}`);
+  }
+  if (config.nmi) {
+    check(Number.isInteger(config.nmi.cpu) && config.nmi.cpu >= 0 && config.nmi.cpu < config.cpus, `nmi.cpu must name a CPU, got ${String(config.nmi.cpu)}`);
+    check(isCount(config.nmi.afterCycles), `nmi.afterCycles must be an integer 0 or more, got ${String(config.nmi.afterCycles)}`);
+  }
   return config;
 }
 

@@ -68,3 +68,12 @@ describe('patch counterexamples', () => {
     await expect(explorePatchProtocol({ protocol: 'full', cpus: 9 })).rejects.toMatchObject({ code: 'KERNSIM_PATCH_BAD_OPTIONS' });
   });
 });
+
+describe('options the search cannot run', () => {
+  it('refuses a state budget or a thread count that is not a count, before any worker starts', async () => {
+    // A NaN budget ran and reported a verdict; 1e9 threads would run the process out of memory.
+    for (const bad of [{ maxStates: Number.NaN }, { maxStates: 0 }, { maxStates: -1 }, { maxStates: 1.5 }, { threads: 0 }, { threads: 1.5 }, { threads: Number.NaN }, { threads: 1e9 }]) {
+      await expect(explorePatchProtocol({ protocol: 'full', maxDepth: 8, ...bad })).rejects.toMatchObject({ code: 'KERNSIM_PATCH_BAD_OPTIONS' });
+    }
+  });
+});

@@ -1,5 +1,6 @@
 import { searchStarts } from '@kernsim/cpu-core/explore';
 import type { PlanData, StartsReport, StartVerdict, StartViolation } from '@kernsim/cpu-core/explore';
+import { TextPatchingError } from '../errors.js';
 import { buildPatchModel, protocolPhases } from './model.js';
 import type { PatchModelParams, PatchProtocol } from './model.js';
 
@@ -32,6 +33,24 @@ export type PatchExploreReport = StartsReport<string, PatchModelParams>;
 
 const fromSource = import.meta.url.endsWith('.ts');
 
+/** More threads than this is a mistake, not a machine: each one is a worker with its own machine. */
+const MAX_THREADS = 256;
+
+/**
+ * The budget and the pool, checked before any worker starts: cpu-core's search takes them as
+ * they come, so a NaN or negative budget ran and reported a verdict, and 1e9 threads would
+ * run the process out of memory.
+ */
+function checkPool(options: PatchExploreOptions): void {
+  const { maxStates, threads } = options;
+  if (maxStates !== undefined && (!Number.isSafeInteger(maxStates) || maxStates < 1)) {
+    throw new TextPatchingError('KERNSIM_PATCH_BAD_OPTIONS', `maxStates must be a positive integer, got ${maxStates}`);
+  }
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS)) {
+    throw new TextPatchingError('KERNSIM_PATCH_BAD_OPTIONS', `threads must be an integer from 1 to ${MAX_THREADS}, got ${threads}`);
+  }
+}
+
 /**
  * The explorer on text patching: for each phase of the protocol (its start, and right after
  * each of its syncs), every order in which the CPUs take their instructions up to `maxDepth`,
@@ -39,7 +58,8 @@ const fromSource = import.meta.url.endsWith('.ts');
  * `neither-old-nor-new`), one shortest counterexample per (invariant, phase). Nothing tells it
  * where a CPU should be when a byte changes.
  */
-export function explorePatchProtocol(options: PatchExploreOptions): Promise<PatchExploreReport> {
+export async function explorePatchProtocol(options: PatchExploreOptions): Promise<PatchExploreReport> {
+  checkPool(options);
   const params: Omit<PatchModelParams, 'start'> = {
     protocol: options.protocol,
     cpus: options.cpus ?? 2,
