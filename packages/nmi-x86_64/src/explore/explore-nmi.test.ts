@@ -60,3 +60,12 @@ describe('counterexamples', () => {
     expect(short.reproduced).toBe(false);
   }, 120_000);
 });
+
+describe('options the search cannot run', () => {
+  it('refuses a state budget or a thread count that is not a count, before any worker starts', async () => {
+    // 1e9 threads ran the process out of memory; a NaN budget ran and reported "verified".
+    for (const bad of [{ maxStates: Number.NaN }, { maxStates: 0 }, { maxStates: -1 }, { maxStates: 1.5 }, { threads: 0 }, { threads: 1.5 }, { threads: Number.NaN }, { threads: 1e9 }]) {
+      await expect(exploreNmi({ entry: 'naive', starts: ['nmi-perf'], nmis: 1, ...bad })).rejects.toMatchObject({ name: 'NmiX86Error', code: 'KERNSIM_NMI64_BAD_EXPLORE' });
+    }
+  });
+});
