@@ -22,9 +22,17 @@ describe('kernsim explore --patch', () => {
   }, 60_000);
 
   it('rejects an unknown protocol, a CPU count out of range and NMI-only options with exit 2', async () => {
-    for (const args of [['--patch', 'no-sync-4'], ['--patch', 'full', '--cpus', '9'], ['--patch', 'full', '--variant', 'variable-only']]) {
+    // NMI-only options were silently ignored under --patch when they had a default (--nmis, --arch, --entry, --start).
+    for (const args of [['--patch', 'no-sync-4'], ['--patch', 'full', '--cpus', '9'], ['--patch', 'full', '--variant', 'variable-only'], ['--patch', 'full', '--nmis', '3'], ['--patch', 'full', '--arch', 'i386'], ['--patch', 'full', '--entry', 'naive'], ['--patch', 'full', '--start', 'user']]) {
       const c = capture();
       expect(await main(['explore', ...args], [exploreSection], c.io)).toBe(2);
+      expect(c.err()).toMatch(/^kernsim: .*\n$/);
     }
   });
+
+  it('--cpus without --patch is refused, not ignored by the NMI search', async () => {
+    const c = capture();
+    expect(await main(['explore', '--cpus', '3', '--start', 'kernel-thread', '--nmis', '0', '--threads', '1'], [exploreSection], c.io)).toBe(2);
+    expect(c.err()).toBe('kernsim: --cpus applies to --patch (text patching), not to the NMI explorer\n');
+  }, 60_000);
 });

@@ -17,14 +17,14 @@ import type { SectionContext, SectionOptions } from './section.js';
 /** `kernsim explore --patch …`: text patching's breakpoint protocol under the explorer (kept apart from the NMI options). */
 export const PATCH_EXPLORE_OPTIONS = [
   { flags: '--patch <protocol>', description: `explore text patching instead: ${PATCH_PROTOCOLS.join(', ')} (or no-sync-1, no-sync-2, no-sync-3)` },
-  { flags: '--cpus <n>', description: `with --patch: CPUs (2 to ${MAX_EXPLORE_CPUS}; CPU 0 patches, the others run the site)`, defaultValue: '2' },
+  { flags: '--cpus <n>', description: `with --patch: CPUs (2 to ${MAX_EXPLORE_CPUS}, default 2; CPU 0 patches, the others run the site)` },
 ] as const;
 
 const PROTOCOL_NAMES = [...PATCH_PROTOCOLS, ...Object.keys(PROTOCOL_ALIASES)] as readonly string[];
 
 function parsePatchPlan(o: SectionOptions): { readonly protocol: PatchProtocol; readonly cpus: number; readonly depth: number; readonly maxStates: number; readonly threads: number } {
-  // The NMI options with defaults cannot be told apart from unset ones; these have none.
-  for (const nmiOnly of ['variant', 'without', 'checkpoint'] as const) {
+  // None of the NMI-only options has a commander default, so a set one is told apart from unset.
+  for (const nmiOnly of ['arch', 'entry', 'variant', 'without', 'nmis', 'start', 'checkpoint'] as const) {
     if (typeof o[nmiOnly] === 'string') throw new UsageError(`--${nmiOnly} applies to the NMI explorer, not to --patch`);
   }
   const name = choiceOption(o, 'patch', PROTOCOL_NAMES, 'full');

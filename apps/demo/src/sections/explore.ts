@@ -33,6 +33,7 @@ interface Plan {
 }
 
 function parsePlan(o: SectionOptions): Plan {
+  if (typeof o.cpus === 'string') throw new UsageError('--cpus applies to --patch (text patching), not to the NMI explorer');
   const arch = choiceOption(o, 'arch', ['x86_64', 'i386'] as const, 'x86_64');
   const entry = choiceOption(o, 'entry', ['naive', 'nested'] as const, 'nested');
   const rawVariant = typeof o.variant === 'string' ? choiceOption(o, 'variant', ENTRY_VARIANTS, 'variable-only') : undefined;
@@ -188,12 +189,13 @@ export const exploreSection: Section = {
   summary: 'search every NMI arrival point for broken NMI entries (a model checker on the machine code)',
   standalone: true,
   options: [
-    { flags: '--arch <arch>', description: 'x86_64 or i386 (naive: no latch, nested: the nmi_state latch)', defaultValue: 'x86_64' },
-    { flags: '--entry <entry>', description: 'naive (before 3.3) or nested (3.3)', defaultValue: 'nested' },
+    // No commander defaults on the NMI-only options: unset must be told apart, so --patch refuses them.
+    { flags: '--arch <arch>', description: 'x86_64 (default) or i386 (naive: no latch, nested: the nmi_state latch)' },
+    { flags: '--entry <entry>', description: 'naive (before 3.3) or nested (3.3, default)' },
     { flags: '--variant <variant>', description: `one of the article's other designs: ${ENTRY_VARIANTS.join(', ')}` },
     { flags: '--without <part>', description: `leave one part of the 3.3 series out: ${SERIES_PARTS.join(', ')}` },
-    { flags: '--nmis <n>', description: 'NMIs the search may raise along one path (besides a start\'s own)', defaultValue: '2' },
-    { flags: '--start <ids>', description: `all, or some of: ${START_STATES.map((s) => s.id).join(', ')}`, defaultValue: 'all' },
+    { flags: '--nmis <n>', description: 'NMIs the search may raise along one path (besides a start\'s own; default 2)' },
+    { flags: '--start <ids>', description: `all (default), or some of: ${START_STATES.map((s) => s.id).join(', ')}` },
     { flags: '--depth <n>', description: 'longest schedule (default 6000; with --patch 64, in each phase)' },
     { flags: '--max-states <n>', description: 'state budget per start state (default 6000000; with --patch 1000000 per phase)' },
     { flags: '--threads <n>', description: `threads that search, this one included (default ${DEFAULT_THREADS}: 2 where the host has two cores; the same report as 1, faster when the second core is free; with --patch 1)` },
