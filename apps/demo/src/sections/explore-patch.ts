@@ -11,6 +11,7 @@ import type { PatchCounterexampleFile, PatchExploreReport, PatchProtocol } from 
 import type { Block, SectionReport } from '../report/model.js';
 import { choiceOption, intOption } from './options.js';
 import { replayReport } from './replay-report.js';
+import { yieldToSignals } from './yield.js';
 import { UsageError } from './section.js';
 import type { SectionContext, SectionOptions } from './section.js';
 
@@ -86,7 +87,8 @@ export async function explorePatch(o: SectionOptions, ctx: SectionContext): Prom
     maxStates: p.maxStates,
     threads: p.threads,
     shouldStop: () => stop.requested,
-    onJob: (start, _plans, states) => {
+    onJob: async (start, _plans, states) => {
+      await yieldToSignals();
       if (ctx.stderr.isTTY === true) ctx.stderr.write(`\r\x1b[Kexplore: ${start}: ${states} states, ${((ctx.now() - t0) / 1000).toFixed(1)} s`);
     },
   });

@@ -62,6 +62,16 @@ describe('kernsim explore', () => {
     expect((JSON.parse(c.out()) as { verdict: string }).verdict).toBe('incomplete');
   }, 120_000);
 
+  it('Ctrl-C during a one-thread search is seen between jobs, not after the whole search', async () => {
+    // A real SIGINT is delivered on a turn of the event loop: a timer stands for it here.
+    for (const args of [['explore', '--start', 'nmi-perf', '--nmis', '1', '--threads', '1', '--json'], ['explore', '--patch', 'full', '--json']]) {
+      const c = capture();
+      const io = { ...c.io, onInterrupt: (callback: () => void) => void setTimeout(callback, 0) };
+      expect(await main(args, [exploreSection], io)).toBe(0);
+      expect((JSON.parse(c.out()) as { verdict: string }).verdict).toBe('incomplete');
+    }
+  }, 120_000);
+
   it('keeps a checkpoint it can resume from', async () => {
     const c = capture();
     expect(await main(['explore', '--start', 'kernel-thread', '--nmis', '1', '--threads', '1', '--checkpoint', 'ck.json', '--json'], [exploreSection], c.io)).toBe(0);

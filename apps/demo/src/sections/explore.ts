@@ -13,6 +13,7 @@ import {
 } from '@kernsim/nmi-x86_64';
 import type { CounterexampleFile, NmiExploreReport, NmiViolation, StartId } from '@kernsim/nmi-x86_64';
 import { availableParallelism } from 'node:os';
+import { yieldToSignals } from './yield.js';
 import type { Block, SectionReport } from '../report/model.js';
 import { PATCH_EXPLORE_OPTIONS, explorePatch, isPatchCounterexample, replayPatch } from './explore-patch.js';
 import { replayReport } from './replay-report.js';
@@ -158,6 +159,7 @@ async function explore(o: SectionOptions, ctx: SectionContext): Promise<SectionR
     ...(resume ? { resume } : {}),
     shouldStop: () => stop.requested,
     onJob: async (start, plans, states) => {
+      await yieldToSignals();
       if (ctx.stderr.isTTY === true) ctx.stderr.write(`\r\x1b[Kexplore: ${start}: ${states} states, ${((ctx.now() - t0) / 1000).toFixed(1)} s`);
       if (checkpoint !== undefined) await ctx.writeFile(checkpoint, JSON.stringify({ plans }));
     },
