@@ -5,6 +5,7 @@ export { checkSchedule } from './explore/check-schedule.js';
 export type { Choice, CounterexampleFileOf, EventSource, Finding, Invariant, Monitor, SearchOptions, SearchResult, StartsReport, StartVerdict, StartViolation, Violation } from './explore/model.js';
 export { isCounterexampleFile } from './explore/counterexample-file.js';
 export { searchStarts } from './explore/starts-search.js';
+export { MAX_SEARCH_THREADS, searchPoolProblem } from './explore/pool-limits.js';
 export type { StartsSearch } from './explore/starts-search.js';
 export { formatSchedule, replaySchedule } from './explore/replay.js';
 export { registerOnly } from './explore/reduction.js';

@@ -1,8 +1,10 @@
+import { CpuError } from '../errors.js';
 import { searchInJobs } from './jobs.js';
 import type { SearchResult, StartsReport, StartVerdict, StartViolation } from './model.js';
 import { SearchPlan } from './plan.js';
 import type { PlanData } from './plan.js';
 import { SearchPool } from './pool.js';
+import { searchPoolProblem } from './pool-limits.js';
 import type { BuiltModel } from './worker.js';
 
 /** A domain's searches from several start states (or phases) of one model, each resumable. */
@@ -27,6 +29,8 @@ export interface StartsSearch<Start extends string, Params extends { readonly st
  * start was cut short or not reached (a stop), else verified.
  */
 export async function searchStarts<Start extends string, Params extends { readonly start: Start }>(s: StartsSearch<Start, Params>): Promise<StartsReport<Start, Params>> {
+  const problem = searchPoolProblem(s.maxStates, s.threads);
+  if (problem !== undefined) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', problem);
   const plans: Partial<Record<Start, PlanData>> = { ...s.resume };
   const results = new Map<Start, SearchResult>();
   // Plans still running. A plan's data copies its seen keys, so it is made only when read (a

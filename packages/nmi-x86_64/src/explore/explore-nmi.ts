@@ -1,4 +1,4 @@
-import { searchStarts } from '@kernsim/cpu-core/explore';
+import { searchPoolProblem, searchStarts } from '@kernsim/cpu-core/explore';
 import type { PlanData, StartsReport, StartVerdict as ExploreStartVerdict, StartViolation } from '@kernsim/cpu-core/explore';
 import { NmiX86Error } from '../errors.js';
 import { buildNmiModel } from './model.js';
@@ -35,31 +35,15 @@ export type NmiExploreReport = StartsReport<StartId, NmiModelParams>;
 
 const fromSource = import.meta.url.endsWith('.ts');
 
-/** More threads than this is a mistake, not a machine: each one is a worker with its own kernel. */
-const MAX_THREADS = 256;
-
-/**
- * The budget and the pool, checked before any worker starts: cpu-core's search takes them as
- * they come, so a NaN or negative budget ran and reported a verdict, and 1e9 threads ran the
- * process out of memory.
- */
-function checkPool(options: NmiExploreOptions): void {
-  const { maxStates, threads } = options;
-  if (maxStates !== undefined && (!Number.isSafeInteger(maxStates) || maxStates < 1)) {
-    throw new NmiX86Error('KERNSIM_NMI64_BAD_EXPLORE', `maxStates must be a positive integer, got ${maxStates}`);
-  }
-  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS)) {
-    throw new NmiX86Error('KERNSIM_NMI64_BAD_EXPLORE', `threads must be an integer from 1 to ${MAX_THREADS}, got ${threads}`);
-  }
-}
-
 /**
  * The explorer on the NMI entries: for each start state, every schedule of CPU 0's steps and up
  * to `nmis` sampler NMIs at any boundary, judged by the NMI invariants, one shortest
  * counterexample per (invariant, start). Nothing tells it where an NMI should land.
  */
 export async function exploreNmi(options: NmiExploreOptions): Promise<NmiExploreReport> {
-  checkPool(options);
+  // Checked before any worker starts, as this package's error.
+  const problem = searchPoolProblem(options.maxStates, options.threads);
+  if (problem !== undefined) throw new NmiX86Error('KERNSIM_NMI64_BAD_EXPLORE', problem);
   const starts = options.starts ?? (options.arch === 'i386' ? I386_START_IDS : START_IDS);
   const params: Omit<NmiModelParams, 'start'> = {
     ...(options.arch !== undefined ? { arch: options.arch } : {}),

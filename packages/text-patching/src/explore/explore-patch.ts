@@ -1,4 +1,4 @@
-import { searchStarts } from '@kernsim/cpu-core/explore';
+import { searchPoolProblem, searchStarts } from '@kernsim/cpu-core/explore';
 import type { PlanData, StartsReport, StartVerdict, StartViolation } from '@kernsim/cpu-core/explore';
 import { TextPatchingError } from '../errors.js';
 import { buildPatchModel, protocolPhases } from './model.js';
@@ -33,24 +33,6 @@ export type PatchExploreReport = StartsReport<string, PatchModelParams>;
 
 const fromSource = import.meta.url.endsWith('.ts');
 
-/** More threads than this is a mistake, not a machine: each one is a worker with its own machine. */
-const MAX_THREADS = 256;
-
-/**
- * The budget and the pool, checked before any worker starts: cpu-core's search takes them as
- * they come, so a NaN or negative budget ran and reported a verdict, and 1e9 threads would
- * run the process out of memory.
- */
-function checkPool(options: PatchExploreOptions): void {
-  const { maxStates, threads } = options;
-  if (maxStates !== undefined && (!Number.isSafeInteger(maxStates) || maxStates < 1)) {
-    throw new TextPatchingError('KERNSIM_PATCH_BAD_OPTIONS', `maxStates must be a positive integer, got ${maxStates}`);
-  }
-  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS)) {
-    throw new TextPatchingError('KERNSIM_PATCH_BAD_OPTIONS', `threads must be an integer from 1 to ${MAX_THREADS}, got ${threads}`);
-  }
-}
-
 /**
  * The explorer on text patching: for each phase of the protocol (its start, and right after
  * each of its syncs), every order in which the CPUs take their instructions up to `maxDepth`,
@@ -59,7 +41,9 @@ function checkPool(options: PatchExploreOptions): void {
  * where a CPU should be when a byte changes.
  */
 export async function explorePatchProtocol(options: PatchExploreOptions): Promise<PatchExploreReport> {
-  checkPool(options);
+  // Checked before any worker starts, as this package's error.
+  const problem = searchPoolProblem(options.maxStates, options.threads);
+  if (problem !== undefined) throw new TextPatchingError('KERNSIM_PATCH_BAD_OPTIONS', problem);
   const params: Omit<PatchModelParams, 'start'> = {
     protocol: options.protocol,
     cpus: options.cpus ?? 2,
