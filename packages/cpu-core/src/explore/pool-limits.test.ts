@@ -27,4 +27,9 @@ describe('a search budget and pool that cannot run', () => {
     await expect(search(0)).rejects.toMatchObject({ code: 'KERNSIM_CPU_BAD_ARGUMENT' });
     expect(built).toBe(0);
   });
+
+  it('searchStarts refuses an empty list of start states instead of verifying nothing', async () => {
+    const none = searchStarts({ starts: [], params: {}, model: { build: () => { throw new Error('not reached'); }, module: 'unused', export: 'unused' }, budget: 'states', chunk: 100, maxStates: 1000 });
+    await expect(none).rejects.toMatchObject({ name: 'CpuError', code: 'KERNSIM_CPU_BAD_ARGUMENT' });
+  });
 });

@@ -31,6 +31,8 @@ export interface StartsSearch<Start extends string, Params extends { readonly st
 export async function searchStarts<Start extends string, Params extends { readonly start: Start }>(s: StartsSearch<Start, Params>): Promise<StartsReport<Start, Params>> {
   const problem = searchPoolProblem(s.maxStates, s.threads);
   if (problem !== undefined) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', problem);
+  // No start is no search: the merged report would say "verified" of nothing.
+  if (s.starts.length === 0) throw new CpuError('KERNSIM_CPU_BAD_ARGUMENT', 'searchStarts needs at least one start state');
   const plans: Partial<Record<Start, PlanData>> = { ...s.resume };
   const results = new Map<Start, SearchResult>();
   // Plans still running. A plan's data copies its seen keys, so it is made only when read (a

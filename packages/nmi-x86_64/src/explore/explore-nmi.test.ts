@@ -68,4 +68,8 @@ describe('options the search cannot run', () => {
       await expect(exploreNmi({ entry: 'naive', starts: ['nmi-perf'], nmis: 1, ...bad })).rejects.toMatchObject({ name: 'NmiX86Error', code: 'KERNSIM_NMI64_BAD_EXPLORE' });
     }
   });
+
+  it('refuses an empty list of start states instead of reporting "verified" of nothing', async () => {
+    await expect(exploreNmi({ entry: 'naive', starts: [], nmis: 1 })).rejects.toMatchObject({ name: 'NmiX86Error', code: 'KERNSIM_NMI64_BAD_EXPLORE', message: expect.stringContaining('starts is empty') as unknown });
+  });
 });

@@ -45,6 +45,8 @@ export async function exploreNmi(options: NmiExploreOptions): Promise<NmiExplore
   const problem = searchPoolProblem(options.maxStates, options.threads);
   if (problem !== undefined) throw new NmiX86Error('KERNSIM_NMI64_BAD_EXPLORE', problem);
   const starts = options.starts ?? (options.arch === 'i386' ? I386_START_IDS : START_IDS);
+  // An empty list searched nothing and reported "verified".
+  if (starts.length === 0) throw new NmiX86Error('KERNSIM_NMI64_BAD_EXPLORE', 'starts is empty: name at least one start state, or leave it out for all of them');
   const params: Omit<NmiModelParams, 'start'> = {
     ...(options.arch !== undefined ? { arch: options.arch } : {}),
     entry: options.entry,
