@@ -1,4 +1,5 @@
 import type { Arch } from '@kernsim/cpu-core';
+import { KernelError } from './errors.js';
 
 /**
  * Where the kernel puts things in the simulated address space. x86_64 keeps every
@@ -87,6 +88,11 @@ const I386: Layout = {
   extraData: 0xe1480000n,
 };
 
+const LAYOUTS: Partial<Record<string, Layout>> = { x86_64: X86_64, i386: I386 };
+
 export function layoutOf(arch: Arch): Layout {
-  return arch === 'x86_64' ? X86_64 : I386;
+  const layout = LAYOUTS[arch];
+  // From JavaScript any other string used to get the i386 layout.
+  if (layout === undefined) throw new KernelError('KERNSIM_KERNEL_BAD_OPTIONS', `arch must be x86_64 or i386, got ${arch}`);
+  return layout;
 }
