@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { patchSection } from './patch.js';
+import type { SectionContext } from './section.js';
 
 interface Row {
   method: string;
@@ -69,5 +70,40 @@ describe('patch section options', () => {
     for (const bad of ['5', '100', '8192', '0', '16.5']) {
       await expect(Promise.resolve().then(() => patchSection.run({ maxCpus: bad })), bad).rejects.toMatchObject({ name: 'UsageError', message: `--max-cpus must be one of 2, 4, 16, 64, 256, 1024, 4096; got "${bad}"` });
     }
+  });
+});
+
+describe('patch section progress', () => {
+  /** A context whose stderr is or is not a terminal, keeping what is written to it. */
+  function context(isTTY: boolean): { ctx: SectionContext; err: () => string } {
+    let err = '';
+    const ctx: SectionContext = {
+      stderr: { write: (text: string) => (err += text), isTTY },
+      readFile: () => Promise.reject(new Error('unused')),
+      writeFile: () => Promise.resolve(),
+      onInterrupt: () => undefined,
+      now: () => 0,
+    };
+    return { ctx, err: () => err };
+  }
+
+  it('names each part on a terminal while it runs, and clears the line at the end; the report is the same', async () => {
+    const tty = context(true);
+    const withProgress = await patchSection.run({ maxCpus: '4', cpus: '2' }, tty.ctx);
+    const lines = tty.err().split('\r\x1b[K').filter((s) => s !== '');
+    expect(lines).toEqual([
+      'patch: breakpoint run on 2 CPUs…',
+      'patch: figures at 2 CPUs…',
+      'patch: figures at 4 CPUs…',
+      'patch: batching on 2 CPUs…',
+      'patch: cost curve at 2 CPUs…',
+      'patch: cost curve at 4 CPUs…',
+      'patch: NMI sweeps…',
+    ]);
+    expect(tty.err().endsWith('\r\x1b[K')).toBe(true);
+    const piped = context(false);
+    const without = await patchSection.run({ maxCpus: '4', cpus: '2' }, piped.ctx);
+    expect(piped.err()).toBe('');
+    expect(JSON.stringify(without.data)).toBe(JSON.stringify(withProgress.data));
   });
 });

@@ -5,9 +5,20 @@ import type { Block } from '../report/model.js';
 import { barChart } from '../report/svg.js';
 import { choiceOption, intChoiceOption, intOption } from './options.js';
 import { costCurveBlocks } from './patch-curve.js';
-import type { Section } from './section.js';
+import type { Section, SectionContext } from './section.js';
 
 const METHODS = ['direct', 'stop-machine', 'breakpoint'] as const;
+
+/**
+ * The part being computed, on stderr when it is a terminal (undefined clears the line). The
+ * runs are synchronous and a large `--max-cpus` or `--cpus` takes minutes: a terminal's
+ * stderr is written synchronously, so the line shows while they run.
+ */
+function patchProgress(context: SectionContext | undefined): (what: string | undefined) => void {
+  const stderr = context?.stderr;
+  if (stderr?.isTTY !== true) return () => undefined;
+  return (what) => stderr.write(what === undefined ? '\r\x1b[K' : `\r\x1b[Kpatch: ${what}…`);
+}
 const USERS = ['ftrace', 'static-key', 'kprobe'] as const;
 
 function listingBlocks(r: PatchResult): Block[] {
@@ -93,27 +104,39 @@ export const patchSection: Section = {
   options: [
     { flags: '--method <method>', description: METHODS.join(' | '), defaultValue: 'breakpoint' },
     { flags: '--user <user>', description: USERS.join(' | '), defaultValue: 'ftrace' },
-    { flags: '--cpus <n>', description: 'CPUs in the run shown step by step (2..4096)', defaultValue: '4' },
+    { flags: '--cpus <n>', description: 'CPUs in the run shown step by step (2..4096; large counts take minutes)', defaultValue: '4' },
     { flags: '--sites <n>', description: 'sites patched in one batch (1..200)', defaultValue: '4' },
     { flags: '--max-cpus <n>', description: 'largest CPU count in the figures (2, 4, 16, 64, 256, 1024 or 4096; the large ones take minutes)', defaultValue: '64' },
   ],
-  run(options) {
+  run(options, context) {
     const method = choiceOption<PatchMethod>(options, 'method', METHODS, 'breakpoint');
     const user = choiceOption<PatchUser>(options, 'user', USERS, 'ftrace');
     const cpus = intOption(options, 'cpus', 4, { min: 2, max: 4096 });
     const sites = intOption(options, 'sites', 4, { min: 1, max: 200 });
     const maxCpus = intChoiceOption(options, 'maxCpus', CPU_COUNTS, 64);
+    const progress = patchProgress(context);
+    progress(`${method} run on ${String(cpus)} CPUs`);
     const run = runPatch({ method, user, cpus, sites, observe: cpus <= 64 });
     const counts = CPU_COUNTS.filter((n) => n <= maxCpus);
-    const rows = patchFigures({ cpuCounts: counts, user, sites });
+    // One CPU count at a time, so the progress line can say where the run is (the rows are the same).
+    const rows = counts.flatMap((n) => {
+      progress(`figures at ${String(n)} CPUs`);
+      return patchFigures({ cpuCounts: [n], user, sites });
+    });
     const quiet = rows.filter((r) => r.variant === 'quiet');
     const largest = counts[counts.length - 1] ?? 2;
+    progress(`batching on ${String(cpus)} CPUs`);
     const batch = method === 'breakpoint' ? run : runPatch({ method: 'breakpoint', user, cpus, sites });
     const each = runPatch({ method: 'breakpoint', user, cpus, sites, batching: 'each' });
-    const curve = costCurve({ cpuCounts: counts, sites });
+    const curve = counts.flatMap((n) => {
+      progress(`cost curve at ${String(n)} CPUs`);
+      return costCurve({ cpuCounts: [n], sites });
+    });
     // The sweeps try arrival times a few instructions apart: flat timing, a cycle an instruction.
     const flat = { timing: 'flat' } as const;
+    progress('NMI sweeps');
     const sweeps = [nmiSweep('stop-machine', false, { stride: 5, ...flat }), nmiSweep('stop-machine', true, { stride: 5, ...flat }), nmiSweep('breakpoint', false, { stride: 15, ...flat })];
+    progress(undefined);
     const seen = run.observed.map(hex);
     const blocks: Block[] = [
       { kind: 'paragraph', text: describeRun(run, method, user, sites, cpus) },
