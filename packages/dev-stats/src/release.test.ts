@@ -49,5 +49,9 @@ describe('release status', () => {
 
   it('rejects a repository without version tags', () => {
     expect(() => releaseStatus([{ tag: 'foo', date: '2012-01-01' }], '2012-03-05')).toThrow(expect.objectContaining({ code: 'DEV_STATS_NO_RELEASES' }));
+    // Release tags that all come after `now` are not reported as no tags at all.
+    expect(() => releaseStatus([{ tag: 'v3.3', date: '2012-03-18' }, { tag: 'v3.2', date: '2012-01-04' }], '2011-12-01')).toThrow(
+      expect.objectContaining({ code: 'DEV_STATS_NO_RELEASES', message: 'no release tag on or before 2011-12-01: the first of 2 is dated 2012-01-04' }),
+    );
   });
 });

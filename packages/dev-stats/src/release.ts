@@ -53,10 +53,13 @@ export interface ReleaseOptions {
  */
 export function releaseStatus(tags: readonly TagDate[], now: string, options: ReleaseOptions = {}): ReleaseStatus {
   const today = dayNumber(now);
-  const dated = tags
-    .map((t) => ({ version: parseVersion(t.tag), date: t.date }))
-    .filter((t): t is { version: Version; date: string } => t.version !== undefined && dayNumber(t.date) <= today);
-  if (dated.length === 0) throw new DevStatsError('DEV_STATS_NO_RELEASES', 'no release tags (vX.Y, vX.Y-rcN, vX.Y.Z) found');
+  const versioned = tags.map((t) => ({ version: parseVersion(t.tag), date: t.date })).filter((t): t is { version: Version; date: string } => t.version !== undefined);
+  const dated = versioned.filter((t) => dayNumber(t.date) <= today);
+  if (dated.length === 0) {
+    // Tags that exist but all come after `now` are not "no tags": say which day was asked for.
+    const why = versioned.length === 0 ? 'no release tags (vX.Y, vX.Y-rcN, vX.Y.Z) found' : `no release tag on or before ${now}: the first of ${String(versioned.length)} is dated ${versioned.map((t) => t.date).sort()[0] ?? ''}`;
+    throw new DevStatsError('DEV_STATS_NO_RELEASES', why);
+  }
   const releases = dated.filter((t) => t.version.kind === 'release').sort((a, b) => compareSeries(a.version.seriesNumbers, b.version.seriesNumbers));
   // Mainline order is version order; a 2.6.x → 3.0 style jump is still "next".
   const cycles: ReleaseCycle[] = [];
