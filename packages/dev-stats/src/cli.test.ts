@@ -68,6 +68,7 @@ describe('dev-stats CLI', () => {
     ['--now not a date', ['release', '-C', '<repo>', '--now', 'tomorrow'], 2],
     ['--now not a real day', ['release', '-C', '<repo>', '--now', '2012-02-30'], 2],
     ['--jobs 0', ['-C', '<repo>', '--jobs', '0'], 2],
+    ['--jobs 99999', ['-C', '<repo>', '--jobs', '99999'], 2],
   ])('%s: one line on stderr and a non-zero exit', async (_what, args, expected) => {
     const { code, err } = await run(args.map((a) => (a === '<repo>' ? repo.dir : a)));
     expect(code).toBe(expected);

@@ -78,6 +78,15 @@ function positiveInt(value: string | undefined, flag: string, fallback: number):
   return Number(value);
 }
 
+/** More git processes than this at once is a typo, not a machine (each one walks the history). */
+const MAX_JOBS = 64;
+
+function jobCount(value: string | undefined): number {
+  const jobs = positiveInt(value, '--jobs', Math.min(2, availableParallelism()));
+  if (jobs > MAX_JOBS) throw new UsageError(`--jobs expects 1 to ${String(MAX_JOBS)} git processes, got "${String(value)}"`);
+  return jobs;
+}
+
 /** A real day written YYYY-MM-DD (2012-02-30 is not one). */
 function isCalendarDate(text: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
@@ -130,7 +139,7 @@ function collectOptions(options: CommonOptions, io: CliIo): CollectOptions {
     ...(options.repo === undefined ? {} : { repo: options.repo }),
     ...(options.config === undefined ? {} : { config: options.config }),
     ...(options.mailmap === undefined ? {} : { mailmap: options.mailmap }),
-    jobs: positiveInt(options.jobs, '--jobs', Math.min(2, availableParallelism())),
+    jobs: jobCount(options.jobs),
     cache: options.cache ? (options.cacheDir ?? true) : false,
     countAuthorSignoffs: options.authorSignoffs,
     ...(progress ? { onProgress: (n: number) => io.stderr.write(`\rdev-stats: ${n} commits read`) } : {}),
