@@ -118,7 +118,7 @@ function timeRun(qemu: string, flags: readonly string[], exe: string, program: Q
   return c0 !== undefined && c1 !== undefined ? c1 - c0 : wall;
 }
 
-/** Iterations so that each run takes about a second here (QEMU runs ~50 times slower one instruction per block). */
+/** Iterations so that each run takes about a second here (QEMU runs about 60 times slower one instruction per block). */
 const ITERATIONS: Record<QemuMode, Record<QemuProgram, number>> = {
   chained: { loop: 1_000_000_000, mix: 200_000_000 },
   'one-insn-per-tb': { loop: 20_000_000, mix: 8_000_000 },

@@ -11,6 +11,7 @@ import type { PatchCounterexampleFile, PatchExploreReport, PatchProtocol } from 
 import type { Block, SectionReport } from '../report/model.js';
 import { choiceOption, intOption } from './options.js';
 import { replayReport } from './replay-report.js';
+import { progressLine } from './progress-line.js';
 import { yieldToSignals } from './yield.js';
 import { UsageError } from './section.js';
 import type { SectionContext, SectionOptions } from './section.js';
@@ -80,6 +81,7 @@ export async function explorePatch(o: SectionOptions, ctx: SectionContext): Prom
     stop.requested = true;
   });
   const t0 = ctx.now();
+  const progress = progressLine(ctx.stderr, 'explore');
   const r = await explorePatchProtocol({
     protocol: p.protocol,
     cpus: p.cpus,
@@ -89,11 +91,11 @@ export async function explorePatch(o: SectionOptions, ctx: SectionContext): Prom
     shouldStop: () => stop.requested,
     onJob: async (start, _plans, states) => {
       await yieldToSignals();
-      if (ctx.stderr.isTTY === true) ctx.stderr.write(`\r\x1b[Kexplore: ${start}: ${states} states, ${((ctx.now() - t0) / 1000).toFixed(1)} s`);
+      progress(`${start}: ${states} states, ${((ctx.now() - t0) / 1000).toFixed(1)} s`);
     },
   });
   const elapsed = ctx.now() - t0;
-  if (ctx.stderr.isTTY === true) ctx.stderr.write('\r\x1b[K');
+  progress(undefined);
   const files = r.violations.map((v) => patchCounterexampleFile(r.params, v));
   const save = typeof o.save === 'string' ? o.save : undefined;
   if (save !== undefined && files[0]) await ctx.writeFile(save, `${JSON.stringify(files[0], null, 2)}\n`);

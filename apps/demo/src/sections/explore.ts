@@ -13,6 +13,7 @@ import {
 } from '@kernsim/nmi-x86_64';
 import type { CounterexampleFile, NmiExploreReport, NmiViolation, StartId } from '@kernsim/nmi-x86_64';
 import { availableParallelism } from 'node:os';
+import { progressLine } from './progress-line.js';
 import { yieldToSignals } from './yield.js';
 import type { Block, SectionReport } from '../report/model.js';
 import { PATCH_EXPLORE_OPTIONS, explorePatch, isPatchCounterexample, replayPatch } from './explore-patch.js';
@@ -146,6 +147,7 @@ async function explore(o: SectionOptions, ctx: SectionContext): Promise<SectionR
     stop.requested = true;
   });
   const t0 = ctx.now();
+  const progress = progressLine(ctx.stderr, 'explore');
   const r = await exploreNmi({
     arch: p.arch,
     entry: p.entry,
@@ -160,12 +162,12 @@ async function explore(o: SectionOptions, ctx: SectionContext): Promise<SectionR
     shouldStop: () => stop.requested,
     onJob: async (start, plans, states) => {
       await yieldToSignals();
-      if (ctx.stderr.isTTY === true) ctx.stderr.write(`\r\x1b[Kexplore: ${start}: ${states} states, ${((ctx.now() - t0) / 1000).toFixed(1)} s`);
+      progress(`${start}: ${states} states, ${((ctx.now() - t0) / 1000).toFixed(1)} s`);
       if (checkpoint !== undefined) await ctx.writeFile(checkpoint, JSON.stringify({ plans }));
     },
   });
   const elapsed = ctx.now() - t0;
-  if (ctx.stderr.isTTY === true) ctx.stderr.write('\r\x1b[K');
+  progress(undefined);
   const files = r.violations.map((v) => counterexampleFile(r.params, v));
   const save = typeof o.save === 'string' ? o.save : undefined;
   if (save !== undefined && files[0]) await ctx.writeFile(save, `${JSON.stringify(files[0], null, 2)}\n`);

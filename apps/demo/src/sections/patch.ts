@@ -5,20 +5,10 @@ import type { Block } from '../report/model.js';
 import { barChart } from '../report/svg.js';
 import { choiceOption, intChoiceOption, intOption } from './options.js';
 import { costCurveBlocks } from './patch-curve.js';
-import type { Section, SectionContext } from './section.js';
+import { progressLine } from './progress-line.js';
+import type { Section } from './section.js';
 
 const METHODS = ['direct', 'stop-machine', 'breakpoint'] as const;
-
-/**
- * The part being computed, on stderr when it is a terminal (undefined clears the line). The
- * runs are synchronous and a large `--max-cpus` or `--cpus` takes minutes: a terminal's
- * stderr is written synchronously, so the line shows while they run.
- */
-function patchProgress(context: SectionContext | undefined): (what: string | undefined) => void {
-  const stderr = context?.stderr;
-  if (stderr?.isTTY !== true) return () => undefined;
-  return (what) => stderr.write(what === undefined ? '\r\x1b[K' : `\r\x1b[Kpatch: ${what}…`);
-}
 const USERS = ['ftrace', 'static-key', 'kprobe'] as const;
 
 function listingBlocks(r: PatchResult): Block[] {
@@ -114,27 +104,29 @@ export const patchSection: Section = {
     const cpus = intOption(options, 'cpus', 4, { min: 2, max: 4096 });
     const sites = intOption(options, 'sites', 4, { min: 1, max: 200 });
     const maxCpus = intChoiceOption(options, 'maxCpus', CPU_COUNTS, 64);
-    const progress = patchProgress(context);
-    progress(`${method} run on ${String(cpus)} CPUs`);
+    // The runs are synchronous and large counts take minutes; a terminal's stderr is written
+    // synchronously, so the line shows while they run.
+    const progress = progressLine(context?.stderr, 'patch');
+    progress(`${method} run on ${String(cpus)} CPUs…`);
     const run = runPatch({ method, user, cpus, sites, observe: cpus <= 64 });
     const counts = CPU_COUNTS.filter((n) => n <= maxCpus);
     // One CPU count at a time, so the progress line can say where the run is (the rows are the same).
     const rows = counts.flatMap((n) => {
-      progress(`figures at ${String(n)} CPUs`);
+      progress(`figures at ${String(n)} CPUs…`);
       return patchFigures({ cpuCounts: [n], user, sites });
     });
     const quiet = rows.filter((r) => r.variant === 'quiet');
     const largest = counts[counts.length - 1] ?? 2;
-    progress(`batching on ${String(cpus)} CPUs`);
+    progress(`batching on ${String(cpus)} CPUs…`);
     const batch = method === 'breakpoint' ? run : runPatch({ method: 'breakpoint', user, cpus, sites });
     const each = runPatch({ method: 'breakpoint', user, cpus, sites, batching: 'each' });
     const curve = counts.flatMap((n) => {
-      progress(`cost curve at ${String(n)} CPUs`);
+      progress(`cost curve at ${String(n)} CPUs…`);
       return costCurve({ cpuCounts: [n], sites });
     });
     // The sweeps try arrival times a few instructions apart: flat timing, a cycle an instruction.
     const flat = { timing: 'flat' } as const;
-    progress('NMI sweeps');
+    progress('NMI sweeps…');
     const sweeps = [nmiSweep('stop-machine', false, { stride: 5, ...flat }), nmiSweep('stop-machine', true, { stride: 5, ...flat }), nmiSweep('breakpoint', false, { stride: 15, ...flat })];
     progress(undefined);
     const seen = run.observed.map(hex);
